@@ -1,0 +1,36 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install db demo bench clean
+
+$(BIN)/flask: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/flask
+
+db: install
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) demo load --if-empty
+
+run: demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/import_recipients.py
+	$(BIN)/python bench/api_latency.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .coverage *.egg-info

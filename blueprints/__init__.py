@@ -1,0 +1,10 @@
+"""HTTP: parse with schemas, call one service function, commit once, dump."""
+from blueprints.agencies import blp as agencies
+from blueprints.audit import blp as audit
+from blueprints.auth import blp as auth
+from blueprints.http import http
+from blueprints.program import blp as program
+from blueprints.recipients import blp as recipients
+
+# The http blueprint first: it documents the others as they are registered.
+BLUEPRINTS = [http, auth, program, agencies, recipients, audit]

@@ -1,0 +1,75 @@
+"""Who may call what: the one permission table of the service.
+
+Every route's endpoint is listed here with the principals that may call it: ``coordinator``,
+``agency:<kind>`` for agency staff (the agency's kind decides), ``vendor``, ``volunteer``, or
+``PUBLIC`` for anyone without a token. A route missing from the table is refused to everyone,
+and a test walks ``app.url_map`` so that no route ships without an entry. Rules about *which*
+object a caller may touch (a stall's own deliveries) live in the handlers and the service.
+"""
+from __future__ import annotations
+
+COORDINATOR = "coordinator"
+SOCIAL = "agency:social"
+DATA = "agency:data"
+HEALTH = "agency:health"
+EDUCATION = "agency:education"
+OTHER = "agency:other"
+VENDOR = "vendor"
+VOLUNTEER = "volunteer"
+
+AGENCIES = frozenset({SOCIAL, DATA, HEALTH, EDUCATION, OTHER})
+ANY_USER = frozenset({COORDINATOR, VENDOR, VOLUNTEER} | AGENCIES)
+PUBLIC = "public"
+
+# Registry staff: those who keep the recipient list and may see personal data (NIK, address).
+REGISTRY_READERS = frozenset({COORDINATOR, SOCIAL, DATA})
+
+PERMISSIONS: dict[str, frozenset[str] | str] = {
+    # documentation
+    "api-docs.openapi_json": PUBLIC,
+    "api-docs.openapi_swagger_ui": PUBLIC,
+    # auth
+    "auth.issue_token": PUBLIC,
+    "auth.revoke_token": ANY_USER,
+    "auth.me": ANY_USER,
+    # program and areas
+    "program.get_program": ANY_USER,
+    "program.update_program": frozenset({COORDINATOR}),
+    "program.list_areas": PUBLIC,  # volunteers choose their village before they have an account
+    "program.get_area": PUBLIC,
+    "program.create_area": frozenset({COORDINATOR}),
+    # agencies and users
+    "agencies.list_agencies": ANY_USER,
+    "agencies.create_agency": frozenset({COORDINATOR}),
+    "agencies.list_users": frozenset({COORDINATOR}),
+    "agencies.create_user": frozenset({COORDINATOR}),
+    "agencies.revoke_user_tokens": frozenset({COORDINATOR}),
+    # recipients
+    "recipients.create_recipient": frozenset({COORDINATOR, SOCIAL, DATA}),
+    "recipients.import_recipients": frozenset({COORDINATOR, SOCIAL, DATA}),
+    "recipients.list_recipients": REGISTRY_READERS,
+    "recipients.get_recipient": REGISTRY_READERS,
+    "recipients.update_recipient": frozenset({COORDINATOR, SOCIAL, DATA}),
+    "recipients.verify_recipient": frozenset({COORDINATOR, SOCIAL}),
+    "recipients.enrol_recipient": frozenset({COORDINATOR, SOCIAL}),
+    "recipients.pause_recipient": frozenset({COORDINATOR, SOCIAL}),
+    "recipients.exit_recipient": frozenset({COORDINATOR, SOCIAL}),
+    # audit
+    "audit.list_audit_events": frozenset({COORDINATOR}),
+}
+
+
+def allowed(endpoint: str) -> frozenset[str] | str | None:
+    """The principals allowed on ``endpoint``, ``PUBLIC``, or None when it is not declared."""
+    return PERMISSIONS.get(endpoint)
+
+
+def describe(endpoint: str) -> str:
+    rule = allowed(endpoint)
+    if rule is None:
+        return "Nobody (undeclared)."
+    if rule == PUBLIC:
+        return "Public: no token needed."
+    if rule == ANY_USER:
+        return "Any signed-in user."
+    return "Allowed: " + ", ".join(sorted(rule)) + "."

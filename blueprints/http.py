@@ -1,0 +1,162 @@
+"""What every request goes through: authentication, the permission table, problem+json errors.
+
+A plain Flask blueprint (registered before the API blueprints) so that the service knows nothing
+of HTTP: it raises domain errors, and this module decides what each one means on the wire.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apispec import BasePlugin
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from blueprints import access
+from schemas.common import ProblemSchema
+from service.accounts.service import authenticate
+from service.audit.service import set_actor
+from service.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed,
+                            Unauthenticated)
+from service.extensions import api, db
+
+log = logging.getLogger(__name__)
+http = Blueprint("http", __name__)
+
+STATUS = {NotFound: 404, Conflict: 409, PreconditionFailed: 412, Invalid: 422, Unauthenticated: 401,
+          Forbidden: 403}
+TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+          405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
+          413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+          429: "Too Many Requests", 500: "Internal Server Error"}
+
+
+def problem(status: int, detail: str, type_: str = "about:blank", headers: Any = None, **extra: Any):
+    body = {"type": type_, "title": TITLES.get(status, "Error"), "status": status, "detail": detail, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if headers:
+        response.headers.extend(headers)
+    return response
+
+
+def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs' ``{"json": {"a": {"0": ["msg"]}}}`` as ``{"a.0": ["msg"]}``."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_body": messages}
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "_body": [str(messages)]}
+
+
+@http.app_errorhandler(HTTPException)
+def handle_http_exception(exc: HTTPException):
+    status = exc.code or 500
+    data = getattr(exc, "data", None) or {}
+    headers = dict(exc.get_response().headers) if status in (405, 429) else {}
+    headers.pop("Content-Type", None)
+    headers.pop("Content-Length", None)
+    if "messages" in data:  # webargs: a body or query that does not parse or validate
+        errors: dict[str, list[str]] = {}
+        for location, messages in data["messages"].items():
+            errors.update(_flatten(messages))
+        if status == 400:
+            return problem(400, "The request body is not valid JSON.", errors=errors)
+        return problem(status, "Some fields are not valid: see errors.", errors=errors)
+    detail = exc.description if status != 500 else "Something went wrong on our side; it has been logged."
+    return problem(status, detail, headers=headers)
+
+
+@http.app_errorhandler(DomainError)
+def handle_domain_error(exc: DomainError):
+    db.session.rollback()
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    extra = dict(exc.extra)
+    if isinstance(exc, Invalid):
+        extra["errors"] = exc.errors
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, exc.detail, type_=f"urn:rantang:problem:{exc.code}", headers=headers, **extra)
+
+
+@http.app_errorhandler(IntegrityError)
+def handle_integrity_error(exc: IntegrityError):
+    """Two requests racing for the same unique value: the loser gets a clean 409."""
+    db.session.rollback()
+    log.info("integrity error: %s", exc.orig)
+    return problem(409, "The request conflicts with data stored meanwhile; read it again and retry.",
+                   type_="urn:rantang:problem:conflict")
+
+
+@http.app_errorhandler(StaleDataError)
+def handle_stale_data(exc: StaleDataError):
+    db.session.rollback()
+    return problem(412, "The object was changed by someone else meanwhile; read it again and retry.",
+                   type_="urn:rantang:problem:version-mismatch")
+
+
+@http.before_app_request
+def authorize() -> None:
+    """Authenticate the bearer token, if any, then apply the permission table."""
+    g.user = g.token = None
+    if request.endpoint is None or request.method == "OPTIONS":
+        return  # routing fails with a 404 or 405 next; OPTIONS is answered by Flask
+    header = request.headers.get("Authorization")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
+        g.token = authenticate(token.strip())
+        g.user = g.token.user
+        set_actor(db.session, g.user.id, g.user.email)
+    rule = access.allowed(request.endpoint)
+    if rule == access.PUBLIC:
+        return
+    if rule is None:
+        log.error("route %s has no entry in the permission table: refused", request.endpoint)
+        raise Forbidden("this route is not open to anyone")
+    if g.user is None:
+        raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
+    if g.user.principal not in rule:
+        raise Forbidden(f"a {g.user.principal} user may not do this")
+
+
+def if_match() -> int | None:
+    """The version a client expects, from ``If-Match: "3"`` (or 3, or W/"3"), or None."""
+    value = request.headers.get("If-Match")
+    if value is None:
+        return None
+    digits = value.strip().removeprefix("W/").strip('"')
+    if not digits.isdigit():
+        raise Invalid({"If-Match": ["must be the object's version, such as \"3\""]})
+    return int(digits)
+
+
+class PermissionsPlugin(BasePlugin):
+    """Writes each operation's permission from the table into the OpenAPI document."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        rule = kwargs.get("rule")
+        if rule is None or operations is None:
+            return
+        for operation in operations.values():
+            note = access.describe(rule.endpoint)
+            operation["description"] = f"{operation.get('description', '')}\n\n**{note}**".strip()
+            if access.allowed(rule.endpoint) == access.PUBLIC:
+                operation["security"] = []
+
+
+@http.record_once
+def _document(state) -> None:
+    spec = api.spec
+    plugin = PermissionsPlugin()
+    plugin.init_spec(spec)
+    spec.plugins.append(plugin)
+    spec.components.schema("Problem", schema=ProblemSchema)
+    for response in spec.components.responses.values():
+        response["content"] = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

@@ -1,0 +1,51 @@
+from flask_smorest import Blueprint
+
+from blueprints.http import if_match
+from schemas.common import page_of
+from schemas.program import AreaArgs, AreaIn, AreaOut, ProgramOut, ProgramPatch
+from service.extensions import db
+from service.program import service
+
+blp = Blueprint("program", __name__, url_prefix="/api/v1", description="Program settings and areas.")
+
+
+@blp.route("/program", methods=["GET"])
+@blp.response(200, ProgramOut)
+def get_program():
+    """The program's settings."""
+    return service.get_program()
+
+
+@blp.route("/program", methods=["PATCH"])
+@blp.arguments(ProgramPatch)
+@blp.response(200, ProgramOut)
+@blp.alt_response(412, description="`If-Match` is not the current version.")
+def update_program(changes):
+    """Change settings; send `If-Match: <version>` to avoid overwriting someone else's change."""
+    program = service.update_program(changes, expected_version=if_match())
+    db.session.commit()
+    return program
+
+
+@blp.route("/areas", methods=["GET"])
+@blp.arguments(AreaArgs, location="query")
+@blp.response(200, page_of(AreaOut))
+def list_areas(args):
+    """Districts and villages, with their centres."""
+    return service.list_areas(**args)
+
+
+@blp.route("/areas/<int:area_id>", methods=["GET"])
+@blp.response(200, AreaOut)
+def get_area(area_id):
+    return service.get_area(area_id)
+
+
+@blp.route("/areas", methods=["POST"])
+@blp.arguments(AreaIn)
+@blp.response(201, AreaOut)
+def create_area(data):
+    """Add a district, or a village inside a district."""
+    area = service.create_area(**data)
+    db.session.commit()
+    return area

@@ -1,0 +1,139 @@
+import json
+
+from flask import request
+from flask_smorest import Blueprint
+
+from blueprints.http import if_match
+from schemas.common import page_of
+from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, RecipientArgs,
+                                RecipientIn, RecipientOut, RecipientPatch, VerifyIn)
+from service.errors import Invalid
+from service.extensions import db
+from service.recipients import importing, service
+
+blp = Blueprint("recipients", __name__, url_prefix="/api/v1", description="The registry of elderly recipients.")
+
+
+@blp.route("/recipients", methods=["POST"])
+@blp.arguments(RecipientIn)
+@blp.response(201, RecipientOut)
+@blp.alt_response(409, description="The NIK is registered already: `existing_id` names the recipient.")
+def create_recipient(data):
+    """Register a candidate. Without coordinates the address is geocoded, else the village centre is used."""
+    recipient = service.register_recipient(**data)
+    db.session.commit()
+    return recipient
+
+
+@blp.route("/recipients", methods=["GET"])
+@blp.arguments(RecipientArgs, location="query")
+@blp.response(200, page_of(RecipientOut))
+def list_recipients(args):
+    """Recipients in registration order, filtered; `q` is a NIK, its first digits, or part of a name."""
+    return service.list_recipients(**args)
+
+
+@blp.route("/recipients/<int:recipient_id>", methods=["GET"])
+@blp.response(200, RecipientOut)
+def get_recipient(recipient_id):
+    return service.get_recipient(recipient_id)
+
+
+@blp.route("/recipients/<int:recipient_id>", methods=["PATCH"])
+@blp.arguments(RecipientPatch(partial=True))
+@blp.response(200, RecipientOut)
+@blp.alt_response(412, description="`If-Match` is not the current version.")
+def update_recipient(changes, recipient_id):
+    """Correct registration fields; send `If-Match: <version>` to avoid overwriting another edit."""
+    recipient = service.update_recipient(recipient_id, changes, expected_version=if_match())
+    db.session.commit()
+    return recipient
+
+
+@blp.route("/recipients/<int:recipient_id>/verify", methods=["POST"])
+@blp.arguments(VerifyIn)
+@blp.response(200, RecipientOut)
+@blp.alt_response(409, description="Only a candidate can be verified.")
+def verify_recipient(data, recipient_id):
+    """The verification visit's decision: `verified` if eligible, else `rejected`."""
+    recipient = service.verify_recipient(recipient_id, **data)
+    db.session.commit()
+    return recipient
+
+
+@blp.route("/recipients/<int:recipient_id>/enrol", methods=["POST"])
+@blp.response(200, RecipientOut)
+@blp.alt_response(409, description="Only a verified recipient can be enrolled.")
+def enrol_recipient(recipient_id):
+    recipient = service.enrol_recipient(recipient_id)
+    db.session.commit()
+    return recipient
+
+
+@blp.route("/recipients/<int:recipient_id>/pauses", methods=["POST"])
+@blp.arguments(PauseIn)
+@blp.response(201, PauseOut)
+@blp.alt_response(409, description="Overlaps another pause, or the status allows no pause.")
+def pause_recipient(data, recipient_id):
+    """No meals from `start_date` to `end_date` (inclusive): hospital, a stay with family."""
+    pause = service.add_pause(recipient_id, **data)
+    db.session.commit()
+    return pause
+
+
+@blp.route("/recipients/<int:recipient_id>/exit", methods=["POST"])
+@blp.arguments(ExitIn)
+@blp.response(200, RecipientOut)
+def exit_recipient(data, recipient_id):
+    recipient = service.exit_recipient(recipient_id, **data)
+    db.session.commit()
+    return recipient
+
+
+IMPORT_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": {
+            "file": {"type": "string", "format": "binary",
+                     "description": "CSV with a header row (comma or semicolon, UTF-8)."}}}},
+        "text/csv": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/RecipientIn"}}},
+    },
+}
+
+
+def _import_rows() -> tuple[list, int]:
+    """The rows of the request (multipart CSV, a CSV body, or a JSON list) and the first row's number."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid({"file": ["send the CSV as the multipart field 'file'"]})
+        return importing.read_csv(upload.read()), 2
+    if request.mimetype == "text/csv":
+        return importing.read_csv(request.get_data()), 2
+    if request.is_json:
+        try:
+            rows = json.loads(request.get_data())
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise Invalid({"_body": ["is not valid JSON"]}) from None
+        if not isinstance(rows, list):
+            raise Invalid({"_body": ["must be a JSON list of recipients"]})
+        return rows, 1
+    raise Invalid({"_body": ["send multipart/form-data with 'file', text/csv, or a JSON list"]})
+
+
+@blp.route("/recipients/import", methods=["POST"])
+@blp.arguments(ImportArgs, location="query")
+@blp.doc(requestBody=IMPORT_BODY)
+@blp.response(200, ImportReportOut)
+def import_recipients(args):
+    """Import many recipients: every valid row is created, every invalid row reported by row and field.
+
+    Rows are numbered as a spreadsheet shows them (the first CSV data row is 2; a JSON list
+    starts at 1). Duplicate NIKs, in the file or already registered, are listed and not created.
+    With `dry_run=true` nothing is created.
+    """
+    rows, first_row = _import_rows()
+    report = importing.import_recipients(rows, dry_run=args["dry_run"], first_row=first_row)
+    db.session.commit()
+    return report

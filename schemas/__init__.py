@@ -1,0 +1,1 @@
+"""The wire format: marshmallow schemas. No database, no Flask request."""

@@ -1,0 +1,65 @@
+from marshmallow import Schema, fields, validate
+
+from schemas.common import BodySchema, Int, PageArgs, Text
+from service.accounts.models import AGENCY_KINDS, ROLES
+
+
+class TokenIn(BodySchema):
+    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class UserOut(Schema):
+    id = fields.Integer()
+    email = fields.String()
+    name = fields.String()
+    role = fields.String()
+    agency_id = fields.Integer(allow_none=True)
+    agency_kind = fields.Function(lambda u: u.agency.kind if u.agency else None, allow_none=True)
+    vendor_id = fields.Integer(allow_none=True)
+    volunteer_id = fields.Integer(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.AwareDateTime()
+
+
+class TokenOut(Schema):
+    token = fields.String(metadata={"description": "Shown once; send as `Authorization: Bearer <token>`."})
+    expires_at = fields.AwareDateTime()
+    user = fields.Nested(UserOut)
+
+
+class AgencyIn(BodySchema):
+    name = Text(200, required=True)
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,32}$",
+                         error="2 to 32 letters, digits, - or _"))
+    kind = fields.String(required=True, validate=validate.OneOf(AGENCY_KINDS))
+
+
+class AgencyOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    code = fields.String()
+    kind = fields.String()
+
+
+class AgencyArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(AGENCY_KINDS))
+
+
+class UserIn(BodySchema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    name = Text(200, required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    agency_id = Int(allow_none=True)
+    vendor_id = Int(allow_none=True)
+    volunteer_id = Int(allow_none=True)
+
+
+class UserArgs(PageArgs):
+    role = fields.String(validate=validate.OneOf(ROLES))
+    agency_id = fields.Integer()
+
+
+class RevokedOut(Schema):
+    revoked = fields.Integer()

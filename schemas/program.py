@@ -1,0 +1,59 @@
+from marshmallow import Schema, fields, validate
+
+from schemas.common import BodySchema, Int, PageArgs, Text
+from service.program.models import AREA_KINDS
+
+
+class ProgramOut(Schema):
+    name = fields.String()
+    timezone = fields.String()
+    min_age = fields.Integer()
+    meal_slots = fields.List(fields.String())
+    meal_price = fields.Integer(metadata={"description": "Rupiah per portion."})
+    schedule_time = fields.Time(format="%H:%M")
+    delivery_cutoff = fields.Time(format="%H:%M")
+    max_vendor_distance_km = fields.Float()
+    hygiene_validity_days = fields.Integer()
+    visit_interval_days = fields.Integer()
+    version = fields.Integer()
+    updated_at = fields.AwareDateTime()
+
+
+class ProgramPatch(BodySchema):
+    name = Text(200)
+    timezone = fields.String(validate=validate.Length(min=1, max=64),
+                             metadata={"example": "Asia/Jakarta"})
+    min_age = Int(validate=validate.Range(min=0, max=120))
+    meal_slots = fields.List(fields.String(validate=validate.Regexp(r"^[a-z_]{1,20}$")),
+                             validate=validate.Length(min=1, max=6))
+    meal_price = Int(validate=validate.Range(min=0, max=10_000_000))
+    schedule_time = fields.Time(metadata={"example": "18:00"})
+    delivery_cutoff = fields.Time(metadata={"example": "21:00"})
+    max_vendor_distance_km = fields.Float(validate=validate.Range(min=0.1, max=100))
+    hygiene_validity_days = Int(validate=validate.Range(min=1, max=3650))
+    visit_interval_days = Int(validate=validate.Range(min=1, max=365))
+
+
+class AreaIn(BodySchema):
+    name = Text(120, required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(AREA_KINDS))
+    parent_id = Int(allow_none=True)
+    latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+    code = fields.String(allow_none=True, validate=validate.Length(min=1, max=32))
+
+
+class AreaOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    latitude = fields.Float()
+    longitude = fields.Float()
+    code = fields.String(allow_none=True)
+
+
+class AreaArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(AREA_KINDS))
+    parent_id = fields.Integer()
+    q = fields.String(validate=validate.Length(min=1, max=120))

@@ -1,0 +1,118 @@
+from marshmallow import Schema, fields, validate
+from webargs.fields import DelimitedList
+
+from schemas.common import BodySchema, Bool, Int, PageArgs, Text
+from service.recipients.models import EXIT_REASONS, STATUSES
+
+NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
+           metadata={"example": "3510154107540001",
+                     "description": "16 digits; digits 7-12 are the birth date DDMMYY, day + 40 for women."})
+NEEDS = fields.List(fields.String(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=20),
+                    metadata={"example": ["soft food", "low salt"]})
+
+
+class RecipientIn(BodySchema):
+    nik = fields.String(required=True, **NIK)
+    name = Text(200, required=True)
+    birth_date = fields.Date(required=True)
+    sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
+    address = Text(500, required=True)
+    village_id = Int(required=True)
+    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$", error="not a phone number"))
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+    dietary_needs = NEEDS
+    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class RecipientPatch(RecipientIn):
+    """Any subset of the registration fields (load it with ``partial=True``); the status changes
+    only through its actions."""
+
+
+class PauseOut(Schema):
+    id = fields.Integer()
+    recipient_id = fields.Integer()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    reason = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class RecipientOut(Schema):
+    id = fields.Integer()
+    nik = fields.String()
+    name = fields.String()
+    birth_date = fields.Date()
+    sex = fields.String()
+    address = fields.String()
+    village_id = fields.Integer()
+    village = fields.Function(lambda r: r.village.name)
+    district = fields.Function(lambda r: r.village.parent.name if r.village.parent else None, allow_none=True)
+    phone = fields.String(allow_none=True)
+    latitude = fields.Float()
+    longitude = fields.Float()
+    location_source = fields.String(metadata={"description": "gps, geocoded or village (its centre)."})
+    dietary_needs = fields.List(fields.String())
+    notes = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": " | ".join(STATUSES)})
+    verification_notes = fields.String(allow_none=True)
+    verified_at = fields.AwareDateTime(allow_none=True)
+    enrolled_at = fields.AwareDateTime(allow_none=True)
+    exited_at = fields.AwareDateTime(allow_none=True)
+    exit_reason = fields.String(allow_none=True)
+    pauses = fields.List(fields.Nested(PauseOut))
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class RecipientArgs(PageArgs):
+    status = DelimitedList(fields.String(validate=validate.OneOf(STATUSES)),
+                           metadata={"description": "One status or several, comma-separated."})
+    village_id = fields.Integer()
+    district_id = fields.Integer()
+    q = fields.String(validate=validate.Length(min=1, max=200),
+                      metadata={"description": "A NIK, its first digits, or part of a name."})
+
+
+class VerifyIn(BodySchema):
+    eligible = Bool(required=True)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class PauseIn(BodySchema):
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    reason = Text(500, required=True)
+
+
+class ExitIn(BodySchema):
+    reason = fields.String(required=True, validate=validate.OneOf(EXIT_REASONS))
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class RowErrorOut(Schema):
+    row = fields.Integer()
+    field = fields.String()
+    message = fields.String()
+
+
+class DuplicateOut(Schema):
+    row = fields.Integer()
+    nik = fields.String()
+    existing_id = fields.Integer(allow_none=True)
+    first_row = fields.Integer(allow_none=True)
+
+
+class ImportReportOut(Schema):
+    dry_run = fields.Boolean()
+    created = fields.Integer(metadata={"description": "Created, or with dry_run, would be created."})
+    duplicates = fields.Integer()
+    rejected = fields.Integer()
+    errors = fields.List(fields.Nested(RowErrorOut))
+    duplicate_rows = fields.List(fields.Nested(DuplicateOut))
+    ignored_columns = fields.List(fields.String())

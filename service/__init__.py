@@ -1,0 +1,1 @@
+"""Rantang's domain: models, rules, jobs and CLI. Knows nothing of HTTP."""

@@ -1,0 +1,45 @@
+import click
+from flask.cli import AppGroup
+
+from service.accounts import service
+from service.accounts.models import ROLES
+from service.audit.service import set_actor
+from service.errors import DomainError
+from service.extensions import db
+
+users_cli = AppGroup("users", help="Manage users.")
+
+
+@users_cli.command("create")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default=None, help="Defaults to the part of the email before the @.")
+@click.option("--agency-id", type=int, default=None)
+@click.option("--vendor-id", type=int, default=None)
+@click.option("--volunteer-id", type=int, default=None)
+def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id):
+    """Create a user (the first coordinator, say)."""
+    set_actor(db.session, None, "cli")
+    try:
+        user = service.create_user(
+            email=email, password=password, name=name or email.split("@")[0], role=role,
+            agency_id=agency_id, vendor_id=vendor_id, volunteer_id=volunteer_id,
+        )
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    db.session.commit()
+    click.echo(f"created {user.role} user {user.id} <{user.email}>")
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("user_id", type=int)
+def revoke_tokens(user_id):
+    """Revoke every live token of a user (a lost phone, someone who left)."""
+    set_actor(db.session, None, "cli")
+    try:
+        count = service.revoke_user_tokens(user_id)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    db.session.commit()
+    click.echo(f"revoked {count} token(s) of user {user_id}")

@@ -1,0 +1,137 @@
+"""Agencies, users and bearer tokens."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from flask import current_app
+from sqlalchemy import select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from service.audit.service import record
+from service.db import Page, paginate, utcnow
+from service.errors import Conflict, Invalid, NotFound, Unauthenticated
+from service.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_agency(name: str, code: str, kind: str) -> Agency:
+    if kind not in AGENCY_KINDS:
+        raise Invalid({"kind": [f"must be one of {', '.join(AGENCY_KINDS)}"]})
+    existing = db.session.scalar(select(Agency.id).where(Agency.code == code))
+    if existing is not None:
+        raise Conflict(f"agency code {code!r} is taken", existing_id=existing)
+    agency = Agency(name=name, code=code, kind=kind)
+    db.session.add(agency)
+    db.session.flush()
+    return agency
+
+
+def get_agency(agency_id: int) -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise NotFound("agency", agency_id)
+    return agency
+
+
+def list_agencies(page: int, per_page: int, kind: str | None = None) -> Page[Agency]:
+    query = select(Agency).order_by(Agency.name, Agency.id)
+    if kind:
+        query = query.where(Agency.kind == kind)
+    return paginate(db.session, query, page, per_page)
+
+
+def create_user(
+    email: str, password: str, name: str, role: str, agency_id: int | None = None,
+    vendor_id: int | None = None, volunteer_id: int | None = None,
+) -> User:
+    email = email.strip().lower()
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors["role"] = [f"must be one of {', '.join(ROLES)}"]
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
+    bindings = {"agency": ("agency_id", agency_id), "vendor": ("vendor_id", vendor_id),
+                "volunteer": ("volunteer_id", volunteer_id)}
+    for bound_role, (field, value) in bindings.items():
+        if role == bound_role and value is None:
+            errors[field] = [f"a {role} user needs {field}"]
+        elif role != bound_role and value is not None:
+            errors[field] = [f"only a {bound_role} user has {field}"]
+    if role == "agency" and agency_id is not None and db.session.get(Agency, agency_id) is None:
+        errors["agency_id"] = [f"agency {agency_id} does not exist"]
+    if errors:
+        raise Invalid(errors)
+    existing = db.session.scalar(select(User.id).where(User.email == email))
+    if existing is not None:
+        raise Conflict(f"a user with email {email} exists", existing_id=existing)
+    user = User(
+        email=email, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
+        volunteer_id=volunteer_id,
+        password_hash=generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"]),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def list_users(page: int, per_page: int, role: str | None = None, agency_id: int | None = None) -> Page[User]:
+    query = select(User).order_by(User.id)
+    if role:
+        query = query.where(User.role == role)
+    if agency_id is not None:
+        query = query.where(User.agency_id == agency_id)
+    return paginate(db.session, query, page, per_page)
+
+
+def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
+    """A new bearer token for valid credentials. The plain token is returned once, never stored."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        raise Unauthenticated("wrong email or password")
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        raise Unauthenticated("wrong email or password")
+    token = secrets.token_urlsafe(32)
+    ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    api_token = ApiToken(token_hash=hash_token(token), user=user, expires_at=utcnow() + ttl)
+    db.session.add(api_token)
+    db.session.flush()
+    return token, api_token
+
+
+def authenticate(token: str) -> ApiToken:
+    """The live token behind a bearer string; expired, revoked or unknown tokens are refused."""
+    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
+        raise Unauthenticated("the token is unknown or revoked")
+    if api_token.expires_at <= utcnow():
+        raise Unauthenticated("the token has expired")
+    return api_token
+
+
+def revoke_token(api_token: ApiToken) -> None:
+    api_token.revoked_at = utcnow()
+    db.session.flush()
+
+
+def revoke_user_tokens(user_id: int) -> int:
+    """Revoke every live token of a user (a lost phone, a person who left); returns how many."""
+    if db.session.get(User, user_id) is None:
+        raise NotFound("user", user_id)
+    result = db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    record(db.session, [("revoke", "user", user_id, {"tokens_revoked": [None, result.rowcount]})])
+    return result.rowcount

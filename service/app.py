@@ -1,0 +1,108 @@
+"""The application factory. It reads like a table of contents; the blueprints come from outside."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from typing import Any, Iterable, Mapping
+
+import flask_smorest
+from flask import Blueprint, Flask
+from sqlalchemy import Engine, event
+
+from service.config import DEFAULT_SECRET_KEY, Config
+from service import models  # noqa: F401  (every model on the metadata, for Alembic)
+from service.extensions import api, db, limiter, migrate
+
+
+def create_app(config: Mapping[str, Any] | None = None, blueprints: Iterable[Blueprint] = ()) -> Flask:
+    app = Flask("service", instance_relative_config=True, static_folder=None)
+    configure_settings(app, config)
+    configure_database(app)
+    configure_extensions(app)
+    register_blueprints(app, blueprints)
+    register_cli(app)
+    return app
+
+
+def configure_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
+    """Class defaults, then ``instance/config.py``, then ``RANTANG_*`` variables, then ``config``."""
+    app.config.from_object(Config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("RANTANG")
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if config:
+        app.config.update(config)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri:
+        os.makedirs(app.instance_path, exist_ok=True)
+        uri = f"sqlite:///{os.path.join(app.instance_path, 'rantang.db')}"
+    for plain in ("postgres://", "postgresql://"):  # the usual URL form means psycopg 3 here
+        if uri.startswith(plain):
+            uri = "postgresql+psycopg://" + uri[len(plain):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if app.config["ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise RuntimeError("RANTANG_SECRET_KEY must be set to a secret value in production")
+
+
+def configure_database(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # SQLite needs no pool pre-ping, and a file database should wait for a writer, not fail.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False,
+            "connect_args": {"timeout": 15},
+        }
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection, connection_record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # Let SQLAlchemy, not the driver, begin transactions, so SAVEPOINTs and DDL work as on
+        # PostgreSQL; enforce foreign keys; let readers and a writer work side by side.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def configure_extensions(app: Flask) -> None:
+    from service.recipients import locating
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()))
+    limiter.init_app(app)
+    api.init_app(app, spec_kwargs={
+        "info": {"description": "Rantang: one meal program run by several agencies. See README."},
+        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearerAuth": []}],
+    })
+    locating.init_app(app)
+
+
+def _migrations_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def register_blueprints(app: Flask, blueprints: Iterable[Blueprint]) -> None:
+    for blueprint in blueprints:
+        if isinstance(blueprint, flask_smorest.Blueprint):
+            api.register_blueprint(blueprint)
+        else:
+            app.register_blueprint(blueprint)
+
+
+def register_cli(app: Flask) -> None:
+    from service.accounts.cli import users_cli
+    from service.demo.cli import demo_cli
+    from service.recipients.cli import recipients_cli
+
+    for group in (users_cli, recipients_cli, demo_cli):
+        app.cli.add_command(group)

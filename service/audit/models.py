@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db import Base, utcnow
+from service.program.models import JSONType
+
+
+class AuditEvent(Base):
+    """Who changed what, when, and which fields (old and new values)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None]
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int]
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -1,0 +1,119 @@
+"""The audit trail: every flushed change to a model is recorded with who made it.
+
+A listener on every ORM session writes one ``AuditEvent`` per created, changed or deleted row,
+in the same transaction as the change, so the trail cannot miss a write or record one that was
+rolled back. Bulk writes that bypass the unit of work call :func:`record` themselves.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Iterable, Mapping
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from service.audit.models import AuditEvent
+from service.db import Page, paginate, utcnow
+from service.extensions import db
+
+REDACTED = "***"
+SECRET_FIELDS = {"password_hash", "token_hash"}
+SKIPPED_FIELDS = {"version", "created_at", "updated_at"}
+
+
+def set_actor(session: Session, actor_id: int | None, label: str) -> None:
+    """Name who is acting for the rest of this session (a request, a job, a CLI command)."""
+    session.info["actor_id"] = actor_id
+    session.info["actor"] = label
+
+
+def entity_name(obj_or_cls: Any) -> str:
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.time, dt.datetime)):
+        return value.isoformat()
+    return value
+
+
+def _value(key: str, value: Any) -> Any:
+    return REDACTED if key in SECRET_FIELDS and value is not None else _plain(value)
+
+
+def creation_changes(values: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The changes that creating a row with ``values`` makes, as the trail records them."""
+    return {
+        key: [None, _value(key, value)]
+        for key, value in values.items()
+        if value is not None and key != "id" and key not in SKIPPED_FIELDS
+    }
+
+
+def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    if action == "create":
+        return creation_changes({attr.key: getattr(obj, attr.key) for attr in state.mapper.column_attrs})
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in SKIPPED_FIELDS:
+            continue
+        history = state.attrs[key].history
+        if action == "delete":
+            old = history.unchanged or history.deleted
+            changes[key] = [_value(key, old[0] if old else None), None]
+        elif history.has_changes():
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if old != new:
+                changes[key] = [_value(key, old), _value(key, new)]
+    return changes
+
+
+def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]]]) -> None:
+    """Write audit events ``(action, entity, entity_id, changes)`` as the session's actor."""
+    now = utcnow()
+    rows = [
+        {
+            "at": now,
+            "actor_id": session.info.get("actor_id"),
+            "actor": session.info.get("actor", "system"),
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "changes": changes,
+        }
+        for action, entity, entity_id, changes in events
+    ]
+    if rows:
+        session.connection().execute(AuditEvent.__table__.insert(), rows)
+
+
+@event.listens_for(Session, "after_flush")
+def _audit_flush(session: Session, flush_context) -> None:
+    events = []
+    for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
+        for obj in objects:
+            if isinstance(obj, AuditEvent) or not hasattr(obj, "__table__"):
+                continue
+            if action == "update" and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _changes(obj, action)
+            if changes or action != "update":
+                events.append((action, entity_name(obj), inspect(obj).identity[0], changes))
+    record(session, events)
+
+
+def list_events(
+    page: int, per_page: int, entity: str | None = None, entity_id: int | None = None
+) -> Page[AuditEvent]:
+
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    return paginate(db.session, query, page, per_page)

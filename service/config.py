@@ -1,0 +1,45 @@
+"""Configuration defaults. Every key can be set from the environment as ``RANTANG_<KEY>``."""
+from __future__ import annotations
+
+DEFAULT_SECRET_KEY = "dev-only-not-secret"
+
+
+class Config:
+    # "development" or "production"; production refuses the default secret key.
+    ENV = "development"
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # Filled in by the factory: DATABASE_URL, else a SQLite file in the instance folder.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Request bodies larger than this are refused with 413 (a CSV of ~100,000 recipients fits).
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    JSON_SORT_KEYS = False
+
+    # Authentication
+    TOKEN_TTL_HOURS = 24 * 7
+    PASSWORD_HASH_METHOD = "scrypt"
+    # Rate limits (Flask-Limiter); use redis://127.0.0.1:6379 with several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_AUTH = "10 per minute"
+
+    # Geocoding of recipients' addresses: a geopy service name ("nominatim", "photon", ...) or ""
+    # for none (then the village centre is used). The request never waits longer than the timeout.
+    GEOCODER = ""
+    GEOCODER_OPTIONS: dict = {}
+    GEOCODER_USER_AGENT = "rantang"
+    GEOCODER_TIMEOUT = 3.0
+    GEOCODER_REGION = "Banyuwangi, Jawa Timur, Indonesia"
+    # A geocoded point farther than this from the village centre is a wrong match (there are 32
+    # hamlets called Krajan around Banyuwangi alone): the village centre is used instead.
+    GEOCODER_MAX_KM_FROM_VILLAGE = 15.0
+
+    # OpenAPI (flask-smorest)
+    API_TITLE = "Rantang API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "docs"
+    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"

@@ -1,0 +1,28 @@
+import click
+from flask.cli import AppGroup
+
+from service.audit.service import set_actor
+from service.demo import data
+from service.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data.")
+
+
+@demo_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing (but print the logins) if data exists.")
+@click.option("--recipients", "count", default=300, show_default=True, help="How many recipients.")
+def load(if_empty: bool, count: int):
+    """Load a complete demo program in Banyuwangi (areas, agencies, users, recipients)."""
+    if not data.is_empty():
+        if not if_empty:
+            raise click.ClickException("the database holds data already; demo load needs an empty one")
+        click.echo("The database holds data already: demo data not loaded.")
+    else:
+        set_actor(db.session, None, "demo")
+        with click.progressbar(length=1, label="loading the demo program") as bar:
+            data.load(recipient_count=count)
+            bar.update(1)
+        db.session.commit()
+    click.echo("Demo logins (POST /api/v1/auth/token with email and password):")
+    for cred in data.credentials():
+        click.echo(f"  {cred.role:<20} {cred.email:<32} {cred.password}")

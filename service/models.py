@@ -1,0 +1,7 @@
+"""Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
+from service.accounts.models import Agency, ApiToken, User
+from service.audit.models import AuditEvent
+from service.program.models import Area, Program
+from service.recipients.models import Pause, Recipient
+
+__all__ = ["Agency", "ApiToken", "Area", "AuditEvent", "Pause", "Program", "Recipient", "User"]

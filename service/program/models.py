@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, utcnow
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+AREA_KINDS = ("district", "village")
+
+
+class Program(Base):
+    """The program's settings: one row, created by the first migration."""
+
+    __tablename__ = "program"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    min_age: Mapped[int]
+    meal_slots: Mapped[list[str]] = mapped_column(JSONType)
+    meal_price: Mapped[int]
+    schedule_time: Mapped[dt.time]
+    delivery_cutoff: Mapped[dt.time]
+    max_vendor_distance_km: Mapped[float]
+    hygiene_validity_days: Mapped[int]
+    visit_interval_days: Mapped[int]
+    version: Mapped[int] = mapped_column(default=1)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Area(Base):
+    """A district (kecamatan) or a village (desa), with its centre."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    latitude: Mapped[float]
+    longitude: Mapped[float]
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+
+    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="joined", innerjoin=False)

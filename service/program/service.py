@@ -1,0 +1,108 @@
+"""The program's settings, the program's clock, and the areas it works in."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import func, select
+
+from service.db import Page, paginate, utcnow
+from service.errors import Invalid, NotFound, PreconditionFailed
+from service.extensions import db
+from service.program.models import AREA_KINDS, Area, Program
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "name": "Rantang Kasih",
+    "timezone": "Asia/Jakarta",
+    "min_age": 60,
+    "meal_slots": ["lunch", "dinner"],
+    "meal_price": 12000,
+    "schedule_time": dt.time(18, 0),
+    "delivery_cutoff": dt.time(21, 0),
+    "max_vendor_distance_km": 5.0,
+    "hygiene_validity_days": 180,
+    "visit_interval_days": 30,
+}
+
+
+def get_program() -> Program:
+    program = db.session.scalar(select(Program).order_by(Program.id).limit(1))
+    if program is None:  # only a database made without the migrations lacks the row
+        program = Program(**DEFAULT_SETTINGS)
+        db.session.add(program)
+        db.session.flush()
+    return program
+
+
+def now() -> dt.datetime:
+    return utcnow()
+
+
+def today(program: Program | None = None) -> dt.date:
+    """The program's local date: its timezone, not the machine's, decides what today is."""
+    program = program or get_program()
+    return now().astimezone(ZoneInfo(program.timezone)).date()
+
+
+def update_program(changes: dict[str, Any], expected_version: int | None = None) -> Program:
+    program = get_program()
+    if expected_version is not None and expected_version != program.version:
+        raise PreconditionFailed(
+            f"program is at version {program.version}, not {expected_version}", version=program.version
+        )
+    if "timezone" in changes:
+        try:
+            ZoneInfo(changes["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid({"timezone": [f"unknown timezone {changes['timezone']!r}"]}) from None
+    if "meal_slots" in changes and len(set(changes["meal_slots"])) != len(changes["meal_slots"]):
+        raise Invalid({"meal_slots": ["meal slots must be distinct"]})
+    for key, value in changes.items():
+        setattr(program, key, value)
+    db.session.flush()
+    return program
+
+
+def create_area(
+    name: str, kind: str, latitude: float, longitude: float,
+    parent_id: int | None = None, code: str | None = None,
+) -> Area:
+    errors: dict[str, list[str]] = {}
+    if kind not in AREA_KINDS:
+        errors["kind"] = [f"must be one of {', '.join(AREA_KINDS)}"]
+    parent = db.session.get(Area, parent_id) if parent_id is not None else None
+    if parent_id is not None and parent is None:
+        errors["parent_id"] = [f"area {parent_id} does not exist"]
+    elif kind == "village" and (parent is None or parent.kind != "district"):
+        errors["parent_id"] = ["a village belongs to a district"]
+    elif kind == "district" and parent is not None:
+        errors["parent_id"] = ["a district has no parent area"]
+    if code is not None and db.session.scalar(select(Area.id).where(Area.code == code)):
+        errors["code"] = [f"code {code!r} is taken"]
+    if errors:
+        raise Invalid(errors)
+    area = Area(name=name, kind=kind, latitude=latitude, longitude=longitude, parent_id=parent_id, code=code)
+    db.session.add(area)
+    db.session.flush()
+    return area
+
+
+def get_area(area_id: int) -> Area:
+    area = db.session.get(Area, area_id)
+    if area is None:
+        raise NotFound("area", area_id)
+    return area
+
+
+def list_areas(
+    page: int, per_page: int, kind: str | None = None, parent_id: int | None = None, q: str | None = None
+) -> Page[Area]:
+    query = select(Area).order_by(Area.kind, Area.name, Area.id)
+    if kind:
+        query = query.where(Area.kind == kind)
+    if parent_id is not None:
+        query = query.where(Area.parent_id == parent_id)
+    if q:
+        query = query.where(func.lower(Area.name).contains(q.lower(), autoescape=True))
+    return paginate(db.session, query, page, per_page)

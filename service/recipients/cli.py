@@ -1,0 +1,49 @@
+import json
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from tqdm import tqdm
+
+from service.audit.service import set_actor
+from service.errors import Invalid
+from service.extensions import db
+from service.recipients.importing import import_recipients, read_csv
+
+recipients_cli = AppGroup("recipients", help="The recipient registry.")
+
+
+def load_rows(path: Path) -> tuple[list, int]:
+    """The rows of a CSV or JSON file, and the number the first row carries in reports."""
+    data = path.read_bytes()
+    if path.suffix.lower() == ".json":
+        try:
+            rows = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise Invalid({"file": [f"is not valid JSON: {exc}"]}) from None
+        if not isinstance(rows, list):
+            raise Invalid({"file": ["must hold a JSON list of recipients"]})
+        return rows, 1
+    return read_csv(data), 2
+
+
+@recipients_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row; create nothing.")
+def import_command(file: Path, dry_run: bool):
+    """Import recipients from a CSV (header row; comma or semicolon) or JSON file."""
+    set_actor(db.session, None, "cli")
+    try:
+        rows, first_row = load_rows(file)
+        with tqdm(total=len(rows), unit="row", desc="checking", disable=None) as bar:
+            report = import_recipients(rows, dry_run=dry_run, first_row=first_row, progress=bar.update)
+    except Invalid as exc:
+        raise click.ClickException(exc.detail) from None
+    db.session.commit()
+    for error in report.errors:
+        click.echo(f"row {error.row}: {error.field}: {error.message}", err=True)
+    for dup in report.duplicate_rows:
+        where = f"recipient {dup.existing_id}" if dup.existing_id else f"row {dup.first_row}"
+        click.echo(f"row {dup.row}: duplicate NIK {dup.nik} (as {where})", err=True)
+    verb = "would create" if dry_run else "created"
+    click.echo(f"{verb} {report.created}, duplicates {report.duplicates}, rejected {report.rejected}")

@@ -1,0 +1,284 @@
+"""Bulk import of recipients from the data agency's lists (CSV or a JSON list of objects).
+
+Every row gets every check a single registration gets (NIK digits, NIK against birth date and
+sex, minimum age, village); valid rows are inserted in bulk in the caller's transaction, every
+invalid row is reported with its row number, field and reason, and duplicates (within the file or
+already registered) are counted, listed and not created. Rows without coordinates are placed at
+their village centre: geocoding ten thousand addresses one by one would take hours, and a later
+edit of the address can still geocode one recipient.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from sqlalchemy import insert, select
+
+from service.audit.service import creation_changes, record
+from service.db import utcnow
+from service.errors import Invalid
+from service.extensions import db
+from service.program.models import Area
+from service.program.service import get_program, today
+from service.recipients.models import Recipient
+from service.recipients.rules import identity_errors
+
+REQUIRED = ("nik", "name", "birth_date", "sex", "address")
+OPTIONAL = ("village_id", "village_code", "phone", "latitude", "longitude", "dietary_needs", "notes")
+SEX_CODES = {"F": "F", "M": "M", "P": "F", "L": "M"}  # P(erempuan) and L(aki-laki) on Indonesian forms
+CHUNK = 1000
+
+
+@dataclass
+class RowError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class Duplicate:
+    row: int
+    nik: str
+    existing_id: int | None = None  # already registered as this recipient
+    first_row: int | None = None  # or first seen at this row of the same file
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    created: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    duplicate_rows: list[Duplicate] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)
+
+
+def read_csv(data: bytes) -> list[dict[str, str]]:
+    """Rows of a CSV file as saved by a spreadsheet: UTF-8 (BOM or not), comma or semicolon."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid({"file": ["is not UTF-8 text; save the sheet as 'CSV UTF-8'"]}) from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if not reader.fieldnames:
+        raise Invalid({"file": ["is empty: a header row and at least one data row are needed"]})
+    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
+    return list(reader)
+
+
+def _text(value: Any, limit: int, required: bool) -> str | None:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        if required:
+            raise ValueError("is required")
+        return None
+    if len(text) > limit:
+        raise ValueError(f"is longer than {limit} characters")
+    return text
+
+
+def _nik(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError("is required")
+    if "E+" in text.upper() or "." in text:
+        raise ValueError("looks like a number a spreadsheet rounded; format the NIK column as text")
+    return text
+
+
+def _date(value: Any) -> dt.date:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError("is required")
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            pass
+    raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def _sex(value: Any) -> str:
+    text = "" if value is None else str(value).strip().upper()
+    if text not in SEX_CODES:
+        raise ValueError("must be F or M (P or L also accepted)")
+    return SEX_CODES[text]
+
+
+def _coordinate(value: Any, bound: float) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError("is not a number")
+    try:
+        number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{value!r} is not a number") from None
+    if not -bound <= number <= bound:
+        raise ValueError(f"must be between -{bound} and {bound}")
+    return number
+
+
+def _needs(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items = value if isinstance(value, list) else str(value).replace(",", ";").split(";")
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+class _Villages:
+    """Every village, loaded once, looked up by id or by code."""
+
+    def __init__(self) -> None:
+        rows = db.session.execute(
+            select(Area.id, Area.code, Area.latitude, Area.longitude).where(Area.kind == "village")
+        ).all()
+        self.by_id = {r.id: r for r in rows}
+        self.by_code = {r.code: r for r in rows if r.code}
+
+    def find(self, row: Mapping[str, Any]):
+        raw_id, code = row.get("village_id"), row.get("village_code")
+        if raw_id not in (None, ""):
+            try:
+                village = self.by_id.get(int(str(raw_id).strip()))
+            except ValueError:
+                raise ValueError(f"{raw_id!r} is not a village id") from None
+            if village is None:
+                raise ValueError(f"village {raw_id} does not exist")
+            return village
+        if code not in (None, ""):
+            village = self.by_code.get(str(code).strip())
+            if village is None:
+                raise ValueError(f"no village has code {code!r}")
+            return village
+        raise ValueError("village_id or village_code is required")
+
+
+def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.date):
+    """One row as the values of a recipient, or the errors that keep it out: (values, errors)."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    parsers: dict[str, Callable[[Any], Any]] = {
+        "nik": _nik,
+        "name": lambda v: _text(v, 200, True),
+        "birth_date": _date,
+        "sex": _sex,
+        "address": lambda v: _text(v, 500, True),
+        "phone": lambda v: _text(v, 32, False),
+        "latitude": lambda v: _coordinate(v, 90),
+        "longitude": lambda v: _coordinate(v, 180),
+        "dietary_needs": _needs,
+        "notes": lambda v: _text(v, 5000, False),
+    }
+    for name, parse in parsers.items():
+        try:
+            values[name] = parse(row.get(name))
+        except ValueError as exc:
+            errors[name] = str(exc)
+    try:
+        village = villages.find(row)
+    except ValueError as exc:
+        errors["village_id"] = str(exc)
+        village = None
+    if "nik" not in errors:
+        identity = identity_errors(values["nik"], values.get("birth_date"), values.get("sex"), min_age, day)
+        for name, messages in identity.items():
+            errors.setdefault(name, messages[0])
+    if errors:
+        return None, errors
+    if (values["latitude"] is None) != (values["longitude"] is None):
+        return None, {"latitude": "latitude and longitude come together"}
+    if values["latitude"] is None:
+        values["latitude"], values["longitude"], values["location_source"] = village.latitude, village.longitude, "village"
+    else:
+        values["location_source"] = "gps"
+    values["village_id"] = village.id
+    return values, {}
+
+
+def import_recipients(
+    rows: Sequence[Mapping[str, Any]], dry_run: bool = False, first_row: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import ``rows``; row numbers in the report start at ``first_row`` (2 for a CSV's first data row)."""
+    report = ImportReport(dry_run=dry_run)
+    if not rows:
+        raise Invalid({"file": ["holds no rows"]})
+    if not all(isinstance(row, Mapping) for row in rows):
+        raise Invalid({"file": ["every row must be an object of named fields"]})
+    columns = {key for row in rows for key in row}
+    missing = [c for c in REQUIRED if c not in columns]
+    if "village_id" not in columns and "village_code" not in columns:
+        missing.append("village_id or village_code")
+    if missing:
+        raise Invalid({"file": [f"missing columns: {', '.join(missing)}"]})
+    report.ignored_columns = sorted(columns - set(REQUIRED) - set(OPTIONAL))
+
+    program = get_program()
+    day = today(program)
+    villages = _Villages()
+    valid: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        number = first_row + index
+        values, errors = _parse(row, villages, program.min_age, day)
+        if errors:
+            report.rejected += 1
+            report.errors.extend(RowError(number, name, message) for name, message in errors.items())
+        elif values["nik"] in seen:
+            report.duplicates += 1
+            report.duplicate_rows.append(Duplicate(number, values["nik"], first_row=seen[values["nik"]]))
+        else:
+            seen[values["nik"]] = number
+            valid.append((number, values))
+        if progress and (index + 1) % CHUNK == 0:
+            progress(CHUNK)
+    if progress and len(rows) % CHUNK:
+        progress(len(rows) % CHUNK)
+
+    existing = _existing_niks(list(seen))
+    new_rows = []
+    for number, values in valid:
+        if values["nik"] in existing:
+            report.duplicates += 1
+            report.duplicate_rows.append(Duplicate(number, values["nik"], existing_id=existing[values["nik"]]))
+        else:
+            new_rows.append(values)
+    report.created = len(new_rows)
+    if not dry_run and new_rows:
+        report.created_ids = _insert(new_rows)
+    return report
+
+
+def _existing_niks(niks: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(niks), 5000):
+        chunk = niks[start:start + 5000]
+        found.update(db.session.execute(select(Recipient.nik, Recipient.id).where(Recipient.nik.in_(chunk))).tuples())
+    return found
+
+
+def _insert(rows: list[dict[str, Any]]) -> list[int]:
+    now = utcnow()
+    ids: list[int] = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        for values in chunk:
+            values.update(status="candidate", version=1, created_at=now, updated_at=now)
+        result = db.session.execute(
+            insert(Recipient).returning(Recipient.id, sort_by_parameter_order=True), chunk
+        )
+        chunk_ids = list(result.scalars())
+        ids.extend(chunk_ids)
+        record(db.session, (
+            ("create", "recipient", rid, creation_changes(values)) for rid, values in zip(chunk_ids, chunk)
+        ))
+    return ids

@@ -1,0 +1,45 @@
+"""Rules about a person's identity: the NIK and the age."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+NIK_RE = re.compile(r"^\d{16}$")
+
+
+def age_on(birth_date: dt.date, day: dt.date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def identity_errors(
+    nik: str, birth_date: dt.date | None, sex: str | None, min_age: int, today: dt.date
+) -> dict[str, list[str]]:
+    """What is wrong with a NIK, birth date and sex, field by field.
+
+    A NIK is 16 digits: region (6), birth date as DDMMYY with 40 added to the day for women (6),
+    and a serial (4). The date and sex it encodes must agree with ``birth_date`` and ``sex``.
+    """
+    errors: dict[str, list[str]] = {}
+    if not NIK_RE.match(nik):
+        return {"nik": ["must be exactly 16 digits"]}
+    if nik[:6] == "000000" or nik[12:] == "0000":
+        return {"nik": ["region code and serial of a NIK cannot be zero"]}
+    day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    encoded_sex = "F" if day > 40 else "M"
+    day = day - 40 if day > 40 else day
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return {"nik": [f"digits 7-12 ({nik[6:12]}) are not a valid DDMMYY birth date"]}
+    if sex is not None and sex != encoded_sex:
+        errors["sex"] = [f"the NIK encodes sex {encoded_sex} (40 is added to the day for women)"]
+    if birth_date is not None:
+        if birth_date > today:
+            errors["birth_date"] = ["is in the future"]
+        elif (birth_date.day, birth_date.month, birth_date.year % 100) != (day, month, yy):
+            errors["birth_date"] = [
+                f"does not match the birth date the NIK encodes ({day:02d}-{month:02d}-{yy:02d})"
+            ]
+        elif age_on(birth_date, today) < min_age:
+            errors["birth_date"] = [
+                f"age {age_on(birth_date, today)} is under the program's minimum age {min_age}"
+            ]
+    return errors

@@ -1,0 +1,200 @@
+"""The recipient registry: registration, the lifecycle, pauses, search."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from service.db import Page, paginate, utcnow
+from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
+from service.extensions import db
+from service.program.models import Area
+from service.program.service import get_program, today
+from service.recipients.locating import locate
+from service.recipients.models import EXIT_REASONS, Pause, Recipient
+from service.recipients.rules import identity_errors
+
+# Which statuses each action may start from.
+TRANSITIONS = {
+    "verify": ("candidate",),
+    "enrol": ("verified",),
+    "pause": ("verified", "enrolled"),
+    "exit": ("verified", "enrolled"),
+}
+
+
+def get_recipient(recipient_id: int) -> Recipient:
+    recipient = db.session.get(Recipient, recipient_id)
+    if recipient is None:
+        raise NotFound("recipient", recipient_id)
+    return recipient
+
+
+def _village(village_id: int) -> Area:
+    village = db.session.get(Area, village_id)
+    if village is None or village.kind != "village":
+        raise Invalid({"village_id": [f"village {village_id} does not exist"]})
+    return village
+
+
+def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
+    program = get_program()
+    errors = identity_errors(nik, birth_date, sex, program.min_age, today(program))
+    if errors:
+        raise Invalid(errors)
+
+
+def _check_unique_nik(nik: str, own_id: int | None = None) -> None:
+    existing = db.session.scalar(select(Recipient.id).where(Recipient.nik == nik))
+    if existing is not None and existing != own_id:
+        raise Conflict(f"a recipient with NIK {nik} is registered as {existing}", existing_id=existing)
+
+
+def _place(recipient: Recipient, latitude: float | None, longitude: float | None) -> None:
+    if (latitude is None) != (longitude is None):
+        field = "longitude" if latitude is not None else "latitude"
+        raise Invalid({field: ["latitude and longitude come together"]})
+    if latitude is not None:
+        recipient.latitude, recipient.longitude, recipient.location_source = latitude, longitude, "gps"
+    else:
+        where = locate(recipient.address, recipient.village)
+        recipient.latitude, recipient.longitude, recipient.location_source = (
+            where.latitude, where.longitude, where.source)
+
+
+def register_recipient(
+    nik: str, name: str, birth_date: dt.date, sex: str, address: str, village_id: int,
+    phone: str | None = None, latitude: float | None = None, longitude: float | None = None,
+    dietary_needs: list[str] | None = None, notes: str | None = None,
+) -> Recipient:
+    """A new candidate. Checks the NIK against birth date and sex, the age and the village."""
+    _check_identity(nik, birth_date, sex)
+    village = _village(village_id)
+    _check_unique_nik(nik)
+    recipient = Recipient(
+        nik=nik, name=name.strip(), birth_date=birth_date, sex=sex, address=address.strip(),
+        village=village, phone=phone, dietary_needs=dietary_needs or [], notes=notes,
+        status="candidate",
+    )
+    _place(recipient, latitude, longitude)
+    db.session.add(recipient)
+    db.session.flush()
+    return recipient
+
+
+def update_recipient(recipient_id: int, changes: dict[str, Any], expected_version: int | None = None) -> Recipient:
+    recipient = get_recipient(recipient_id)
+    if expected_version is not None and expected_version != recipient.version:
+        raise PreconditionFailed(
+            f"recipient {recipient_id} is at version {recipient.version}, not {expected_version}",
+            version=recipient.version,
+        )
+    if recipient.status == "exited":
+        raise InvalidTransition(f"recipient {recipient_id} has exited and cannot be edited")
+    if changes.keys() & {"nik", "birth_date", "sex"}:
+        nik = changes.get("nik", recipient.nik)
+        _check_identity(nik, changes.get("birth_date", recipient.birth_date), changes.get("sex", recipient.sex))
+        _check_unique_nik(nik, own_id=recipient.id)
+    if "village_id" in changes:
+        recipient.village = _village(changes.pop("village_id"))
+        changes["village_id"] = recipient.village.id
+    latitude, longitude = changes.pop("latitude", None), changes.pop("longitude", None)
+    for key, value in changes.items():
+        setattr(recipient, key, value.strip() if key in ("name", "address") else value)
+    if latitude is not None or longitude is not None:
+        _place(recipient, latitude, longitude)
+    elif changes.keys() & {"address", "village_id"} and recipient.location_source != "gps":
+        _place(recipient, None, None)
+    db.session.flush()
+    return recipient
+
+
+def _transition(recipient_id: int, action: str) -> Recipient:
+    recipient = get_recipient(recipient_id)
+    if recipient.status not in TRANSITIONS[action]:
+        allowed = " or ".join(TRANSITIONS[action])
+        raise InvalidTransition(
+            f"cannot {action} recipient {recipient_id}: status is {recipient.status}, must be {allowed}",
+            status=recipient.status,
+        )
+    return recipient
+
+
+def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None) -> Recipient:
+    """The social agency's visit decides: ``verified`` if eligible, else ``rejected``."""
+    recipient = _transition(recipient_id, "verify")
+    recipient.status = "verified" if eligible else "rejected"
+    recipient.verification_notes = notes
+    recipient.verified_at = utcnow()
+    db.session.flush()
+    return recipient
+
+
+def enrol_recipient(recipient_id: int) -> Recipient:
+    recipient = _transition(recipient_id, "enrol")
+    _check_identity(recipient.nik, recipient.birth_date, recipient.sex)
+    recipient.status = "enrolled"
+    recipient.enrolled_at = utcnow()
+    db.session.flush()
+    return recipient
+
+
+def add_pause(recipient_id: int, start_date: dt.date, end_date: dt.date, reason: str) -> Pause:
+    """No meals from ``start_date`` to ``end_date`` inclusive. The past cannot be paused."""
+    recipient = _transition(recipient_id, "pause")
+    errors: dict[str, list[str]] = {}
+    if start_date < today():
+        errors["start_date"] = ["cannot be in the past"]
+    if end_date < start_date:
+        errors["end_date"] = ["cannot be before start_date"]
+    if errors:
+        raise Invalid(errors)
+    for other in recipient.pauses:
+        if other.start_date <= end_date and start_date <= other.end_date:
+            raise Conflict(
+                f"overlaps pause {other.id} ({other.start_date} to {other.end_date})", existing_id=other.id
+            )
+    pause = Pause(recipient=recipient, start_date=start_date, end_date=end_date, reason=reason)
+    db.session.add(pause)
+    db.session.flush()
+    return pause
+
+
+def exit_recipient(recipient_id: int, reason: str) -> Recipient:
+    if reason not in EXIT_REASONS:
+        raise Invalid({"reason": [f"must be one of {', '.join(EXIT_REASONS)}"]})
+    recipient = _transition(recipient_id, "exit")
+    recipient.status = "exited"
+    recipient.exit_reason = reason
+    recipient.exited_at = utcnow()
+    db.session.flush()
+    return recipient
+
+
+def _nik_prefix(q: str):
+    if len(q) == 16:
+        return Recipient.nik == q
+    # A range on the unique index, which a LIKE on PostgreSQL's default collation would not use.
+    return and_(Recipient.nik >= q.ljust(16, "0"), Recipient.nik <= q.ljust(16, "9"))
+
+
+def list_recipients(
+    page: int, per_page: int, status: list[str] | None = None, village_id: int | None = None,
+    district_id: int | None = None, q: str | None = None,
+) -> Page[Recipient]:
+    """Recipients in id order; ``q`` is a NIK (or its first digits) or part of a name."""
+    query = select(Recipient).order_by(Recipient.id)
+    if status:
+        query = query.where(Recipient.status.in_(status))
+    if village_id is not None:
+        query = query.where(Recipient.village_id == village_id)
+    if district_id is not None:
+        query = query.where(Recipient.village_id.in_(select(Area.id).where(Area.parent_id == district_id)))
+    if q:
+        q = q.strip()
+        if q.isascii() and q.isdigit() and len(q) <= 16:
+            query = query.where(_nik_prefix(q))
+        else:
+            query = query.where(func.lower(Recipient.name).contains(q.lower(), autoescape=True))
+    return paginate(db.session, query, page, per_page)

@@ -1,0 +1,205 @@
+"""Fixtures: one migrated database per run (SQLite, or TEST_DATABASE_URL), each test in a
+transaction that is rolled back, and factories that return callables."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+
+import flask_migrate
+import pytest
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+from blueprints import BLUEPRINTS
+from service.accounts import service as accounts
+from service.app import create_app
+from service.demo.data import make_nik
+from service.extensions import db, limiter
+from service.program import service as program_service
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
+    "RATELIMIT_AUTH": "1000 per minute",
+    "GEOCODER_TIMEOUT": 0.5,
+}
+
+
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def drop_everything() -> None:
+    """An empty database: on PostgreSQL the public schema is made anew."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        db.metadata.drop_all(db.engine)
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory)},
+                     blueprints=BLUEPRINTS)
+    with app.app_context():
+        drop_everything()
+        flask_migrate.upgrade()  # the schema comes from the migrations, as in production
+        db.engine.dispose()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def transaction(app):
+    """Each test runs inside one outer transaction, rolled back at its end; commits in the code
+    under test release savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                               expire_on_commit=False, class_=Session)
+        db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+        limiter.reset()
+        try:
+            yield connection
+        finally:
+            db.session.remove()
+            db.session = original
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def query_count(transaction):
+    """Counts the SQL statements run inside the ``with`` block."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    class Counter:
+        def __enter__(self):
+            event.listen(transaction, "before_cursor_execute", before)
+            return statements
+
+        def __exit__(self, *exc):
+            event.remove(transaction, "before_cursor_execute", before)
+
+    return Counter
+
+
+@pytest.fixture
+def areas():
+    """Two real districts of Banyuwangi and some of their villages (GeoNames coordinates)."""
+    genteng = program_service.create_area("Genteng", "district", -8.3662, 114.1526, code="35.10.09")
+    muncar = program_service.create_area("Muncar", "district", -8.4344, 114.3331, code="35.10.05")
+    villages = {
+        "Kaliasin": program_service.create_area("Kaliasin", "village", -8.3538, 114.1668, genteng.id, "35.10.09.2001"),
+        "Kembiritan": program_service.create_area("Kembiritan", "village", -8.3906, 114.1514, genteng.id, "35.10.09.2002"),
+        "Tembokrejo": program_service.create_area("Tembokrejo", "village", -8.4367, 114.3226, muncar.id, "35.10.05.2001"),
+    }
+    db.session.commit()
+    return {"genteng": genteng, "muncar": muncar, **villages}
+
+
+_serial = itertools.count(1)
+
+
+@pytest.fixture
+def make_user():
+    """``make_user(role, kind=None)`` -> (user, auth headers). ``kind`` is the agency's kind."""
+
+    def make(role: str = "coordinator", kind: str | None = None, **fields):
+        n = next(_serial)
+        agency_id = None
+        if role == "agency":
+            agency_id = accounts.create_agency(name=f"Agency {n}", code=f"AG{n}", kind=kind or "social").id
+        if role == "vendor":
+            fields.setdefault("vendor_id", n)
+        if role == "volunteer":
+            fields.setdefault("volunteer_id", n)
+        user = accounts.create_user(email=f"user{n}@rantang.example", password="password-1", name=f"User {n}",
+                                    role=role, agency_id=agency_id, **fields)
+        token, _ = accounts.issue_token(user.email, "password-1")
+        db.session.commit()
+        return user, {"Authorization": f"Bearer {token}"}
+
+    return make
+
+
+@pytest.fixture
+def coordinator(make_user):
+    return make_user("coordinator")[1]
+
+
+@pytest.fixture
+def social(make_user):
+    return make_user("agency", "social")[1]
+
+
+def birth_of_age(years: int, days_more: int = 100) -> dt.date:
+    today = dt.date.today()
+    return today.replace(year=today.year - years) - dt.timedelta(days=days_more)
+
+
+@pytest.fixture
+def recipient_data(areas):
+    """``recipient_data(**overrides)`` -> a valid registration body, with a NIK that agrees."""
+
+    def make(sex: str = "F", age: int = 72, **overrides):
+        birth = birth_of_age(age)
+        body = {
+            "nik": make_nik("35.10.09", birth, sex, next(_serial)),
+            "name": "Siti Aminah" if sex == "F" else "Slamet Riyadi",
+            "birth_date": birth.isoformat(),
+            "sex": sex,
+            "address": "Jl. Diponegoro No. 4, RT 02/RW 01",
+            "village_id": areas["Kaliasin"].id,
+            "latitude": -8.3541,
+            "longitude": 114.1672,
+        }
+        body.update(overrides)
+        return body
+
+    return make
+
+
+@pytest.fixture
+def make_recipient(client, coordinator, recipient_data):
+    """``make_recipient(status="enrolled", **fields)`` -> the recipient's JSON, made through the API."""
+
+    def make(status: str = "candidate", **fields):
+        response = client.post("/api/v1/recipients", json=recipient_data(**fields), headers=coordinator)
+        assert response.status_code == 201, response.json
+        rid = response.json["id"]
+        steps = {"verified": ["verify"], "rejected": ["reject"], "enrolled": ["verify", "enrol"],
+                 "exited": ["verify", "enrol", "exit"]}[status] if status != "candidate" else []
+        body = response.json
+        for step in steps:
+            if step in ("verify", "reject"):
+                body = client.post(f"/api/v1/recipients/{rid}/verify", json={"eligible": step == "verify"},
+                                   headers=coordinator).json
+            elif step == "enrol":
+                body = client.post(f"/api/v1/recipients/{rid}/enrol", headers=coordinator).json
+            else:
+                body = client.post(f"/api/v1/recipients/{rid}/exit", json={"reason": "moved"}, headers=coordinator).json
+        assert body["status"] == status
+        return body
+
+    return make

@@ -1,0 +1,77 @@
+"""The app as a whole: configuration, errors, the permission table, the OpenAPI document."""
+import pytest
+
+from blueprints import BLUEPRINTS, access
+from service.app import create_app
+
+
+def test_every_route_declares_who_may_call_it(app):
+    undeclared = sorted({rule.endpoint for rule in app.url_map.iter_rules()} - set(access.PERMISSIONS))
+    assert undeclared == [], f"routes missing from blueprints/access.py PERMISSIONS: {undeclared}"
+
+
+def test_the_permission_table_names_no_route_that_does_not_exist(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert sorted(set(access.PERMISSIONS) - endpoints) == []
+
+
+def test_unknown_route_is_a_problem_document(client):
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == 404 and response.json["title"] == "Not Found"
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.put("/api/v1/me")
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_openapi_document_lists_every_route_with_its_permission(client, app):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json
+    assert spec["openapi"].startswith("3.")
+    paths = spec["paths"]
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("api-docs."):
+            continue
+        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        assert path in paths, path
+    create = paths["/api/v1/recipients"]["post"]
+    assert "agency:social" in create["description"]
+    assert paths["/api/v1/auth/token"]["post"]["security"] == []
+    assert "Problem" in spec["components"]["schemas"]
+
+
+def test_docs_page_is_served(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert b"swagger" in response.data.lower()
+
+
+def test_production_refuses_the_default_secret_key(tmp_path):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    app = create_app({"ENV": "production", "SECRET_KEY": "s3cret-from-a-vault",
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    assert app.config["ENV"] == "production"
+
+
+def test_settings_come_from_prefixed_environment_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("RANTANG_TOKEN_TTL_HOURS", "12")
+    monkeypatch.setenv("RANTANG_GEOCODER_REGION", "Jember, Jawa Timur, Indonesia")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@db.internal:5432/rantang")
+    app = create_app()
+    assert app.config["TOKEN_TTL_HOURS"] == 12
+    assert app.config["GEOCODER_REGION"] == "Jember, Jawa Timur, Indonesia"
+    # the usual URL form is read as psycopg 3, the driver the service ships with
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://postgres@db.internal:5432/rantang"
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app(blueprints=BLUEPRINTS)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/rantang.db"

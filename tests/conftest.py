@@ -87,19 +87,20 @@ def cli(app):
 
 @pytest.fixture
 def query_count(transaction):
-    """Counts the SQL statements run inside the ``with`` block."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
+    """``with query_count() as statements:`` lists the SQL statements run inside the block."""
 
     class Counter:
         def __enter__(self):
-            event.listen(transaction, "before_cursor_execute", before)
-            return statements
+            self.statements: list[str] = []
+            event.listen(transaction, "before_cursor_execute", self.before)
+            return self.statements
+
+        def before(self, conn, cursor, statement, *args):
+            if not statement.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")):
+                self.statements.append(statement)
 
         def __exit__(self, *exc):
-            event.remove(transaction, "before_cursor_execute", before)
+            event.remove(transaction, "before_cursor_execute", self.before)
 
     return Counter
 

@@ -103,7 +103,7 @@ def _audit_flush(session: Session, flush_context) -> None:
                 continue
             changes = _changes(obj, action)
             if changes or action != "update":
-                events.append((action, entity_name(obj), inspect(obj).identity[0], changes))
+                events.append((action, entity_name(obj), inspect(obj).mapper.primary_key_from_instance(obj)[0], changes))
     record(session, events)
 
 

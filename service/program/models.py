@@ -48,4 +48,4 @@ class Area(Base):
     longitude: Mapped[float]
     code: Mapped[str | None] = mapped_column(String(32), unique=True)
 
-    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="joined", innerjoin=False)
+    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="joined", join_depth=1)

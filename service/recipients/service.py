@@ -116,7 +116,7 @@ def _transition(recipient_id: int, action: str) -> Recipient:
         allowed = " or ".join(TRANSITIONS[action])
         raise InvalidTransition(
             f"cannot {action} recipient {recipient_id}: status is {recipient.status}, must be {allowed}",
-            status=recipient.status,
+            current_status=recipient.status,
         )
     return recipient
 

@@ -1,0 +1,79 @@
+def test_coordinator_creates_agencies_and_users(client, coordinator, cli):
+    response = client.post("/api/v1/agencies", json={"name": "Dinas Sosial", "code": "DINSOS", "kind": "social"},
+                           headers=coordinator)
+    assert response.status_code == 201
+    agency_id = response.json["id"]
+    dup = client.post("/api/v1/agencies", json={"name": "Other", "code": "DINSOS", "kind": "data"}, headers=coordinator)
+    assert dup.status_code == 409 and dup.json["existing_id"] == agency_id
+
+    user = {"email": "Staff@Dinsos.example", "password": "long-enough", "name": "Staff",
+            "role": "agency", "agency_id": agency_id}
+    response = client.post("/api/v1/users", json=user, headers=coordinator)
+    assert response.status_code == 201
+    assert response.json["email"] == "staff@dinsos.example" and "password" not in response.json
+    assert client.post("/api/v1/users", json=user, headers=coordinator).status_code == 409
+    listed = client.get(f"/api/v1/users?agency_id={agency_id}", headers=coordinator).json
+    assert [u["email"] for u in listed["items"]] == ["staff@dinsos.example"]
+
+
+def test_user_role_bindings_are_checked(client, coordinator):
+    cases = [
+        ({"role": "agency"}, "agency_id"),
+        ({"role": "agency", "agency_id": 999999}, "agency_id"),
+        ({"role": "vendor"}, "vendor_id"),
+        ({"role": "coordinator", "volunteer_id": 3}, "volunteer_id"),
+        ({"role": "king"}, "role"),
+        ({"role": "coordinator", "agency_id": "1"}, "agency_id"),
+    ]
+    for extra, field in cases:
+        body = {"email": "x@rantang.example", "password": "long-enough", "name": "X", **extra}
+        response = client.post("/api/v1/users", json=body, headers=coordinator)
+        assert response.status_code == 422, (extra, response.json)
+        assert field in response.json["errors"], (extra, response.json)
+
+
+def test_only_the_coordinator_manages_agencies_and_users(client, make_user):
+    for role, kind in (("agency", "social"), ("vendor", None), ("volunteer", None)):
+        _, headers = make_user(role, kind)
+        assert client.post("/api/v1/agencies", json={"name": "A", "code": "AA", "kind": "data"},
+                           headers=headers).status_code == 403
+        assert client.get("/api/v1/users", headers=headers).status_code == 403
+        assert client.get("/api/v1/agencies", headers=headers).status_code == 200
+
+
+def test_cli_bootstraps_a_coordinator(cli, client):
+    result = cli.invoke(args=["users", "create", "--role", "coordinator", "--email", "boss@rantang.example",
+                              "--password", "very-secret", "--name", "Boss"])
+    assert result.exit_code == 0, result.output
+    token = client.post("/api/v1/auth/token", json={"email": "boss@rantang.example", "password": "very-secret"})
+    assert token.status_code == 201 and token.json["user"]["role"] == "coordinator"
+    again = cli.invoke(args=["users", "create", "--role", "coordinator", "--email", "boss@rantang.example",
+                             "--password", "very-secret"])
+    assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_program_settings_patch_with_if_match(client, coordinator, social):
+    program = client.get("/api/v1/program", headers=social).json
+    assert program["meal_slots"] == ["lunch", "dinner"] and program["schedule_time"] == "18:00"
+    version = program["version"]
+    response = client.patch("/api/v1/program", json={"min_age": 65, "schedule_time": "17:30"},
+                            headers={**coordinator, "If-Match": f'"{version}"'})
+    assert response.status_code == 200
+    assert response.json["min_age"] == 65 and response.json["version"] == version + 1
+    stale = client.patch("/api/v1/program", json={"min_age": 70}, headers={**coordinator, "If-Match": str(version)})
+    assert stale.status_code == 412
+    assert client.patch("/api/v1/program", json={"timezone": "Mars/Olympus"}, headers=coordinator).status_code == 422
+    assert client.patch("/api/v1/program", json={"min_age": 70}, headers=social).status_code == 403
+
+
+def test_areas(client, coordinator, areas):
+    villages = client.get(f"/api/v1/areas?kind=village&parent_id={areas['genteng'].id}").json
+    assert [v["name"] for v in villages["items"]] == ["Kaliasin", "Kembiritan"]
+    bad = client.post("/api/v1/areas", json={"name": "X", "kind": "village", "latitude": -8.3, "longitude": 114.1},
+                      headers=coordinator)
+    assert bad.status_code == 422 and "parent_id" in bad.json["errors"]
+    made = client.post("/api/v1/areas", json={"name": "Gambiran", "kind": "district", "latitude": -8.3,
+                                               "longitude": 114.1, "code": "35.10.07"}, headers=coordinator)
+    assert made.status_code == 201
+    assert client.get(f"/api/v1/areas/{made.json['id']}").json["code"] == "35.10.07"
+    assert client.get("/api/v1/areas/999999").status_code == 404

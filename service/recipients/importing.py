@@ -30,6 +30,7 @@ REQUIRED = ("nik", "name", "birth_date", "sex", "address")
 OPTIONAL = ("village_id", "village_code", "phone", "latitude", "longitude", "dietary_needs", "notes")
 SEX_CODES = {"F": "F", "M": "M", "P": "F", "L": "M"}  # P(erempuan) and L(aki-laki) on Indonesian forms
 CHUNK = 1000
+EXTRA = "__extra__"  # where a CSV row's values beyond the header's columns go
 
 
 @dataclass
@@ -67,7 +68,7 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
         raise Invalid({"file": ["is not UTF-8 text; save the sheet as 'CSV UTF-8'"]}) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, restkey=EXTRA)
     if not reader.fieldnames:
         raise Invalid({"file": ["is empty: a header row and at least one data row are needed"]})
     reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
@@ -166,6 +167,9 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     """One row as the values of a recipient, or the errors that keep it out: (values, errors)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    if row.get(EXTRA):
+        return None, {"_row": f"has {len(row[EXTRA])} more value(s) than the header has columns; "
+                              "quote values that hold the delimiter"}
     parsers: dict[str, Callable[[Any], Any]] = {
         "nik": _nik,
         "name": lambda v: _text(v, 200, True),
@@ -220,7 +224,7 @@ def import_recipients(
         missing.append("village_id or village_code")
     if missing:
         raise Invalid({"file": [f"missing columns: {', '.join(missing)}"]})
-    report.ignored_columns = sorted(columns - set(REQUIRED) - set(OPTIONAL))
+    report.ignored_columns = sorted(columns - set(REQUIRED) - set(OPTIONAL) - {EXTRA})
 
     program = get_program()
     day = today(program)
@@ -252,6 +256,7 @@ def import_recipients(
             report.duplicate_rows.append(Duplicate(number, values["nik"], existing_id=existing[values["nik"]]))
         else:
             new_rows.append(values)
+    report.duplicate_rows.sort(key=lambda d: d.row)
     report.created = len(new_rows)
     if not dry_run and new_rows:
         report.created_ids = _insert(new_rows)
@@ -262,7 +267,7 @@ def _existing_niks(niks: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     for start in range(0, len(niks), 5000):
         chunk = niks[start:start + 5000]
-        found.update(db.session.execute(select(Recipient.nik, Recipient.id).where(Recipient.nik.in_(chunk))).tuples())
+        found.update(db.session.execute(select(Recipient.nik, Recipient.id).where(Recipient.nik.in_(chunk))).all())
     return found
 
 

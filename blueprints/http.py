@@ -123,7 +123,7 @@ def authorize() -> None:
     if g.user is None:
         raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
     if g.user.principal not in rule:
-        raise Forbidden(f"a {g.user.principal} user may not do this")
+        raise Forbidden(f"the {g.user.principal} role may not do this")
 
 
 def if_match() -> int | None:

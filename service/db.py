@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Generic, Sequence, TypeVar
 
-from sqlalchemy import DateTime, MetaData, Select, func, select
+from sqlalchemy import JSON, DateTime, MetaData, Select, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -74,3 +74,52 @@ def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     items = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
     return Page(items=items, page=page, per_page=per_page, total=total or 0)
+
+
+COPY_FROM_ROWS = 100  # below this, one INSERT round trip beats COPY's two
+
+
+def _is_json(column) -> bool:
+    return isinstance(column.type, JSON)
+
+
+def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert ``rows`` into ``table`` in the session's transaction; their new ids, in order.
+
+    PostgreSQL gets COPY with ids drawn from the table's sequence in one round trip (parsing a
+    giant multi-row INSERT costs more than the insert itself); other engines a multi-row INSERT
+    with RETURNING. Python-side column defaults are applied as for an ORM insert.
+    """
+    if not rows:
+        return []
+    columns = [c for c in table.columns if c.name != "id"]
+    for row in rows:
+        for column in columns:
+            if column.name not in row and column.default is not None and column.default.is_scalar:
+                row[column.name] = column.default.arg
+            elif column.name not in row and column.default is not None and column.default.is_callable:
+                row[column.name] = column.default.arg(None)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
+        result = connection.execute(
+            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
+        )
+        return list(result.scalars())
+    from psycopg.types.json import Jsonb
+
+    names = [c.name for c in columns]
+    json_columns = {c.name for c in columns if _is_json(c)}
+    raw = connection.connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            (table.name, len(rows)),
+        )
+        ids = [r[0] for r in cursor.fetchall()]
+        with cursor.copy(f"COPY {table.name} (id, {', '.join(names)}) FROM STDIN") as copy:
+            for new_id, row in zip(ids, rows):
+                copy.write_row([new_id] + [
+                    Jsonb(row.get(n)) if n in json_columns and row.get(n) is not None else row.get(n)
+                    for n in names
+                ])
+    return ids

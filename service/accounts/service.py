@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
-from service.audit.service import record
+from service.audit.service import record, set_actor
 from service.db import Page, paginate, utcnow
 from service.errors import Conflict, Invalid, NotFound, Unauthenticated
 from service.extensions import db
@@ -101,6 +101,7 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
         raise Unauthenticated("wrong email or password")
     if not check_password_hash(user.password_hash, password) or not user.active:
         raise Unauthenticated("wrong email or password")
+    set_actor(db.session, user.id, user.email)  # signing in is the user's own act
     token = secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     api_token = ApiToken(token_hash=hash_token(token), user=user, expires_at=utcnow() + ttl)

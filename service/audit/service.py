@@ -14,7 +14,7 @@ from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
-from service.db import Page, paginate, utcnow
+from service.db import Page, bulk_insert, paginate, utcnow
 from service.extensions import db
 
 REDACTED = "***"
@@ -89,7 +89,7 @@ def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any
         for action, entity, entity_id, changes in events
     ]
     if rows:
-        session.connection().execute(AuditEvent.__table__.insert(), rows)
+        bulk_insert(session, AuditEvent.__table__, rows)
 
 
 @event.listens_for(Session, "after_flush")

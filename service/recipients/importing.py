@@ -15,10 +15,10 @@ import io
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from service.audit.service import creation_changes, record
-from service.db import utcnow
+from service.db import bulk_insert, utcnow
 from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
@@ -278,10 +278,7 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
         chunk = rows[start:start + CHUNK]
         for values in chunk:
             values.update(status="candidate", version=1, created_at=now, updated_at=now)
-        result = db.session.execute(
-            insert(Recipient).returning(Recipient.id, sort_by_parameter_order=True), chunk
-        )
-        chunk_ids = list(result.scalars())
+        chunk_ids = bulk_insert(db.session, Recipient.__table__, chunk)
         ids.extend(chunk_ids)
         record(db.session, (
             ("create", "recipient", rid, creation_changes(values)) for rid, values in zip(chunk_ids, chunk)

@@ -1,0 +1,77 @@
+"""Shared set-up for the benchmarks: databases, a migrated app, realistic recipient rows."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import flask_migrate  # noqa: E402
+import psycopg  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from blueprints import BLUEPRINTS  # noqa: E402
+from service.app import create_app  # noqa: E402
+from service.demo.data import load_areas, make_nik  # noqa: E402
+from service.extensions import db  # noqa: E402
+
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_DB = os.environ.get("BENCH_PG_DB", "rantang_bench")
+
+
+def postgres_url() -> str:
+    """A database of its own for the benchmarks, made if missing."""
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DB,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{PG_DB}"')
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{PG_DB}"
+
+
+def sqlite_url() -> str:
+    return f"sqlite:///{tempfile.mkdtemp(prefix='rantang-bench-')}/bench.db"
+
+
+def fresh_app(url: str):
+    """An app on an empty, migrated database holding Banyuwangi's districts and villages."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "RATELIMIT_ENABLED": False}, blueprints=BLUEPRINTS)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        flask_migrate.upgrade()
+        load_areas()
+        db.session.commit()
+    return app
+
+
+def recipient_rows(count: int, villages: list, seed: int = 7, start_serial: int = 1) -> list[dict[str, str]]:
+    """CSV-like rows (strings) with valid NIKs; a third without coordinates."""
+    rng = random.Random(seed)
+    today = dt.date.today()
+    rows = []
+    for i in range(count):
+        village = villages[rng.randrange(len(villages))]
+        sex = rng.choice("FFM")
+        birth = today - dt.timedelta(days=rng.randint(61 * 365, 94 * 365))
+        gps = rng.random() < 0.67
+        rows.append({
+            "nik": make_nik(village.parent.code, birth, sex, (start_serial + i) % 10000 or 1),
+            "name": f"Warga {start_serial + i}", "birth_date": birth.isoformat(), "sex": sex,
+            "address": f"Dusun Krajan RT {rng.randint(1, 9):02d}/RW {rng.randint(1, 9):02d}",
+            "village_code": village.code,
+            "latitude": f"{village.latitude + rng.uniform(-0.01, 0.01):.6f}" if gps else "",
+            "longitude": f"{village.longitude + rng.uniform(-0.01, 0.01):.6f}" if gps else "",
+            "dietary_needs": rng.choice(["", "", "soft food", "low salt;low sugar"]),
+        })
+    return rows
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from apispec import BasePlugin
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -106,6 +106,8 @@ def authorize() -> None:
     g.user = g.token = None
     if request.endpoint is None or request.method == "OPTIONS":
         return  # routing fails with a 404 or 405 next; OPTIONS is answered by Flask
+    if request.method in ("GET", "HEAD") and current_app.config["READS_WITHOUT_TRANSACTION"]:
+        read_without_transaction()
     header = request.headers.get("Authorization")
     if header:
         scheme, _, token = header.partition(" ")
@@ -124,6 +126,17 @@ def authorize() -> None:
         raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
     if g.user.principal not in rule:
         raise Forbidden(f"the {g.user.principal} role may not do this")
+
+
+def read_without_transaction() -> None:
+    """Run a read-only request's statements in autocommit on PostgreSQL.
+
+    A GET changes nothing, and at READ COMMITTED each statement sees its own snapshot anyway, so
+    wrapping it in BEGIN and ROLLBACK buys nothing and costs two round trips, a third of a read's
+    time. The pool restores transactions when the connection is returned.
+    """
+    if db.engine.dialect.name == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def if_match() -> int | None:

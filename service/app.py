@@ -47,10 +47,9 @@ def configure_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 def configure_database(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # SQLite needs no pool pre-ping, and a file database should wait for a writer, not fail.
+        # A file database should wait for a writer, not fail at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False,
-            "connect_args": {"timeout": 15},
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 15},
         }
 
 

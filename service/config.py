@@ -10,7 +10,11 @@ class Config:
     SECRET_KEY = DEFAULT_SECRET_KEY
     # Filled in by the factory: DATABASE_URL, else a SQLite file in the instance folder.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # No pre-ping: it costs every request a round trip; recycling connections and SQLAlchemy's
+    # invalidation of a pool after a disconnect error cover database restarts.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+    # GET requests run without BEGIN/ROLLBACK on PostgreSQL (see blueprints/http.py).
+    READS_WITHOUT_TRANSACTION = True
     # Request bodies larger than this are refused with 413 (a CSV of ~100,000 recipients fits).
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     JSON_SORT_KEYS = False

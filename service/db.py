@@ -70,10 +70,18 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[Any]:
-    """One page of ``query`` (which must already have a deterministic order) and the total."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    items = session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return Page(items=items, page=page, per_page=per_page, total=total or 0)
+    """One page of ``query`` (which must already have a deterministic order) and the total.
+
+    The total is counted only when the page cannot tell it: a search that finds one NIK answers
+    in one query, not two.
+    """
+    offset = (page - 1) * per_page
+    items = session.scalars(query.limit(per_page).offset(offset)).unique().all()
+    if 0 < len(items) < per_page or (offset == 0 and not items):
+        total = offset + len(items)
+    else:
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    return Page(items=items, page=page, per_page=per_page, total=total)
 
 
 COPY_FROM_ROWS = 100  # below this, one INSERT round trip beats COPY's two

@@ -75,3 +75,34 @@ def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatc
     monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app(blueprints=BLUEPRINTS)
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/rantang.db"
+
+
+def test_reads_run_without_a_transaction_and_writes_keep_theirs(app, monkeypatch):
+    """With READS_WITHOUT_TRANSACTION (the default), a GET on PostgreSQL runs in autocommit;
+    the connection goes back to the pool in transactional mode, so the next write is atomic."""
+    from sqlalchemy import text
+
+    from service.extensions import db
+
+    reads = create_app({**app.config, "READS_WITHOUT_TRANSACTION": True}, blueprints=BLUEPRINTS)
+    # A session of the service's own kind, outside the test's rolled-back transaction: this
+    # test reads, and its one write is refused before it writes anything.
+    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
+    client = reads.test_client()
+    seen = []
+
+    @reads.after_request
+    def note_mode(response):
+        seen.append(db.session.connection().get_execution_options().get("isolation_level"))
+        return response
+
+    assert client.get("/api/v1/areas?per_page=1").status_code == 200
+    bad = client.post("/api/v1/areas", json={"name": "x"})  # a write: 401, but in a transaction
+    assert bad.status_code == 401
+    with reads.app_context():
+        with db.engine.connect() as connection:
+            assert connection.get_isolation_level() != "AUTOCOMMIT"
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+        db.engine.dispose()
+    on_postgres = reads.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert seen == ["AUTOCOMMIT" if on_postgres else None, None]

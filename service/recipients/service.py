@@ -5,6 +5,7 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import joinedload
 
 from service.db import Page, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
@@ -24,8 +25,12 @@ TRANSITIONS = {
 }
 
 
+# A recipient is shown with its village, the village's district and its pauses: one query.
+AS_SHOWN = (joinedload(Recipient.village).joinedload(Area.parent), joinedload(Recipient.pauses))
+
+
 def get_recipient(recipient_id: int) -> Recipient:
-    recipient = db.session.get(Recipient, recipient_id)
+    recipient = db.session.get(Recipient, recipient_id, options=AS_SHOWN)
     if recipient is None:
         raise NotFound("recipient", recipient_id)
     return recipient
@@ -75,7 +80,7 @@ def register_recipient(
     recipient = Recipient(
         nik=nik, name=name.strip(), birth_date=birth_date, sex=sex, address=address.strip(),
         village=village, phone=phone, dietary_needs=dietary_needs or [], notes=notes,
-        status="candidate",
+        status="candidate", pauses=[],  # a new recipient has none: no query to find that out
     )
     _place(recipient, latitude, longitude)
     db.session.add(recipient)
@@ -184,7 +189,7 @@ def list_recipients(
     district_id: int | None = None, q: str | None = None,
 ) -> Page[Recipient]:
     """Recipients in id order; ``q`` is a NIK (or its first digits) or part of a name."""
-    query = select(Recipient).order_by(Recipient.id)
+    query = select(Recipient).options(*AS_SHOWN).order_by(Recipient.id)
     if status:
         query = query.where(Recipient.status.in_(status))
     if village_id is not None:

@@ -64,7 +64,7 @@ def handle_http_exception(exc: HTTPException):
     headers.pop("Content-Length", None)
     if "messages" in data:  # webargs: a body or query that does not parse or validate
         errors: dict[str, list[str]] = {}
-        for location, messages in data["messages"].items():
+        for messages in data["messages"].values():  # by location: json, query, files
             errors.update(_flatten(messages))
         if status == 400:
             return problem(400, "The request body is not valid JSON.", errors=errors)

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Generic, Sequence, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, Select, func, select
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
+
+from service.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,6 +72,14 @@ class Page(Generic[T]):
     total: int
 
 
+def fetch(session: Session, model: type[T], entity_id: int, **kwargs: Any) -> T:
+    """The row with this id, or the domain's NotFound (a 404 on the wire)."""
+    found = session.get(model, entity_id, **kwargs)
+    if found is None:
+        raise NotFound(re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower(), entity_id)
+    return found
+
+
 def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[Any]:
     """One page of ``query`` (which must already have a deterministic order) and the total.
 
@@ -125,7 +136,7 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
         )
         ids = [r[0] for r in cursor.fetchall()]
         with cursor.copy(f"COPY {table.name} (id, {', '.join(names)}) FROM STDIN") as copy:
-            for new_id, row in zip(ids, rows):
+            for new_id, row in zip(ids, rows, strict=True):
                 copy.write_row([new_id] + [
                     Jsonb(row.get(n)) if n in json_columns and row.get(n) is not None else row.get(n)
                     for n in names

@@ -11,8 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from service.audit.service import record, set_actor
-from service.db import Page, paginate, utcnow
-from service.errors import Conflict, Invalid, NotFound, Unauthenticated
+from service.db import Page, fetch, paginate, utcnow
+from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
 
 MIN_PASSWORD_LENGTH = 8
@@ -33,13 +33,6 @@ def create_agency(name: str, code: str, kind: str) -> Agency:
     agency = Agency(name=name, code=code, kind=kind)
     db.session.add(agency)
     db.session.flush()
-    return agency
-
-
-def get_agency(agency_id: int) -> Agency:
-    agency = db.session.get(Agency, agency_id)
-    if agency is None:
-        raise NotFound("agency", agency_id)
     return agency
 
 
@@ -127,8 +120,7 @@ def revoke_token(api_token: ApiToken) -> None:
 
 def revoke_user_tokens(user_id: int) -> int:
     """Revoke every live token of a user (a lost phone, a person who left); returns how many."""
-    if db.session.get(User, user_id) is None:
-        raise NotFound("user", user_id)
+    fetch(db.session, User, user_id)
     result = db.session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from service.db import Page, paginate, utcnow
-from service.errors import Invalid, NotFound, PreconditionFailed
+from service.db import Page, fetch, paginate, utcnow
+from service.errors import Invalid, PreconditionFailed
 from service.extensions import db
 from service.program.models import AREA_KINDS, Area, Program
 
@@ -89,10 +89,7 @@ def create_area(
 
 
 def get_area(area_id: int) -> Area:
-    area = db.session.get(Area, area_id)
-    if area is None:
-        raise NotFound("area", area_id)
-    return area
+    return fetch(db.session, Area, area_id)
 
 
 def list_areas(

@@ -13,7 +13,7 @@ import csv
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import select
 
@@ -281,6 +281,6 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
         chunk_ids = bulk_insert(db.session, Recipient.__table__, chunk)
         ids.extend(chunk_ids)
         record(db.session, (
-            ("create", "recipient", rid, creation_changes(values)) for rid, values in zip(chunk_ids, chunk)
+            ("create", "recipient", rid, creation_changes(values)) for rid, values in zip(chunk_ids, chunk, strict=True)
         ))
     return ids

@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
-from service.db import Page, paginate, utcnow
-from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
+from service.db import Page, fetch, paginate, utcnow
+from service.errors import Conflict, Invalid, InvalidTransition, PreconditionFailed
 from service.extensions import db
 from service.program.models import Area
 from service.program.service import get_program, today
@@ -30,10 +30,7 @@ AS_SHOWN = (joinedload(Recipient.village).joinedload(Area.parent), joinedload(Re
 
 
 def get_recipient(recipient_id: int) -> Recipient:
-    recipient = db.session.get(Recipient, recipient_id, options=AS_SHOWN)
-    if recipient is None:
-        raise NotFound("recipient", recipient_id)
-    return recipient
+    return fetch(db.session, Recipient, recipient_id, options=AS_SHOWN)
 
 
 def _village(village_id: int) -> Area:

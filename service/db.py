@@ -72,11 +72,17 @@ class Page(Generic[T]):
     total: int
 
 
+def entity_name(obj_or_cls: Any) -> str:
+    """What the program calls a model's rows: ``ApiToken`` -> ``api_token``."""
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+
+
 def fetch(session: Session, model: type[T], entity_id: int, **kwargs: Any) -> T:
     """The row with this id, or the domain's NotFound (a 404 on the wire)."""
     found = session.get(model, entity_id, **kwargs)
     if found is None:
-        raise NotFound(re.sub(r"(?<!^)(?=[A-Z])", " ", model.__name__).lower(), entity_id)
+        raise NotFound(entity_name(model).replace("_", " "), entity_id)
     return found
 
 

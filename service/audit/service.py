@@ -7,14 +7,13 @@ rolled back. Bulk writes that bypass the unit of work call :func:`record` themse
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
-from service.db import Page, bulk_insert, paginate, utcnow
+from service.db import Page, bulk_insert, entity_name, paginate, utcnow
 from service.extensions import db
 
 REDACTED = "***"
@@ -26,11 +25,6 @@ def set_actor(session: Session, actor_id: int | None, label: str) -> None:
     """Name who is acting for the rest of this session (a request, a job, a CLI command)."""
     session.info["actor_id"] = actor_id
     session.info["actor"] = label
-
-
-def entity_name(obj_or_cls: Any) -> str:
-    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
 
 def _plain(value: Any) -> Any:

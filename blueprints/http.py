@@ -142,7 +142,7 @@ def read_without_transaction() -> None:
 def if_match() -> int | None:
     """The version a client expects, from ``If-Match: "3"`` (or 3, or W/"3"), or None."""
     value = request.headers.get("If-Match")
-    if value is None:
+    if value is None or value.strip() == "*":  # "*" matches any version
         return None
     digits = value.strip().removeprefix("W/").strip('"')
     if not digits.isdigit():

@@ -106,3 +106,18 @@ def test_reads_run_without_a_transaction_and_writes_keep_theirs(app, monkeypatch
         db.engine.dispose()
     on_postgres = reads.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
     assert seen == ["AUTOCOMMIT" if on_postgres else None, None]
+
+
+def test_an_unexpected_error_is_a_500_problem_without_internals(app, client, social, monkeypatch):
+    from service.recipients import service
+
+    def broken(recipient_id):
+        raise RuntimeError("connection string postgres://secret@db")
+
+    monkeypatch.setattr(service, "get_recipient", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.get("/api/v1/recipients/1", headers=social)
+    assert response.status_code == 500
+    assert response.mimetype == "application/problem+json"
+    assert "secret" not in response.get_data(as_text=True)
+    assert response.json["detail"] == "Something went wrong on our side; it has been logged."

@@ -72,8 +72,8 @@ class RecipientArgs(PageArgs):
                            metadata={"description": "One status or several, comma-separated."})
     village_id = fields.Integer()
     district_id = fields.Integer()
-    q = fields.String(validate=validate.Length(min=1, max=200),
-                      metadata={"description": "A NIK, its first digits, or part of a name."})
+    q = fields.String(validate=validate.Length(max=200),
+                      metadata={"description": "A NIK, its first digits, or part of a name (empty: no search)."})
 
 
 class VerifyIn(BodySchema):

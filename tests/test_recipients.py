@@ -260,6 +260,7 @@ def test_list_filters_search_and_pages(client, social, make_recipient, areas):
     assert ids(f"q={made[1]['nik']}") == [made[1]["id"]]
     assert ids(f"q={made[1]['nik'][:4]}") == [m["id"] for m in made]
     assert ids("q=100%25") == []  # a LIKE wildcard is searched for literally
+    assert len(ids("q=")) == 4  # a cleared search box searches nothing
 
     for query, field in (("per_page=501", "per_page"), ("page=0", "page"), ("status=asleep", "status"),
                          ("per_page=abc", "per_page")):

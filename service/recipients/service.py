@@ -193,8 +193,8 @@ def list_recipients(
         query = query.where(Recipient.village_id == village_id)
     if district_id is not None:
         query = query.where(Recipient.village_id.in_(select(Area.id).where(Area.parent_id == district_id)))
+    q = (q or "").strip()
     if q:
-        q = q.strip()
         if q.isascii() and q.isdigit() and len(q) <= 16:
             query = query.where(_nik_prefix(q))
         else:

@@ -28,7 +28,7 @@ def issue_token(data):
 @blp.response(204)
 def revoke_token():
     """Revoke the token this request was made with (signing out)."""
-    service.revoke_token(g.token)
+    service.revoke_token(g.caller.token_id)
     db.session.commit()
 
 
@@ -36,4 +36,4 @@ def revoke_token():
 @blp.response(200, UserOut)
 def me():
     """The signed-in user."""
-    return g.user
+    return service.get_user(g.caller.user_id)

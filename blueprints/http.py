@@ -103,7 +103,7 @@ def handle_stale_data(exc: StaleDataError):
 @http.before_app_request
 def authorize() -> None:
     """Authenticate the bearer token, if any, then apply the permission table."""
-    g.user = g.token = None
+    g.caller = None
     if request.endpoint is None or request.method == "OPTIONS":
         return  # routing fails with a 404 or 405 next; OPTIONS is answered by Flask
     if request.method in ("GET", "HEAD") and current_app.config["READS_WITHOUT_TRANSACTION"]:
@@ -113,19 +113,18 @@ def authorize() -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
-        g.token = authenticate(token.strip())
-        g.user = g.token.user
-        set_actor(db.session, g.user.id, g.user.email)
+        g.caller = authenticate(token.strip())
+        set_actor(db.session, g.caller.user_id, g.caller.email)
     rule = access.allowed(request.endpoint)
     if rule == access.PUBLIC:
         return
     if rule is None:
         log.error("route %s has no entry in the permission table: refused", request.endpoint)
         raise Forbidden("this route is not open to anyone")
-    if g.user is None:
+    if g.caller is None:
         raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
-    if g.user.principal not in rule:
-        raise Forbidden(f"the {g.user.principal} role may not do this")
+    if g.caller.principal not in rule:
+        raise Forbidden(f"the {g.caller.principal} role may not do this")
 
 
 def read_without_transaction() -> None:

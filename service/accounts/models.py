@@ -11,6 +11,11 @@ AGENCY_KINDS = ("social", "data", "health", "education", "other")
 ROLES = ("coordinator", "agency", "vendor", "volunteer")
 
 
+def principal_of(role: str, agency_kind: str | None) -> str:
+    """What the permission table speaks of: the role, and for agency staff the agency's kind."""
+    return f"agency:{agency_kind}" if role == "agency" and agency_kind else role
+
+
 class Agency(Base):
     __tablename__ = "agencies"
 
@@ -39,10 +44,7 @@ class User(Base):
 
     @property
     def principal(self) -> str:
-        """What the permission table speaks of: the role, and for agency staff the agency's kind."""
-        if self.role == "agency" and self.agency is not None:
-            return f"agency:{self.agency.kind}"
-        return self.role
+        return principal_of(self.role, self.agency.kind if self.agency else None)
 
 
 class ApiToken(Base):

@@ -4,12 +4,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of
 from service.audit.service import record, set_actor
 from service.db import Page, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
@@ -103,18 +104,50 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
     return token, api_token
 
 
-def authenticate(token: str) -> ApiToken:
-    """The live token behind a bearer string; expired, revoked or unknown tokens are refused."""
-    api_token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token)))
-    if api_token is None or api_token.revoked_at is not None or not api_token.user.active:
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, as one lean query finds it: every request pays for this lookup."""
+
+    token_id: int
+    user_id: int
+    email: str
+    role: str
+    agency_id: int | None
+    agency_kind: str | None
+    vendor_id: int | None
+    volunteer_id: int | None
+
+    @property
+    def principal(self) -> str:
+        return principal_of(self.role, self.agency_kind)
+
+
+_CALLER = (
+    select(ApiToken.id.label("token_id"), User.id.label("user_id"), User.email, User.role, User.agency_id,
+           Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
+           ApiToken.expires_at, ApiToken.revoked_at, User.active)
+    .join(User, User.id == ApiToken.user_id)
+    .outerjoin(Agency, Agency.id == User.agency_id)
+)
+
+
+def authenticate(token: str) -> Caller:
+    """The caller behind a bearer string; expired, revoked or unknown tokens are refused."""
+    row = db.session.execute(_CALLER.where(ApiToken.token_hash == hash_token(token))).first()
+    if row is None or row.revoked_at is not None or not row.active:
         raise Unauthenticated("the token is unknown or revoked")
-    if api_token.expires_at <= utcnow():
+    if row.expires_at <= utcnow():
         raise Unauthenticated("the token has expired")
-    return api_token
+    fields = row._asdict()
+    return Caller(**{name: fields[name] for name in Caller.__dataclass_fields__})
 
 
-def revoke_token(api_token: ApiToken) -> None:
-    api_token.revoked_at = utcnow()
+def get_user(user_id: int) -> User:
+    return fetch(db.session, User, user_id)
+
+
+def revoke_token(token_id: int) -> None:
+    fetch(db.session, ApiToken, token_id).revoked_at = utcnow()
     db.session.flush()
 
 

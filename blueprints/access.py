@@ -53,6 +53,8 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "recipients.verify_recipient": frozenset({COORDINATOR, SOCIAL}),
     "recipients.enrol_recipient": frozenset({COORDINATOR, SOCIAL}),
     "recipients.pause_recipient": frozenset({COORDINATOR, SOCIAL}),
+    "recipients.change_pause": frozenset({COORDINATOR, SOCIAL}),
+    "recipients.cancel_pause": frozenset({COORDINATOR, SOCIAL}),
     "recipients.exit_recipient": frozenset({COORDINATOR, SOCIAL}),
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from blueprints.http import if_match
 from schemas.common import page_of
-from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, RecipientArgs,
+from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, PausePatch, RecipientArgs,
                                 RecipientIn, RecipientOut, RecipientPatch, VerifyIn)
 from service.errors import Invalid
 from service.extensions import db
@@ -79,6 +79,25 @@ def pause_recipient(data, recipient_id):
     pause = service.add_pause(recipient_id, **data)
     db.session.commit()
     return pause
+
+
+@blp.route("/recipients/<int:recipient_id>/pauses/<int:pause_id>", methods=["PATCH"])
+@blp.arguments(PausePatch)
+@blp.response(200, PauseOut)
+def change_pause(data, recipient_id, pause_id):
+    """Move a pause's end: shorten it (meals resume the day after `end_date`) or extend it."""
+    pause = service.change_pause(recipient_id, pause_id, **data)
+    db.session.commit()
+    return pause
+
+
+@blp.route("/recipients/<int:recipient_id>/pauses/<int:pause_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(409, description="The pause has begun: change its end instead.")
+def cancel_pause(recipient_id, pause_id):
+    """Drop a pause that has not begun."""
+    service.cancel_pause(recipient_id, pause_id)
+    db.session.commit()
 
 
 @blp.route("/recipients/<int:recipient_id>/exit", methods=["POST"])

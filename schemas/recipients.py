@@ -87,6 +87,11 @@ class PauseIn(BodySchema):
     reason = Text(500, required=True)
 
 
+class PausePatch(BodySchema):
+    end_date = fields.Date(required=True)
+    reason = Text(500)
+
+
 class ExitIn(BodySchema):
     reason = fields.String(required=True, validate=validate.OneOf(EXIT_REASONS))
 

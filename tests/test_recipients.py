@@ -308,3 +308,27 @@ def test_secrets_never_reach_the_audit_trail(client, coordinator):
 def test_birth_of_age_helper_is_consistent():
     assert birth_of_age(70) < NOW.replace(year=NOW.year - 70)
 
+
+
+def test_a_pause_is_shortened_extended_or_cancelled(client, social, make_recipient, make_user):
+    rid = make_recipient("enrolled")["id"]
+    other = make_recipient("enrolled")["id"]
+    day = lambda n: (NOW + dt.timedelta(days=n)).isoformat()  # noqa: E731
+    url = f"/api/v1/recipients/{rid}/pauses"
+    first = client.post(url, json={"start_date": day(0), "end_date": day(10), "reason": "in hospital"},
+                        headers=social).json
+    later = client.post(url, json={"start_date": day(20), "end_date": day(25), "reason": "family"},
+                        headers=social).json
+    home_early = client.patch(f"{url}/{first['id']}", json={"end_date": day(3)}, headers=social)
+    assert home_early.status_code == 200 and home_early.json["end_date"] == day(3)
+    assert client.patch(f"{url}/{first['id']}", json={"end_date": day(-2)}, headers=social).status_code == 422
+    assert client.patch(f"{url}/{first['id']}", json={"end_date": day(21)}, headers=social).status_code == 409
+    assert client.delete(f"{url}/{first['id']}", headers=social).status_code == 409  # it has begun
+    assert client.delete(f"{url}/{later['id']}", headers=social).status_code == 204
+    assert [p["id"] for p in client.get(f"/api/v1/recipients/{rid}", headers=social).json["pauses"]] == [first["id"]]
+    # another recipient's pause, or one that does not exist, is not found
+    assert client.patch(f"/api/v1/recipients/{other}/pauses/{first['id']}", json={"end_date": day(4)},
+                        headers=social).status_code == 404
+    assert client.delete(f"{url}/999999", headers=social).status_code == 404
+    _, data_agency = make_user("agency", "data")
+    assert client.patch(f"{url}/{first['id']}", json={"end_date": day(4)}, headers=data_agency).status_code == 403

@@ -8,7 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
 from service.db import Page, fetch, paginate, utcnow
-from service.errors import Conflict, Invalid, InvalidTransition, PreconditionFailed
+from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
 from service.extensions import db
 from service.program.models import Area
 from service.program.service import get_program, today
@@ -152,15 +152,54 @@ def add_pause(recipient_id: int, start_date: dt.date, end_date: dt.date, reason:
         errors["end_date"] = ["cannot be before start_date"]
     if errors:
         raise Invalid(errors)
-    for other in recipient.pauses:
-        if other.start_date <= end_date and start_date <= other.end_date:
-            raise Conflict(
-                f"overlaps pause {other.id} ({other.start_date} to {other.end_date})", existing_id=other.id
-            )
+    _check_overlap(recipient, start_date, end_date)
     pause = Pause(recipient=recipient, start_date=start_date, end_date=end_date, reason=reason)
     db.session.add(pause)
     db.session.flush()
     return pause
+
+
+def _check_overlap(recipient: Recipient, start_date: dt.date, end_date: dt.date, own: Pause | None = None) -> None:
+    for other in recipient.pauses:
+        if other is not own and other.start_date <= end_date and start_date <= other.end_date:
+            raise Conflict(
+                f"overlaps pause {other.id} ({other.start_date} to {other.end_date})", existing_id=other.id
+            )
+
+
+def _pause_of(recipient_id: int, pause_id: int) -> Pause:
+    pause = db.session.get(Pause, pause_id)
+    if pause is None or pause.recipient_id != get_recipient(recipient_id).id:
+        raise NotFound("pause", pause_id)
+    return pause
+
+
+def change_pause(recipient_id: int, pause_id: int, end_date: dt.date, reason: str | None = None) -> Pause:
+    """Move a pause's end: shorten it (home early from hospital) or extend it.
+
+    Days already past stay as they were: meals resume at the earliest today, so the new end can be
+    yesterday but no earlier.
+    """
+    pause = _pause_of(recipient_id, pause_id)
+    _transition(recipient_id, "pause")
+    earliest = max(pause.start_date, today() - dt.timedelta(days=1))
+    if end_date < earliest:
+        raise Invalid({"end_date": [f"cannot be before {earliest.isoformat()}"]})
+    _check_overlap(pause.recipient, pause.start_date, end_date, own=pause)
+    pause.end_date = end_date
+    if reason:
+        pause.reason = reason
+    db.session.flush()
+    return pause
+
+
+def cancel_pause(recipient_id: int, pause_id: int) -> None:
+    """Drop a pause that has not begun; one that has begun is shortened instead."""
+    pause = _pause_of(recipient_id, pause_id)
+    if pause.start_date <= today():
+        raise InvalidTransition(f"pause {pause_id} began on {pause.start_date}: change its end_date instead")
+    db.session.delete(pause)
+    db.session.flush()
 
 
 def exit_recipient(recipient_id: int, reason: str) -> Recipient:

@@ -332,3 +332,16 @@ def test_a_pause_is_shortened_extended_or_cancelled(client, social, make_recipie
     assert client.delete(f"{url}/999999", headers=social).status_code == 404
     _, data_agency = make_user("agency", "data")
     assert client.patch(f"{url}/{first['id']}", json={"end_date": day(4)}, headers=data_agency).status_code == 403
+
+
+def test_two_registrations_racing_for_one_nik_end_in_a_clean_409(client, social, recipient_data, monkeypatch):
+    from service.recipients import service
+
+    body = recipient_data()
+    assert client.post("/api/v1/recipients", json=body, headers=social).status_code == 201
+    # The second request passed its duplicate check before the first committed: the unique
+    # index is what stops it.
+    monkeypatch.setattr(service, "_check_unique_nik", lambda nik, own_id=None: None)
+    response = client.post("/api/v1/recipients", json=body, headers=social)
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    assert client.get(f"/api/v1/recipients?q={body['nik']}", headers=social).json["total"] == 1

@@ -12,26 +12,11 @@ from service.errors import Invalid, PreconditionFailed
 from service.extensions import db
 from service.program.models import AREA_KINDS, Area, Program
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "name": "Rantang Kasih",
-    "timezone": "Asia/Jakarta",
-    "min_age": 60,
-    "meal_slots": ["lunch", "dinner"],
-    "meal_price": 12000,
-    "schedule_time": dt.time(18, 0),
-    "delivery_cutoff": dt.time(21, 0),
-    "max_vendor_distance_km": 5.0,
-    "hygiene_validity_days": 180,
-    "visit_interval_days": 30,
-}
-
-
 def get_program() -> Program:
+    """The settings row, which the first migration creates with the real program's defaults."""
     program = db.session.scalar(select(Program).order_by(Program.id).limit(1))
-    if program is None:  # only a database made without the migrations lacks the row
-        program = Program(**DEFAULT_SETTINGS)
-        db.session.add(program)
-        db.session.flush()
+    if program is None:
+        raise RuntimeError("the program settings row is missing: run `flask --app wsgi db upgrade`")
     return program
 
 

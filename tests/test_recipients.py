@@ -345,3 +345,16 @@ def test_two_registrations_racing_for_one_nik_end_in_a_clean_409(client, social,
     response = client.post("/api/v1/recipients", json=body, headers=social)
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
     assert client.get(f"/api/v1/recipients?q={body['nik']}", headers=social).json["total"] == 1
+
+
+def test_patching_null_coordinates_forgets_the_gps_point(client, social, make_recipient, areas):
+    made = make_recipient()
+    assert made["location_source"] == "gps"
+    response = client.patch(f"/api/v1/recipients/{made['id']}", json={"latitude": None, "longitude": None},
+                            headers=social)
+    assert response.status_code == 200
+    assert response.json["location_source"] == "village"
+    assert (response.json["latitude"], response.json["longitude"]) == (areas["Kaliasin"].latitude,
+                                                                       areas["Kaliasin"].longitude)
+    half = client.patch(f"/api/v1/recipients/{made['id']}", json={"latitude": -8.35}, headers=social)
+    assert half.status_code == 422 and "longitude" in half.json["errors"]

@@ -18,13 +18,13 @@ from typing import Any, Callable, Mapping, Sequence
 from sqlalchemy import select
 
 from service.audit.service import creation_changes, record
-from service.db import bulk_insert, utcnow
+from service.db import bulk_insert
 from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
 from service.program.service import get_program, today
 from service.recipients.models import Recipient
-from service.recipients.rules import identity_errors
+from service.recipients.rules import coordinates_error, identity_errors
 
 REQUIRED = ("nik", "name", "birth_date", "sex", "address")
 OPTIONAL = ("village_id", "village_code", "phone", "latitude", "longitude", "dietary_needs", "notes")
@@ -198,8 +198,9 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
             errors.setdefault(name, messages[0])
     if errors:
         return None, errors
-    if (values["latitude"] is None) != (values["longitude"] is None):
-        return None, {"latitude": "latitude and longitude come together"}
+    error = coordinates_error(values["latitude"], values["longitude"])
+    if error:
+        return None, dict([error])
     if values["latitude"] is None:
         values["latitude"], values["longitude"], values["location_source"] = village.latitude, village.longitude, "village"
     else:
@@ -272,12 +273,11 @@ def _existing_niks(niks: list[str]) -> dict[str, int]:
 
 
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
-    now = utcnow()
+    """Insert in chunks, each with its audit events; the model's defaults (status candidate,
+    version 1, timestamps) are filled in by ``bulk_insert``."""
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
-        for values in chunk:
-            values.update(status="candidate", version=1, created_at=now, updated_at=now)
         chunk_ids = bulk_insert(db.session, Recipient.__table__, chunk)
         ids.extend(chunk_ids)
         record(db.session, (

@@ -7,6 +7,13 @@ import re
 NIK_RE = re.compile(r"^\d{16}$")
 
 
+def coordinates_error(latitude: float | None, longitude: float | None) -> tuple[str, str] | None:
+    """A point needs both coordinates: the field that is missing, and why, or None."""
+    if (latitude is None) != (longitude is None):
+        return ("longitude" if latitude is not None else "latitude"), "latitude and longitude come together"
+    return None
+
+
 def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 

@@ -14,7 +14,7 @@ from service.program.models import Area
 from service.program.service import get_program, today
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
-from service.recipients.rules import identity_errors
+from service.recipients.rules import coordinates_error, identity_errors
 
 # Which statuses each action may start from.
 TRANSITIONS = {
@@ -54,9 +54,10 @@ def _check_unique_nik(nik: str, own_id: int | None = None) -> None:
 
 
 def _place(recipient: Recipient, latitude: float | None, longitude: float | None) -> None:
-    if (latitude is None) != (longitude is None):
-        field = "longitude" if latitude is not None else "latitude"
-        raise Invalid({field: ["latitude and longitude come together"]})
+    """GPS when given, else the geocoder or the village centre (``locate``)."""
+    error = coordinates_error(latitude, longitude)
+    if error:
+        raise Invalid({error[0]: [error[1]]})
     if latitude is not None:
         recipient.latitude, recipient.longitude, recipient.location_source = latitude, longitude, "gps"
     else:
@@ -98,15 +99,17 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
         nik = changes.get("nik", recipient.nik)
         _check_identity(nik, changes.get("birth_date", recipient.birth_date), changes.get("sex", recipient.sex))
         _check_unique_nik(nik, own_id=recipient.id)
+    changes = dict(changes)
+    moved = bool(changes.keys() & {"address", "village_id"})
     if "village_id" in changes:
         recipient.village = _village(changes.pop("village_id"))
-        changes["village_id"] = recipient.village.id
+    point_sent = "latitude" in changes or "longitude" in changes
     latitude, longitude = changes.pop("latitude", None), changes.pop("longitude", None)
     for key, value in changes.items():
         setattr(recipient, key, value.strip() if key in ("name", "address") else value)
-    if latitude is not None or longitude is not None:
+    if point_sent:  # new coordinates, or both null: forget the point and locate the address again
         _place(recipient, latitude, longitude)
-    elif changes.keys() & {"address", "village_id"} and recipient.location_source != "gps":
+    elif moved and recipient.location_source != "gps":  # a GPS point stays: it is where they live
         _place(recipient, None, None)
     db.session.flush()
     return recipient

@@ -7,7 +7,6 @@ from geopy.location import Location as GeoLocation
 from geopy.point import Point
 
 from service.recipients.locating import EXTENSION
-from tests.conftest import birth_of_age
 
 NOW = dt.date.today()
 
@@ -304,9 +303,6 @@ def test_secrets_never_reach_the_audit_trail(client, coordinator):
     tokens = client.get("/api/v1/audit?entity=api_token", headers=coordinator).json["items"]
     assert all(e["changes"]["token_hash"][1] == "***" for e in tokens)
 
-
-def test_birth_of_age_helper_is_consistent():
-    assert birth_of_age(70) < NOW.replace(year=NOW.year - 70)
 
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 import os
 
-import flask_migrate
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event, text
@@ -52,7 +51,9 @@ def app(tmp_path_factory):
                      blueprints=BLUEPRINTS)
     with app.app_context():
         drop_everything()
-        flask_migrate.upgrade()  # the schema comes from the migrations, as in production
+        # The schema comes from the migrations, through the command an operator runs.
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
         db.engine.dispose()
     return app
 

@@ -14,8 +14,8 @@ def pending_changes(connection) -> list:
 
 
 def test_upgrade_from_empty_gives_exactly_the_models_schema(app, transaction):
-    # The session's database was made empty, then `db upgrade`d, by the app fixture
-    # (on SQLite, or on PostgreSQL with TEST_DATABASE_URL).
+    # The session's database was made empty, then `flask db upgrade` ran on it in the app
+    # fixture (on SQLite, or on PostgreSQL with TEST_DATABASE_URL).
     assert pending_changes(transaction) == []
 
 

@@ -268,6 +268,13 @@ def test_list_filters_search_and_pages(client, social, make_recipient, areas):
         assert [key.split(".")[0] for key in response.json["errors"]] == [field], query
 
 
+def test_registering_costs_four_statements(client, social, recipient_data, query_count):
+    with query_count() as statements:
+        assert client.post("/api/v1/recipients", json=recipient_data(), headers=social).status_code == 201
+    # the caller with the program's settings; the village with the NIK's holder; the insert; its audit
+    assert len(statements) == 4, "\n".join(s[:120] for s in statements)
+
+
 def test_reading_a_recipient_costs_few_queries(client, social, make_recipient, query_count):
     rid = make_recipient("enrolled")["id"]
     with query_count() as statements:
@@ -337,7 +344,8 @@ def test_two_registrations_racing_for_one_nik_end_in_a_clean_409(client, social,
     assert client.post("/api/v1/recipients", json=body, headers=social).status_code == 201
     # The second request passed its duplicate check before the first committed: the unique
     # index is what stops it.
-    monkeypatch.setattr(service, "_check_unique_nik", lambda nik, own_id=None: None)
+    village_only = service._village
+    monkeypatch.setattr(service, "_village", lambda village_id, nik=None: village_only(village_id))
     response = client.post("/api/v1/recipients", json=body, headers=social)
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
     assert client.get(f"/api/v1/recipients?q={body['nik']}", headers=social).json["total"] == 1

@@ -155,13 +155,13 @@ def upgrade():
 
     # The program's settings are one row that always exists; these are the real program's defaults.
     program = sa.table(
-        "program", sa.column("name"), sa.column("timezone"), sa.column("min_age"), sa.column("meal_slots", sa.JSON()),
+        "program", sa.column("id"), sa.column("name"), sa.column("timezone"), sa.column("min_age"), sa.column("meal_slots", sa.JSON()),
         sa.column("meal_price"), sa.column("schedule_time", sa.Time()), sa.column("delivery_cutoff", sa.Time()),
         sa.column("max_vendor_distance_km"), sa.column("hygiene_validity_days"), sa.column("visit_interval_days"),
         sa.column("version"), sa.column("updated_at", sa.DateTime(timezone=True)),
     )
     op.bulk_insert(program, [{
-        "name": "Rantang Kasih", "timezone": "Asia/Jakarta", "min_age": 60, "meal_slots": ["lunch", "dinner"],
+        "id": 1, "name": "Rantang Kasih", "timezone": "Asia/Jakarta", "min_age": 60, "meal_slots": ["lunch", "dinner"],
         "meal_price": 12000, "schedule_time": datetime.time(18, 0), "delivery_cutoff": datetime.time(21, 0),
         "max_vendor_distance_km": 5.0, "hygiene_validity_days": 180, "visit_interval_days": 30, "version": 1,
         "updated_at": datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None),

@@ -11,6 +11,7 @@ from service.db import Base, utcnow
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 AREA_KINDS = ("district", "village")
+PROGRAM_ID = 1  # the one settings row, inserted by the first migration
 
 
 class Program(Base):

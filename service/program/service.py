@@ -10,11 +10,15 @@ from sqlalchemy import func, select
 from service.db import Page, fetch, paginate, utcnow
 from service.errors import Invalid, PreconditionFailed
 from service.extensions import db
-from service.program.models import AREA_KINDS, Area, Program
+from service.program.models import AREA_KINDS, PROGRAM_ID, Area, Program
 
 def get_program() -> Program:
-    """The settings row, which the first migration creates with the real program's defaults."""
-    program = db.session.scalar(select(Program).order_by(Program.id).limit(1))
+    """The settings row, which the first migration creates with the real program's defaults.
+
+    Every authenticated request has it in the session already (``accounts.authenticate`` loads
+    it with the caller), so this costs no query there.
+    """
+    program = db.session.get(Program, PROGRAM_ID)
     if program is None:
         raise RuntimeError("the program settings row is missing: run `flask --app wsgi db upgrade`")
     return program

@@ -33,11 +33,19 @@ def get_recipient(recipient_id: int) -> Recipient:
     return fetch(db.session, Recipient, recipient_id, options=AS_SHOWN)
 
 
-def _village(village_id: int) -> Area:
-    village = db.session.get(Area, village_id)
-    if village is None or village.kind != "village":
+def _village(village_id: int, nik: str | None = None) -> Area:
+    """The village; with ``nik``, also refuse a NIK registered already (one round trip for both)."""
+    holder = select(Recipient.id).where(Recipient.nik == nik).scalar_subquery()
+    row = db.session.execute(select(Area, holder).where(Area.id == village_id)).first()
+    if row is None or row[0].kind != "village":
         raise Invalid({"village_id": [f"village {village_id} does not exist"]})
-    return village
+    if nik is not None and row[1] is not None:
+        raise _duplicate(nik, row[1])
+    return row[0]
+
+
+def _duplicate(nik: str, existing: int) -> Conflict:
+    return Conflict(f"a recipient with NIK {nik} is registered as {existing}", existing_id=existing)
 
 
 def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
@@ -50,7 +58,7 @@ def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
 def _check_unique_nik(nik: str, own_id: int | None = None) -> None:
     existing = db.session.scalar(select(Recipient.id).where(Recipient.nik == nik))
     if existing is not None and existing != own_id:
-        raise Conflict(f"a recipient with NIK {nik} is registered as {existing}", existing_id=existing)
+        raise _duplicate(nik, existing)
 
 
 def _place(recipient: Recipient, latitude: float | None, longitude: float | None) -> None:
@@ -73,8 +81,7 @@ def register_recipient(
 ) -> Recipient:
     """A new candidate. Checks the NIK against birth date and sex, the age and the village."""
     _check_identity(nik, birth_date, sex)
-    village = _village(village_id)
-    _check_unique_nik(nik)
+    village = _village(village_id, nik=nik)
     recipient = Recipient(
         nik=nik, name=name.strip(), birth_date=birth_date, sex=sex, address=address.strip(),
         village=village, phone=phone, dietary_needs=dietary_needs or [], notes=notes,

@@ -9,14 +9,14 @@ blp = Blueprint("agencies", __name__, url_prefix="/api/v1", description="Agencie
 
 
 @blp.route("/agencies", methods=["GET"])
-@blp.arguments(AgencyArgs, location="query")
+@blp.arguments(AgencyArgs(), location="query")
 @blp.response(200, page_of(AgencyOut))
 def list_agencies(args):
     return service.list_agencies(**args)
 
 
 @blp.route("/agencies", methods=["POST"])
-@blp.arguments(AgencyIn)
+@blp.arguments(AgencyIn())
 @blp.response(201, AgencyOut)
 @blp.alt_response(409, description="The code is taken.")
 def create_agency(data):
@@ -26,14 +26,14 @@ def create_agency(data):
 
 
 @blp.route("/users", methods=["GET"])
-@blp.arguments(UserArgs, location="query")
+@blp.arguments(UserArgs(), location="query")
 @blp.response(200, page_of(UserOut))
 def list_users(args):
     return service.list_users(**args)
 
 
 @blp.route("/users", methods=["POST"])
-@blp.arguments(UserIn)
+@blp.arguments(UserIn())
 @blp.response(201, UserOut)
 @blp.alt_response(409, description="The email is taken.")
 def create_user(data):

@@ -8,7 +8,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="Who change
 
 
 @blp.route("/audit", methods=["GET"])
-@blp.arguments(AuditArgs, location="query")
+@blp.arguments(AuditArgs(), location="query")
 @blp.response(200, page_of(AuditOut))
 def list_audit_events(args):
     """The audit trail, newest first; filter by `entity` (e.g. recipient) and `entity_id`."""

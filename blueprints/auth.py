@@ -14,7 +14,7 @@ def _auth_limit() -> str:
 
 @blp.route("/auth/token", methods=["POST"])
 @limiter.limit(_auth_limit)
-@blp.arguments(TokenIn)
+@blp.arguments(TokenIn())
 @blp.response(201, TokenOut)
 @blp.alt_response(401, description="Wrong email or password.")
 def issue_token(data):

@@ -17,7 +17,7 @@ def get_program():
 
 
 @blp.route("/program", methods=["PATCH"])
-@blp.arguments(ProgramPatch)
+@blp.arguments(ProgramPatch())
 @blp.response(200, ProgramOut)
 @blp.alt_response(412, description="`If-Match` is not the current version.")
 def update_program(changes):
@@ -28,7 +28,7 @@ def update_program(changes):
 
 
 @blp.route("/areas", methods=["GET"])
-@blp.arguments(AreaArgs, location="query")
+@blp.arguments(AreaArgs(), location="query")
 @blp.response(200, page_of(AreaOut))
 def list_areas(args):
     """Districts and villages, with their centres."""
@@ -42,7 +42,7 @@ def get_area(area_id):
 
 
 @blp.route("/areas", methods=["POST"])
-@blp.arguments(AreaIn)
+@blp.arguments(AreaIn())
 @blp.response(201, AreaOut)
 def create_area(data):
     """Add a district, or a village inside a district."""

@@ -15,7 +15,7 @@ blp = Blueprint("recipients", __name__, url_prefix="/api/v1", description="The r
 
 
 @blp.route("/recipients", methods=["POST"])
-@blp.arguments(RecipientIn)
+@blp.arguments(RecipientIn())
 @blp.response(201, RecipientOut)
 @blp.alt_response(409, description="The NIK is registered already: `existing_id` names the recipient.")
 def create_recipient(data):
@@ -26,7 +26,7 @@ def create_recipient(data):
 
 
 @blp.route("/recipients", methods=["GET"])
-@blp.arguments(RecipientArgs, location="query")
+@blp.arguments(RecipientArgs(), location="query")
 @blp.response(200, page_of(RecipientOut))
 def list_recipients(args):
     """Recipients in registration order, filtered; `q` is a NIK, its first digits, or part of a name."""
@@ -51,7 +51,7 @@ def update_recipient(changes, recipient_id):
 
 
 @blp.route("/recipients/<int:recipient_id>/verify", methods=["POST"])
-@blp.arguments(VerifyIn)
+@blp.arguments(VerifyIn())
 @blp.response(200, RecipientOut)
 @blp.alt_response(409, description="Only a candidate can be verified.")
 def verify_recipient(data, recipient_id):
@@ -71,7 +71,7 @@ def enrol_recipient(recipient_id):
 
 
 @blp.route("/recipients/<int:recipient_id>/pauses", methods=["POST"])
-@blp.arguments(PauseIn)
+@blp.arguments(PauseIn())
 @blp.response(201, PauseOut)
 @blp.alt_response(409, description="Overlaps another pause, or the status allows no pause.")
 def pause_recipient(data, recipient_id):
@@ -82,7 +82,7 @@ def pause_recipient(data, recipient_id):
 
 
 @blp.route("/recipients/<int:recipient_id>/pauses/<int:pause_id>", methods=["PATCH"])
-@blp.arguments(PausePatch)
+@blp.arguments(PausePatch())
 @blp.response(200, PauseOut)
 def change_pause(data, recipient_id, pause_id):
     """Move a pause's end: shorten it (meals resume the day after `end_date`) or extend it."""
@@ -101,7 +101,7 @@ def cancel_pause(recipient_id, pause_id):
 
 
 @blp.route("/recipients/<int:recipient_id>/exit", methods=["POST"])
-@blp.arguments(ExitIn)
+@blp.arguments(ExitIn())
 @blp.response(200, RecipientOut)
 def exit_recipient(data, recipient_id):
     recipient = service.exit_recipient(recipient_id, **data)
@@ -142,7 +142,7 @@ def _import_rows() -> tuple[list, int]:
 
 
 @blp.route("/recipients/import", methods=["POST"])
-@blp.arguments(ImportArgs, location="query")
+@blp.arguments(ImportArgs(), location="query")
 @blp.doc(requestBody=IMPORT_BODY)
 @blp.response(200, ImportReportOut)
 def import_recipients(args):

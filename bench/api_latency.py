@@ -102,7 +102,7 @@ def main() -> None:
           f" gunicorn -k {args.worker_class}")
 
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RANTANG_RATELIMIT_ENABLED": "false"}
+    env = {**os.environ, "DATABASE_URL": url}  # as deployed: rate limiting on
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-w", "1", "-k", args.worker_class, "--threads", "1", "--keep-alive", "30",
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],

@@ -362,3 +362,11 @@ def test_patching_null_coordinates_forgets_the_gps_point(client, social, make_re
                                                                        areas["Kaliasin"].longitude)
     half = client.patch(f"/api/v1/recipients/{made['id']}", json={"latitude": -8.35}, headers=social)
     assert half.status_code == 422 and "longitude" in half.json["errors"]
+
+
+def test_a_settings_change_applies_to_the_next_request(client, coordinator, social, recipient_data):
+    assert client.patch("/api/v1/program", json={"min_age": 80}, headers=coordinator).status_code == 200
+    response = client.post("/api/v1/recipients", json=recipient_data(age=72), headers=social)
+    assert response.status_code == 422 and "minimum age 80" in response.json["errors"]["birth_date"][0]
+    client.patch("/api/v1/program", json={"min_age": 60}, headers=coordinator)
+    assert client.post("/api/v1/recipients", json=recipient_data(age=72), headers=social).status_code == 201

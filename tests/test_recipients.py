@@ -257,6 +257,8 @@ def test_list_filters_search_and_pages(client, social, make_recipient, areas):
     assert ids(f"district_id={areas['genteng'].id}") == [m["id"] for m in made[:3]]
     assert ids("q=sumiati") == [made[2]["id"]]
     assert ids(f"q={made[1]['nik']}") == [made[1]["id"]]
+    beyond = client.get(f"/api/v1/recipients?q={made[1]['nik']}&page=2", headers=social).json
+    assert (beyond["items"], beyond["total"]) == ([], 1)
     assert ids(f"q={made[1]['nik'][:4]}") == [m["id"] for m in made]
     assert ids("q=100%25") == []  # a LIKE wildcard is searched for literally
     assert len(ids("q=")) == 4  # a cleared search box searches nothing

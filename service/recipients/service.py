@@ -248,4 +248,9 @@ def list_recipients(
             query = query.where(_nik_prefix(q))
         else:
             query = query.where(func.lower(Recipient.name).contains(q.lower(), autoescape=True))
+    if len(q) == 16 and q.isdigit():
+        # A whole NIK names one person at most: a lookup on the unique key, with no LIMIT that
+        # would wrap the query (and its joined pauses) in a subquery.
+        found = db.session.scalars(query).unique().all()
+        return Page(items=found if page == 1 else [], page=page, per_page=per_page, total=len(found))
     return paginate(db.session, query, page, per_page)

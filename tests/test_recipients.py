@@ -372,3 +372,11 @@ def test_a_settings_change_applies_to_the_next_request(client, coordinator, soci
     assert response.status_code == 422 and "minimum age 80" in response.json["errors"]["birth_date"][0]
     client.patch("/api/v1/program", json={"min_age": 60}, headers=coordinator)
     assert client.post("/api/v1/recipients", json=recipient_data(age=72), headers=social).status_code == 201
+
+
+def test_a_new_address_is_located_again_unless_the_point_came_from_gps(client, social, recipient_data, geocoder):
+    made = register_without_gps(client, social, recipient_data)
+    assert made["location_source"] == "village"
+    geocoder(point=(-8.3560, 114.1700))
+    moved = client.patch(f"/api/v1/recipients/{made['id']}", json={"address": "Jl. Gajah Mada No. 9"}, headers=social)
+    assert moved.json["location_source"] == "geocoded" and moved.json["latitude"] == -8.3560

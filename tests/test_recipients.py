@@ -374,7 +374,7 @@ def test_a_settings_change_applies_to_the_next_request(client, coordinator, soci
     assert client.post("/api/v1/recipients", json=recipient_data(age=72), headers=social).status_code == 201
 
 
-def test_a_new_address_is_located_again_unless_the_point_came_from_gps(client, social, recipient_data, geocoder):
+def test_a_new_address_is_located_again(client, social, recipient_data, geocoder):
     made = register_without_gps(client, social, recipient_data)
     assert made["location_source"] == "village"
     geocoder(point=(-8.3560, 114.1700))

@@ -109,7 +109,8 @@ def _is_json(column) -> bool:
 
 
 def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert ``rows`` into ``table`` in the session's transaction; their new ids, in order.
+    """Insert ``rows`` into ``table`` in the session's transaction; their new ids, in order
+    (none for a table without a serial ``id``).
 
     PostgreSQL gets COPY with ids drawn from the table's sequence in one round trip (parsing a
     giant multi-row INSERT costs more than the insert itself); other engines a multi-row INSERT
@@ -125,7 +126,11 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
             elif column.name not in row and column.default is not None and column.default.is_callable:
                 row[column.name] = column.default.arg(None)
     connection = session.connection()
+    serial = "id" in table.c  # tables keyed otherwise (assignments by recipient) bring their key
     if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
+        if not serial:
+            connection.execute(table.insert(), rows)
+            return []
         result = connection.execute(
             table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
         )
@@ -136,14 +141,17 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
     json_columns = {c.name for c in columns if _is_json(c)}
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            (table.name, len(rows)),
-        )
-        ids = [r[0] for r in cursor.fetchall()]
-        with cursor.copy(f"COPY {table.name} (id, {', '.join(names)}) FROM STDIN") as copy:
-            for new_id, row in zip(ids, rows, strict=True):
-                copy.write_row([new_id] + [
+        ids: list[int] = []
+        if serial:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                (table.name, len(rows)),
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+        key = ["id"] if serial else []
+        with cursor.copy(f"COPY {table.name} ({', '.join(key + names)}) FROM STDIN") as copy:
+            for index, row in enumerate(rows):
+                copy.write_row([ids[index]] * serial + [
                     Jsonb(row.get(n)) if n in json_columns and row.get(n) is not None else row.get(n)
                     for n in names
                 ])

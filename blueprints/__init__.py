@@ -5,6 +5,7 @@ from blueprints.auth import blp as auth
 from blueprints.http import http
 from blueprints.program import blp as program
 from blueprints.recipients import blp as recipients
+from blueprints.vendors import blp as vendors
 
 # The http blueprint first: it documents the others as they are registered.
-BLUEPRINTS = [http, auth, program, agencies, recipients, audit]
+BLUEPRINTS = [http, auth, program, agencies, recipients, vendors, audit]

@@ -21,6 +21,9 @@ AGENCIES = frozenset({SOCIAL, DATA, HEALTH, EDUCATION, OTHER})
 ANY_USER = frozenset({COORDINATOR, VENDOR, VOLUNTEER} | AGENCIES)
 PUBLIC = "public"
 
+# Everyone who works on the program; a stall sees only itself (the handlers see to that).
+STAFF_AND_STALLS = frozenset({COORDINATOR, VENDOR} | AGENCIES)
+
 # Registry staff: those who keep the recipient list and may see personal data (NIK, address).
 REGISTRY_READERS = frozenset({COORDINATOR, SOCIAL, DATA})
 
@@ -56,6 +59,15 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "recipients.change_pause": frozenset({COORDINATOR, SOCIAL}),
     "recipients.cancel_pause": frozenset({COORDINATOR, SOCIAL}),
     "recipients.exit_recipient": frozenset({COORDINATOR, SOCIAL}),
+    "recipients.list_uncovered": REGISTRY_READERS,
+    # food stalls, inspections, assignment
+    "vendors.create_vendor": frozenset({COORDINATOR}),
+    "vendors.list_vendors": STAFF_AND_STALLS,
+    "vendors.get_vendor": STAFF_AND_STALLS,
+    "vendors.update_vendor": frozenset({COORDINATOR, VENDOR}),
+    "vendors.record_inspection": frozenset({COORDINATOR, HEALTH}),
+    "vendors.list_inspections": STAFF_AND_STALLS,
+    "vendors.rebalance": frozenset({COORDINATOR}),
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),
 }

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from blueprints.http import if_match
 from schemas.common import page_of
 from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, PausePatch, RecipientArgs,
-                                RecipientIn, RecipientOut, RecipientPatch, VerifyIn)
+                                RecipientIn, RecipientOut, RecipientPatch, UncoveredArgs, VerifyIn)
 from service.errors import Invalid
 from service.extensions import db
 from service.recipients import importing, service
@@ -31,6 +31,15 @@ def create_recipient(data):
 def list_recipients(args):
     """Recipients in registration order, filtered; `q` is a NIK, its first digits, or part of a name."""
     return service.list_recipients(**args)
+
+
+@blp.route("/recipients/uncovered", methods=["GET"])
+@blp.arguments(UncoveredArgs(), location="query")
+@blp.response(200, page_of(RecipientOut))
+def list_uncovered(args):
+    """Who the program does not reach yet: verified or enrolled, not paused today, and fed by no
+    stall that may cook today. `assignment_note` says why."""
+    return service.list_uncovered(**args)
 
 
 @blp.route("/recipients/<int:recipient_id>", methods=["GET"])
@@ -65,6 +74,9 @@ def verify_recipient(data, recipient_id):
 @blp.response(200, RecipientOut)
 @blp.alt_response(409, description="Only a verified recipient can be enrolled.")
 def enrol_recipient(recipient_id):
+    """Enrol, and place at the nearest eligible stall with room within `max_vendor_distance_km`:
+    `vendor_id` and `distance_km` say which, or are null (the recipient is then uncovered and
+    `assignment_note` says why)."""
     recipient = service.enrol_recipient(recipient_id)
     db.session.commit()
     return recipient

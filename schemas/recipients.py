@@ -62,6 +62,10 @@ class RecipientOut(Schema):
     exited_at = fields.AwareDateTime(allow_none=True)
     exit_reason = fields.String(allow_none=True)
     pauses = fields.List(fields.Nested(PauseOut))
+    vendor_id = fields.Integer(allow_none=True, metadata={"description": "The stall that feeds them; null: none."})
+    distance_km = fields.Float(allow_none=True, metadata={"description": "Geodesic distance to that stall."})
+    assignment_note = fields.Function(lambda r: r.assignment.reason if r.assignment else None, allow_none=True,
+                                      metadata={"description": "Why they are at this stall, or at none."})
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -74,6 +78,13 @@ class RecipientArgs(PageArgs):
     district_id = fields.Integer()
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "A NIK, its first digits, or part of a name (empty: no search)."})
+    vendor_id = fields.Integer(metadata={"description": "Fed by this stall."})
+    covered = fields.Boolean(metadata={"description": "Fed today by a stall that may cook (true) or not (false)."})
+
+
+class UncoveredArgs(PageArgs):
+    village_id = fields.Integer()
+    district_id = fields.Integer()
 
 
 class VerifyIn(BodySchema):

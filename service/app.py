@@ -100,8 +100,9 @@ def register_blueprints(app: Flask, blueprints: Iterable[Blueprint]) -> None:
 
 def register_cli(app: Flask) -> None:
     from service.accounts.cli import users_cli
+    from service.assignments.cli import assignments_cli
     from service.demo.cli import demo_cli
     from service.recipients.cli import recipients_cli
 
-    for group in (users_cli, recipients_cli, demo_cli):
+    for group in (users_cli, recipients_cli, assignments_cli, demo_cli):
         app.cli.add_command(group)

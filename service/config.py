@@ -39,6 +39,14 @@ class Config:
     # hamlets called Krajan around Banyuwangi alone): the village centre is used instead.
     GEOCODER_MAX_KM_FROM_VILLAGE = 15.0
 
+    # A stall's point farther than this from its village centre is taken for a typing mistake.
+    VENDOR_MAX_KM_FROM_VILLAGE = 15.0
+
+    # The rebalance gives each recipient this many nearest stalls within reach to choose from (a
+    # k-d tree finds them), and every stall within reach to those it could not place. 30 reached
+    # the exact optimum on 50,000 recipients and 2,000 stalls (bench/assignment.py).
+    ASSIGNMENT_NEIGHBOURS = 30
+
     # OpenAPI (flask-smorest)
     API_TITLE = "Rantang API"
     API_VERSION = "v1"

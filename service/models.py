@@ -1,7 +1,10 @@
 """Every model, imported in one place so the metadata (and Alembic) sees the whole schema."""
 from service.accounts.models import Agency, ApiToken, User
+from service.assignments.models import Assignment
 from service.audit.models import AuditEvent
 from service.program.models import Area, Program
 from service.recipients.models import Pause, Recipient
+from service.vendors.models import Inspection, Vendor
 
-__all__ = ["Agency", "ApiToken", "Area", "AuditEvent", "Pause", "Program", "Recipient", "User"]
+__all__ = ["Agency", "ApiToken", "Area", "Assignment", "AuditEvent", "Inspection", "Pause", "Program",
+           "Recipient", "User", "Vendor"]

@@ -17,6 +17,7 @@ from service.app import create_app
 from service.demo.data import make_nik
 from service.extensions import db, limiter
 from service.program import service as program_service
+from service.vendors import service as vendor_service
 
 TEST_CONFIG = {
     "TESTING": True,
@@ -126,6 +127,14 @@ def areas():
 _serial = itertools.count(1)
 
 
+def _lone_stall(n: int):
+    """A stall in a district of its own, for tests that need a stall's user and nothing more."""
+    district = program_service.create_area(f"District {n}", "district", -8.2, 114.3, code=f"T{n}")
+    village = program_service.create_area(f"Village {n}", "village", -8.2, 114.3, district.id, code=f"T{n}.1")
+    return vendor_service.register_vendor(name=f"Warung {n}", owner_name="Bu Sri", address="Jl. Raya 1",
+                                          village_id=village.id, latitude=-8.2, longitude=114.3, daily_capacity=5)
+
+
 @pytest.fixture
 def make_user():
     """``make_user(role, kind=None)`` -> (user, auth headers). ``kind`` is the agency's kind."""
@@ -135,8 +144,8 @@ def make_user():
         agency_id = None
         if role == "agency":
             agency_id = accounts.create_agency(name=f"Agency {n}", code=f"AG{n}", kind=kind or "social").id
-        if role == "vendor":
-            fields.setdefault("vendor_id", n)
+        if role == "vendor" and "vendor_id" not in fields:
+            fields["vendor_id"] = _lone_stall(n).id
         if role == "volunteer":
             fields.setdefault("volunteer_id", n)
         user = accounts.create_user(email=f"user{n}@rantang.example", password="password-1", name=f"User {n}",
@@ -206,5 +215,29 @@ def make_recipient(client, coordinator, recipient_data):
                 body = client.post(f"/api/v1/recipients/{rid}/exit", json={"reason": "moved"}, headers=coordinator).json
         assert body["status"] == status
         return body
+
+    return make
+
+
+HYGIENE_AGE = {"valid": 10, "failed": 10, "expired": 181}  # days since the inspection (validity 180)
+
+
+@pytest.fixture
+def make_vendor(areas):
+    """``make_vendor(village="Kaliasin", capacity=30, hygiene="valid"|"expired"|"failed"|None, **fields)``
+    -> a stall at the village centre (or ``latitude``/``longitude``), inspected as asked."""
+
+    def make(village: str = "Kaliasin", capacity: int = 30, hygiene: str | None = "valid", **fields):
+        n = next(_serial)
+        place = areas[village]
+        body = {"name": f"Warung {n}", "owner_name": "Bu Sri", "address": "Jl. Raya 1", "village_id": place.id,
+                "latitude": place.latitude, "longitude": place.longitude, "daily_capacity": capacity, **fields}
+        vendor = vendor_service.register_vendor(**body)
+        if hygiene:
+            inspected = program_service.today() - dt.timedelta(days=HYGIENE_AGE[hygiene])
+            vendor_service.record_inspection(vendor.id, "hygiene", inspected, 80 if hygiene != "failed" else 40,
+                                             passed=hygiene != "failed")
+        db.session.commit()
+        return vendor
 
     return make

@@ -34,8 +34,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    # The food stall or volunteer this user acts for; their tables arrive with those features.
-    vendor_id: Mapped[int | None]
+    # The food stall or volunteer this user acts for (volunteers' table arrives with that feature).
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
     volunteer_id: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

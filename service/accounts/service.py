@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of
 from service.program.models import PROGRAM_ID, Program
+from service.vendors.models import Vendor
 from service.audit.service import record, set_actor
 from service.db import Page, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
@@ -64,6 +65,8 @@ def create_user(
             errors[field] = [f"only a {bound_role} user has {field}"]
     if role == "agency" and agency_id is not None and db.session.get(Agency, agency_id) is None:
         errors["agency_id"] = [f"agency {agency_id} does not exist"]
+    if role == "vendor" and vendor_id is not None and db.session.get(Vendor, vendor_id) is None:
+        errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
     if errors:
         raise Invalid(errors)
     existing = db.session.scalar(select(User.id).where(User.email == email))

@@ -3,10 +3,15 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ForeignKey, Index, String, Text
+from typing import TYPE_CHECKING
+
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
 from service.program.models import Area, JSONType
+
+if TYPE_CHECKING:
+    from service.assignments.models import Assignment
 
 STATUSES = ("candidate", "verified", "rejected", "enrolled", "exited")
 LOCATION_SOURCES = ("gps", "geocoded", "village")
@@ -50,7 +55,18 @@ class Recipient(Base):
         back_populates="recipient", order_by="Pause.start_date", lazy="selectin"
     )
 
+    # Enrolled recipients have one: the stall that feeds them, or none (uncovered) and why.
+    assignment: Mapped[Assignment | None] = relationship(back_populates="recipient", cascade="all, delete-orphan")
+
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def vendor_id(self) -> int | None:
+        return self.assignment.vendor_id if self.assignment else None
+
+    @property
+    def distance_km(self) -> float | None:
+        return self.assignment.distance_km if self.assignment else None
 
     def pause_on(self, day: dt.date) -> Pause | None:
         return next((p for p in self.pauses if p.start_date <= day <= p.end_date), None)

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
+from service.assignments import service as assignments
+from service.assignments.models import Assignment
 from service.db import Page, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
 from service.extensions import db
@@ -25,8 +27,9 @@ TRANSITIONS = {
 }
 
 
-# A recipient is shown with its village, the village's district and its pauses: one query.
-AS_SHOWN = (joinedload(Recipient.village).joinedload(Area.parent), joinedload(Recipient.pauses))
+# A recipient is shown with its village, the village's district, its pauses and its stall: one query.
+AS_SHOWN = (joinedload(Recipient.village).joinedload(Area.parent), joinedload(Recipient.pauses),
+            joinedload(Recipient.assignment))
 
 
 def get_recipient(recipient_id: int) -> Recipient:
@@ -85,7 +88,7 @@ def register_recipient(
     recipient = Recipient(
         nik=nik, name=name.strip(), birth_date=birth_date, sex=sex, address=address.strip(),
         village=village, phone=phone, dietary_needs=dietary_needs or [], notes=notes,
-        status="candidate", pauses=[],  # a new recipient has none: no query to find that out
+        status="candidate", pauses=[], assignment=None,  # a new recipient has none: no query for that
     )
     _place(recipient, latitude, longitude)
     db.session.add(recipient)
@@ -144,11 +147,13 @@ def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None
 
 
 def enrol_recipient(recipient_id: int) -> Recipient:
+    """Enrol, and place at the nearest eligible stall with room within reach (or none: uncovered)."""
     recipient = _transition(recipient_id, "enrol")
     _check_identity(recipient.nik, recipient.birth_date, recipient.sex)
     recipient.status = "enrolled"
     recipient.enrolled_at = utcnow()
     db.session.flush()
+    assignments.assign_on_enrolment(recipient)
     return recipient
 
 
@@ -219,6 +224,7 @@ def exit_recipient(recipient_id: int, reason: str) -> Recipient:
     recipient.status = "exited"
     recipient.exit_reason = reason
     recipient.exited_at = utcnow()
+    assignments.release(recipient)  # the stall's place is free for someone else at once
     db.session.flush()
     return recipient
 
@@ -232,10 +238,17 @@ def _nik_prefix(q: str):
 
 def list_recipients(
     page: int, per_page: int, status: list[str] | None = None, village_id: int | None = None,
-    district_id: int | None = None, q: str | None = None,
+    district_id: int | None = None, q: str | None = None, vendor_id: int | None = None,
+    covered: bool | None = None,
 ) -> Page[Recipient]:
-    """Recipients in id order; ``q`` is a NIK (or its first digits) or part of a name."""
+    """Recipients in id order; ``q`` is a NIK (or its first digits) or part of a name; ``covered``
+    means fed today by a stall that may cook."""
     query = select(Recipient).options(*AS_SHOWN).order_by(Recipient.id)
+    if vendor_id is not None:
+        query = query.where(Recipient.id.in_(select(Assignment.recipient_id).where(Assignment.vendor_id == vendor_id)))
+    if covered is not None:
+        condition = assignments.covered_condition(today())
+        query = query.where(condition if covered else ~condition)
     if status:
         query = query.where(Recipient.status.in_(status))
     if village_id is not None:
@@ -253,4 +266,16 @@ def list_recipients(
         # would wrap the query (and its joined pauses) in a subquery.
         found = db.session.scalars(query).unique().all()
         return Page(items=found if page == 1 else [], page=page, per_page=per_page, total=len(found))
+    return paginate(db.session, query, page, per_page)
+
+
+def list_uncovered(page: int, per_page: int, village_id: int | None = None,
+                   district_id: int | None = None) -> Page[Recipient]:
+    """Verified or enrolled, not paused today, fed by no stall that may cook today: who the
+    program does not reach yet, in registration order."""
+    query = assignments.uncovered_query(today()).options(*AS_SHOWN).order_by(Recipient.id)
+    if village_id is not None:
+        query = query.where(Recipient.village_id == village_id)
+    if district_id is not None:
+        query = query.where(Recipient.village_id.in_(select(Area.id).where(Area.parent_id == district_id)))
     return paginate(db.session, query, page, per_page)

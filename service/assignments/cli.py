@@ -1,0 +1,35 @@
+import click
+from flask.cli import AppGroup
+
+from service.assignments import service
+from service.audit.service import set_actor
+from service.extensions import db
+
+assignments_cli = AppGroup("assignments", help="Who feeds whom.")
+
+
+@assignments_cli.command("sweep")
+def sweep():
+    """Move the recipients of stalls that may no longer cook today (expired certificates).
+
+    Idempotent; the job runner runs it daily, just after midnight in the program's timezone.
+    """
+    set_actor(db.session, None, "assignments sweep")
+    result = service.release_lapsed()
+    db.session.commit()
+    if not result:
+        click.echo("Every stall with recipients may cook today: no stall to sweep.")
+    for vendor_id, moves in result.items():
+        click.echo(f"stall {vendor_id}: {moves.moved} moved, {moves.uncovered} uncovered")
+
+
+@assignments_cli.command("rebalance")
+def rebalance():
+    """Place every enrolled recipient again, optimally (as POST /api/v1/assignments/rebalance)."""
+    set_actor(db.session, None, "assignments rebalance")
+    click.echo("Rebalancing...")
+    report = service.rebalance()
+    db.session.commit()
+    click.echo(f"{report.enrolled} enrolled: {report.covered} covered ({report.assigned} newly placed, "
+               f"{report.moved} moved), {report.unassigned} without a stall within reach; "
+               f"mean distance {report.mean_distance_km} km; {report.seconds} s")

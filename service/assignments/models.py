@@ -1,0 +1,39 @@
+"""Which stall feeds which recipient."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
+
+from service.db import Base, utcnow
+from service.recipients.models import Recipient
+from service.vendors.models import Vendor
+
+
+class Assignment(Base):
+    """An enrolled recipient's place at a stall, or the lack of one (``vendor_id`` null: uncovered).
+
+    One row per enrolled recipient, keyed by the recipient, so the audit trail of ``assignment``
+    ``<recipient id>`` is that person's whole history of stalls, with the reason for each change.
+    Pausing keeps the row (and the place); exiting deletes it.
+    """
+
+    __tablename__ = "assignments"
+
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"), primary_key=True)
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
+    # geopy's geodesic distance from the stall to the recipient, in km.
+    distance_km: Mapped[float | None]
+    # Why the recipient is at this stall, or at none: shown to the social agency and in the trail.
+    reason: Mapped[str] = mapped_column(String(300))
+    since: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    recipient: Mapped[Recipient] = relationship(back_populates="assignment")
+    vendor: Mapped[Vendor | None] = relationship()
+
+
+# A stall's load: how many recipients it feeds (paused ones keep their place).
+Vendor.assigned_count = column_property(
+    select(func.count()).where(Assignment.vendor_id == Vendor.id).correlate_except(Assignment).scalar_subquery()
+)

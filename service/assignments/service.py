@@ -1,0 +1,367 @@
+"""Who feeds whom: placing recipients at stalls, moving them when a stall may no longer cook, and
+the global rebalance.
+
+Every change of place is written to the assignment row with its reason, in the caller's
+transaction, and so to the audit trail (``entity=assignment``, ``entity_id=<recipient id>``).
+Changes are serialised by one lock per program (a PostgreSQL advisory lock held to the end of the
+transaction), so two enrolments cannot both take a stall's last place.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+from flask import current_app
+from geopy.distance import geodesic
+from sqlalchemy import and_, delete, exists, not_, or_, select, text
+from sqlalchemy.orm import joinedload
+
+from service.assignments import solver
+from service.assignments.models import Assignment
+from service.audit.service import record
+from service.db import bulk_insert, utcnow
+from service.extensions import db
+from service.program.service import get_program, today
+from service.recipients.models import Pause, Recipient
+from service.vendors.models import Vendor
+
+_LOCK_KEY = 0x52414E54  # "RANT": the program's assignment lock
+_GEODESIC = geodesic()
+_KM_PER_DEGREE_LAT = 110.574
+
+
+def geodesic_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """geopy's geodesic distance (WGS-84), in km rounded to the metre: the figure stored and shown."""
+    return round(_GEODESIC.measure((lat1, lon1), (lat2, lon2)), 3)
+
+
+def lock() -> None:
+    """Serialise changes of assignments until the transaction ends (PostgreSQL; SQLite has one
+    writer at a time anyway)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
+def near(model, latitude: float, longitude: float, km: float):
+    """SQL: the rows of ``model`` inside a box around a point that holds every point within ``km``."""
+    dlat = km / _KM_PER_DEGREE_LAT * 1.01
+    dlon = km / (111.320 * max(math.cos(math.radians(latitude)), 0.01)) * 1.01
+    return and_(model.latitude.between(latitude - dlat, latitude + dlat),
+                model.longitude.between(longitude - dlon, longitude + dlon))
+
+
+def _open_stalls(day: dt.date, boxes: Iterable[tuple[float, float]], km: float,
+                 exclude: int | None = None) -> list[Vendor]:
+    """Stalls that may cook on ``day``, have room, and lie near one of the points."""
+    points = list(boxes)
+    if not points:
+        return []
+    query = select(Vendor).where(
+        Vendor.eligible_on(day), Vendor.daily_capacity > Vendor.assigned_count,
+        or_(*(near(Vendor, lat, lon, km) for lat, lon in points)),
+    )
+    if exclude is not None:
+        query = query.where(Vendor.id != exclude)
+    # Loads are counted now, not taken from stalls the session loaded before.
+    return list(db.session.scalars(query.execution_options(populate_existing=True)))
+
+
+def _nearest_pairs_first(
+    recipients: Sequence[Recipient], stalls: Sequence[Vendor], max_km: float
+) -> dict[int, tuple[Vendor, float]]:
+    """Recipient id -> (stall, km): the nearest pair with room first, then the next nearest."""
+    room = {v.id: v.daily_capacity - v.assigned_count for v in stalls}
+    pairs = sorted(
+        (km, r.id, v.id)
+        for r in recipients for v in stalls
+        if (km := geodesic_km(r.latitude, r.longitude, v.latitude, v.longitude)) <= max_km
+    )
+    by_id = {v.id: v for v in stalls}
+    placed: dict[int, tuple[Vendor, float]] = {}
+    for km, recipient_id, vendor_id in pairs:
+        if recipient_id not in placed and room[vendor_id] > 0:
+            placed[recipient_id] = (by_id[vendor_id], km)
+            room[vendor_id] -= 1
+    return placed
+
+
+def _set(assignment: Assignment, vendor: Vendor | None, km: float | None, reason: str) -> None:
+    assignment.vendor = vendor
+    assignment.distance_km = km
+    assignment.reason = reason[:300]
+    assignment.since = utcnow()
+
+
+def assign_on_enrolment(recipient: Recipient) -> Assignment:
+    """Place a newly enrolled recipient at the nearest eligible stall with room within reach, or
+    leave them enrolled and uncovered (they appear in ``GET /recipients/uncovered``)."""
+    lock()
+    program = get_program()
+    day = today(program)
+    stalls = _open_stalls(day, [(recipient.latitude, recipient.longitude)], program.max_vendor_distance_km)
+    placed = _nearest_pairs_first([recipient], stalls, program.max_vendor_distance_km)
+    assignment = recipient.assignment or Assignment(recipient_id=recipient.id)
+    if recipient.id in placed:
+        vendor, km = placed[recipient.id]
+        _set(assignment, vendor, km, f"enrolled: nearest eligible stall with room ({km:.1f} km)")
+    else:
+        _set(assignment, None, None,
+             f"enrolled: no eligible stall with room within {program.max_vendor_distance_km:g} km")
+    recipient.assignment = assignment
+    db.session.flush()
+    _expire_loads(stalls)
+    return assignment
+
+
+def release(recipient: Recipient) -> None:
+    """Give up the recipient's place (exit): the stall's place is free at once."""
+    if recipient.assignment is not None:
+        lock()
+        vendor = recipient.assignment.vendor
+        recipient.assignment = None
+        db.session.flush()
+        _expire_loads([vendor] if vendor else [])
+
+
+@dataclass
+class Moves:
+    """What a change at one stall did to recipients."""
+
+    moved: int = 0
+    uncovered: int = 0
+    placed: int = 0
+
+
+def settle(vendor: Vendor, cause: str, relocated: bool = False) -> Moves:
+    """Bring the stall's recipients in line with what it is now, in the caller's transaction.
+
+    A stall that may not cook loses all its recipients to other stalls (or to the uncovered
+    list); one with less room than recipients, or whose kitchen moved out of someone's reach,
+    loses the farthest; one with room left takes uncovered recipients near it.
+    """
+    program = get_program()
+    day = today(program)
+    if not vendor.may_cook_on(day):
+        return displace(vendor, why_ineligible(vendor, day))
+    lock()
+    mine = db.session.scalars(
+        select(Assignment).where(Assignment.vendor_id == vendor.id).options(joinedload(Assignment.recipient))
+    ).all()
+    if relocated:
+        for a in mine:
+            a.distance_km = geodesic_km(a.recipient.latitude, a.recipient.longitude, vendor.latitude, vendor.longitude)
+        db.session.flush()
+    within = sum(1 for a in mine if a.distance_km is not None and a.distance_km <= program.max_vendor_distance_km)
+    keep = min(vendor.daily_capacity, within)
+    moves = displace(vendor, cause, keep=keep) if len(mine) > keep else Moves()
+    moves.placed = fill(vendor, cause)
+    return moves
+
+
+def displace(vendor: Vendor, cause: str, keep: int = 0) -> Moves:
+    """Move the stall's recipients to other eligible stalls, nearest first, keeping the ``keep``
+    nearest to it; those that no stall within reach can take become uncovered. In the caller's
+    transaction; every move carries ``cause`` in the trail."""
+    lock()
+    program = get_program()
+    day = today(program)
+    rows = db.session.scalars(
+        select(Assignment).where(Assignment.vendor_id == vendor.id)
+        .options(joinedload(Assignment.recipient)).order_by(Assignment.distance_km, Assignment.recipient_id)
+    ).all()
+    leaving = rows[keep:]
+    if not leaving:
+        return Moves()
+    recipients = [a.recipient for a in leaving]
+    stalls = _open_stalls(day, [(r.latitude, r.longitude) for r in recipients],
+                          program.max_vendor_distance_km, exclude=vendor.id)
+    placed = _nearest_pairs_first(recipients, stalls, program.max_vendor_distance_km)
+    moves = Moves()
+    for assignment in leaving:
+        if assignment.recipient_id in placed:
+            new, km = placed[assignment.recipient_id]
+            _set(assignment, new, km, f"moved: stall {vendor.id} {cause} ({km:.1f} km)")
+            moves.moved += 1
+        else:
+            _set(assignment, None, None, f"uncovered: stall {vendor.id} {cause}; no eligible stall with "
+                 f"room within {program.max_vendor_distance_km:g} km")
+            moves.uncovered += 1
+    db.session.flush()
+    _expire_loads([vendor, *stalls])
+    return moves
+
+
+def fill(vendor: Vendor, cause: str) -> int:
+    """A stall that may cook (again) or has more room takes uncovered recipients near it, nearest
+    first; returns how many."""
+    program = get_program()
+    day = today(program)
+    if not vendor.may_cook_on(day):
+        return 0
+    lock()
+    db.session.refresh(vendor, ["assigned_count"])
+    room = vendor.daily_capacity - vendor.assigned_count
+    if room <= 0:
+        return 0
+    waiting = db.session.scalars(
+        select(Assignment).join(Assignment.recipient)
+        .where(Assignment.vendor_id.is_(None), Recipient.status == "enrolled",
+               near(Recipient, vendor.latitude, vendor.longitude, program.max_vendor_distance_km))
+        .options(joinedload(Assignment.recipient))
+    ).all()
+    by_km = sorted(
+        (km, a.recipient_id, a) for a in waiting
+        if (km := geodesic_km(a.recipient.latitude, a.recipient.longitude,
+                              vendor.latitude, vendor.longitude)) <= program.max_vendor_distance_km
+    )[:room]
+    for km, _, assignment in by_km:
+        _set(assignment, vendor, km, f"placed: stall {vendor.id} {cause} ({km:.1f} km)")
+    db.session.flush()
+    _expire_loads([vendor])
+    return len(by_km)
+
+
+def _expire_loads(vendors: Iterable[Vendor]) -> None:
+    for v in vendors:
+        db.session.expire(v, ["assigned_count"])
+
+
+def release_lapsed(day: dt.date | None = None) -> dict[int, Moves]:
+    """Move the recipients of every stall that may no longer cook on ``day`` (a certificate that
+    expired yesterday, mostly): run daily by the job runner, and by ``flask assignments sweep``."""
+    day = day or today()
+    lapsed = db.session.scalars(
+        select(Vendor).where(not_(Vendor.eligible_on(day)), Vendor.assigned_count > 0).order_by(Vendor.id)
+    ).all()
+    return {v.id: displace(v, why_ineligible(v, day)) for v in lapsed}
+
+
+def why_ineligible(vendor: Vendor, day: dt.date) -> str:
+    if vendor.status != "active":
+        return f"is {vendor.status}"
+    status = vendor.hygiene_status_on(day)
+    if status == "expired":
+        return f"hygiene certificate expired on {vendor.hygiene_valid_until}"
+    if status == "failed":
+        return f"failed its hygiene inspection of {vendor.hygiene_inspected_on}"
+    return "has no hygiene certificate"
+
+
+def covered_condition(day: dt.date):
+    """SQL: the recipient has a place at a stall that may cook on ``day``."""
+    return exists().where(
+        Assignment.recipient_id == Recipient.id, Assignment.vendor_id == Vendor.id, Vendor.eligible_on(day)
+    )
+
+
+def paused_condition(day: dt.date):
+    return exists().where(Pause.recipient_id == Recipient.id, Pause.start_date <= day, Pause.end_date >= day)
+
+
+def uncovered_query(day: dt.date):
+    """Verified or enrolled, not paused on ``day``, and fed by no stall that may cook that day."""
+    return (select(Recipient).where(Recipient.status.in_(("verified", "enrolled")),
+                                    not_(paused_condition(day)), not_(covered_condition(day))))
+
+
+@dataclass
+class RebalanceReport:
+    enrolled: int
+    covered: int
+    assigned: int
+    moved: int
+    unassigned: int
+    total_distance_km: float
+    seconds: float
+
+    @property
+    def mean_distance_km(self) -> float:
+        return round(self.total_distance_km / self.covered, 3) if self.covered else 0.0
+
+
+_CHUNK = 10_000
+
+
+def rebalance() -> RebalanceReport:
+    """Place every enrolled recipient optimally: as many covered as can be, nobody who has a place
+    losing it, then the least total distance, and nobody farther than ``max_vendor_distance_km``.
+
+    Set-based: one query loads the recipients, one the stalls; the solver works on arrays; the
+    changed rows are rewritten in bulk with an audit event each.
+    """
+    started = time.perf_counter()
+    lock()
+    program = get_program()
+    day = today(program)
+    people = db.session.execute(
+        select(Recipient.id, Recipient.latitude, Recipient.longitude, Assignment.vendor_id,
+               Assignment.distance_km, Assignment.reason, Assignment.recipient_id.is_not(None))
+        .outerjoin(Assignment, Assignment.recipient_id == Recipient.id)
+        .where(Recipient.status == "enrolled").order_by(Recipient.id)
+    ).all()
+    stalls = db.session.execute(
+        select(Vendor.id, Vendor.latitude, Vendor.longitude, Vendor.daily_capacity)
+        .where(Vendor.eligible_on(day), Vendor.daily_capacity > 0).order_by(Vendor.id)
+    ).all()
+    vendor_ids = np.array([s[0] for s in stalls], dtype=np.int64)
+    slot = {vid: i for i, vid in enumerate(vendor_ids.tolist())}
+    current = np.array([slot.get(p[3], -1) for p in people], dtype=np.int64)
+    problem = solver.Problem(
+        r_lat=np.array([p[1] for p in people], dtype=float), r_lon=np.array([p[2] for p in people], dtype=float),
+        v_lat=np.array([s[1] for s in stalls], dtype=float), v_lon=np.array([s[2] for s in stalls], dtype=float),
+        capacity=np.array([s[3] for s in stalls], dtype=np.int64),
+        max_m=program.max_vendor_distance_km * 1000, current=current,
+    )
+    result = solver.rebalance(problem, k=current_app.config["ASSIGNMENT_NEIGHBOURS"])
+
+    now = utcnow()
+    rows, events, ids = [], [], []
+    assigned = moved = 0
+    total = 0.0
+    for i, person in enumerate(people):
+        recipient_id, lat, lon, old_vendor, old_km, old_reason, has_row = person
+        new_index = int(result[i])
+        new_vendor = int(vendor_ids[new_index]) if new_index >= 0 else None
+        if new_vendor is not None and new_vendor == old_vendor and old_km is not None:
+            total += old_km
+            continue
+        if new_vendor is None and old_vendor is None and has_row:
+            continue
+        if new_vendor is not None:
+            km = geodesic_km(lat, lon, float(problem.v_lat[new_index]), float(problem.v_lon[new_index]))
+            total += km
+            if old_vendor is None:
+                assigned += 1
+                reason = f"rebalance: placed at stall {new_vendor} ({km:.1f} km)"
+            else:
+                moved += 1
+                reason = f"rebalance: moved from stall {old_vendor} ({km:.1f} km)"
+        else:
+            km = None
+            reason = (f"rebalance: no eligible stall with room within {program.max_vendor_distance_km:g} km"
+                      + (f"; stall {old_vendor} may not cook" if old_vendor is not None else ""))
+        rows.append({"recipient_id": recipient_id, "vendor_id": new_vendor, "distance_km": km,
+                     "reason": reason, "since": now})
+        if has_row:
+            ids.append(recipient_id)
+        changes = {"vendor_id": [old_vendor, new_vendor], "distance_km": [old_km, km], "reason": [old_reason, reason]}
+        events.append(("update" if has_row else "create", "assignment", recipient_id, changes))
+
+    # Changed rows are deleted and written again: one DELETE and one COPY (or multi-row INSERT)
+    # beat tens of thousands of single-row UPDATEs on both engines.
+    for start in range(0, len(ids), _CHUNK):
+        db.session.execute(delete(Assignment).where(Assignment.recipient_id.in_(ids[start:start + _CHUNK])))
+    bulk_insert(db.session, Assignment.__table__, rows)
+    record(db.session, events)
+    db.session.expire_all()
+    covered = int(np.count_nonzero(result >= 0))
+    return RebalanceReport(
+        enrolled=len(people), covered=covered, assigned=assigned, moved=moved,
+        unassigned=len(people) - covered, total_distance_km=round(total, 3),
+        seconds=round(time.perf_counter() - started, 3),
+    )

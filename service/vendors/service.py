@@ -1,0 +1,179 @@
+"""Food stalls: registration, edits, the hygiene gate, and the search for stalls near a point.
+
+``own`` arguments carry the stall a vendor user acts for: such a caller reaches only that stall,
+and any other id is "not found", never "forbidden".
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from service.assignments import service as assignments
+from service.db import Page, fetch, paginate
+from service.errors import Forbidden, Invalid, NotFound, PreconditionFailed
+from service.extensions import db
+from service.program.models import Area
+from service.program.service import get_program, today
+from service.vendors.models import Inspection, Vendor
+
+# What a stall may change about itself: not its status (suspension and closure are the program's
+# decisions) and never its hygiene (only inspections change that).
+VENDOR_EDITABLE = frozenset({"name", "owner_name", "phone", "address", "village_id", "latitude", "longitude",
+                             "daily_capacity"})
+
+
+def _village(village_id: int) -> Area:
+    village = db.session.get(Area, village_id)
+    if village is None or village.kind != "village":
+        raise Invalid({"village_id": [f"village {village_id} does not exist"]})
+    return village
+
+
+def _check_point(village: Area, latitude: float, longitude: float) -> None:
+    """A stall's point must lie near its village: swapped or mistyped coordinates are caught here."""
+    limit = current_app.config["VENDOR_MAX_KM_FROM_VILLAGE"]
+    km = assignments.geodesic_km(latitude, longitude, village.latitude, village.longitude)
+    if km > limit:
+        raise Invalid({"latitude": [
+            f"the point is {km:.0f} km from the centre of {village.name} (at most {limit:g} km): "
+            "check the coordinates (latitude first, negative south of the equator)"]})
+
+
+def register_vendor(
+    name: str, owner_name: str, address: str, village_id: int, latitude: float, longitude: float,
+    daily_capacity: int, phone: str | None = None, status: str = "active",
+) -> Vendor:
+    """A new partner stall. It may cook once it has passed a hygiene inspection."""
+    village = _village(village_id)
+    _check_point(village, latitude, longitude)
+    vendor = Vendor(name=name.strip(), owner_name=owner_name.strip(), address=address.strip(), village=village,
+                    latitude=latitude, longitude=longitude, daily_capacity=daily_capacity, phone=phone,
+                    status=status, assigned_count=0)
+    db.session.add(vendor)
+    db.session.flush()
+    return vendor
+
+
+def get_vendor(vendor_id: int, own: int | None = None) -> Vendor:
+    if own is not None and vendor_id != own:
+        raise NotFound("vendor", vendor_id)
+    return fetch(db.session, Vendor, vendor_id)
+
+
+def list_vendors(
+    page: int, per_page: int, status: str | None = None, hygiene_status: str | None = None,
+    village_id: int | None = None, lat: float | None = None, lon: float | None = None,
+    radius_km: float | None = None, own: int | None = None,
+) -> Page[Vendor]:
+    """Stalls by id; near a point (``lat``, ``lon``, ``radius_km``) they come nearest first, each
+    with ``distance_km``."""
+    near = (lat, lon, radius_km)
+    if any(v is not None for v in near) and not all(v is not None for v in near):
+        missing = [k for k, v in zip(("lat", "lon", "radius_km"), near) if v is None]
+        raise Invalid({k: ["lat, lon and radius_km come together"] for k in missing})
+    query = select(Vendor).order_by(Vendor.id)
+    if own is not None:
+        query = query.where(Vendor.id == own)
+    if status:
+        query = query.where(Vendor.status == status)
+    if hygiene_status:
+        query = query.where(Vendor.hygiene_is(hygiene_status, today()))
+    if village_id is not None:
+        query = query.where(Vendor.village_id == village_id)
+    if radius_km is None:
+        return paginate(db.session, query, page, per_page)
+    # A box in SQL, then the geodesic distance for the few stalls inside it.
+    found = []
+    for vendor in db.session.scalars(query.where(assignments.near(Vendor, lat, lon, radius_km))):
+        vendor.distance_km = assignments.geodesic_km(lat, lon, vendor.latitude, vendor.longitude)
+        if vendor.distance_km <= radius_km:
+            found.append(vendor)
+    found.sort(key=lambda v: (v.distance_km, v.id))
+    start = (page - 1) * per_page
+    return Page(items=found[start:start + per_page], page=page, per_page=per_page, total=len(found))
+
+
+def update_vendor(
+    vendor_id: int, changes: dict[str, Any], expected_version: int | None = None, own: int | None = None
+) -> Vendor:
+    """Edit a stall. What the change means for its recipients happens in the same transaction:
+    suspended, closed, less room or a kitchen moved out of reach moves them to other stalls;
+    active again or more room takes in uncovered recipients nearby."""
+    vendor = get_vendor(vendor_id, own=own)
+    if own is not None and changes.keys() - VENDOR_EDITABLE:
+        fields = ", ".join(sorted(changes.keys() - VENDOR_EDITABLE))
+        raise Forbidden(f"a stall cannot change its own {fields}: ask the program office")
+    if expected_version is not None and expected_version != vendor.version:
+        raise PreconditionFailed(f"vendor {vendor_id} is at version {vendor.version}, not {expected_version}",
+                                 version=vendor.version)
+    if ("latitude" in changes) != ("longitude" in changes):
+        missing = "longitude" if "latitude" in changes else "latitude"
+        raise Invalid({missing: ["latitude and longitude come together"]})
+    relocating = bool({"village_id", "latitude", "longitude"} & changes.keys())
+    changes = dict(changes)
+    if "village_id" in changes:
+        vendor.village = _village(changes.pop("village_id"))
+    before = {k: getattr(vendor, k) for k in ("status", "daily_capacity", "latitude", "longitude")}
+    for key, value in changes.items():
+        setattr(vendor, key, value.strip() if key in ("name", "owner_name", "address") else value)
+    if relocating:
+        _check_point(vendor.village, vendor.latitude, vendor.longitude)
+    db.session.flush()
+    said = [f"{k} {before[k]} -> {getattr(vendor, k)}" for k in before if before[k] != getattr(vendor, k)]
+    if said:
+        moved = (before["latitude"], before["longitude"]) != (vendor.latitude, vendor.longitude)
+        assignments.settle(vendor, "changed: " + ", ".join(said), relocated=moved)
+    return vendor
+
+
+def record_inspection(
+    vendor_id: int, kind: str, inspected_on: dt.date, score: int, passed: bool,
+    findings: str | None = None, inspector_id: int | None = None,
+) -> Inspection:
+    """Keep an inspection in the stall's history. The latest hygiene inspection by date decides
+    the certificate: passed, it holds until ``inspected_on + hygiene_validity_days``; failed, the
+    stall may not cook from now on and its recipients move to other stalls at once."""
+    vendor = get_vendor(vendor_id)
+    program = get_program()
+    day = today(program)
+    if inspected_on > day:
+        raise Invalid({"inspected_on": [f"cannot be after today ({day.isoformat()})"]})
+    valid_until = inspected_on + dt.timedelta(days=program.hygiene_validity_days) if kind == "hygiene" and passed else None
+    inspection = Inspection(vendor_id=vendor.id, kind=kind, inspected_on=inspected_on, score=score, passed=passed,
+                            findings=findings, valid_until=valid_until, inspector_id=inspector_id)
+    db.session.add(inspection)
+    db.session.flush()
+    inspection.recipients_moved = inspection.recipients_uncovered = inspection.recipients_placed = 0
+    if kind != "hygiene":
+        return inspection
+    latest = db.session.scalars(
+        select(Inspection).where(Inspection.vendor_id == vendor.id, Inspection.kind == "hygiene")
+        .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(1)
+    ).one()
+    if latest.id != inspection.id:
+        return inspection  # an older inspection, kept as history: the newer one still decides
+    vendor.hygiene_inspected_on = inspected_on
+    vendor.hygiene_passed = passed
+    vendor.hygiene_valid_until = valid_until
+    db.session.flush()
+    verdict = "passed" if passed else "failed"
+    result = assignments.settle(vendor, f"{verdict} its hygiene inspection of {inspected_on}")
+    inspection.recipients_moved = result.moved
+    inspection.recipients_uncovered = result.uncovered
+    inspection.recipients_placed = result.placed
+    return inspection
+
+
+def list_inspections(vendor_id: int, page: int, per_page: int, kind: str | None = None,
+                     own: int | None = None) -> Page[Inspection]:
+    """A stall's inspections, newest first."""
+    get_vendor(vendor_id, own=own)
+    query = (select(Inspection).where(Inspection.vendor_id == vendor_id)
+             .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()))
+    if kind:
+        query = query.where(Inspection.kind == kind)
+    return paginate(db.session, query, page, per_page)
+

@@ -151,7 +151,7 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
         key = ["id"] if serial else []
         with cursor.copy(f"COPY {table.name} ({', '.join(key + names)}) FROM STDIN") as copy:
             for index, row in enumerate(rows):
-                copy.write_row([ids[index]] * serial + [
+                copy.write_row(([ids[index]] if serial else []) + [
                     Jsonb(row.get(n)) if n in json_columns and row.get(n) is not None else row.get(n)
                     for n in names
                 ])

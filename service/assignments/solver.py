@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
 from scipy.spatial import cKDTree
 
 # WGS-84, as geopy's geodesic uses.
@@ -178,8 +180,9 @@ def nearest_pairs_first(problem: Problem, edges: Edges) -> np.ndarray:
     return result
 
 
-def min_cost_flow_assign(problem: Problem, edges: Edges) -> np.ndarray:
-    """The optimal assignment over ``edges`` (see the module's priorities)."""
+def min_cost_flow_assign(problem: Problem, edges: Edges, protect: bool = True) -> np.ndarray:
+    """The optimal assignment over ``edges`` (see the module's priorities); without ``protect``,
+    priority 2 is left out (a smaller cost range, which the solver handles twice as fast)."""
     n, m = problem.n, problem.m
     result = np.full(n, UNASSIGNED, dtype=np.int64)
     if not len(edges):
@@ -199,7 +202,8 @@ def min_cost_flow_assign(problem: Problem, edges: Edges) -> np.ndarray:
     tails = np.concatenate((np.full(n, source), edges.rec, n + np.arange(m)))
     heads = np.concatenate((rec_nodes, n + edges.ven, np.full(m, sink)))
     capacities = np.concatenate((np.ones(n, np.int64), np.ones(len(edges), np.int64), problem.capacity))
-    costs = np.concatenate((np.where(covered_now, -keep_bonus, 0), cost, np.zeros(m, np.int64)))
+    bonus = np.where(covered_now & protect, -keep_bonus, 0)
+    costs = np.concatenate((bonus, cost, np.zeros(m, np.int64)))
 
     flow = min_cost_flow.SimpleMinCostFlow()
     arcs = flow.add_arcs_with_capacity_and_unit_cost(
@@ -215,17 +219,48 @@ def min_cost_flow_assign(problem: Problem, edges: Edges) -> np.ndarray:
     return result
 
 
+def can_cover_more(problem: Problem, edges: Edges, assignment: np.ndarray) -> bool:
+    """Whether some uncovered recipient has an augmenting path over ``edges``: a chain of
+    recipients each moving to another of their stalls that ends at a stall with room. Without
+    one, no assignment over these edges covers more (the max-flow min-cut theorem)."""
+    n, m = problem.n, problem.m
+    left = np.flatnonzero(assignment == UNASSIGNED)
+    if not len(left) or not len(edges):
+        return False
+    sink, source = n + m, n + m + 1
+    placed = np.flatnonzero(assignment >= 0)
+    load = np.bincount(assignment[placed], minlength=m)
+    unused = assignment[edges.rec] != edges.ven
+    roomy = np.flatnonzero(load < problem.capacity)
+    tails = np.concatenate((edges.rec[unused], n + assignment[placed], n + roomy, np.full(len(left), source)))
+    heads = np.concatenate((n + edges.ven[unused], placed, np.full(len(roomy), sink), left))
+    graph = csr_matrix((np.ones(len(tails), dtype=np.int8), (tails, heads)), shape=(n + m + 2, n + m + 2))
+    reached = breadth_first_order(graph, source, directed=True, return_predecessors=False)
+    return bool(np.isin(sink, reached))
+
+
+def _solve(problem: Problem, edges: Edges) -> np.ndarray:
+    """Solve without protecting current places; again with it only if someone lost theirs."""
+    result = min_cost_flow_assign(problem, edges, protect=False)
+    current = problem.current_or_none()
+    staying = current[edges.rec] == edges.ven
+    if np.any(result[edges.rec[staying]] == UNASSIGNED):
+        result = min_cost_flow_assign(problem, edges, protect=True)
+    return result
+
+
 def rebalance(problem: Problem, k: int = 30) -> np.ndarray:
-    """The rebalance: min-cost flow over each recipient's ``k`` nearest stalls and current one;
-    recipients left without a stall are then given every stall within reach and it is solved again."""
+    """The rebalance: min-cost flow over each recipient's ``k`` nearest stalls and current one.
+    Recipients it leaves without a stall are then given every stall within reach, and it is
+    solved again if that lets more be covered."""
     index = Index(problem)
     edges = index.nearest(k).plus(index.current())
-    result = min_cost_flow_assign(problem, edges)
+    result = _solve(problem, edges)
     left = np.flatnonzero(result == UNASSIGNED)
     if len(left):
-        wider = index.within_reach(left)
-        if len(wider) > np.count_nonzero(np.isin(edges.rec, left)):
-            result = min_cost_flow_assign(problem, edges.plus(wider))
+        wider = edges.plus(index.within_reach(left))
+        if can_cover_more(problem, wider, result):
+            result = _solve(problem, wider)
     return result
 
 

@@ -280,3 +280,19 @@ def test_the_local_distance_agrees_with_geopy_to_the_millimetre():
     ours = solver.distance_m(lat1, lon1, lat2, lon2)
     theirs = [geodesic((a, b), (c, d)).m for a, b, c, d in zip(lat1, lon1, lat2, lon2)]
     assert np.max(np.abs(ours - theirs)) < 0.005
+
+
+def test_the_stored_distance_is_geopys_geodesic_to_the_metre_for_every_pair():
+    from service.assignments.service import geodesic_km, geodesic_km_many
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    lat1, lon1 = -8.3 + rng.uniform(-0.1, 0.1, n), 114.2 + rng.uniform(-0.1, 0.1, n)
+    lat2, lon2 = lat1 + rng.uniform(-0.2, 0.2, n), lon1 + rng.uniform(-0.2, 0.2, n)  # up to ~30 km
+    # and pairs whose distance lies a hair from a half metre, where rounding could go either way
+    ahead = solver.distance_m(lat1[:200], lon1[:200], lat1[:200] + 0.01, lon1[:200])
+    lat2[:200] = lat1[:200] + 0.01 * (np.floor(ahead) + 0.5) / ahead
+    lon2[:200] = lon1[:200]
+    many = geodesic_km_many(lat1, lon1, lat2, lon2)
+    one_by_one = [geodesic_km(*pair) for pair in zip(lat1, lon1, lat2, lon2)]
+    assert many == one_by_one

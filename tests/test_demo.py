@@ -26,6 +26,32 @@ def test_demo_load_builds_a_believable_program(cli, client):
     paused = [r for r in db.session.scalars(select(Recipient)).all() if r.pauses]
     assert paused and all(r.status == "enrolled" for r in paused)
 
+    # stalls with inspection histories: valid ones, one never inspected, one expired, one failed
+    def as_user(email):
+        token = client.post("/api/v1/auth/token", json={"email": email, "password": "rantang-demo"}).json["token"]
+        return {"Authorization": f"Bearer {token}"}
+
+    coordinator = as_user("koordinator@rantang.example")
+    stalls = client.get("/api/v1/vendors?per_page=500", headers=coordinator).json["items"]
+    hygiene = [v["hygiene_status"] for v in stalls]
+    assert hygiene.count("valid") >= 10 and hygiene.count("none") == 1
+    assert hygiene.count("expired") == 1 and hygiene.count("failed") == 1
+    failed = next(v for v in stalls if v["hygiene_status"] == "failed")
+    assert failed["assigned_count"] == 0
+    history = client.get(f"/api/v1/vendors/{failed['id']}/inspections", headers=coordinator).json
+    assert [i["passed"] for i in history["items"] if i["kind"] == "hygiene"] == [False, True, True]
+    # enrolled recipients are fed by stalls that may cook, a few are not reached
+    enrolled = client.get("/api/v1/recipients?status=enrolled&per_page=500", headers=coordinator).json["items"]
+    fed = [r for r in enrolled if r["vendor_id"]]
+    assert len(fed) > 0.8 * len(enrolled)
+    may_cook = {v["id"] for v in stalls if v["eligible"]}
+    assert all(r["vendor_id"] in may_cook and r["distance_km"] <= 5 for r in fed)
+    uncovered = client.get("/api/v1/recipients/uncovered?status=enrolled", headers=coordinator).json
+    assert 0 < uncovered["total"] < 0.2 * len(enrolled)
+    # the demo stall's login sees its own stall only
+    mine = client.get("/api/v1/vendors", headers=as_user("warung@rantang.example")).json
+    assert mine["total"] == 1 and mine["items"][0]["hygiene_status"] == "valid"
+
     again = cli.invoke(args=["demo", "load"])
     assert again.exit_code != 0 and "empty" in again.output
     skipped = cli.invoke(args=["demo", "load", "--if-empty"])

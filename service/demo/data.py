@@ -20,6 +20,8 @@ from service.program import service as program_service
 from service.program.models import Area
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
+from service.vendors import service as vendors
+from service.vendors.models import Vendor
 
 PLACES = Path(__file__).with_name("banyuwangi_places.csv")
 # Banyuwangi's districts (kecamatan) among the places, with their Kemendagri codes (35.10.xx).
@@ -36,6 +38,9 @@ AGENCIES = [
     ("Dinas Pendidikan Kabupaten Banyuwangi", "DISPENDIK", "education", "pendidikan"),
 ]
 COORDINATOR_EMAIL = "koordinator@rantang.example"
+STALL_EMAIL = "warung@rantang.example"
+STALL_REACH_KM = 5.0  # the program's default max_vendor_distance_km
+STALL_SHARE_OF_VILLAGES = 0.95  # stalls are recruited until they reach 95% of villages: a few stay unreached
 NEEDS = ["soft food", "low salt", "low sugar", "no spicy food", "vegetarian"]
 
 
@@ -56,7 +61,7 @@ def credentials() -> list[Credential]:
     return [Credential(COORDINATOR_EMAIL, DEMO_PASSWORD, "coordinator")] + [
         Credential(f"{login}@rantang.example", DEMO_PASSWORD, f"agency ({kind})")
         for _, _, kind, login in AGENCIES
-    ]
+    ] + [Credential(STALL_EMAIL, DEMO_PASSWORD, "vendor (a food stall)")]
 
 
 def load_areas() -> list[Area]:
@@ -96,8 +101,13 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
     accounts.create_user(email=COORDINATOR_EMAIL, password=DEMO_PASSWORD, name="Koordinator Program",
                          role="coordinator")
     today = program_service.today()
+    stall_villages, unreached = _stall_villages(villages)
+    stalls = load_stalls(stall_villages, rng, fake, today)
+    accounts.create_user(email=STALL_EMAIL, password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
+                         vendor_id=stalls[0].id)
     for serial in range(1, recipient_count + 1):
-        village = rng.choice(villages)
+        # one in 25 lives in a remote hamlet no stall reaches: the uncovered the volunteers will seek
+        village = rng.choice(unreached if serial % 25 == 0 else villages)
         sex = rng.choice("FFFM")  # most elderly people living alone are women
         birth = today - dt.timedelta(days=rng.randint(61 * 365, 94 * 365))
         name = fake.name_female() if sex == "F" else fake.name_male()
@@ -111,7 +121,60 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
             dietary_needs=rng.sample(NEEDS, k=rng.choice([0, 0, 1, 2])),
         )
         _advance(recipient, rng, today)
+    # The health agency's latest visit to a stall in a well-served area found it unfit: its
+    # recipients move to the stalls around it now, and those that do not fit become uncovered.
+    valid = stalls[3:]
+    for stall in valid:
+        db.session.expire(stall, ["assigned_count"])  # counted afresh, with the recipients just placed
+
+    def neighbours(stall: Vendor) -> int:
+        return sum(1 for other in valid if other is not stall and geodesic(
+            (stall.latitude, stall.longitude), (other.latitude, other.longitude)).km <= STALL_REACH_KM)
+
+    failing = max(valid, key=lambda v: (neighbours(v), v.assigned_count, -v.id))
+    vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False,
+                              findings="no running water at the washing place; cooked rice kept uncovered")
     return credentials()
+
+
+def _stall_villages(villages: list[Area]) -> tuple[list[Area], list[Area]]:
+    """Where the program office recruits stalls: each time the village whose stall would reach the
+    most villages not yet reached, until 95% are. Also the villages left unreached."""
+    reach = {v.id: {w.id for w in villages
+                    if geodesic((v.latitude, v.longitude), (w.latitude, w.longitude)).km <= STALL_REACH_KM - 1}
+             for v in villages}
+    chosen: list[Area] = []
+    reached: set[int] = set()
+    while len(reached) < STALL_SHARE_OF_VILLAGES * len(villages):
+        best = max(villages, key=lambda v: (len(reach[v.id] - reached), -v.id))
+        chosen.append(best)
+        reached |= reach[best.id]
+    return chosen, [v for v in villages if v.id not in reached]
+
+
+def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.date) -> list[Vendor]:
+    """Partner stalls with inspection histories: the first (the demo stall login's) and most hold a
+    valid certificate, the second was never inspected, the third's certificate has expired (and
+    one more fails after recipients are placed, at the end of ``load``)."""
+    stalls = []
+    for index, village in enumerate(places):
+        owner = fake.name_female() if rng.random() < 0.8 else fake.name_male()
+        stall = vendors.register_vendor(
+            name=f"Warung {owner.split()[0]}", owner_name=owner, phone=fake.phone_number(),
+            address=f"{fake.street_address()}, {village.name}", village_id=village.id,
+            latitude=village.latitude + rng.uniform(-0.004, 0.004),
+            longitude=village.longitude + rng.uniform(-0.004, 0.004), daily_capacity=rng.choice([15, 20, 25]),
+        )
+        stalls.append(stall)
+        if index == 1:
+            continue  # registered last week, waiting for its first inspection
+        latest = today - dt.timedelta(days=rng.randint(7, 150) if index != 2 else 200)  # index 2: expired
+        for inspected in (latest - dt.timedelta(days=180), latest):
+            vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True,
+                                      findings="clean kitchen; safe water; food covered")
+        vendors.record_inspection(stall.id, "nutrition", latest, score=rng.randint(60, 95),
+                                  passed=rng.random() < 0.9, findings="portion sizes and protein checked")
+    return stalls
 
 
 def _advance(recipient: Recipient, rng: random.Random, today: dt.date) -> None:

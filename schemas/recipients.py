@@ -83,6 +83,8 @@ class RecipientArgs(PageArgs):
 
 
 class UncoveredArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(("verified", "enrolled")), metadata={
+        "description": "enrolled: in the program but fed by no stall; verified: waiting to be enrolled."})
     village_id = fields.Integer()
     district_id = fields.Integer()
 

@@ -73,6 +73,9 @@ def test_uncovered_lists_verified_and_unplaced_not_paused_or_fed(
                       "reason": "in hospital"})
     assert fed["vendor_id"] == stall.id
     assert uncovered_ids(client, social) == {waiting["id"], verified["id"]}
+    only_enrolled = client.get("/api/v1/recipients/uncovered?status=enrolled", headers=social).json
+    assert [r["id"] for r in only_enrolled["items"]] == [waiting["id"]]
+    assert client.get("/api/v1/recipients/uncovered?status=exited", headers=social).status_code == 422
     assert candidate["id"] not in uncovered_ids(client, coordinator)
     filtered = client.get(f"/api/v1/recipients?covered=true&status=enrolled", headers=social).json
     assert [r["id"] for r in filtered["items"]] == [fed["id"]]

@@ -269,11 +269,13 @@ def list_recipients(
     return paginate(db.session, query, page, per_page)
 
 
-def list_uncovered(page: int, per_page: int, village_id: int | None = None,
+def list_uncovered(page: int, per_page: int, status: str | None = None, village_id: int | None = None,
                    district_id: int | None = None) -> Page[Recipient]:
     """Verified or enrolled, not paused today, fed by no stall that may cook today: who the
     program does not reach yet, in registration order."""
     query = assignments.uncovered_query(today()).options(*AS_SHOWN).order_by(Recipient.id)
+    if status:
+        query = query.where(Recipient.status == status)
     if village_id is not None:
         query = query.where(Recipient.village_id == village_id)
     if district_id is not None:

@@ -31,6 +31,7 @@ test: install
 bench: install
 	$(BIN)/python bench/import_recipients.py
 	$(BIN)/python bench/api_latency.py
+	$(BIN)/python bench/assignment.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .coverage *.egg-info

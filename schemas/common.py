@@ -41,6 +41,11 @@ def Text(max_length: int, required: bool = False, **kwargs) -> fields.String:
     )
 
 
+def Phone(**kwargs) -> fields.String:
+    """A phone number as people write it: +62 812-3456-7890, 0812 3456 7890."""
+    return fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$", error="not a phone number"), **kwargs)
+
+
 _pages: dict[type, type] = {}
 
 

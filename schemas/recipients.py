@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from schemas.common import BodySchema, Bool, Int, PageArgs, Text
+from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
 from service.recipients.models import EXIT_REASONS, STATUSES
 
 NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
@@ -18,7 +18,7 @@ class RecipientIn(BodySchema):
     sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
     address = Text(500, required=True)
     village_id = Int(required=True)
-    phone = fields.String(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$", error="not a phone number"))
+    phone = Phone(allow_none=True)
     latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
     dietary_needs = NEEDS

@@ -1,16 +1,13 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Bool, Int, PageArgs, Text
+from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
 from service.program.service import today
 from service.vendors.models import HYGIENE_STATUSES, INSPECTION_KINDS, STATUSES
-
-PHONE = validate.Regexp(r"^\+?[0-9 -]{6,20}$", error="not a phone number")
-
 
 class VendorIn(BodySchema):
     name = Text(200, required=True, metadata={"example": "Warung Bu Sri"})
     owner_name = Text(200, required=True)
-    phone = fields.String(allow_none=True, validate=PHONE)
+    phone = Phone(allow_none=True)
     address = Text(500, required=True)
     village_id = Int(required=True)
     latitude = fields.Float(required=True, validate=validate.Range(min=-90, max=90))

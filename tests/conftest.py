@@ -167,6 +167,11 @@ def social(make_user):
     return make_user("agency", "social")[1]
 
 
+@pytest.fixture
+def health(make_user):
+    return make_user("agency", "health")[1]
+
+
 def birth_of_age(years: int, days_more: int = 100) -> dt.date:
     today = dt.date.today()
     return today.replace(year=today.year - years) - dt.timedelta(days=days_more)

@@ -15,11 +15,6 @@ NEAR_KALIASIN = (-8.3541, 114.1672)
 
 
 @pytest.fixture
-def health(make_user):
-    return make_user("agency", "health")[1]
-
-
-@pytest.fixture
 def enrolled(make_recipient):
     """``enrolled(lat, lon)`` -> an enrolled recipient's JSON (placed by the enrolment)."""
 

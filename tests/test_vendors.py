@@ -9,11 +9,6 @@ V = "/api/v1/vendors"
 
 
 @pytest.fixture
-def health(make_user):
-    return make_user("agency", "health")[1]
-
-
-@pytest.fixture
 def stall_body(areas):
     def make(**overrides):
         place = areas["Kaliasin"]

@@ -25,4 +25,4 @@ def load(if_empty: bool, count: int):
         db.session.commit()
     click.echo("Demo logins (POST /api/v1/auth/token with email and password):")
     for cred in data.credentials():
-        click.echo(f"  {cred.role:<20} {cred.email:<32} {cred.password}")
+        click.echo(f"  {cred.role:<22} {cred.email:<32} {cred.password}")

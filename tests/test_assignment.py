@@ -72,7 +72,7 @@ def test_uncovered_lists_verified_and_unplaced_not_paused_or_fed(
     assert [r["id"] for r in only_enrolled["items"]] == [waiting["id"]]
     assert client.get("/api/v1/recipients/uncovered?status=exited", headers=social).status_code == 422
     assert candidate["id"] not in uncovered_ids(client, coordinator)
-    filtered = client.get(f"/api/v1/recipients?covered=true&status=enrolled", headers=social).json
+    filtered = client.get("/api/v1/recipients?covered=true&status=enrolled", headers=social).json
     assert [r["id"] for r in filtered["items"]] == [fed["id"]]
     by_stall = client.get(f"/api/v1/recipients?vendor_id={stall.id}", headers=social).json
     assert [r["id"] for r in by_stall["items"]] == [fed["id"]]
@@ -294,3 +294,40 @@ def test_the_stored_distance_is_geopys_geodesic_to_the_metre_for_every_pair():
     many = geodesic_km_many(lat1, lon1, lat2, lon2)
     one_by_one = [geodesic_km(*pair) for pair in zip(lat1, lon1, lat2, lon2)]
     assert many == one_by_one
+
+
+def test_the_rebalance_releases_those_whose_stall_may_no_longer_cook(
+        client, coordinator, cli, make_vendor, enrolled, monkeypatch):
+    lapsing = make_vendor("Kaliasin")
+    person = enrolled()
+    assert person["vendor_id"] == lapsing.id
+    at_jakarta(monkeypatch, program_service.today() + dt.timedelta(days=171))  # the day after expiry
+    result = cli.invoke(args=["assignments", "rebalance"])
+    assert result.exit_code == 0, result.output
+    assert "1 enrolled: 0 covered" in result.output and "1 without a stall within reach" in result.output
+    shown = client.get(f"/api/v1/recipients/{person['id']}", headers=coordinator).json
+    assert shown["vendor_id"] is None and f"stall {lapsing.id} may not cook" in shown["assignment_note"]
+
+
+def test_an_inspection_is_history_and_cannot_be_changed(health, client, make_vendor):
+    from service.extensions import db
+    from service.vendors.models import Inspection
+
+    vendor = make_vendor()
+    record = db.session.query(Inspection).filter_by(vendor_id=vendor.id).one()
+    record.score = 100
+    with pytest.raises(RuntimeError, match="history"):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_greedy_covers_no_more_and_travels_no_less_than_the_rebalance():
+    for seed in range(3):
+        problem = _problem(60, 8, seed, capacity=6)
+        index = solver.Index(problem)
+        greedy = solver.greedy(problem, index.within_reach())
+        best = solver.rebalance(problem)
+        assert (np.bincount(greedy[greedy >= 0], minlength=problem.m) <= problem.capacity).all()
+        assert np.count_nonzero(greedy >= 0) <= np.count_nonzero(best >= 0)
+        if np.count_nonzero(greedy >= 0) == np.count_nonzero(best >= 0):
+            assert solver.total_distance_m(problem, best) <= solver.total_distance_m(problem, greedy) + 1e-6

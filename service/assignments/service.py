@@ -370,7 +370,8 @@ def rebalance() -> RebalanceReport:
                 reason = f"rebalance: moved from stall {old} ({km:.1f} km)"
         else:
             reason = (f"rebalance: no eligible stall with room within {program.max_vendor_distance_km:g} km"
-                      + (f"; stall {old} may not cook" if old is not None else ""))
+                      + (f"; stall {old} {'is out of reach' if old in slot else 'may not cook'}"
+                         if old is not None else ""))
         rows.append({"recipient_id": recipient_id, "vendor_id": vendor, "distance_km": km,
                      "reason": reason, "since": now})
         if exists_:

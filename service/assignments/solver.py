@@ -168,18 +168,6 @@ def greedy(problem: Problem, edges: Edges, order: np.ndarray | None = None) -> n
     return result
 
 
-def nearest_pairs_first(problem: Problem, edges: Edges) -> np.ndarray:
-    """Greedy over pairs: the nearest (recipient, stall) pair with room first, then the next."""
-    load = np.zeros(problem.m, dtype=np.int64)
-    result = np.full(problem.n, UNASSIGNED, dtype=np.int64)
-    for e in np.argsort(edges.dist, kind="stable"):
-        i, v = edges.rec[e], edges.ven[e]
-        if result[i] == UNASSIGNED and load[v] < problem.capacity[v]:
-            result[i] = v
-            load[v] += 1
-    return result
-
-
 def min_cost_flow_assign(problem: Problem, edges: Edges, protect: bool = True) -> np.ndarray:
     """The optimal assignment over ``edges`` (see the module's priorities); without ``protect``,
     priority 2 is left out (a smaller cost range, which the solver handles twice as fast)."""

@@ -56,7 +56,9 @@ def app(tmp_path_factory):
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
         db.engine.dispose()
-    return app
+    yield app
+    with app.app_context():
+        db.engine.dispose()  # close the pool's connections, not leave them to the garbage collector
 
 
 @pytest.fixture(autouse=True)

@@ -74,6 +74,14 @@ def upgrade():
     with op.batch_alter_table('inspections', schema=None) as batch_op:
         batch_op.create_index('ix_inspections_vendor_id_kind_inspected_on', ['vendor_id', 'kind', 'inspected_on'], unique=False)
 
+    # Every enrolled recipient has an assignment row; those enrolled before stalls existed have
+    # none yet: they get one without a stall (uncovered), for a rebalance or a new stall to fill.
+    op.execute(
+        "INSERT INTO assignments (recipient_id, vendor_id, distance_km, reason, since) "
+        "SELECT id, NULL, NULL, 'enrolled before stalls were registered', CURRENT_TIMESTAMP "
+        "FROM recipients WHERE status = 'enrolled'"
+    )
+
     # Before this revision a stall's user pointed at no stall (there was no table to point at):
     # such users cannot act for any stall, so they are switched off rather than left dangling.
     users = sa.table("users", sa.column("vendor_id", sa.Integer()), sa.column("active", sa.Boolean()))

@@ -229,8 +229,7 @@ def fill(vendor: Vendor, cause: str) -> int:
         return 0
     lock()
     db.session.refresh(vendor, ["assigned_count"])
-    room = vendor.daily_capacity - vendor.assigned_count
-    if room <= 0:
+    if vendor.assigned_count >= vendor.daily_capacity:
         return 0
     waiting = db.session.scalars(
         select(Assignment).join(Assignment.recipient)
@@ -238,16 +237,14 @@ def fill(vendor: Vendor, cause: str) -> int:
                near(Recipient, vendor.latitude, vendor.longitude, program.max_vendor_distance_km))
         .options(joinedload(Assignment.recipient))
     ).all()
-    by_km = sorted(
-        (km, a.recipient_id, a) for a in waiting
-        if (km := geodesic_km(a.recipient.latitude, a.recipient.longitude,
-                              vendor.latitude, vendor.longitude)) <= program.max_vendor_distance_km
-    )[:room]
-    for km, _, assignment in by_km:
-        _set(assignment, vendor, km, f"placed: stall {vendor.id} {cause} ({km:.1f} km)")
+    placed = _nearest_pairs_first([a.recipient for a in waiting], [vendor], program.max_vendor_distance_km)
+    for assignment in waiting:
+        if assignment.recipient_id in placed:
+            km = placed[assignment.recipient_id][1]
+            _set(assignment, vendor, km, f"placed: stall {vendor.id} {cause} ({km:.1f} km)")
     db.session.flush()
     _expire_loads([vendor])
-    return len(by_km)
+    return len(placed)
 
 
 def _expire_loads(vendors: Iterable[Vendor]) -> None:

@@ -65,7 +65,8 @@ class RecipientOut(Schema):
     vendor_id = fields.Integer(allow_none=True, metadata={"description": "The stall that feeds them; null: none."})
     distance_km = fields.Float(allow_none=True, metadata={"description": "Geodesic distance to that stall."})
     assignment_note = fields.Function(lambda r: r.assignment.reason if r.assignment else None, allow_none=True,
-                                      metadata={"description": "Why they are at this stall, or at none."})
+                                      metadata={"type": "string",
+                                                "description": "Why they are at this stall, or at none."})
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

@@ -29,18 +29,19 @@ class VendorOut(Schema):
     phone = fields.String(allow_none=True)
     address = fields.String()
     village_id = fields.Integer()
-    village = fields.Function(lambda v: v.village.name)
+    village = fields.Function(lambda v: v.village.name, metadata={"type": "string"})
     latitude = fields.Float()
     longitude = fields.Float()
     daily_capacity = fields.Integer()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
     # Read for the program's today at the moment of the answer, so it is never stale.
     hygiene_status = fields.Function(lambda v: v.hygiene_status_on(today()), metadata={
+        "type": "string", "enum": list(HYGIENE_STATUSES),
         "description": "none | valid | expired | failed, today in the program's timezone (read-only)."})
     hygiene_inspected_on = fields.Date(allow_none=True)
     hygiene_valid_until = fields.Date(allow_none=True, metadata={
         "description": "Last day the hygiene certificate holds; the stall may not cook from the day after."})
-    eligible = fields.Function(lambda v: v.may_cook_on(today()), metadata={"description": "May cook today: active with a valid certificate."})
+    eligible = fields.Function(lambda v: v.may_cook_on(today()), metadata={"type": "boolean","description": "May cook today: active with a valid certificate."})
     assigned_count = fields.Integer(metadata={"description": "Recipients it feeds (paused ones keep their place)."})
     distance_km = fields.Float(metadata={"description": "Only in a search near a point."})
     version = fields.Integer()

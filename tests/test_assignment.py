@@ -185,7 +185,7 @@ def test_an_expired_certificate_uncovers_on_the_day_after_and_the_sweep_moves_th
     fresh = make_vendor("Kaliasin", latitude=-8.3580, longitude=114.1690)  # inspected "10 days ago"
     result = cli.invoke(args=["assignments", "sweep"])
     assert result.exit_code == 0, result.output
-    assert f"stall {expiring.id}: 1 moved, 0 uncovered" in result.output
+    assert f"stall {expiring.id}: 1 moved, 0 uncovered" in result.output, result.output
     shown = client.get(f"/api/v1/recipients/{person['id']}", headers=coordinator).json
     assert shown["vendor_id"] == fresh.id and "hygiene certificate expired" in shown["assignment_note"]
     again = cli.invoke(args=["assignments", "sweep"])
@@ -331,3 +331,20 @@ def test_greedy_covers_no_more_and_travels_no_less_than_the_rebalance():
         assert np.count_nonzero(greedy >= 0) <= np.count_nonzero(best >= 0)
         if np.count_nonzero(greedy >= 0) == np.count_nonzero(best >= 0):
             assert solver.total_distance_m(problem, best) <= solver.total_distance_m(problem, greedy) + 1e-6
+
+
+def test_a_shorter_reach_uncovers_those_beyond_it_and_the_sweep_moves_them(
+        client, coordinator, cli, make_vendor, enrolled):
+    far = make_vendor("Kaliasin", latitude=-8.3700, longitude=114.1700)  # 1.8 km from the recipient
+    person = enrolled()
+    near = make_vendor("Kaliasin", latitude=-8.3560, longitude=114.1680)  # 0.3 km, registered later
+    assert person["vendor_id"] == far.id
+    changed = client.patch("/api/v1/program", json={"max_vendor_distance_km": 1.0}, headers=coordinator)
+    assert changed.status_code == 200
+    assert person["id"] in uncovered_ids(client, coordinator)  # the truth at once
+    result = cli.invoke(args=["assignments", "sweep"])
+    assert f"stall {far.id}: 1 moved, 0 uncovered" in result.output, result.output
+    shown = client.get(f"/api/v1/recipients/{person['id']}", headers=coordinator).json
+    assert shown["vendor_id"] == near.id and "beyond the program's reach of 1 km" in shown["assignment_note"]
+    assert person["id"] not in uncovered_ids(client, coordinator)
+    assert "no stall to sweep" in cli.invoke(args=["assignments", "sweep"]).output

@@ -10,17 +10,19 @@ assignments_cli = AppGroup("assignments", help="Who feeds whom.")
 
 @assignments_cli.command("sweep")
 def sweep():
-    """Move the recipients of stalls that may no longer cook today (expired certificates).
+    """Bring stalls in line with today's rules: move the recipients of stalls that may no longer
+    cook (expired certificates) and those beyond the program's reach.
 
     Idempotent; the job runner runs it daily, just after midnight in the program's timezone.
     """
     set_actor(db.session, None, "assignments sweep")
-    result = service.release_lapsed()
+    result = service.sweep()
     db.session.commit()
     if not result:
-        click.echo("Every stall with recipients may cook today: no stall to sweep.")
+        click.echo("Every stall may cook and reaches its recipients today: no stall to sweep.")
     for vendor_id, moves in result.items():
-        click.echo(f"stall {vendor_id}: {moves.moved} moved, {moves.uncovered} uncovered")
+        click.echo(f"stall {vendor_id}: {moves.moved} moved, {moves.uncovered} uncovered, "
+                   f"{moves.placed} taken in")
 
 
 @assignments_cli.command("rebalance")

@@ -252,14 +252,23 @@ def _expire_loads(vendors: Iterable[Vendor]) -> None:
         db.session.expire(v, ["assigned_count"])
 
 
-def release_lapsed(day: dt.date | None = None) -> dict[int, Moves]:
-    """Move the recipients of every stall that may no longer cook on ``day`` (a certificate that
-    expired yesterday, mostly): run daily by the job runner, and by ``flask assignments sweep``."""
-    day = day or today()
-    lapsed = db.session.scalars(
-        select(Vendor).where(not_(Vendor.eligible_on(day)), Vendor.assigned_count > 0).order_by(Vendor.id)
+def sweep(day: dt.date | None = None) -> dict[int, Moves]:
+    """Bring every stall in line with the rules of ``day``: the recipients of a stall that may no
+    longer cook (a certificate that expired yesterday, mostly) move, as do those now beyond the
+    program's reach (``max_vendor_distance_km`` lowered); a stall with room takes in uncovered
+    people near it. Idempotent: the job runner runs it daily, ``flask assignments sweep`` at will."""
+    program = get_program()
+    day = day or today(program)
+    beyond = exists().where(Assignment.vendor_id == Vendor.id,
+                            Assignment.distance_km > program.max_vendor_distance_km)
+    stale = db.session.scalars(
+        select(Vendor).where(or_(
+            and_(not_(Vendor.eligible_on(day)), Vendor.assigned_count > 0),
+            and_(Vendor.eligible_on(day), or_(beyond, Vendor.assigned_count > Vendor.daily_capacity)),
+        )).order_by(Vendor.id)
     ).all()
-    return {v.id: displace(v, why_ineligible(v, day)) for v in lapsed}
+    cause = f"is beyond the program's reach of {program.max_vendor_distance_km:g} km"
+    return {v.id: settle(v, cause) for v in stale}
 
 
 def why_ineligible(vendor: Vendor, day: dt.date) -> str:
@@ -274,9 +283,10 @@ def why_ineligible(vendor: Vendor, day: dt.date) -> str:
 
 
 def covered_condition(day: dt.date):
-    """SQL: the recipient has a place at a stall that may cook on ``day``."""
+    """SQL: the recipient has a place within the program's reach at a stall that may cook on ``day``."""
     return exists().where(
-        Assignment.recipient_id == Recipient.id, Assignment.vendor_id == Vendor.id, Vendor.eligible_on(day)
+        Assignment.recipient_id == Recipient.id, Assignment.vendor_id == Vendor.id, Vendor.eligible_on(day),
+        Assignment.distance_km <= get_program().max_vendor_distance_km,
     )
 
 
@@ -285,7 +295,8 @@ def paused_condition(day: dt.date):
 
 
 def uncovered_query(day: dt.date):
-    """Verified or enrolled, not paused on ``day``, and fed by no stall that may cook that day."""
+    """Verified or enrolled, not paused on ``day``, and fed by no stall that may cook that day
+    within the program's reach."""
     return (select(Recipient).where(Recipient.status.in_(("verified", "enrolled")),
                                     not_(paused_condition(day)), not_(covered_condition(day))))
 

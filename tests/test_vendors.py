@@ -193,3 +193,17 @@ def test_bad_inspections_are_refused(client, health, make_user, make_vendor):
     for kind in ("education", "social"):
         assert inspect(client, make_user("agency", kind)[1], vendor.id).status_code == 403
     assert client.get(f"{V}/{vendor.id}/inspections", headers=health).json["total"] == 0
+
+
+def test_the_coordinator_gives_a_stall_its_login(client, coordinator, make_vendor):
+    stall = make_vendor()
+    body = {"email": "warung.sri@rantang.example", "password": "sambal-pedas-1", "name": "Sri", "role": "vendor"}
+    missing = client.post("/api/v1/users", json={**body, "vendor_id": 99999}, headers=coordinator)
+    assert missing.status_code == 422 and "vendor_id" in missing.json["errors"]
+    assert client.post("/api/v1/users", json=body, headers=coordinator).status_code == 422  # which stall?
+    made = client.post("/api/v1/users", json={**body, "vendor_id": stall.id}, headers=coordinator)
+    assert made.status_code == 201 and made.json["vendor_id"] == stall.id
+    token = client.post("/api/v1/auth/token", json={"email": body["email"], "password": body["password"]}).json
+    assert token["user"]["vendor_id"] == stall.id
+    headers = {"Authorization": f"Bearer {token['token']}"}
+    assert client.get(f"{V}/{stall.id}", headers=headers).json["name"] == stall.name

@@ -13,7 +13,7 @@ from service.db import Page, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import get_program, today
+from service.program.service import get_program, get_village, not_a_village, today
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
 from service.recipients.rules import coordinates_error, identity_errors
@@ -41,7 +41,7 @@ def _village(village_id: int, nik: str | None = None) -> Area:
     holder = select(Recipient.id).where(Recipient.nik == nik).scalar_subquery()
     row = db.session.execute(select(Area, holder).where(Area.id == village_id)).first()
     if row is None or row[0].kind != "village":
-        raise Invalid({"village_id": [f"village {village_id} does not exist"]})
+        raise not_a_village(village_id)
     if nik is not None and row[1] is not None:
         raise _duplicate(nik, row[1])
     return row[0]
@@ -112,7 +112,7 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
     changes = dict(changes)
     moved = bool(changes.keys() & {"address", "village_id"})
     if "village_id" in changes:
-        recipient.village = _village(changes.pop("village_id"))
+        recipient.village = get_village(changes.pop("village_id"))
     point_sent = "latitude" in changes or "longitude" in changes
     latitude, longitude = changes.pop("latitude", None), changes.pop("longitude", None)
     for key, value in changes.items():

@@ -16,20 +16,13 @@ from service.db import Page, fetch, paginate
 from service.errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import get_program, today
+from service.program.service import get_program, get_village, today
 from service.vendors.models import Inspection, Vendor
 
 # What a stall may change about itself: not its status (suspension and closure are the program's
 # decisions) and never its hygiene (only inspections change that).
 VENDOR_EDITABLE = frozenset({"name", "owner_name", "phone", "address", "village_id", "latitude", "longitude",
                              "daily_capacity"})
-
-
-def _village(village_id: int) -> Area:
-    village = db.session.get(Area, village_id)
-    if village is None or village.kind != "village":
-        raise Invalid({"village_id": [f"village {village_id} does not exist"]})
-    return village
 
 
 def _check_point(village: Area, latitude: float, longitude: float) -> None:
@@ -47,7 +40,7 @@ def register_vendor(
     daily_capacity: int, phone: str | None = None, status: str = "active",
 ) -> Vendor:
     """A new partner stall. It may cook once it has passed a hygiene inspection."""
-    village = _village(village_id)
+    village = get_village(village_id)
     _check_point(village, latitude, longitude)
     vendor = Vendor(name=name.strip(), owner_name=owner_name.strip(), address=address.strip(), village=village,
                     latitude=latitude, longitude=longitude, daily_capacity=daily_capacity, phone=phone,
@@ -87,7 +80,7 @@ def list_vendors(
         return paginate(db.session, query, page, per_page)
     # A box in SQL, then the geodesic distance for the few stalls inside it.
     found = []
-    for vendor in db.session.scalars(query.where(assignments.near(Vendor, lat, lon, radius_km))):
+    for vendor in db.session.scalars(query.where(assignments.near(Vendor, [(lat, lon)], radius_km))):
         vendor.distance_km = assignments.geodesic_km(lat, lon, vendor.latitude, vendor.longitude)
         if vendor.distance_km <= radius_km:
             found.append(vendor)
@@ -115,7 +108,7 @@ def update_vendor(
     relocating = bool({"village_id", "latitude", "longitude"} & changes.keys())
     changes = dict(changes)
     if "village_id" in changes:
-        vendor.village = _village(changes.pop("village_id"))
+        vendor.village = get_village(changes.pop("village_id"))
     before = {k: getattr(vendor, k) for k in ("status", "daily_capacity", "latitude", "longitude")}
     for key, value in changes.items():
         setattr(vendor, key, value.strip() if key in ("name", "owner_name", "address") else value)

@@ -71,24 +71,24 @@ def lock() -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def near(model, latitude: float, longitude: float, km: float):
-    """SQL: the rows of ``model`` inside a box around a point that holds every point within ``km``."""
+def near(model, points: Sequence[tuple[float, float]], km: float):
+    """SQL: the rows of ``model`` inside one box that holds every point within ``km`` of any of
+    ``points`` (the exact distance is checked afterwards, on the few rows inside)."""
+    lats, lons = [p[0] for p in points], [p[1] for p in points]
+    widest = max(abs(lat) for lat in lats)  # a degree of longitude is shortest there
     dlat = km / _KM_PER_DEGREE_LAT * 1.01
-    dlon = km / (111.320 * max(math.cos(math.radians(latitude)), 0.01)) * 1.01
-    return and_(model.latitude.between(latitude - dlat, latitude + dlat),
-                model.longitude.between(longitude - dlon, longitude + dlon))
+    dlon = km / (111.320 * max(math.cos(math.radians(widest)), 0.01)) * 1.01
+    return and_(model.latitude.between(min(lats) - dlat, max(lats) + dlat),
+                model.longitude.between(min(lons) - dlon, max(lons) + dlon))
 
 
-def _open_stalls(day: dt.date, boxes: Iterable[tuple[float, float]], km: float,
+def _open_stalls(day: dt.date, points: Sequence[tuple[float, float]], km: float,
                  exclude: int | None = None) -> list[Vendor]:
-    """Stalls that may cook on ``day``, have room, and lie near one of the points."""
-    points = list(boxes)
+    """Stalls that may cook on ``day``, have room, and lie near the points."""
     if not points:
         return []
-    query = select(Vendor).where(
-        Vendor.eligible_on(day), Vendor.daily_capacity > Vendor.assigned_count,
-        or_(*(near(Vendor, lat, lon, km) for lat, lon in points)),
-    )
+    query = select(Vendor).where(Vendor.eligible_on(day), Vendor.daily_capacity > Vendor.assigned_count,
+                                 near(Vendor, points, km))
     if exclude is not None:
         query = query.where(Vendor.id != exclude)
     # Loads are counted now, not taken from stalls the session loaded before.
@@ -99,12 +99,16 @@ def _nearest_pairs_first(
     recipients: Sequence[Recipient], stalls: Sequence[Vendor], max_km: float
 ) -> dict[int, tuple[Vendor, float]]:
     """Recipient id -> (stall, km): the nearest pair with room first, then the next nearest."""
-    room = {v.id: v.daily_capacity - v.assigned_count for v in stalls}
+    if not recipients or not stalls:
+        return {}
+    r_lat, r_lon = (np.repeat([[r.latitude, r.longitude] for r in recipients], len(stalls), axis=0).T)
+    v_lat, v_lon = (np.tile([[v.latitude, v.longitude] for v in stalls], (len(recipients), 1)).T)
+    kms = geodesic_km_many(r_lat, r_lon, v_lat, v_lon)
     pairs = sorted(
         (km, r.id, v.id)
-        for r in recipients for v in stalls
-        if (km := geodesic_km(r.latitude, r.longitude, v.latitude, v.longitude)) <= max_km
+        for (r, v), km in zip(((r, v) for r in recipients for v in stalls), kms) if km <= max_km
     )
+    room = {v.id: v.daily_capacity - v.assigned_count for v in stalls}
     by_id = {v.id: v for v in stalls}
     placed: dict[int, tuple[Vendor, float]] = {}
     for km, recipient_id, vendor_id in pairs:
@@ -234,7 +238,7 @@ def fill(vendor: Vendor, cause: str) -> int:
     waiting = db.session.scalars(
         select(Assignment).join(Assignment.recipient)
         .where(Assignment.vendor_id.is_(None), Recipient.status == "enrolled",
-               near(Recipient, vendor.latitude, vendor.longitude, program.max_vendor_distance_km))
+               near(Recipient, [(vendor.latitude, vendor.longitude)], program.max_vendor_distance_km))
         .options(joinedload(Assignment.recipient))
     ).all()
     placed = _nearest_pairs_first([a.recipient for a in waiting], [vendor], program.max_vendor_distance_km)
@@ -378,7 +382,7 @@ def rebalance() -> RebalanceReport:
                 reason = f"rebalance: moved from stall {old} ({km:.1f} km)"
         else:
             reason = (f"rebalance: no eligible stall with room within {program.max_vendor_distance_km:g} km"
-                      + (f"; stall {old} {'is out of reach' if old in slot else 'may not cook'}"
+                      + (f"; stall {old} {'cannot keep them' if old in slot else 'may not cook'}"
                          if old is not None else ""))
         rows.append({"recipient_id": recipient_id, "vendor_id": vendor, "distance_km": km,
                      "reason": reason, "since": now})

@@ -10,6 +10,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from faker import Faker
 from geopy.distance import geodesic
 from sqlalchemy import func, select
@@ -20,6 +21,7 @@ from service.program import service as program_service
 from service.program.models import Area
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
+from service.assignments.solver import distance_m
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
 
@@ -39,7 +41,6 @@ AGENCIES = [
 ]
 COORDINATOR_EMAIL = "koordinator@rantang.example"
 STALL_EMAIL = "warung@rantang.example"
-STALL_REACH_KM = 5.0  # the program's default max_vendor_distance_km
 STALL_SHARE_OF_VILLAGES = 0.95  # stalls are recruited until they reach 95% of villages: a few stay unreached
 NEEDS = ["soft food", "low salt", "low sugar", "no spicy food", "vegetarian"]
 
@@ -127,22 +128,28 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
     for stall in valid:
         db.session.expire(stall, ["assigned_count"])  # counted afresh, with the recipients just placed
 
-    def neighbours(stall: Vendor) -> int:
-        return sum(1 for other in valid if other is not stall and geodesic(
-            (stall.latitude, stall.longitude), (other.latitude, other.longitude)).km <= STALL_REACH_KM)
-
-    failing = max(valid, key=lambda v: (neighbours(v), v.assigned_count, -v.id))
+    reach_m = program_service.get_program().max_vendor_distance_km * 1000
+    neighbours = (_metres_between(valid) <= reach_m).sum(axis=1) - 1
+    failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False,
                               findings="no running water at the washing place; cooked rice kept uncovered")
     return credentials()
 
 
+def _metres_between(places: list) -> np.ndarray:
+    """Distances in metres between every two of ``places`` (anything with latitude, longitude)."""
+    lat = np.array([p.latitude for p in places])
+    lon = np.array([p.longitude for p in places])
+    return distance_m(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+
+
 def _stall_villages(villages: list[Area]) -> tuple[list[Area], list[Area]]:
     """Where the program office recruits stalls: each time the village whose stall would reach the
-    most villages not yet reached, until 95% are. Also the villages left unreached."""
-    reach = {v.id: {w.id for w in villages
-                    if geodesic((v.latitude, v.longitude), (w.latitude, w.longitude)).km <= STALL_REACH_KM - 1}
-             for v in villages}
+    most villages not yet reached, until 95% are. Also the villages left unreached. A village
+    counts as reached 1 km inside the program's reach: its people live around its centre."""
+    reach_m = (program_service.get_program().max_vendor_distance_km - 1) * 1000
+    within = _metres_between(villages) <= reach_m
+    reach = {v.id: {villages[j].id for j in np.flatnonzero(within[i])} for i, v in enumerate(villages)}
     chosen: list[Area] = []
     reached: set[int] = set()
     while len(reached) < STALL_SHARE_OF_VILLAGES * len(villages):

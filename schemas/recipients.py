@@ -80,7 +80,7 @@ class RecipientArgs(PageArgs):
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "A NIK, its first digits, or part of a name (empty: no search)."})
     vendor_id = fields.Integer(metadata={"description": "Fed by this stall."})
-    covered = fields.Boolean(metadata={"description": "Fed today by a stall that may cook (true) or not (false)."})
+    covered = fields.Boolean(metadata={"description": "Fed today by a stall that may cook, within reach (true) or not (false)."})
 
 
 class UncoveredArgs(PageArgs):

@@ -60,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "recipients.cancel_pause": frozenset({COORDINATOR, SOCIAL}),
     "recipients.exit_recipient": frozenset({COORDINATOR, SOCIAL}),
     "recipients.list_uncovered": REGISTRY_READERS,
+    "recipients.clear_flag": frozenset({COORDINATOR, SOCIAL}),
     # food stalls, inspections, assignment
     "vendors.create_vendor": frozenset({COORDINATOR}),
     "vendors.list_vendors": STAFF_AND_STALLS,
@@ -68,6 +69,20 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "vendors.record_inspection": frozenset({COORDINATOR, HEALTH}),
     "vendors.list_inspections": STAFF_AND_STALLS,
     "vendors.rebalance": frozenset({COORDINATOR}),
+    # the daily loop
+    "deliveries.schedule_deliveries": frozenset({COORDINATOR}),
+    "deliveries.close_day": frozenset({COORDINATOR}),
+    "deliveries.list_deliveries": STAFF_AND_STALLS,
+    "deliveries.get_delivery": STAFF_AND_STALLS,
+    "deliveries.confirm_delivery": frozenset({VENDOR}),
+    "deliveries.upload_photo": frozenset({VENDOR}),
+    "deliveries.get_photo": frozenset({COORDINATOR, VENDOR}),
+    "deliveries.manifest": frozenset({VENDOR}),
+    "deliveries.statement": frozenset({COORDINATOR, VENDOR}),
+    # coverage: counts only, no personal data
+    "deliveries.get_coverage": frozenset({COORDINATOR} | AGENCIES),
+    "deliveries.coverage_trend": frozenset({COORDINATOR} | AGENCIES),
+    "deliveries.export_coverage": frozenset({COORDINATOR} | AGENCIES),
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),
 }

@@ -5,7 +5,11 @@ of HTTP: it raises domain errors, and this module decides what each one means on
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
+from copy import deepcopy
 from typing import Any
 
 from apispec import BasePlugin
@@ -18,15 +22,16 @@ from blueprints import access
 from schemas.common import ProblemSchema
 from service.accounts.service import authenticate
 from service.audit.service import set_actor
-from service.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed,
-                            Unauthenticated)
+from service.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed, TooLarge,
+                            Unauthenticated, UnsupportedMedia)
 from service.extensions import api, db
+from service.idempotency import service as idempotency
 
 log = logging.getLogger(__name__)
 http = Blueprint("http", __name__)
 
 STATUS = {NotFound: 404, Conflict: 409, PreconditionFailed: 412, Invalid: 422, Unauthenticated: 401,
-          Forbidden: 403}
+          Forbidden: 403, TooLarge: 413, UnsupportedMedia: 415}
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
           413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
@@ -172,3 +177,65 @@ def _document(state) -> None:
     spec.components.schema("Problem", schema=ProblemSchema)
     for response in spec.components.responses.values():
         response["content"] = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+IDEMPOTENCY_HEADER = {
+    "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
+    "description": "Any string up to 255 characters. A retry with the same key and body gets the first "
+                   "answer again (header `Idempotent-Replayed: true`) and changes nothing; the same key with "
+                   "another body is a 409. Keys are kept at least 72 hours.",
+}
+
+
+def _fingerprint() -> str:
+    """What makes two requests "the same": method, path and body, the body canonicalised (JSON key
+    order, a multipart boundary) so that a phone's retry matches its first attempt."""
+    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    if request.files:
+        for name, upload in sorted(request.files.items(multi=True)):
+            content = upload.stream.read()
+            upload.stream.seek(0)
+            digest.update(f"file {name} {hashlib.sha256(content).hexdigest()}\n".encode())
+        digest.update(json.dumps(sorted(request.form.items(multi=True))).encode())
+    elif request.is_json and request.get_json(silent=True) is not None:
+        digest.update(json.dumps(request.get_json(), sort_keys=True, separators=(",", ":")).encode())
+    else:
+        digest.update(request.get_data())
+    return digest.hexdigest()
+
+
+def idempotent(view):
+    """Honour ``Idempotency-Key`` on a write, and commit the request's transaction.
+
+    Views under this decorator do not commit themselves: the first successful answer is stored in
+    the same transaction as the write it answers, so a retry can never see the write without the
+    answer, nor the answer without the write.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            response = view(*args, **kwargs)
+            db.session.commit()
+            return response
+        key = key.strip()
+        if not 0 < len(key) <= 255:
+            raise Invalid({"Idempotency-Key": ["must be 1 to 255 characters"]})
+        fingerprint = _fingerprint()
+        stored = idempotency.find(g.caller.user_id, key, fingerprint)
+        if stored is not None:
+            db.session.rollback()
+            response = current_app.response_class(stored.body, status=stored.status, content_type=stored.content_type)
+            response.headers["Idempotent-Replayed"] = "true"
+            return response
+        response = view(*args, **kwargs)
+        if 200 <= response.status_code < 300:
+            idempotency.store(g.caller.user_id, key, fingerprint, response.status_code, response.content_type,
+                              response.get_data(as_text=True))
+        db.session.commit()
+        return response
+
+    wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    wrapper._apidoc.setdefault("manual_doc", {}).setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+    return wrapper

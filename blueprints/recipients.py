@@ -116,7 +116,19 @@ def cancel_pause(recipient_id, pause_id):
 @blp.arguments(ExitIn())
 @blp.response(200, RecipientOut)
 def exit_recipient(data, recipient_id):
+    """The recipient leaves the program: the stall's place is freed and meals not yet delivered
+    are cancelled."""
     recipient = service.exit_recipient(recipient_id, **data)
+    db.session.commit()
+    return recipient
+
+
+@blp.route("/recipients/<int:recipient_id>/flag", methods=["DELETE"])
+@blp.response(200, RecipientOut)
+def clear_flag(recipient_id):
+    """Clear the flag the cut-off set after three days without a meal, once the social agency has
+    looked in on the recipient (the audit trail keeps the flag's history)."""
+    recipient = service.clear_flag(recipient_id)
     db.session.commit()
     return recipient
 

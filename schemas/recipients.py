@@ -67,6 +67,10 @@ class RecipientOut(Schema):
     assignment_note = fields.Function(lambda r: r.assignment.reason if r.assignment else None, allow_none=True,
                                       metadata={"type": "string",
                                                 "description": "Why they are at this stall, or at none."})
+    flagged_on = fields.Date(allow_none=True, metadata={
+        "description": "Set by the cut-off after three days running without a delivered meal, for the social "
+                       "agency to look in on them; cleared with DELETE /recipients/{id}/flag."})
+    flag_reason = fields.String(allow_none=True)
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -81,6 +85,7 @@ class RecipientArgs(PageArgs):
                       metadata={"description": "A NIK, its first digits, or part of a name (empty: no search)."})
     vendor_id = fields.Integer(metadata={"description": "Fed by this stall."})
     covered = fields.Boolean(metadata={"description": "Fed today by a stall that may cook, within reach (true) or not (false)."})
+    flagged = fields.Boolean(metadata={"description": "Flagged for three days running without a meal (true) or not."})
 
 
 class UncoveredArgs(PageArgs):

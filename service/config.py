@@ -47,6 +47,18 @@ class Config:
     # the exact optimum on 50,000 recipients and 2,000 stalls (bench/assignment.py).
     ASSIGNMENT_NEIGHBOURS = 30
 
+    # Answers to writes sent with an Idempotency-Key are replayed to retries for at least this long.
+    IDEMPOTENCY_KEEP_HOURS = 72
+    # Photo evidence of deliveries: JPEG or PNG up to this size, kept by content hash in this
+    # folder ("": the instance folder's photos/).
+    PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    PHOTO_FOLDER = ""
+
+    # The job runner (`flask scheduler run`): how late a job may still run after its time (the
+    # runner was busy or paused), and how often it re-reads the program's times and timezone.
+    SCHEDULER_MISFIRE_GRACE_SECONDS = 3 * 3600
+    SCHEDULER_SETTINGS_POLL_SECONDS = 60
+
     # OpenAPI (flask-smorest)
     API_TITLE = "Rantang API"
     API_VERSION = "v1"

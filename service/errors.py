@@ -56,3 +56,15 @@ class Unauthenticated(DomainError):
 
 class Forbidden(DomainError):
     code = "forbidden"
+
+
+class TooLarge(DomainError):
+    """An upload is larger than the program accepts."""
+
+    code = "too-large"
+
+
+class UnsupportedMedia(DomainError):
+    """An upload is not of a kind the program accepts (checked by its content, not its name)."""
+
+    code = "unsupported-media"

@@ -2,9 +2,11 @@
 from service.accounts.models import Agency, ApiToken, User
 from service.assignments.models import Assignment
 from service.audit.models import AuditEvent
+from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
+from service.idempotency.models import IdempotencyRecord
 from service.program.models import Area, Program
 from service.recipients.models import Pause, Recipient
 from service.vendors.models import Inspection, Vendor
 
-__all__ = ["Agency", "ApiToken", "Area", "Assignment", "AuditEvent", "Inspection", "Pause", "Program",
-           "Recipient", "User", "Vendor"]
+__all__ = ["Agency", "ApiToken", "Area", "Assignment", "AuditEvent", "CoverageDay", "Delivery", "DeliveryDay",
+           "IdempotencyRecord", "Inspection", "Pause", "Program", "Recipient", "User", "Vendor"]

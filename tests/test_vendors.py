@@ -18,9 +18,9 @@ def stall_body(areas):
     return make
 
 
-def at_jakarta(monkeypatch, day: dt.date, hour: int = 12):
-    """Move the program's clock to ``hour`` o'clock in Jakarta on ``day``."""
-    moment = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.timezone(dt.timedelta(hours=7)))
+def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
+    """Move the program's clock to ``hour:minute`` in Jakarta on ``day``."""
+    moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.timezone(dt.timedelta(hours=7)))
     monkeypatch.setattr(program_service, "now", lambda: moment.astimezone(dt.timezone.utc))
 
 

@@ -26,7 +26,8 @@ from service.audit.service import record
 from service.db import bulk_insert, utcnow
 from service.extensions import db
 from service.program.service import get_program, today
-from service.recipients.models import Pause, Recipient
+from service.deliveries import planning
+from service.recipients.models import Recipient, paused_on
 from service.vendors.models import Vendor
 
 _LOCK_KEY = 0x52414E54  # "RANT": the program's assignment lock
@@ -143,6 +144,7 @@ def assign_on_enrolment(recipient: Recipient) -> Assignment:
     recipient.assignment = assignment
     db.session.flush()
     _expire_loads(stalls)
+    planning.follow([recipient.id], day + dt.timedelta(days=1))  # meals of days already scheduled
     return assignment
 
 
@@ -154,6 +156,7 @@ def release(recipient: Recipient) -> None:
         recipient.assignment = None
         db.session.flush()
         _expire_loads([vendor] if vendor else [])
+        planning.follow([recipient.id])  # the meals not yet delivered are cancelled
 
 
 @dataclass
@@ -165,17 +168,18 @@ class Moves:
     placed: int = 0
 
 
-def settle(vendor: Vendor, cause: str, relocated: bool = False) -> Moves:
-    """Bring the stall's recipients in line with what it is now, in the caller's transaction.
+def settle(vendor: Vendor, cause: str, relocated: bool = False, day: dt.date | None = None) -> Moves:
+    """Bring the stall's recipients in line with what it is on ``day`` (today by default), in the
+    caller's transaction.
 
     A stall that may not cook loses all its recipients to other stalls (or to the uncovered
     list); one with less room than recipients, or whose kitchen moved out of someone's reach,
     loses the farthest; one with room left takes uncovered recipients near it.
     """
     program = get_program()
-    day = today(program)
+    day = day or today(program)
     if not vendor.may_cook_on(day):
-        return displace(vendor, why_ineligible(vendor, day))
+        return displace(vendor, why_ineligible(vendor, day), day=day)
     lock()
     mine = db.session.scalars(
         select(Assignment).where(Assignment.vendor_id == vendor.id).options(joinedload(Assignment.recipient))
@@ -186,18 +190,22 @@ def settle(vendor: Vendor, cause: str, relocated: bool = False) -> Moves:
         db.session.flush()
     within = sum(1 for a in mine if a.distance_km is not None and a.distance_km <= program.max_vendor_distance_km)
     keep = min(vendor.daily_capacity, within)
-    moves = displace(vendor, cause, keep=keep) if len(mine) > keep else Moves()
-    moves.placed = fill(vendor, cause)
+    moves = displace(vendor, cause, keep=keep, day=day) if len(mine) > keep else Moves()
+    moves.placed = fill(vendor, cause, day=day)
     return moves
 
 
-def displace(vendor: Vendor, cause: str, keep: int = 0) -> Moves:
-    """Move the stall's recipients to other eligible stalls, nearest first, keeping the ``keep``
-    nearest to it; those that no stall within reach can take become uncovered. In the caller's
-    transaction; every move carries ``cause`` in the trail."""
+def displace(vendor: Vendor, cause: str, keep: int = 0, day: dt.date | None = None) -> Moves:
+    """Move the stall's recipients to other stalls that may cook on ``day`` (today by default),
+    nearest first, keeping the ``keep`` nearest to it; those that no stall within reach can take
+    become uncovered. In the caller's transaction; every move carries ``cause`` in the trail.
+
+    Their scheduled meals follow them: from today if the stall may not cook today (what it has
+    not delivered yet goes to the new stall), else from the day after (today's are cooking)."""
     lock()
     program = get_program()
-    day = today(program)
+    now_day = today(program)
+    day = day or now_day
     rows = db.session.scalars(
         select(Assignment).where(Assignment.vendor_id == vendor.id)
         .options(joinedload(Assignment.recipient)).order_by(Assignment.distance_km, Assignment.recipient_id)
@@ -221,14 +229,17 @@ def displace(vendor: Vendor, cause: str, keep: int = 0) -> Moves:
             moves.uncovered += 1
     db.session.flush()
     _expire_loads([vendor, *stalls])
+    planning.follow([a.recipient_id for a in leaving],
+                    now_day if not vendor.may_cook_on(now_day) else max(day, now_day + dt.timedelta(days=1)))
     return moves
 
 
-def fill(vendor: Vendor, cause: str) -> int:
-    """A stall that may cook (again) or has more room takes uncovered recipients near it, nearest
-    first; returns how many."""
+def fill(vendor: Vendor, cause: str, day: dt.date | None = None) -> int:
+    """A stall that may cook on ``day`` (today by default) and has room takes uncovered recipients
+    near it, nearest first; returns how many. Their meals start with the next day scheduled."""
     program = get_program()
-    day = today(program)
+    now_day = today(program)
+    day = day or now_day
     if not vendor.may_cook_on(day):
         return 0
     lock()
@@ -248,6 +259,7 @@ def fill(vendor: Vendor, cause: str) -> int:
             _set(assignment, vendor, km, f"placed: stall {vendor.id} {cause} ({km:.1f} km)")
     db.session.flush()
     _expire_loads([vendor])
+    planning.follow(list(placed), max(day, now_day + dt.timedelta(days=1)))
     return len(placed)
 
 
@@ -272,7 +284,7 @@ def sweep(day: dt.date | None = None) -> dict[int, Moves]:
         )).order_by(Vendor.id)
     ).all()
     cause = f"is beyond the program's reach of {program.max_vendor_distance_km:g} km"
-    return {v.id: settle(v, cause) for v in stale}
+    return {v.id: settle(v, cause, day=day) for v in stale}
 
 
 def why_ineligible(vendor: Vendor, day: dt.date) -> str:
@@ -294,15 +306,11 @@ def covered_condition(day: dt.date):
     )
 
 
-def paused_condition(day: dt.date):
-    return exists().where(Pause.recipient_id == Recipient.id, Pause.start_date <= day, Pause.end_date >= day)
-
-
 def uncovered_query(day: dt.date):
     """Verified or enrolled, not paused on ``day``, and fed by no stall that may cook that day
     within the program's reach."""
     return (select(Recipient).where(Recipient.status.in_(("verified", "enrolled")),
-                                    not_(paused_condition(day)), not_(covered_condition(day))))
+                                    not_(paused_on(day)), not_(covered_condition(day))))
 
 
 @dataclass
@@ -402,6 +410,8 @@ def rebalance() -> RebalanceReport:
     bulk_insert(db.session, Assignment.__table__, rows)
     record(db.session, events)
     db.session.expire_all()
+    # Meals already scheduled for the coming days follow (today's stay with the stall cooking them).
+    planning.follow([people[i][0] for i in changed.tolist()], day + dt.timedelta(days=1))
     covered = int(np.count_nonzero(result >= 0))
     return RebalanceReport(
         enrolled=len(people), covered=covered, assigned=assigned, moved=moved,

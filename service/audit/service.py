@@ -91,7 +91,7 @@ def _audit_flush(session: Session, flush_context) -> None:
     events = []
     for action, objects in (("create", session.new), ("update", session.dirty), ("delete", session.deleted)):
         for obj in objects:
-            if isinstance(obj, AuditEvent) or not hasattr(obj, "__table__"):
+            if isinstance(obj, AuditEvent) or not getattr(obj, "__audited__", True) or not hasattr(obj, "__table__"):
                 continue
             if action == "update" and not session.is_modified(obj, include_collections=False):
                 continue

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, exists
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -46,6 +46,10 @@ class Recipient(Base):
     enrolled_at: Mapped[dt.datetime | None]
     exited_at: Mapped[dt.datetime | None]
     exit_reason: Mapped[str | None] = mapped_column(String(16))
+    # Set by the cut-off when the recipient went three days running without a delivered meal,
+    # for the social agency to look in on them; cleared by the agency.
+    flagged_on: Mapped[dt.date | None]
+    flag_reason: Mapped[str | None] = mapped_column(String(300))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -85,3 +89,10 @@ class Pause(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     recipient: Mapped[Recipient] = relationship(back_populates="pauses")
+
+
+def paused_on(day, recipient_id=None):
+    """SQL: the recipient (``Recipient.id``, or another column naming one) is paused on ``day``
+    (a date or a date column)."""
+    recipient_id = Recipient.id if recipient_id is None else recipient_id
+    return exists().where(Pause.recipient_id == recipient_id, Pause.start_date <= day, Pause.end_date >= day)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from service.assignments import service as assignments
 from service.assignments.models import Assignment
 from service.db import Page, fetch, paginate, utcnow
+from service.deliveries import planning
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
 from service.extensions import db
 from service.program.models import Area
@@ -171,6 +172,7 @@ def add_pause(recipient_id: int, start_date: dt.date, end_date: dt.date, reason:
     pause = Pause(recipient=recipient, start_date=start_date, end_date=end_date, reason=reason)
     db.session.add(pause)
     db.session.flush()
+    planning.follow([recipient.id], start_date)  # meals already scheduled in the pause are cancelled
     return pause
 
 
@@ -205,6 +207,7 @@ def change_pause(recipient_id: int, pause_id: int, end_date: dt.date, reason: st
     if reason:
         pause.reason = reason
     db.session.flush()
+    planning.follow([recipient_id])
     return pause
 
 
@@ -215,6 +218,7 @@ def cancel_pause(recipient_id: int, pause_id: int) -> None:
         raise InvalidTransition(f"pause {pause_id} began on {pause.start_date}: change its end_date instead")
     db.session.delete(pause)
     db.session.flush()
+    planning.follow([recipient_id])
 
 
 def exit_recipient(recipient_id: int, reason: str) -> Recipient:
@@ -229,6 +233,17 @@ def exit_recipient(recipient_id: int, reason: str) -> Recipient:
     return recipient
 
 
+def clear_flag(recipient_id: int) -> Recipient:
+    """The social agency has looked in on a recipient flagged for days without a meal."""
+    recipient = get_recipient(recipient_id)
+    if recipient.flagged_on is None:
+        raise InvalidTransition(f"recipient {recipient_id} is not flagged")
+    recipient.flagged_on = None
+    recipient.flag_reason = None
+    db.session.flush()
+    return recipient
+
+
 def _nik_prefix(q: str):
     if len(q) == 16:
         return Recipient.nik == q
@@ -239,7 +254,7 @@ def _nik_prefix(q: str):
 def list_recipients(
     page: int, per_page: int, status: list[str] | None = None, village_id: int | None = None,
     district_id: int | None = None, q: str | None = None, vendor_id: int | None = None,
-    covered: bool | None = None,
+    covered: bool | None = None, flagged: bool | None = None,
 ) -> Page[Recipient]:
     """Recipients in id order; ``q`` is a NIK (or its first digits) or part of a name; ``covered``
     means fed today by a stall that may cook."""
@@ -249,6 +264,8 @@ def list_recipients(
     if covered is not None:
         condition = assignments.covered_condition(today())
         query = query.where(condition if covered else ~condition)
+    if flagged is not None:
+        query = query.where(Recipient.flagged_on.is_not(None) if flagged else Recipient.flagged_on.is_(None))
     if status:
         query = query.where(Recipient.status.in_(status))
     if village_id is not None:

@@ -1,0 +1,180 @@
+import csv
+import io
+from typing import Iterable, Sequence
+
+from flask import current_app, g, request, send_file
+from flask_smorest import Blueprint
+
+from blueprints.http import idempotent
+from blueprints.vendors import own_stall
+from schemas.common import page_of
+from schemas.deliveries import (CloseOut, ConfirmIn, CoverageArgs, CoverageOut, DayIn, DeliveryArgs, DeliveryOut,
+                                ManifestArgs, ManifestOut, PhotoIn, ScheduleOut, StatementArgs, StatementOut,
+                                TrendArgs, TrendOut, month_of)
+from service.deliveries import coverage
+from service.deliveries import service
+from service.errors import NotFound
+from service.extensions import db
+
+blp = Blueprint("deliveries", __name__, url_prefix="/api/v1",
+                description="The daily loop: scheduling, the stalls' manifests and confirmations, statements, coverage.")
+
+CSV = "text/csv"
+
+
+def wants_csv() -> bool:
+    return request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
+
+
+def csv_response(header: Sequence[str], rows: Iterable[Sequence], filename: str):
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(rows)
+    response = current_app.response_class(out.getvalue(), mimetype=CSV)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@blp.route("/deliveries/schedule", methods=["POST"])
+@blp.arguments(DayIn())
+@blp.response(200, ScheduleOut)
+def schedule_deliveries(data):
+    """Schedule a day's meals now (the job runner does it every evening at `schedule_time`).
+
+    One delivery per meal slot for each enrolled recipient not paused that day and placed at a
+    stall that may cook that day; recipients of stalls that may not cook that day move first.
+    Running it again creates nothing twice (`created` 0, `existing` all)."""
+    report = service.schedule_day(data["date"])
+    db.session.commit()
+    return report
+
+
+@blp.route("/deliveries/close", methods=["POST"])
+@blp.arguments(DayIn())
+@blp.response(200, CloseOut)
+def close_day(data):
+    """Close a day after its cut-off (the job runner does it at `delivery_cutoff`): meals not
+    confirmed become `missed`, recipients without a meal three days running are flagged for the
+    social agency, and the day's coverage is stored. Closing again changes nothing more."""
+    report = service.close_day(data["date"])
+    db.session.commit()
+    return report
+
+
+@blp.route("/deliveries", methods=["GET"])
+@blp.arguments(DeliveryArgs(), location="query")
+@blp.response(200, page_of(DeliveryOut))
+def list_deliveries(args):
+    """Deliveries, newest day first. A stall sees only its own."""
+    return service.list_deliveries(**args, own=own_stall())
+
+
+@blp.route("/deliveries/<int:delivery_id>", methods=["GET"])
+@blp.response(200, DeliveryOut)
+def get_delivery(delivery_id):
+    return service.get_delivery(delivery_id, own=own_stall())
+
+
+@blp.route("/deliveries/<int:delivery_id>/confirm", methods=["POST"])
+@idempotent
+@blp.arguments(ConfirmIn())
+@blp.response(200, DeliveryOut)
+@blp.alt_response(409, description="Confirmed already with another outcome, missed, cancelled, or the day is closed.")
+def confirm_delivery(data, delivery_id):
+    """The stall confirms one meal: `delivered`, or `failed` with a reason; optionally when and where.
+
+    Send an `Idempotency-Key`: a retry gets the first answer. Confirming again with the same
+    outcome changes nothing; with another it is a 409, as is any confirmation after the day's
+    cut-off (the meal is `missed`). Another stall's delivery is a 404."""
+    return service.confirm(delivery_id, **data, by=g.caller.user_id, own=own_stall())
+
+
+@blp.route("/deliveries/<int:delivery_id>/photo", methods=["POST"])
+@idempotent
+@blp.arguments(PhotoIn(), location="files")
+@blp.response(200, DeliveryOut)
+@blp.alt_response(413, description="Larger than 5 MB.")
+@blp.alt_response(415, description="Not a JPEG or PNG image (checked by its content).")
+def upload_photo(files, delivery_id):
+    """Photo evidence of a delivery (multipart field `file`): JPEG or PNG, at most 5 MB. It is
+    kept by its sha256, which the delivery shows."""
+    limit = current_app.config["PHOTO_MAX_BYTES"]
+    data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
+    return service.attach_photo(delivery_id, data, own=own_stall())
+
+
+@blp.route("/deliveries/<int:delivery_id>/photo", methods=["GET"])
+@blp.response(200, description="The photo (image/jpeg or image/png).", content_type="image/jpeg")
+def get_photo(delivery_id):
+    """The photo evidence of a delivery, for the program office and the stall that sent it."""
+    delivery = service.get_delivery(delivery_id, own=own_stall())
+    path = service.photo_path(delivery)
+    if path is None:
+        raise NotFound("photo of delivery", delivery_id)
+    return send_file(path, max_age=86400)
+
+
+@blp.route("/vendors/me/manifest", methods=["GET"])
+@blp.arguments(ManifestArgs(), location="query")
+@blp.response(200, ManifestOut)
+def manifest(args):
+    """The calling stall's meals of a day (today by default): whom to feed, where, and what they
+    may not eat; each item's `id` is the delivery to confirm."""
+    return service.manifest(g.caller.vendor_id, args.get("date"))
+
+
+@blp.route("/vendors/<int:vendor_id>/statement", methods=["GET"])
+@blp.arguments(StatementArgs(), location="query")
+@blp.response(200, StatementOut)
+@blp.alt_response(200, description="With `Accept: text/csv`: one line per day.", content_type=CSV, success=True)
+def statement(args, vendor_id):
+    """What a stall is owed for a month: delivered meals per day, how many carry evidence (a photo
+    or GPS), and the amount at `meal_price`. JSON, or CSV with `Accept: text/csv`."""
+    result = service.statement(vendor_id, month_of(args["month"]), own=own_stall())
+    if wants_csv():
+        rows = [(line.date.isoformat(), line.delivered, line.with_evidence, line.failed, line.missed, line.amount)
+                for line in result.lines]
+        rows.append(("total", result.delivered, result.with_evidence, "", "", result.amount))
+        return csv_response(("date", "delivered", "with_evidence", "failed", "missed", "amount"), rows,
+                            f"statement-{vendor_id}-{result.month}.csv")
+    return result
+
+
+COUNTS = ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending",
+          "with_evidence", "coverage_rate", "delivery_rate")
+
+
+@blp.route("/coverage", methods=["GET"])
+@blp.arguments(CoverageArgs(), location="query")
+@blp.response(200, CoverageOut)
+def get_coverage(args):
+    """A day's coverage (today by default), in total and by village. Today is counted live; a
+    closed day as its cut-off counted it."""
+    return coverage.day_coverage(args.get("date"))
+
+
+@blp.route("/coverage/trend", methods=["GET"])
+@blp.arguments(TrendArgs(), location="query")
+@blp.response(200, TrendOut)
+@blp.alt_response(200, description="With `Accept: text/csv`.", content_type=CSV, success=True)
+def coverage_trend(args):
+    """One row per day, `from` to `to` (the last 30 days by default, at most 366)."""
+    days = coverage.trend(args.get("from_"), args.get("to"))
+    if wants_csv():
+        return _trend_csv(days)
+    return {"days": days}
+
+
+@blp.route("/coverage/export.csv", methods=["GET"])
+@blp.arguments(TrendArgs(), location="query")
+@blp.response(200, description="The trend as CSV.", content_type=CSV)
+def export_coverage(args):
+    """The trend as a CSV file, for spreadsheets."""
+    return _trend_csv(coverage.trend(args.get("from_"), args.get("to")))
+
+
+def _trend_csv(days):
+    return csv_response(("date", "closed", *COUNTS),
+                        ((d.date.isoformat(), d.closed, *(getattr(d.counts, c) for c in COUNTS)) for d in days),
+                        "coverage.csv")

@@ -1,0 +1,162 @@
+import datetime as dt
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, ValidationError, fields, validate
+
+from schemas.common import BodySchema, PageArgs, QuerySchema, Text
+from service.deliveries.models import OUTCOMES, STATUSES
+
+Latitude = lambda **kw: fields.Float(validate=validate.Range(min=-90, max=90), **kw)  # noqa: E731
+Longitude = lambda **kw: fields.Float(validate=validate.Range(min=-180, max=180), **kw)  # noqa: E731
+
+
+class DayIn(BodySchema):
+    date = fields.Date(required=True, metadata={"example": "2026-11-24"})
+
+
+class ScheduleOut(Schema):
+    date = fields.Date()
+    created = fields.Integer(metadata={"description": "Deliveries created by this run."})
+    existing = fields.Integer(metadata={"description": "Deliveries of that day that existed already."})
+    moved = fields.Integer(metadata={
+        "description": "Recipients moved first off stalls that may not cook that day (or left uncovered)."})
+
+
+class CloseOut(Schema):
+    date = fields.Date()
+    missed = fields.Integer(metadata={"description": "Meals still scheduled at the cut-off, now `missed`."})
+    flagged = fields.Integer(metadata={"description": "Recipients newly flagged: three days running without a meal."})
+    coverage_rate = fields.Float()
+
+
+class DeliveryArgs(PageArgs):
+    date = fields.Date()
+    vendor_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    village_id = fields.Integer()
+    recipient_id = fields.Integer()
+    meal = fields.String(validate=validate.Length(max=16))
+
+
+class DeliveryOut(Schema):
+    id = fields.Integer()
+    recipient_id = fields.Integer()
+    vendor_id = fields.Integer(allow_none=True)
+    volunteer_id = fields.Integer(allow_none=True)
+    village_id = fields.Integer()
+    date = fields.Date()
+    meal = fields.String()
+    status = fields.String(metadata={"description": " | ".join(STATUSES)})
+    reason = fields.String(allow_none=True)
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    latitude = fields.Float(allow_none=True)
+    longitude = fields.Float(allow_none=True)
+    confirmed_at = fields.AwareDateTime(allow_none=True)
+    confirmed_by = fields.Integer(allow_none=True)
+    photo_sha256 = fields.String(allow_none=True)
+    has_evidence = fields.Boolean(metadata={"description": "Delivered with a photo or the phone's GPS."})
+
+
+class ManifestArgs(QuerySchema):
+    date = fields.Date(metadata={"description": "Default: today in the program's timezone."})
+
+
+class ManifestItemOut(Schema):
+    id = fields.Integer(metadata={"description": "The delivery id to confirm."})
+    meal = fields.String()
+    status = fields.String()
+    recipient_id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    latitude = fields.Float()
+    longitude = fields.Float()
+    phone = fields.String(allow_none=True)
+    dietary_needs = fields.List(fields.String())
+
+
+class ManifestOut(Schema):
+    date = fields.Date()
+    vendor_id = fields.Integer()
+    deliveries = fields.List(fields.Nested(ManifestItemOut))
+
+
+class ConfirmIn(BodySchema):
+    status = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    reason = Text(300, metadata={"description": "Required when `failed`: why (not at home, refused, ...)."})
+    delivered_at = fields.AwareDateTime(metadata={"description": "When it was handed over; default: now."})
+    latitude = Latitude(metadata={"description": "The phone's GPS at the handover (evidence)."})
+    longitude = Longitude()
+
+
+class PhotoIn(Schema):
+    file = Upload(required=True, metadata={"description": "JPEG or PNG, at most 5 MB."})
+
+
+def month_of(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise ValidationError("must be a month, such as 2026-11") from None
+
+
+class StatementArgs(QuerySchema):
+    month = fields.String(required=True, validate=month_of, metadata={"example": "2026-11"})
+
+
+class StatementLineOut(Schema):
+    date = fields.Date()
+    delivered = fields.Integer()
+    with_evidence = fields.Integer()
+    failed = fields.Integer()
+    missed = fields.Integer()
+    amount = fields.Integer(metadata={"description": "Rupiah: delivered x meal_price."})
+
+
+class StatementOut(Schema):
+    vendor_id = fields.Integer()
+    vendor_name = fields.String()
+    month = fields.String()
+    meal_price = fields.Integer()
+    delivered = fields.Integer()
+    with_evidence = fields.Integer()
+    amount = fields.Integer()
+    lines = fields.List(fields.Nested(StatementLineOut))
+
+
+def _count_fields(prefix: str) -> dict[str, fields.Field]:
+    """The counts and rates of a day, read from ``<prefix>.<name>``."""
+    out: dict[str, fields.Field] = {
+        name: fields.Integer(attribute=f"{prefix}{name}")
+        for name in ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending",
+                     "with_evidence")
+    }
+    out["coverage_rate"] = fields.Float(attribute=f"{prefix}coverage_rate", metadata={
+        "description": "Eligible recipients with at least one delivered meal / eligible recipients."})
+    out["delivery_rate"] = fields.Float(attribute=f"{prefix}delivery_rate", metadata={
+        "description": "Delivered meals / scheduled meals."})
+    return out
+
+
+VillageCoverageOut = Schema.from_dict(
+    {"village_id": fields.Integer(), "village": fields.String(), "district": fields.String(allow_none=True),
+     **_count_fields("counts.")}, name="VillageCoverage")
+
+CoverageOut = Schema.from_dict(
+    {"date": fields.Date(), "closed": fields.Boolean(metadata={"description": "Counted at the cut-off (final)."}),
+     **_count_fields("counts."), "by_village": fields.List(fields.Nested(VillageCoverageOut))}, name="Coverage")
+
+TrendDayOut = Schema.from_dict(
+    {"date": fields.Date(), "closed": fields.Boolean(), **_count_fields("counts.")}, name="TrendDay")
+
+
+class CoverageArgs(QuerySchema):
+    date = fields.Date(metadata={"description": "Default: today in the program's timezone."})
+
+
+class TrendArgs(QuerySchema):
+    from_ = fields.Date(data_key="from", metadata={"description": "Default: 29 days before `to`."})
+    to = fields.Date(metadata={"description": "Default and latest: today."})
+
+
+class TrendOut(Schema):
+    days = fields.List(fields.Nested(TrendDayOut))

@@ -1,0 +1,1 @@
+"""The daily delivery loop: scheduling, manifests, confirmations, the cut-off, statements, coverage."""

@@ -1,0 +1,92 @@
+"""Deliveries (one meal each), the days they belong to, and each closed day's coverage."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.db import Base, utcnow
+from service.recipients.models import Recipient
+
+STATUSES = ("scheduled", "delivered", "failed", "missed", "cancelled")
+OUTCOMES = ("delivered", "failed")  # what a stall may confirm
+# A bigint on PostgreSQL (a national program writes billions); SQLite's rowid is 64-bit anyway.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Delivery(Base):
+    """One meal for one recipient on one day and slot, from a stall (or, later, a volunteer).
+
+    The row is its own record of who confirmed what and when (``confirmed_by``, ``confirmed_at``),
+    so it is kept out of the generic audit trail, which would double every confirmation's writes.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "date", "meal", name="uq_deliveries_recipient_id_date_meal"),
+        Index("ix_deliveries_vendor_id_date", "vendor_id", "date"),
+        Index("ix_deliveries_date_village_id_status", "date", "village_id", "status"),
+    )
+    __audited__ = False
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"))
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"))
+    volunteer_id: Mapped[int | None]
+    # The recipient's village when the meal was scheduled: coverage by village without a join.
+    village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    date: Mapped[dt.date]
+    meal: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    # Why a meal failed (from the stall) or was cancelled or missed (from the service).
+    reason: Mapped[str | None] = mapped_column(String(300))
+    # The stall's own account: when and where the meal was handed over.
+    delivered_at: Mapped[dt.datetime | None]
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    confirmed_at: Mapped[dt.datetime | None]
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # sha256 of the photo evidence, stored under the instance folder by its hash.
+    photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    recipient: Mapped[Recipient] = relationship()
+
+    @property
+    def has_evidence(self) -> bool:
+        return self.photo_sha256 is not None or self.latitude is not None
+
+
+class DeliveryDay(Base):
+    """A day of the loop: when its deliveries were scheduled and when it was closed.
+
+    The job runner's catch-up reads it to do what was missed while it was down, once.
+    """
+
+    __tablename__ = "delivery_days"
+    __audited__ = False  # keyed by a date; the jobs log what they did
+
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    scheduled_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+
+class CoverageDay(Base):
+    """A closed day's counts for one village, written by the cut-off: the trend reads these
+    rather than millions of deliveries. Meal counts (``scheduled`` ...) count meals; the rest
+    count recipients."""
+
+    __tablename__ = "coverage_days"
+    __audited__ = False  # derived from the deliveries; rewritten if a day is closed again
+
+    date: Mapped[dt.date] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+    eligible: Mapped[int]
+    covered: Mapped[int]  # eligible recipients with at least one delivered meal
+    uncovered: Mapped[int]
+    scheduled: Mapped[int]
+    delivered: Mapped[int]
+    failed: Mapped[int]
+    missed: Mapped[int]
+    with_evidence: Mapped[int]

@@ -1,0 +1,1 @@
+"""Stored answers to writes that a phone may retry (``Idempotency-Key``)."""

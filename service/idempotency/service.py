@@ -1,0 +1,46 @@
+"""Store and replay the answers to writes sent with an ``Idempotency-Key``.
+
+A phone on a bad network sends a confirmation, loses the answer, and sends it again with the same
+key: it gets the first answer back, and the write happens once. The same key with another request
+is a conflict. Records are kept at least ``IDEMPOTENCY_KEEP_HOURS`` (72) and purged by the job
+runner after that.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.db import utcnow
+from service.errors import Conflict
+from service.extensions import db
+from service.idempotency.models import IdempotencyRecord
+
+
+def find(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """The stored answer to this user's ``key``, if any; a conflict if it answered another request."""
+    stored = db.session.get(IdempotencyRecord, (user_id, key))
+    if stored is not None and stored.fingerprint != fingerprint:
+        raise Conflict("this Idempotency-Key was used for another request; use a new key for a new request")
+    return stored
+
+
+def store(user_id: int, key: str, fingerprint: str, status: int, content_type: str, body: str) -> None:
+    """Keep the answer, in the request's transaction. A retry that raced this one and stored its
+    (identical) answer first wins: nothing is written twice."""
+    dialect = db.session.connection().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyRecord)
+    db.session.execute(insert.values(
+        user_id=user_id, key=key, fingerprint=fingerprint, status=status, content_type=content_type, body=body,
+        created_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["user_id", "key"]))
+
+
+def purge(older_than: dt.datetime | None = None) -> int:
+    """Forget answers older than the keeping time; how many."""
+    cutoff = older_than or utcnow() - dt.timedelta(hours=current_app.config["IDEMPOTENCY_KEEP_HOURS"])
+    return db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)
+    ).rowcount

@@ -1,0 +1,1 @@
+"""The job runner: the program's daily jobs on APScheduler, in the program's timezone."""

@@ -1,0 +1,101 @@
+"""The program's jobs. Each runs in its own app context and transaction, as ``scheduler``, and is
+idempotent: running it twice, in two runners at once, or late after downtime does no harm.
+
+Every job is a plain function that the CLI and the tests call too.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Callable
+
+from flask import Flask
+from sqlalchemy import select
+
+from service.assignments import service as assignments
+from service.audit.service import set_actor
+from service.deliveries import planning
+from service.deliveries import service as deliveries
+from service.deliveries.models import DeliveryDay
+from service.extensions import db
+from service.idempotency import service as idempotency
+from service.program import service as program_service
+from service.program.service import get_program, today
+
+log = logging.getLogger("rantang.jobs")
+
+
+def run(app: Flask, name: str) -> object:
+    """Run job ``name`` inside an app context, in one transaction committed at its end."""
+    job = JOBS[name]
+    with app.app_context():
+        set_actor(db.session, None, "scheduler")
+        try:
+            result = job()
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed; it runs again at its next time (or at the runner's start)", name)
+            raise
+        finally:
+            db.session.remove()
+    log.info("job %s: %s", name, result)
+    return result
+
+
+def schedule_next_day() -> deliveries.ScheduleReport:
+    """The evening job: tomorrow's meals (in the program's timezone)."""
+    return deliveries.schedule_day(today() + dt.timedelta(days=1))
+
+
+def close_today() -> deliveries.CloseReport:
+    """The cut-off job: close today."""
+    return deliveries.close_day(today())
+
+
+def sweep() -> dict:
+    """Just after midnight: recipients of stalls whose certificate lapsed move to stalls that may cook."""
+    moves = assignments.sweep()
+    return {vendor_id: vars(m) for vendor_id, m in moves.items()}
+
+
+def purge_idempotency_keys() -> int:
+    return idempotency.purge()
+
+
+def catch_up() -> dict[str, list[str]]:
+    """Do what was missed while the runner was down, once: close every scheduled day whose
+    cut-off has passed, schedule today if it was never scheduled and is still open, and tomorrow
+    if its evening scheduling time has passed. Run at the runner's start and when the program's
+    times change."""
+    program = get_program()
+    moment = program_service.now()
+    day = today(program)
+    done: dict[str, list[str]] = {"closed": [], "scheduled": []}
+    open_days = db.session.scalars(
+        select(DeliveryDay.date).where(DeliveryDay.closed_at.is_(None), DeliveryDay.date <= day)
+        .order_by(DeliveryDay.date)
+    ).all()
+    for past in open_days:
+        if moment >= planning.cutoff_at(past, program):
+            deliveries.close_day(past)
+            done["closed"].append(past.isoformat())
+    scheduled = set(planning.scheduled_days(day))
+    if day not in scheduled and planning.first_open_day(program) == day:
+        deliveries.schedule_day(day)
+        done["scheduled"].append(day.isoformat())
+    tomorrow = day + dt.timedelta(days=1)
+    evening = dt.datetime.combine(day, program.schedule_time, tzinfo=planning.cutoff_at(day, program).tzinfo)
+    if tomorrow not in scheduled and moment >= evening:
+        deliveries.schedule_day(tomorrow)
+        done["scheduled"].append(tomorrow.isoformat())
+    return done
+
+
+JOBS: dict[str, Callable[[], object]] = {
+    "schedule": schedule_next_day,
+    "cutoff": close_today,
+    "sweep": sweep,
+    "purge": purge_idempotency_keys,
+    "catch_up": catch_up,
+}

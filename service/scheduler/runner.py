@@ -1,0 +1,112 @@
+"""The job runner: APScheduler 3 in a process of its own (``flask scheduler run``), never in a web
+worker. Its clock is the program's timezone, not the machine's, and it follows changes to the
+program's times without a restart.
+
+| job      | when (program's local time)       | does                                            |
+|----------|-----------------------------------|-------------------------------------------------|
+| catch_up | at start, and when times change   | what was missed while the runner was down, once |
+| schedule | ``schedule_time`` (18:00)          | tomorrow's deliveries                           |
+| cutoff   | ``delivery_cutoff`` (21:00)        | today's unconfirmed meals become missed; flags  |
+| sweep    | 00:05                             | recipients of lapsed stalls move                |
+| purge    | 03:30                             | idempotency keys older than 72 hours go         |
+
+Every job is idempotent and takes the database's locks, so a second runner (by mistake, or
+during a deploy) waits and then finds nothing left to do.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from flask import Flask
+
+from service.extensions import db
+from service.program.service import get_program
+from service.scheduler import jobs
+
+log = logging.getLogger("rantang.scheduler")
+
+SWEEP_AT = dt.time(0, 5)
+PURGE_AT = dt.time(3, 30)
+
+
+@dataclass(frozen=True)
+class Times:
+    """The program settings the runner's triggers depend on."""
+
+    timezone: str
+    schedule_time: dt.time
+    delivery_cutoff: dt.time
+
+
+def read_times(app: Flask) -> Times:
+    with app.app_context():
+        program = get_program()
+        times = Times(program.timezone, program.schedule_time, program.delivery_cutoff)
+        db.session.remove()
+    return times
+
+
+def _daily(at: dt.time, timezone: str) -> CronTrigger:
+    return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=timezone)
+
+
+def configure(scheduler: BaseScheduler, app: Flask, times: Times) -> None:
+    """Add (or replace) the daily jobs for ``times``."""
+    for name, at in (("schedule", times.schedule_time), ("cutoff", times.delivery_cutoff),
+                     ("sweep", SWEEP_AT), ("purge", PURGE_AT)):
+        scheduler.add_job(jobs.run, _daily(at, times.timezone), args=[app, name], id=name, name=name,
+                          replace_existing=True)
+
+
+class SettingsWatch:
+    """Re-reads the program's times every minute; when they change, moves the jobs and catches up
+    (an earlier ``schedule_time`` that has passed today schedules tomorrow at once)."""
+
+    def __init__(self, scheduler: BaseScheduler, app: Flask, times: Times) -> None:
+        self.scheduler, self.app, self.times = scheduler, app, times
+
+    def __call__(self) -> None:
+        times = read_times(self.app)
+        if times != self.times:
+            log.info("program times changed to %s: jobs moved", times)
+            self.times = times
+            configure(self.scheduler, self.app, times)
+            jobs.run(self.app, "catch_up")
+
+
+def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """A scheduler with the program's jobs, not started."""
+    times = read_times(app)
+    scheduler = scheduler_class(
+        timezone=times.timezone,
+        job_defaults={
+            # A job whose time passed while the runner was busy or suspended still runs, once.
+            "misfire_grace_time": app.config["SCHEDULER_MISFIRE_GRACE_SECONDS"],
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
+    configure(scheduler, app, times)
+    scheduler.add_job(SettingsWatch(scheduler, app, times),
+                      IntervalTrigger(seconds=app.config["SCHEDULER_SETTINGS_POLL_SECONDS"]),
+                      id="settings", name="settings")
+    return scheduler
+
+
+def start(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """Catch up on what was missed, then run the jobs at their times (blocks with the default class)."""
+    try:
+        jobs.run(app, "catch_up")
+    except Exception:  # logged by jobs.run; the daily jobs still get their chance
+        pass
+    scheduler = build(app, scheduler_class)
+    for job in scheduler.get_jobs():
+        log.info("job %-8s %s", job.id, job.trigger)
+    scheduler.start()
+    return scheduler

@@ -78,7 +78,8 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
     )
     if recipient_ids is not None:
         rows = rows.where(Recipient.id.in_(recipient_ids))
-    return db.session.execute(_insert(Delivery.__table__, rows)).rowcount
+    # rowcount of an INSERT is kept only when asked for (SQLAlchemy 2.0.28+).
+    return db.session.execute(_insert(Delivery.__table__, rows).execution_options(preserve_rowcount=True)).rowcount
 
 
 def _cooking_stall():

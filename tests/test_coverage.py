@@ -1,0 +1,97 @@
+"""Coverage by the definitions of API.md, live for an open day and from the cut-off's summary for a
+closed one."""
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.test_deliveries import D, TODAY, confirm, deliveries_of, loop, schedule  # noqa: F401 (fixture)
+from tests.test_vendors import at_jakarta
+
+C = "/api/v1/coverage"
+
+
+def test_coverage_of_today_counts_live(client, coordinator, social, loop, make_recipient, areas):
+    paused = make_recipient("enrolled")
+    client.post(f"/api/v1/recipients/{paused['id']}/pauses", headers=social,
+                json={"start_date": TODAY.isoformat(), "end_date": TODAY.isoformat(), "reason": "hospital"})
+    far = make_recipient("enrolled", latitude=-8.0, longitude=114.0)  # no stall within reach
+    schedule(client, coordinator, TODAY)
+    rows = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())
+    first, second = loop.ids[:2]
+    for d in rows:
+        if d["recipient_id"] == first:
+            confirm(client, loop.phone_a, d["id"], latitude=-8.35, longitude=114.16)  # both meals
+        elif d["recipient_id"] == second and d["meal"] == "lunch":
+            confirm(client, loop.phone_a, d["id"], status="failed", reason="not at home")
+
+    body = client.get(C, headers=social).json
+    assert body["date"] == TODAY.isoformat() and body["closed"] is False
+    # eligible: the three at stall A and the one nobody reaches; not the paused one
+    expected = {"eligible": 4, "covered": 1, "uncovered": 1, "scheduled": 6, "delivered": 2, "failed": 1,
+                "missed": 0, "pending": 3, "with_evidence": 2, "coverage_rate": 0.25, "delivery_rate": 0.3333}
+    assert {k: body[k] for k in expected} == expected
+    (village,) = body["by_village"]
+    assert (village["village_id"], village["village"], village["district"]) == (areas["Kaliasin"].id, "Kaliasin", "Genteng")
+    assert village["eligible"] == 4 and village["covered"] == 1
+    assert far["vendor_id"] is None
+
+
+def test_a_closed_day_keeps_the_counts_of_its_cut_off(client, coordinator, social, loop, monkeypatch):
+    schedule(client, coordinator, TODAY)
+    for d in deliveries_of(client, loop.phone_a, date=TODAY.isoformat()):
+        if d["recipient_id"] != loop.ids[2]:
+            confirm(client, loop.phone_a, d["id"])
+    at_jakarta(monkeypatch, TODAY, hour=21)
+    client.post(f"{D}/close", json={"date": TODAY.isoformat()}, headers=coordinator)
+    closed = client.get(C, query_string={"date": TODAY.isoformat()}, headers=coordinator).json
+    assert closed["closed"] is True
+    assert (closed["scheduled"], closed["delivered"], closed["missed"], closed["pending"]) == (6, 4, 2, 0)
+
+    at_jakarta(monkeypatch, TODAY + dt.timedelta(days=1), hour=8)
+    client.post(f"/api/v1/recipients/{loop.ids[0]}/exit", json={"reason": "moved"}, headers=social)
+    assert client.get(C, query_string={"date": TODAY.isoformat()}, headers=coordinator).json == closed
+    assert client.get(C, headers=coordinator).json["eligible"] == 2  # today, live
+
+
+def test_the_trend_has_a_row_per_day(client, coordinator, loop, monkeypatch):
+    days = [TODAY + dt.timedelta(days=n) for n in range(3)]
+    for n, day in enumerate(days):
+        at_jakarta(monkeypatch, day, hour=7)
+        schedule(client, coordinator, day)
+        for d in deliveries_of(client, loop.phone_a, date=day.isoformat()):
+            if d["recipient_id"] in loop.ids[: n + 1]:  # both meals of one, two, three recipients
+                confirm(client, loop.phone_a, d["id"])
+        if n < 2:
+            at_jakarta(monkeypatch, day, hour=22)
+            client.post(f"{D}/close", json={"date": day.isoformat()}, headers=coordinator)
+    at_jakarta(monkeypatch, days[2], hour=12)
+    response = client.get(f"{C}/trend", query_string={"from": days[0].isoformat(), "to": days[2].isoformat()},
+                          headers=coordinator)
+    assert response.status_code == 200, response.json
+    rows = response.json["days"]
+    assert [(r["date"], r["closed"], r["delivered"], r["missed"]) for r in rows] == [
+        (days[0].isoformat(), True, 2, 4), (days[1].isoformat(), True, 4, 2), (days[2].isoformat(), False, 6, 0)]
+    assert [r["coverage_rate"] for r in rows] == [0.3333, 0.6667, 1.0]
+
+    default = client.get(f"{C}/trend", headers=coordinator).json["days"]
+    assert len(default) == 30 and default[-1]["date"] == days[2].isoformat()
+    csv_text = client.get(f"{C}/export.csv", query_string={"from": days[0].isoformat()}, headers=coordinator)
+    lines = csv_text.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("date,closed,eligible,covered") and len(lines) == 4
+    as_csv = client.get(f"{C}/trend", query_string={"from": days[0].isoformat()},
+                        headers={**coordinator, "Accept": "text/csv"})
+    assert as_csv.mimetype == "text/csv" and as_csv.data == csv_text.data
+
+
+def test_trend_arguments_are_checked(client, coordinator, loop):
+    later = (TODAY + dt.timedelta(days=3)).isoformat()
+    assert client.get(f"{C}/trend", query_string={"from": later}, headers=coordinator).status_code == 422
+    far = (TODAY - dt.timedelta(days=400)).isoformat()
+    assert client.get(f"{C}/trend", query_string={"from": far}, headers=coordinator).status_code == 422
+    assert client.get(f"{C}/trend", query_string={"from": "yesterday"}, headers=coordinator).status_code == 422
+
+
+def test_coverage_is_for_the_program_staff(client, loop, make_user):
+    assert client.get(C, headers=loop.phone_a).status_code == 403
+    assert client.get(C).status_code == 401
+    assert client.get(C, headers=make_user("agency", "education")[1]).status_code == 200

@@ -1,0 +1,190 @@
+"""The job runner: its jobs and triggers in the program's timezone, the catch-up after downtime,
+settings changes, a real run, and two runners at once."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from blueprints import BLUEPRINTS
+from service.app import create_app
+from service.deliveries import service as deliveries
+from service.deliveries.models import Delivery, DeliveryDay
+from service.demo.data import make_nik
+from service.extensions import db
+from service.program import service as program_service
+from service.recipients import service as recipients
+from service.scheduler import jobs, runner
+from service.vendors import service as vendors
+from tests.conftest import TEST_CONFIG
+from tests.test_concurrency import own_database  # noqa: F401 (fixture)
+from tests.test_deliveries import D, TODAY, TOMORROW, deliveries_of, loop  # noqa: F401 (fixture)
+from tests.test_vendors import at_jakarta
+
+
+def days(status: str) -> list[str]:
+    column = DeliveryDay.scheduled_at if status == "scheduled" else DeliveryDay.closed_at
+    return [d.isoformat() for d in db.session.scalars(select(DeliveryDay.date).where(column.is_not(None))
+                                                      .order_by(DeliveryDay.date))]
+
+
+def test_the_runner_has_the_programs_jobs_in_its_timezone(app):
+    scheduler = runner.build(app, BackgroundScheduler)
+    jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "settings"}
+    schedule = jobs_by_id["schedule"].trigger
+    assert str(schedule.timezone) == "Asia/Jakarta"
+    assert {f.name: str(f) for f in schedule.fields if f.name in ("hour", "minute")} == {"hour": "18", "minute": "0"}
+    assert {f.name: str(f) for f in jobs_by_id["cutoff"].trigger.fields if f.name == "hour"} == {"hour": "21"}
+    assert scheduler._job_defaults["coalesce"] is True and scheduler._job_defaults["max_instances"] == 1
+    assert scheduler._job_defaults["misfire_grace_time"] >= 3600
+    # the next run is 18:00 in Jakarta, whatever the machine's zone
+    after = dt.datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+    fire = schedule.get_next_fire_time(None, after)
+    assert fire.astimezone(dt.timezone.utc) == dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.timezone.utc)
+
+
+def test_a_change_of_the_programs_times_moves_the_jobs(app, client, coordinator, loop, monkeypatch):
+    scheduler = runner.build(app, BackgroundScheduler)
+    scheduler.start(paused=True)  # jobs in the store, none run
+    watch = scheduler.get_job("settings").func
+    at_jakarta(monkeypatch, TODAY, hour=17)
+    changed = client.patch("/api/v1/program", json={"schedule_time": "16:30:00"}, headers=coordinator)
+    assert changed.status_code == 200, changed.json
+    watch()
+    trigger = scheduler.get_job("schedule").trigger
+    scheduler.shutdown()
+    assert {f.name: str(f) for f in trigger.fields if f.name in ("hour", "minute")} == {"hour": "16", "minute": "30"}
+    assert TOMORROW.isoformat() in days("scheduled")  # 16:30 has passed today: caught up at once
+
+
+def test_catch_up_does_what_was_missed_once(app, client, coordinator, loop, monkeypatch):
+    # The runner was down from yesterday morning: nothing was scheduled for today.
+    at_jakarta(monkeypatch, TODAY, hour=9)
+    assert jobs.run(app, "catch_up") == {"closed": [], "scheduled": [TODAY.isoformat()]}
+    assert len(deliveries_of(client, coordinator, date=TODAY.isoformat())) == 6
+    assert jobs.run(app, "catch_up") == {"closed": [], "scheduled": []}
+    # Down again from 10:00 until 22:00: today's cut-off and the evening's scheduling were missed.
+    at_jakarta(monkeypatch, TODAY, hour=22)
+    assert jobs.run(app, "catch_up") == {"closed": [TODAY.isoformat()], "scheduled": [TOMORROW.isoformat()]}
+    assert {d["status"] for d in deliveries_of(client, coordinator, date=TODAY.isoformat())} == {"missed"}
+    assert jobs.run(app, "catch_up") == {"closed": [], "scheduled": []}
+    # Two days later, with nothing run in between: the open day is closed, today scheduled.
+    at_jakarta(monkeypatch, TODAY + dt.timedelta(days=3), hour=8)
+    assert jobs.run(app, "catch_up") == {"closed": [TOMORROW.isoformat()],
+                                         "scheduled": [(TODAY + dt.timedelta(days=3)).isoformat()]}
+
+
+def test_the_daily_jobs(app, client, coordinator, loop, monkeypatch):
+    at_jakarta(monkeypatch, TODAY, hour=18)
+    report = jobs.run(app, "schedule")
+    assert (report.date, report.created) == (TOMORROW, 6)
+    at_jakarta(monkeypatch, TOMORROW, hour=21)
+    closed = jobs.run(app, "cutoff")
+    assert (closed.date, closed.missed) == (TOMORROW, 6)
+    assert jobs.run(app, "sweep") == {}
+    assert jobs.run(app, "purge") == 0
+
+
+def test_a_failing_job_is_logged_and_rolled_back(app, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("disk full")
+
+    monkeypatch.setitem(jobs.JOBS, "schedule", broken)
+    try:
+        jobs.run(app, "schedule")
+    except RuntimeError:
+        pass
+    assert "job schedule failed" in caplog.text
+
+
+def test_run_a_job_from_the_command_line(cli, loop, monkeypatch):
+    at_jakarta(monkeypatch, TODAY, hour=19)
+    result = cli.invoke(args=["scheduler", "run-job", "schedule"])
+    assert result.exit_code == 0, result.output
+    assert '"created": 6' in result.output
+
+
+def _program_with_three_recipients(app) -> None:
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        district = program_service.create_area("Genteng", "district", -8.3662, 114.1526, code="35.10.09")
+        village = program_service.create_area("Kaliasin", "village", -8.3538, 114.1668, district.id, "35.10.09.2001")
+        stall = vendors.register_vendor(name="Warung", owner_name="Sri", address="Jl. Raya 1", village_id=village.id,
+                                        latitude=-8.3538, longitude=114.1668, daily_capacity=10)
+        vendors.record_inspection(stall.id, "hygiene", program_service.today(), 90, passed=True)
+        for serial in (1, 2, 3):
+            birth = dt.date(1950, 3, serial)
+            person = recipients.register_recipient(make_nik("35.10.09", birth, "M", serial), "Slamet", birth, "M",
+                                                   "Dusun Krajan", village.id, latitude=-8.354, longitude=114.167)
+            recipients.verify_recipient(person.id, eligible=True)
+            recipients.enrol_recipient(person.id)
+        db.session.commit()
+
+
+def test_two_runners_scheduling_at_once_create_each_meal_once(own_database, monkeypatch):  # noqa: F811
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database}, blueprints=BLUEPRINTS)
+    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
+    at_jakarta(monkeypatch, TODAY, hour=18)
+    _program_with_three_recipients(app)
+    start = threading.Barrier(2)
+    reports, failures = [], []
+
+    def runner_process():
+        try:
+            with app.app_context():
+                program_service.get_program()  # both have begun a transaction before either writes
+                start.wait(timeout=10)
+                reports.append(deliveries.schedule_day(TOMORROW).created)
+                db.session.commit()
+        except Exception as exc:  # SQLite may refuse the second writer outright
+            failures.append(exc)
+
+    threads = [threading.Thread(target=runner_process) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(Delivery))
+        db.session.remove()
+        db.engine.dispose()
+    assert count == 6
+    if own_database.startswith("postgresql"):
+        # the advisory lock made the second wait; it then found every meal there
+        assert sorted(reports) == [0, 6] and not failures
+    else:
+        assert 6 in reports and len(reports) + len(failures) == 2
+
+
+def test_the_runner_runs_the_evening_job_at_its_time(own_database, monkeypatch):  # noqa: F811
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database}, blueprints=BLUEPRINTS)
+    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
+    _program_with_three_recipients(app)
+    zone = ZoneInfo("Asia/Jakarta")
+    soon = (dt.datetime.now(zone) + dt.timedelta(seconds=3)).time().replace(microsecond=0)
+    with app.app_context():
+        program = program_service.get_program()
+        program.schedule_time = soon
+        program.delivery_cutoff = dt.time(23, 59, 59)
+        db.session.commit()
+    scheduler = runner.start(app, BackgroundScheduler)  # catches up first, then waits for `soon`
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with app.app_context():
+                tomorrow = program_service.today() + dt.timedelta(days=1)
+                done = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.date == tomorrow))
+                db.session.remove()
+            if done == 6:
+                break
+            time.sleep(0.3)
+    finally:
+        scheduler.shutdown()
+        with app.app_context():
+            db.engine.dispose()
+    assert done == 6

@@ -22,7 +22,10 @@ db: install
 demo: db
 	$(FLASK) demo load --if-empty
 
+# The web server and the job runner together; stopping one (Ctrl-C) stops both.
 run: demo
+	@$(FLASK) scheduler run & runner=$$!; \
+	trap 'kill $$runner 2>/dev/null; wait $$runner 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install

@@ -1,5 +1,6 @@
 from sqlalchemy import func, select
 
+from service.deliveries.planning import first_open_day
 from service.extensions import db
 from service.program.models import Area
 from service.recipients.models import Recipient
@@ -51,6 +52,21 @@ def test_demo_load_builds_a_believable_program(cli, client):
     # the demo stall's login sees its own stall only
     mine = client.get("/api/v1/vendors", headers=as_user("warung@rantang.example")).json
     assert mine["total"] == 1 and mine["items"][0]["hygiene_status"] == "valid"
+
+    # three weeks of deliveries, closed day by day, with failures and misses; one recipient flagged
+    trend = client.get("/api/v1/coverage/trend", headers=coordinator).json["days"]
+    closed = [d for d in trend if d["closed"]]
+    assert len(closed) == 21 and not trend[-1]["closed"]
+    assert all(0.8 < d["coverage_rate"] <= 1 and d["failed"] + d["missed"] > 0 for d in closed)
+    assert all(d["with_evidence"] < d["delivered"] for d in closed)
+    flagged = client.get("/api/v1/recipients?flagged=true", headers=coordinator).json
+    assert flagged["total"] >= 1 and flagged["items"][0]["flagged_on"]
+    stall = as_user("warung@rantang.example")
+    # the first day still open (today, or tomorrow after the cut-off) is scheduled, as the runner's
+    # catch-up would have it
+    manifest = client.get("/api/v1/vendors/me/manifest", query_string={"date": first_open_day().isoformat()},
+                          headers=stall).json
+    assert manifest["deliveries"]
 
     again = cli.invoke(args=["demo", "load"])
     assert again.exit_code != 0 and "empty" in again.output

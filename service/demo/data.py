@@ -9,18 +9,23 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from faker import Faker
 from geopy.distance import geodesic
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 
 from service.accounts import service as accounts
+from service.deliveries import planning
+from service.deliveries import service as deliveries
+from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
 from service.program.models import Area
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
+from service.scheduler import jobs
 from service.assignments.solver import distance_m
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
@@ -133,6 +138,7 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
     failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False,
                               findings="no running water at the washing place; cooked rice kept uncovered")
+    load_history(rng, today)
     return credentials()
 
 
@@ -202,6 +208,75 @@ def _advance(recipient: Recipient, rng: random.Random, today: dt.date) -> None:
         start = today + dt.timedelta(days=rng.randint(0, 5))
         recipients.add_pause(recipient.id, start, start + dt.timedelta(days=rng.randint(2, 14)),
                              reason=rng.choice(["in hospital", "staying with family"]))
+
+
+HISTORY_DAYS = 21
+FAILURE_REASONS = ["not at home", "house locked, neighbour says at the market", "refused the meal",
+                   "road flooded", "motorbike broke down"]
+
+
+def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS) -> None:
+    """Three weeks of the daily loop before today, closed as the cut-off closes them: most meals
+    delivered (most with the phone's GPS), some failed with a reason, some missed; one stall has
+    a bad week; one recipient went unfed the last three days and is flagged. Then today and, after
+    the evening's scheduling time, tomorrow are scheduled as the job runner's catch-up would."""
+    program = program_service.get_program()
+    enrolled = db.session.scalars(select(Recipient).where(Recipient.status == "enrolled").order_by(Recipient.id)).all()
+    for person in enrolled:  # in the program for a while: eligible on the days of the history
+        person.enrolled_at = program_service.now() - dt.timedelta(days=rng.randint(days + 7, 180))
+    db.session.flush()
+    zone = ZoneInfo(program.timezone)
+    hours = {slot: 11 + 6 * i for i, slot in enumerate(program.meal_slots)}  # 11:00 lunch, 17:00 dinner
+    stalls = sorted({p.assignment.vendor_id for p in enrolled if p.assignment and p.assignment.vendor_id})
+    bad_stall = stalls[len(stalls) // 2] if stalls else None
+    unfed = next((p.id for p in reversed(enrolled) if p.assignment and p.assignment.vendor_id), None)
+    for back in range(days, 0, -1):
+        day = today - dt.timedelta(days=back)
+        planning.insert_due(day)
+        db.session.add(DeliveryDay(date=day, scheduled_at=dt.datetime.combine(
+            day - dt.timedelta(days=1), program.schedule_time, tzinfo=zone)))
+        _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back <= 7 else None, unfed if back <= 3 else None)
+        deliveries.close_day(day)
+    jobs.catch_up()
+    # Today so far: the meals whose round has passed are confirmed.
+    _confirm_as_stalls_would(rng, today, zone, hours, None, None, until=program_service.now())
+
+
+def _confirm_as_stalls_would(rng: random.Random, day: dt.date, zone: ZoneInfo, hours: dict[str, int],
+                             bad_stall: int | None, unfed: int | None, until: dt.datetime | None = None) -> None:
+    """Confirm ``day``'s meals as phones would (handed over before ``until``, if given): most
+    delivered, most of those with GPS; some failed with a reason; the rest left to be missed."""
+    rows = db.session.execute(
+        select(Delivery.id, Delivery.vendor_id, Delivery.recipient_id, Delivery.meal, Recipient.latitude,
+               Recipient.longitude).join(Recipient, Recipient.id == Delivery.recipient_id)
+        .where(Delivery.date == day, Delivery.status == "scheduled").order_by(Delivery.id)
+    ).all()
+    outcomes = []
+    for delivery_id, vendor_id, recipient_id, meal, lat, lon in rows:
+        handed = dt.datetime.combine(day, dt.time(hours.get(meal, 12), rng.randint(0, 59)), tzinfo=zone)
+        confirmed = handed + dt.timedelta(minutes=rng.randint(1, 90))
+        if until is not None and confirmed > until:
+            continue
+        roll = 1.0 if recipient_id == unfed else rng.random()  # unfed: nobody at home, days running
+        bad = vendor_id == bad_stall
+        if roll < (0.75 if bad else 0.95):
+            gps = rng.random() < 0.8
+            outcomes.append({"_id": delivery_id, "status": "delivered", "reason": None, "delivered_at": handed,
+                             "latitude": lat + rng.uniform(-0.0003, 0.0003) if gps else None,
+                             "longitude": lon + rng.uniform(-0.0003, 0.0003) if gps else None,
+                             "confirmed_at": confirmed})
+        elif roll < (0.9 if bad else 0.98):
+            outcomes.append({"_id": delivery_id, "status": "failed", "reason": rng.choice(FAILURE_REASONS),
+                             "delivered_at": None, "latitude": None, "longitude": None, "confirmed_at": confirmed})
+    if outcomes:
+        table = Delivery.__table__
+        db.session.execute(
+            update(table).where(table.c.id == bindparam("_id")).values(
+                status=bindparam("status"), reason=bindparam("reason"), delivered_at=bindparam("delivered_at"),
+                latitude=bindparam("latitude"), longitude=bindparam("longitude"),
+                confirmed_at=bindparam("confirmed_at")),
+            outcomes,
+        )
 
 
 def is_empty() -> bool:

@@ -23,12 +23,12 @@ PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:543
 PG_DB = os.environ.get("BENCH_PG_DB", "rantang_bench")
 
 
-def postgres_url() -> str:
+def postgres_url(name: str = PG_DB) -> str:
     """A database of its own for the benchmarks, made if missing."""
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PG_DB,)).fetchone():
-            conn.execute(f'CREATE DATABASE "{PG_DB}"')
-    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{PG_DB}"
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
 
 
 def sqlite_url() -> str:

@@ -142,16 +142,17 @@ def statement(args, vendor_id):
 
 
 COUNTS = ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending",
-          "with_evidence", "coverage_rate", "delivery_rate")
+          "coverage_rate", "delivery_rate")
 
 
 @blp.route("/coverage", methods=["GET"])
 @blp.arguments(CoverageArgs(), location="query")
 @blp.response(200, CoverageOut)
 def get_coverage(args):
-    """A day's coverage (today by default), in total and by village. Today is counted live; a
-    closed day as its cut-off counted it."""
-    return coverage.day_coverage(args.get("date"))
+    """A day's coverage (today by default), in total and by village. A closed day as its cut-off
+    counted it; an open day from the job runner's snapshot of the last minute (`counted_at`), or
+    counted now with `live=true` or when the snapshot is older than five minutes."""
+    return coverage.day_coverage(args.get("date"), live=args["live"])
 
 
 @blp.route("/coverage/trend", methods=["GET"])
@@ -175,6 +176,7 @@ def export_coverage(args):
 
 
 def _trend_csv(days):
-    return csv_response(("date", "closed", *COUNTS),
-                        ((d.date.isoformat(), d.closed, *(getattr(d.counts, c) for c in COUNTS)) for d in days),
+    return csv_response(("date", "closed", "counted_at", *COUNTS),
+                        ((d.date.isoformat(), d.closed, d.counted_at.isoformat(),
+                          *(getattr(d.counts, c) for c in COUNTS)) for d in days),
                         "coverage.csv")

@@ -127,8 +127,7 @@ def _count_fields(prefix: str) -> dict[str, fields.Field]:
     """The counts and rates of a day, read from ``<prefix>.<name>``."""
     out: dict[str, fields.Field] = {
         name: fields.Integer(attribute=f"{prefix}{name}")
-        for name in ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending",
-                     "with_evidence")
+        for name in ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending")
     }
     out["coverage_rate"] = fields.Float(attribute=f"{prefix}coverage_rate", metadata={
         "description": "Eligible recipients with at least one delivered meal / eligible recipients."})
@@ -141,16 +140,24 @@ VillageCoverageOut = Schema.from_dict(
     {"village_id": fields.Integer(), "village": fields.String(), "district": fields.String(allow_none=True),
      **_count_fields("counts.")}, name="VillageCoverage")
 
+COUNTED_AT = fields.AwareDateTime(metadata={
+    "description": "When the counts were taken: the cut-off for a closed day; for an open day the job runner's "
+                   "snapshot (at most a few minutes old), or now with `live=true`."})
+
 CoverageOut = Schema.from_dict(
     {"date": fields.Date(), "closed": fields.Boolean(metadata={"description": "Counted at the cut-off (final)."}),
+     "counted_at": COUNTED_AT,
      **_count_fields("counts."), "by_village": fields.List(fields.Nested(VillageCoverageOut))}, name="Coverage")
 
 TrendDayOut = Schema.from_dict(
-    {"date": fields.Date(), "closed": fields.Boolean(), **_count_fields("counts.")}, name="TrendDay")
+    {"date": fields.Date(), "closed": fields.Boolean(), "counted_at": COUNTED_AT, **_count_fields("counts.")},
+    name="TrendDay")
 
 
 class CoverageArgs(QuerySchema):
     date = fields.Date(metadata={"description": "Default: today in the program's timezone."})
+    live = fields.Boolean(load_default=False, metadata={
+        "description": "Count an open day now rather than serve the runner's snapshot (slower)."})
 
 
 class TrendArgs(QuerySchema):

@@ -59,6 +59,11 @@ class Config:
     SCHEDULER_MISFIRE_GRACE_SECONDS = 3 * 3600
     SCHEDULER_SETTINGS_POLL_SECONDS = 60
 
+    # The open day's coverage is served from a snapshot the job runner takes this often; an
+    # older one is not trusted and the day is counted on the spot instead.
+    COVERAGE_SNAPSHOT_SECONDS = 60
+    COVERAGE_SNAPSHOT_MAX_AGE_SECONDS = 300
+
     # OpenAPI (flask-smorest)
     API_TITLE = "Rantang API"
     API_VERSION = "v1"

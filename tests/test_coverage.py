@@ -28,7 +28,7 @@ def test_coverage_of_today_counts_live(client, coordinator, social, loop, make_r
     assert body["date"] == TODAY.isoformat() and body["closed"] is False
     # eligible: the three at stall A and the one nobody reaches; not the paused one
     expected = {"eligible": 4, "covered": 1, "uncovered": 1, "scheduled": 6, "delivered": 2, "failed": 1,
-                "missed": 0, "pending": 3, "with_evidence": 2, "coverage_rate": 0.25, "delivery_rate": 0.3333}
+                "missed": 0, "pending": 3, "coverage_rate": 0.25, "delivery_rate": 0.3333}
     assert {k: body[k] for k in expected} == expected
     (village,) = body["by_village"]
     assert (village["village_id"], village["village"], village["district"]) == (areas["Kaliasin"].id, "Kaliasin", "Genteng")
@@ -77,7 +77,7 @@ def test_the_trend_has_a_row_per_day(client, coordinator, loop, monkeypatch):
     assert len(default) == 30 and default[-1]["date"] == days[2].isoformat()
     csv_text = client.get(f"{C}/export.csv", query_string={"from": days[0].isoformat()}, headers=coordinator)
     lines = csv_text.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("date,closed,eligible,covered") and len(lines) == 4
+    assert lines[0].startswith("date,closed,counted_at,eligible,covered") and len(lines) == 4
     as_csv = client.get(f"{C}/trend", query_string={"from": days[0].isoformat()},
                         headers={**coordinator, "Accept": "text/csv"})
     assert as_csv.mimetype == "text/csv" and as_csv.data == csv_text.data
@@ -95,3 +95,32 @@ def test_coverage_is_for_the_program_staff(client, loop, make_user):
     assert client.get(C, headers=loop.phone_a).status_code == 403
     assert client.get(C).status_code == 401
     assert client.get(C, headers=make_user("agency", "education")[1]).status_code == 200
+
+
+def test_the_open_day_is_served_from_the_runners_snapshot_while_it_is_fresh(app, client, coordinator, loop,
+                                                                            monkeypatch):
+    from service.scheduler import jobs
+
+    schedule(client, coordinator, TODAY)
+    lunch = deliveries_of(client, loop.phone_a, date=TODAY.isoformat(), meal="lunch")
+    confirm(client, loop.phone_a, lunch[0]["id"])
+    assert jobs.run(app, "coverage") == {"eligible": 3, "covered": 1, "delivered": 1}
+    snapshot = client.get(C, headers=coordinator).json
+    assert snapshot["closed"] is False and snapshot["delivered"] == 1
+    taken = dt.datetime.fromisoformat(snapshot["counted_at"])
+
+    at_jakarta(monkeypatch, TODAY, hour=10, minute=2)  # two minutes later, one more meal
+    confirm(client, loop.phone_a, lunch[1]["id"])
+    assert client.get(C, headers=coordinator).json == snapshot  # still the snapshot
+    live = client.get(C, query_string={"live": "true"}, headers=coordinator).json
+    assert live["delivered"] == 2 and dt.datetime.fromisoformat(live["counted_at"]) > taken
+    trend = client.get(f"{C}/trend", query_string={"from": TODAY.isoformat()}, headers=coordinator).json
+    assert trend["days"][0]["delivered"] == 1
+
+    at_jakarta(monkeypatch, TODAY, hour=10, minute=10)  # the runner stopped: the snapshot is stale
+    assert client.get(C, headers=coordinator).json["delivered"] == 2
+    at_jakarta(monkeypatch, TODAY, hour=21)
+    client.post(f"{D}/close", json={"date": TODAY.isoformat()}, headers=coordinator)
+    assert jobs.run(app, "coverage") is not None  # never over the final count
+    final = client.get(C, query_string={"date": TODAY.isoformat(), "live": "true"}, headers=coordinator).json
+    assert final["closed"] is True and (final["delivered"], final["missed"]) == (2, 4)

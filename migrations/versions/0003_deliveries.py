@@ -33,7 +33,8 @@ def upgrade():
     sa.Column('delivered', sa.Integer(), nullable=False),
     sa.Column('failed', sa.Integer(), nullable=False),
     sa.Column('missed', sa.Integer(), nullable=False),
-    sa.Column('with_evidence', sa.Integer(), nullable=False),
+    sa.Column('final', sa.Boolean(), nullable=False),
+    sa.Column('counted_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['village_id'], ['areas.id'], name=op.f('fk_coverage_days_village_id_areas')),
     sa.PrimaryKeyConstraint('date', 'village_id', name=op.f('pk_coverage_days'))
     )
@@ -62,7 +63,7 @@ def upgrade():
     sa.UniqueConstraint('recipient_id', 'date', 'meal', name='uq_deliveries_recipient_id_date_meal')
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
-        batch_op.create_index('ix_deliveries_date_village_id_status', ['date', 'village_id', 'status'], unique=False)
+        batch_op.create_index('ix_deliveries_date_village_id_status_recipient_id', ['date', 'village_id', 'status', 'recipient_id'], unique=False)
         batch_op.create_index('ix_deliveries_vendor_id_date', ['vendor_id', 'date'], unique=False)
 
     op.create_table('idempotency_records',
@@ -82,11 +83,13 @@ def upgrade():
     with op.batch_alter_table('recipients', schema=None) as batch_op:
         batch_op.add_column(sa.Column('flagged_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('flag_reason', sa.String(length=300), nullable=True))
+        batch_op.create_index('ix_recipients_status_village_id', ['status', 'village_id'], unique=False)
 
 
 
 def downgrade():
     with op.batch_alter_table('recipients', schema=None) as batch_op:
+        batch_op.drop_index('ix_recipients_status_village_id')
         batch_op.drop_column('flag_reason')
         batch_op.drop_column('flagged_on')
 
@@ -96,7 +99,7 @@ def downgrade():
     op.drop_table('idempotency_records')
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.drop_index('ix_deliveries_vendor_id_date')
-        batch_op.drop_index('ix_deliveries_date_village_id_status')
+        batch_op.drop_index('ix_deliveries_date_village_id_status_recipient_id')
 
     op.drop_table('deliveries')
     op.drop_table('coverage_days')

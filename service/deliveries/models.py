@@ -26,7 +26,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("recipient_id", "date", "meal", name="uq_deliveries_recipient_id_date_meal"),
         Index("ix_deliveries_vendor_id_date", "vendor_id", "date"),
-        Index("ix_deliveries_date_village_id_status", "date", "village_id", "status"),
+        # Coverage counts a day by village and status, and covered recipients, from this index alone.
+        Index("ix_deliveries_date_village_id_status_recipient_id", "date", "village_id", "status", "recipient_id"),
     )
     __audited__ = False
 
@@ -73,9 +74,10 @@ class DeliveryDay(Base):
 
 
 class CoverageDay(Base):
-    """A closed day's counts for one village, written by the cut-off: the trend reads these
-    rather than millions of deliveries. Meal counts (``scheduled`` ...) count meals; the rest
-    count recipients."""
+    """A day's counts for one village: final when the cut-off wrote them, else a snapshot of the
+    open day that the job runner takes every minute. Coverage and its trend read these rather
+    than hundreds of thousands of deliveries a day. Meal counts (``scheduled`` ...) count meals;
+    the rest count recipients."""
 
     __tablename__ = "coverage_days"
     __audited__ = False  # derived from the deliveries; rewritten if a day is closed again
@@ -89,4 +91,5 @@ class CoverageDay(Base):
     delivered: Mapped[int]
     failed: Mapped[int]
     missed: Mapped[int]
-    with_evidence: Mapped[int]
+    final: Mapped[bool] = mapped_column(default=True)
+    counted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -25,6 +25,7 @@ class Recipient(Base):
     __table_args__ = (
         Index("ix_recipients_status_id", "status", "id"),
         Index("ix_recipients_village_id_id", "village_id", "id"),
+        Index("ix_recipients_status_village_id", "status", "village_id"),  # coverage counts by village
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from service.assignments import service as assignments
 from service.audit.service import set_actor
-from service.deliveries import planning
+from service.deliveries import coverage, planning
 from service.deliveries import service as deliveries
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
@@ -25,7 +25,7 @@ from service.program.service import get_program, today
 log = logging.getLogger("rantang.jobs")
 
 
-def run(app: Flask, name: str) -> object:
+def run(app: Flask, name: str, quiet: bool = False) -> object:
     """Run job ``name`` inside an app context, in one transaction committed at its end."""
     job = JOBS[name]
     with app.app_context():
@@ -39,7 +39,7 @@ def run(app: Flask, name: str) -> object:
             raise
         finally:
             db.session.remove()
-    log.info("job %s: %s", name, result)
+    log.log(logging.DEBUG if quiet else logging.INFO, "job %s: %s", name, result)
     return result
 
 
@@ -57,6 +57,12 @@ def sweep() -> dict:
     """Just after midnight: recipients of stalls whose certificate lapsed move to stalls that may cook."""
     moves = assignments.sweep()
     return {vendor_id: vars(m) for vendor_id, m in moves.items()}
+
+
+def count_today() -> dict:
+    """Every minute: a snapshot of today's coverage, which GET /coverage serves."""
+    counts = coverage.refresh_today()
+    return {"eligible": counts.eligible, "covered": counts.covered, "delivered": counts.delivered}
 
 
 def purge_idempotency_keys() -> int:
@@ -97,5 +103,6 @@ JOBS: dict[str, Callable[[], object]] = {
     "cutoff": close_today,
     "sweep": sweep,
     "purge": purge_idempotency_keys,
+    "coverage": count_today,
     "catch_up": catch_up,
 }

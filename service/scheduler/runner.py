@@ -9,6 +9,7 @@ program's times without a restart.
 | cutoff   | ``delivery_cutoff`` (21:00)        | today's unconfirmed meals become missed; flags  |
 | sweep    | 00:05                             | recipients of lapsed stalls move                |
 | purge    | 03:30                             | idempotency keys older than 72 hours go         |
+| coverage | every minute                      | a snapshot of today's coverage, for GET /coverage |
 
 Every job is idempotent and takes the database's locks, so a second runner (by mistake, or
 during a deploy) waits and then finds nothing left to do.
@@ -93,6 +94,8 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
         },
     )
     configure(scheduler, app, times)
+    scheduler.add_job(jobs.run, IntervalTrigger(seconds=app.config["COVERAGE_SNAPSHOT_SECONDS"]),
+                      args=[app, "coverage"], kwargs={"quiet": True}, id="coverage", name="coverage")
     scheduler.add_job(SettingsWatch(scheduler, app, times),
                       IntervalTrigger(seconds=app.config["SCHEDULER_SETTINGS_POLL_SECONDS"]),
                       id="settings", name="settings")

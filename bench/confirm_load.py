@@ -43,6 +43,7 @@ from service.vendors.models import Vendor
 
 HERE = Path(__file__).resolve().parent
 PORT = int(os.environ.get("BENCH_PORT", "5099"))
+SOCKET_DIR = "/var/run/postgresql"
 
 
 def set_up(url: str, stalls: int, per_stall: int) -> tuple[list[tuple[str, dict, str]], list[int]]:
@@ -157,11 +158,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stalls", type=int, default=400)
     parser.add_argument("--per-stall", type=int, default=25)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--tcp", action="store_true",
+                        help="reach PostgreSQL over TCP on 127.0.0.1 rather than its Unix socket")
     args = parser.parse_args()
     url = postgres_url("rantang_bench_confirm")
+    if not args.tcp and os.path.isdir(SOCKET_DIR):
+        # The service beside its database, as on one machine: a round trip costs half the TCP one.
+        url = url.replace("@127.0.0.1:5432/", "@/") + f"?host={SOCKET_DIR}"
     requests, delivery_ids = set_up(url, args.stalls, args.per_stall)
-    print(f"\n== PostgreSQL, gunicorn 4 workers: {len(delivery_ids):,} meals of {args.stalls} stalls, "
+    transport = "TCP 127.0.0.1" if "127.0.0.1" in url else "Unix socket"
+    print(f"\n== PostgreSQL over {transport}, gunicorn 4 workers: {len(delivery_ids):,} meals of {args.stalls} stalls, "
           f"{len(requests) - len(delivery_ids):,} retried with the same key, {args.concurrency} connections ==")
     server = serve(url)
     try:

@@ -179,6 +179,12 @@ def _document(state) -> None:
         response["content"] = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
 
+def _replay(stored):
+    response = current_app.response_class(stored.body, status=stored.status, content_type=stored.content_type)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
 IDEMPOTENCY_HEADER = {
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string", "maxLength": 255},
     "description": "Any string up to 255 characters. A retry with the same key and body gets the first "
@@ -209,7 +215,9 @@ def idempotent(view):
 
     Views under this decorator do not commit themselves: the first successful answer is stored in
     the same transaction as the write it answers, so a retry can never see the write without the
-    answer, nor the answer without the write.
+    answer, nor the answer without the write. The usual request (a new key) costs one INSERT: the
+    write is done first, and only if the key turns out to be taken (a retry, or a key reused for
+    another request) is it rolled back and the stored answer replayed, or a 409 given.
     """
 
     @functools.wraps(view)
@@ -223,16 +231,20 @@ def idempotent(view):
         if not 0 < len(key) <= 255:
             raise Invalid({"Idempotency-Key": ["must be 1 to 255 characters"]})
         fingerprint = _fingerprint()
-        stored = idempotency.find(g.caller.user_id, key, fingerprint)
-        if stored is not None:
+        user_id = g.caller.user_id
+        try:
+            response = view(*args, **kwargs)
+        except DomainError:  # the retry of a success may fail now (after the cut-off): replay it
             db.session.rollback()
-            response = current_app.response_class(stored.body, status=stored.status, content_type=stored.content_type)
-            response.headers["Idempotent-Replayed"] = "true"
-            return response
-        response = view(*args, **kwargs)
-        if 200 <= response.status_code < 300:
-            idempotency.store(g.caller.user_id, key, fingerprint, response.status_code, response.content_type,
-                              response.get_data(as_text=True))
+            stored = idempotency.find(user_id, key, fingerprint)
+            if stored is None:
+                raise
+            return _replay(stored)
+        if 200 <= response.status_code < 300 and not idempotency.store(
+                user_id, key, fingerprint, response.status_code, response.content_type,
+                response.get_data(as_text=True)):
+            db.session.rollback()
+            return _replay(idempotency.find(user_id, key, fingerprint))
         db.session.commit()
         return response
 

@@ -54,7 +54,9 @@ class DeliveryOut(Schema):
     confirmed_at = fields.AwareDateTime(allow_none=True)
     confirmed_by = fields.Integer(allow_none=True)
     photo_sha256 = fields.String(allow_none=True)
-    has_evidence = fields.Boolean(metadata={"description": "Delivered with a photo or the phone's GPS."})
+    # A function, not an attribute: the confirmation answers with a row, not a model object.
+    has_evidence = fields.Function(lambda d: d.photo_sha256 is not None or d.latitude is not None, metadata={
+        "type": "boolean", "description": "With a photo or the phone's GPS."})
 
 
 class ManifestArgs(QuerySchema):

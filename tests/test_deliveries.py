@@ -235,6 +235,16 @@ def test_idempotency_key_replays_the_first_answer(client, coordinator, loop):
     assert confirm(client, loop.phone_a, dinner["id"], key="k" * 256).status_code == 422
 
 
+def test_a_retry_after_the_cut_off_still_gets_its_first_answer(client, coordinator, loop, monkeypatch):
+    schedule(client, coordinator, TODAY)
+    lunch = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())[0]
+    first = confirm(client, loop.phone_a, lunch["id"], key="sent-at-noon")
+    at_jakarta(monkeypatch, TODAY, hour=21, minute=30)  # the phone was offline until the evening
+    retry = confirm(client, loop.phone_a, lunch["id"], key="sent-at-noon")
+    assert retry.status_code == 200 and retry.json == first.json
+    assert confirm(client, loop.phone_a, lunch["id"], key="new-key", status="failed", reason="x").status_code == 409
+
+
 def test_idempotency_keys_are_kept_72_hours_then_purged(app, client, coordinator, loop):
     from service.db import utcnow
     from service.idempotency import service as idempotency

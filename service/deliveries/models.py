@@ -54,10 +54,6 @@ class Delivery(Base):
 
     recipient: Mapped[Recipient] = relationship()
 
-    @property
-    def has_evidence(self) -> bool:
-        return self.photo_sha256 is not None or self.latitude is not None
-
 
 class DeliveryDay(Base):
     """A day of the loop: when its deliveries were scheduled and when it was closed.

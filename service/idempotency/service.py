@@ -27,15 +27,16 @@ def find(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     return stored
 
 
-def store(user_id: int, key: str, fingerprint: str, status: int, content_type: str, body: str) -> None:
-    """Keep the answer, in the request's transaction. A retry that raced this one and stored its
-    (identical) answer first wins: nothing is written twice."""
-    dialect = db.session.connection().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyRecord)
-    db.session.execute(insert.values(
+def store(user_id: int, key: str, fingerprint: str, status: int, content_type: str, body: str) -> bool:
+    """Keep the answer, in the request's transaction; False if the key has one already (this is a
+    retry, or the key was used before): the caller then rolls back and replays what is stored."""
+    connection = db.session.connection()  # Core, not the ORM's bulk INSERT: every confirmation pays it
+    table = IdempotencyRecord.__table__
+    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
+    return connection.execute(insert.values(
         user_id=user_id, key=key, fingerprint=fingerprint, status=status, content_type=content_type, body=body,
         created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["user_id", "key"]))
+    ).on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(table.c.key)).first() is not None
 
 
 def purge(older_than: dt.datetime | None = None) -> int:

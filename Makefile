@@ -35,6 +35,9 @@ bench: install
 	$(BIN)/python bench/import_recipients.py
 	$(BIN)/python bench/api_latency.py
 	$(BIN)/python bench/assignment.py
+	$(BIN)/python bench/schedule.py
+	$(BIN)/python bench/coverage.py
+	$(BIN)/python bench/confirm_load.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .coverage *.egg-info

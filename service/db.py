@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Generic, Sequence, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, Select, func, select
+from sqlalchemy import JSON, DateTime, MetaData, Select, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -99,6 +99,14 @@ def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[
     else:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def advisory_lock(session: Session, key: int) -> None:
+    """Hold PostgreSQL's advisory lock ``key`` until the transaction ends, so that work guarded by
+    it runs one transaction at a time across processes (SQLite has one writer at a time anyway)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 COPY_FROM_ROWS = 100  # below this, one INSERT round trip beats COPY's two

@@ -5,10 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import uuid
+from types import SimpleNamespace
 
+import psycopg
 import pytest
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from blueprints import BLUEPRINTS
@@ -17,6 +21,7 @@ from service.app import create_app
 from service.demo.data import make_nik
 from service.extensions import db, limiter
 from service.program import service as program_service
+from service.recipients import service as recipient_service
 from service.vendors import service as vendor_service
 
 TEST_CONFIG = {
@@ -248,3 +253,78 @@ def make_vendor(areas):
         return vendor
 
     return make
+
+
+def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
+    """Move the program's clock to ``hour:minute`` in Jakarta on ``day``."""
+    moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    monkeypatch.setattr(program_service, "now", lambda: moment.astimezone(dt.timezone.utc))
+
+
+@pytest.fixture
+def own_database(tmp_path_factory):
+    """The URL of a new, empty database on the test engine; dropped afterwards. For races between
+    real transactions, which the shared rolled-back connection cannot have."""
+    url = make_url(database_url(tmp_path_factory))
+    if url.get_backend_name() != "postgresql":
+        yield f"sqlite:///{tmp_path_factory.mktemp('race') / 'race.db'}"
+        return
+    name = f"rantang_race_{uuid.uuid4().hex[:8]}"
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def own_app(own_database, monkeypatch):
+    """An app on a migrated database of its own, with real sessions that commit; disposed after."""
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database}, blueprints=BLUEPRINTS)
+    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def seed_stall_and_people(capacity: int, people: int, enrol: bool) -> tuple[int, list[int]]:
+    """In Kaliasin: one stall that may cook, with ``capacity``, and ``people`` verified recipients
+    near it (enrolled when ``enrol``); committed. The stall's id and the recipients' ids."""
+    district = program_service.create_area("Genteng", "district", -8.3662, 114.1526, code="35.10.09")
+    village = program_service.create_area("Kaliasin", "village", -8.3538, 114.1668, district.id, "35.10.09.2001")
+    stall = vendor_service.register_vendor(name="Warung", owner_name="Sri", address="Jl. Raya 1",
+                                           village_id=village.id, latitude=-8.3538, longitude=114.1668,
+                                           daily_capacity=capacity)
+    vendor_service.record_inspection(stall.id, "hygiene", program_service.today(), 90, passed=True)
+    ids = []
+    for serial in range(1, people + 1):
+        birth = dt.date(1950, 3, serial)
+        person = recipient_service.register_recipient(make_nik("35.10.09", birth, "M", serial), "Slamet", birth,
+                                                      "M", "Dusun Krajan", village.id, latitude=-8.354,
+                                                      longitude=114.167)
+        recipient_service.verify_recipient(person.id, eligible=True)
+        if enrol:
+            recipient_service.enrol_recipient(person.id)
+        ids.append(person.id)
+    db.session.commit()
+    return stall.id, ids
+
+
+@pytest.fixture
+def loop(monkeypatch, client, coordinator, make_vendor, make_user, make_recipient):
+    """The daily loop's stage: 10:00 today in Jakarta; stall A in Kaliasin feeding three
+    recipients, stall B 4 km away with room; a phone login for each stall."""
+    at_jakarta(monkeypatch, dt.date.today(), hour=10)
+    a = make_vendor("Kaliasin", capacity=10)
+    b = make_vendor("Kembiritan", capacity=10)
+    people = [make_recipient("enrolled") for _ in range(3)]
+    assert {p["vendor_id"] for p in people} == {a.id}
+    return SimpleNamespace(a=a, b=b, people=people, ids=[p["id"] for p in people],
+                           phone_a=make_user("vendor", vendor_id=a.id)[1],
+                           phone_b=make_user("vendor", vendor_id=b.id)[1])

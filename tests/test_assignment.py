@@ -8,7 +8,8 @@ from geopy.distance import geodesic
 
 from service.assignments import solver
 from service.program import service as program_service
-from tests.test_vendors import at_jakarta, inspect
+from tests.conftest import at_jakarta
+from tests.test_vendors import inspect
 
 # Points around Kaliasin (-8.3538, 114.1668); Kembiritan's centre is 4.4 km south-west of it.
 NEAR_KALIASIN = (-8.3541, 114.1672)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.test_deliveries import D, TODAY, confirm, deliveries_of, loop, schedule  # noqa: F401 (fixture)
-from tests.test_vendors import at_jakarta
+from tests.conftest import at_jakarta
+from tests.test_deliveries import D, TODAY, confirm, deliveries_of, schedule
 
 C = "/api/v1/coverage"
 

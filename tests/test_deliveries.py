@@ -4,35 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from types import SimpleNamespace
 
 import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from service.deliveries.models import Delivery
 from service.extensions import db
-from service.program import service as program_service
-from tests.test_vendors import at_jakarta, inspect
+from tests.conftest import at_jakarta
+from tests.test_vendors import inspect
 
 D = "/api/v1/deliveries"
 TODAY = dt.date.today()
 TOMORROW = TODAY + dt.timedelta(days=1)
-
-
-@pytest.fixture
-def loop(monkeypatch, client, coordinator, make_vendor, make_user, make_recipient):
-    """10:00 today in Jakarta; stall A in Kaliasin feeding three recipients, stall B 4 km away
-    with room; a phone login for each stall."""
-    at_jakarta(monkeypatch, TODAY, hour=10)
-    a = make_vendor("Kaliasin", capacity=10)
-    b = make_vendor("Kembiritan", capacity=10)
-    people = [make_recipient("enrolled") for _ in range(3)]
-    assert {p["vendor_id"] for p in people} == {a.id}
-    return SimpleNamespace(a=a, b=b, people=people, ids=[p["id"] for p in people],
-                           phone_a=make_user("vendor", vendor_id=a.id)[1],
-                           phone_b=make_user("vendor", vendor_id=b.id)[1])
 
 
 def schedule(client, headers, day=TOMORROW):

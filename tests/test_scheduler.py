@@ -10,20 +10,13 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from blueprints import BLUEPRINTS
-from service.app import create_app
 from service.deliveries import service as deliveries
 from service.deliveries.models import Delivery, DeliveryDay
-from service.demo.data import make_nik
 from service.extensions import db
 from service.program import service as program_service
-from service.recipients import service as recipients
 from service.scheduler import jobs, runner
-from service.vendors import service as vendors
-from tests.conftest import TEST_CONFIG
-from tests.test_concurrency import own_database  # noqa: F401 (fixture)
-from tests.test_deliveries import D, TODAY, TOMORROW, deliveries_of, loop  # noqa: F401 (fixture)
-from tests.test_vendors import at_jakarta
+from tests.conftest import at_jakarta, seed_stall_and_people
+from tests.test_deliveries import TODAY, TOMORROW, deliveries_of
 
 
 def days(status: str) -> list[str]:
@@ -109,28 +102,11 @@ def test_run_a_job_from_the_command_line(cli, loop, monkeypatch):
     assert '"created": 6' in result.output
 
 
-def _program_with_three_recipients(app) -> None:
-    with app.app_context():
-        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
-        district = program_service.create_area("Genteng", "district", -8.3662, 114.1526, code="35.10.09")
-        village = program_service.create_area("Kaliasin", "village", -8.3538, 114.1668, district.id, "35.10.09.2001")
-        stall = vendors.register_vendor(name="Warung", owner_name="Sri", address="Jl. Raya 1", village_id=village.id,
-                                        latitude=-8.3538, longitude=114.1668, daily_capacity=10)
-        vendors.record_inspection(stall.id, "hygiene", program_service.today(), 90, passed=True)
-        for serial in (1, 2, 3):
-            birth = dt.date(1950, 3, serial)
-            person = recipients.register_recipient(make_nik("35.10.09", birth, "M", serial), "Slamet", birth, "M",
-                                                   "Dusun Krajan", village.id, latitude=-8.354, longitude=114.167)
-            recipients.verify_recipient(person.id, eligible=True)
-            recipients.enrol_recipient(person.id)
-        db.session.commit()
-
-
-def test_two_runners_scheduling_at_once_create_each_meal_once(own_database, monkeypatch):  # noqa: F811
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database}, blueprints=BLUEPRINTS)
-    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
+def test_two_runners_scheduling_at_once_create_each_meal_once(own_app, own_database, monkeypatch):
+    app = own_app
     at_jakarta(monkeypatch, TODAY, hour=18)
-    _program_with_three_recipients(app)
+    with app.app_context():
+        seed_stall_and_people(capacity=10, people=3, enrol=True)
     start = threading.Barrier(2)
     reports, failures = [], []
 
@@ -151,8 +127,6 @@ def test_two_runners_scheduling_at_once_create_each_meal_once(own_database, monk
         t.join(timeout=60)
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Delivery))
-        db.session.remove()
-        db.engine.dispose()
     assert count == 6
     if own_database.startswith("postgresql"):
         # the advisory lock made the second wait; it then found every meal there
@@ -161,10 +135,10 @@ def test_two_runners_scheduling_at_once_create_each_meal_once(own_database, monk
         assert 6 in reports and len(reports) + len(failures) == 2
 
 
-def test_the_runner_runs_the_evening_job_at_its_time(own_database, monkeypatch):  # noqa: F811
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database}, blueprints=BLUEPRINTS)
-    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
-    _program_with_three_recipients(app)
+def test_the_runner_runs_the_evening_job_at_its_time(own_app):
+    app = own_app
+    with app.app_context():
+        seed_stall_and_people(capacity=10, people=3, enrol=True)
     zone = ZoneInfo("Asia/Jakarta")
     soon = (dt.datetime.now(zone) + dt.timedelta(seconds=3)).time().replace(microsecond=0)
     with app.app_context():
@@ -185,6 +159,4 @@ def test_the_runner_runs_the_evening_job_at_its_time(own_database, monkeypatch):
             time.sleep(0.3)
     finally:
         scheduler.shutdown()
-        with app.app_context():
-            db.engine.dispose()
     assert done == 6

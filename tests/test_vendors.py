@@ -4,6 +4,7 @@ import datetime as dt
 import pytest
 
 from service.program import service as program_service
+from tests.conftest import at_jakarta
 
 V = "/api/v1/vendors"
 
@@ -16,12 +17,6 @@ def stall_body(areas):
                 "address": "Jl. Raya Kaliasin 12", "village_id": place.id, "latitude": -8.3550,
                 "longitude": 114.1650, "daily_capacity": 30, **overrides}
     return make
-
-
-def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
-    """Move the program's clock to ``hour:minute`` in Jakarta on ``day``."""
-    moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    monkeypatch.setattr(program_service, "now", lambda: moment.astimezone(dt.timezone.utc))
 
 
 def inspect(client, headers, vendor_id, **fields):

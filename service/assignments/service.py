@@ -17,13 +17,13 @@ from typing import Iterable, Sequence
 import numpy as np
 from flask import current_app
 from geopy.distance import geodesic
-from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, exists, not_, or_, select, text
+from sqlalchemy import ARRAY, Integer, and_, any_, bindparam, delete, exists, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from service.assignments import solver
 from service.assignments.models import Assignment
 from service.audit.service import record
-from service.db import bulk_insert, utcnow
+from service.db import advisory_lock, bulk_insert, utcnow
 from service.extensions import db
 from service.program.service import get_program, today
 from service.deliveries import planning
@@ -65,11 +65,8 @@ def geodesic_km_many(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2:
 
 
 def lock() -> None:
-    """Serialise changes of assignments until the transaction ends (PostgreSQL; SQLite has one
-    writer at a time anyway)."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    """Serialise changes of assignments until the transaction ends."""
+    advisory_lock(db.session, _LOCK_KEY)
 
 
 def near(model, points: Sequence[tuple[float, float]], km: float):

@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, case, literal, not_, select, text, true, union_all, update
+from sqlalchemy import Date, String, case, literal, not_, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.assignments.models import Assignment
@@ -27,14 +27,7 @@ from service.program.service import get_program, today
 from service.recipients.models import Recipient, paused_on
 from service.vendors.models import Vendor
 
-SCHEDULE_LOCK = 0x52414E55  # "RANU": one scheduling run at a time, across processes
-
-
-def lock(key: int) -> None:
-    """Hold a PostgreSQL advisory lock until the transaction ends (SQLite: one writer anyway)."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+SCHEDULE_LOCK = 0x52414E55  # "RANU": one scheduling or closing run at a time, across processes
 
 
 def cutoff_at(day: dt.date, program: Program | None = None) -> dt.datetime:

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import Row, case, func, select, update
 
 from service.assignments import service as assignments
-from service.db import Page, paginate
+from service.db import Page, advisory_lock, paginate
 from service.deliveries import coverage, planning
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.errors import Invalid, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
@@ -60,7 +60,7 @@ def schedule_day(day: dt.date) -> ScheduleReport:
     first, last = planning.first_open_day(program), today(program) + dt.timedelta(days=SCHEDULE_AHEAD_DAYS)
     if not first <= day <= last:
         raise Invalid({"date": [f"must be from {first} (the first day not closed) to {last}"]})
-    planning.lock(planning.SCHEDULE_LOCK)
+    advisory_lock(db.session, planning.SCHEDULE_LOCK)
     moved = sum(m.moved + m.uncovered for m in assignments.sweep(day).values())
     created = planning.insert_due(day)
     total = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.date == day)) or 0
@@ -263,7 +263,7 @@ def close_day(day: dt.date) -> CloseReport:
     program = get_program()
     if program_service.now() < planning.cutoff_at(day, program):
         raise Invalid({"date": [f"{day} closes at {program.delivery_cutoff:%H:%M} ({program.timezone})"]})
-    planning.lock(planning.SCHEDULE_LOCK)
+    advisory_lock(db.session, planning.SCHEDULE_LOCK)
     missed = db.session.execute(
         update(Delivery).where(Delivery.date == day, Delivery.status == "scheduled")
         .values(status="missed", reason="not confirmed by the cut-off")

@@ -198,7 +198,7 @@ def _fingerprint() -> str:
     order, a multipart boundary) so that a phone's retry matches its first attempt."""
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
     if request.files:
-        for name, upload in sorted(request.files.items(multi=True)):
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
             content = upload.stream.read()
             upload.stream.seek(0)
             digest.update(f"file {name} {hashlib.sha256(content).hexdigest()}\n".encode())

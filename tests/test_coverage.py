@@ -75,6 +75,8 @@ def test_the_trend_has_a_row_per_day(client, coordinator, loop, monkeypatch):
 
     default = client.get(f"{C}/trend", headers=coordinator).json["days"]
     assert len(default) == 30 and default[-1]["date"] == days[2].isoformat()
+    # a day before the program scheduled anything: no meals, not counted again on every request
+    assert (default[0]["closed"], default[0]["scheduled"], default[0]["eligible"]) == (False, 0, 0)
     csv_text = client.get(f"{C}/export.csv", query_string={"from": days[0].isoformat()}, headers=coordinator)
     lines = csv_text.get_data(as_text=True).splitlines()
     assert lines[0].startswith("date,closed,counted_at,eligible,covered") and len(lines) == 4

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, fields
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -19,7 +20,7 @@ from sqlalchemy import and_, case, delete, func, not_, or_, select
 
 from service.assignments.service import uncovered_query
 from service.db import bulk_insert
-from service.deliveries.models import CoverageDay, Delivery
+from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
@@ -53,9 +54,13 @@ class Counts:
     def delivery_rate(self) -> float:
         return round(self.delivered / self.scheduled, 4) if self.scheduled else 0.0
 
-    def add(self, other: Counts) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+    @classmethod
+    def total(cls, parts: Iterable[Counts]) -> Counts:
+        out = cls()
+        for part in parts:
+            for f in fields(cls):
+                setattr(out, f.name, getattr(out, f.name) + getattr(part, f.name))
+        return out
 
 
 @dataclass
@@ -136,10 +141,7 @@ def write_summary(day: dt.date, final: bool = True) -> Counts:
     bulk_insert(db.session, CoverageDay.__table__, [
         {"date": day, "village_id": v, **asdict(c), "final": final, "counted_at": moment}
         for v, c in sorted(by_village.items())])
-    total = Counts()
-    for counts in by_village.values():
-        total.add(counts)
-    return total
+    return Counts.total(by_village.values())
 
 
 def refresh_today() -> Counts:
@@ -198,13 +200,12 @@ def day_coverage(day: dt.date | None = None, live: bool = False) -> DayCoverage:
         a.id: (a.name, a.parent.name if a.parent else None)
         for a in db.session.scalars(select(Area).where(Area.id.in_(list(by_id))))
     } if by_id else {}
-    total = Counts()
     villages = []
     for village_id, counts in sorted(by_id.items(), key=lambda kv: (names.get(kv[0], ("", None)), kv[0])):
-        total.add(counts)
         name, district = names.get(village_id, ("", None))
         villages.append(VillageCoverage(village_id=village_id, village=name, district=district, counts=counts))
-    return DayCoverage(date=day, closed=stored.final, counted_at=stored.counted_at, counts=total, by_village=villages)
+    return DayCoverage(date=day, closed=stored.final, counted_at=stored.counted_at,
+                       counts=Counts.total(by_id.values()), by_village=villages)
 
 
 @dataclass
@@ -217,7 +218,9 @@ class TrendDay:
 
 def trend(first: dt.date | None = None, last: dt.date | None = None) -> list[TrendDay]:
     """One row per day from ``first`` to ``last`` (the last 30 days by default; never past today):
-    closed days from the cut-off's counts, open ones from a fresh snapshot or counted now."""
+    closed days from the cut-off's counts, open ones from a fresh snapshot or counted now, and
+    days on which nothing was scheduled (before the program, or a day the runner missed) as
+    zeros: no meal was planned, so none was delivered."""
     now_day = today()
     last = min(last or now_day, now_day)
     first = first or last - dt.timedelta(days=29)
@@ -226,13 +229,15 @@ def trend(first: dt.date | None = None, last: dt.date | None = None) -> list[Tre
     if (last - first).days >= MAX_TREND_DAYS:
         raise Invalid({"from": [f"at most {MAX_TREND_DAYS} days at a time"]})
     stored = _stored(first, last, by_village=False)
+    # Counted now: today, and a scheduled day the cut-off has not closed yet (the runner was down).
+    # A past day on which nothing was scheduled had no meals; it is not counted again and again.
+    open_days = {now_day, *db.session.scalars(select(DeliveryDay.date).where(DeliveryDay.date.between(first, last)))}
+    nothing = Stored(by_village={}, final=False, counted_at=program_service.now())
     out = []
     day = first
     while day <= last:
-        known = stored.get(day) or _live(day)
-        total = Counts()
-        for counts in known.by_village.values():
-            total.add(counts)
-        out.append(TrendDay(date=day, closed=known.final, counted_at=known.counted_at, counts=total))
+        known = stored.get(day) or (_live(day) if day in open_days else nothing)
+        out.append(TrendDay(date=day, closed=known.final, counted_at=known.counted_at,
+                            counts=Counts.total(known.by_village.values())))
         day += dt.timedelta(days=1)
     return out

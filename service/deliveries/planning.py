@@ -30,10 +30,15 @@ from service.vendors.models import Vendor
 SCHEDULE_LOCK = 0x52414E55  # "RANU": one scheduling or closing run at a time, across processes
 
 
+def local_moment(day: dt.date, at: dt.time, program: Program) -> dt.datetime:
+    """``at`` o'clock on ``day`` in the program's timezone."""
+    return dt.datetime.combine(day, at, tzinfo=ZoneInfo(program.timezone))
+
+
 def cutoff_at(day: dt.date, program: Program | None = None) -> dt.datetime:
     """The moment day ``day`` closes: its ``delivery_cutoff``, in the program's timezone."""
     program = program or get_program()
-    return dt.datetime.combine(day, program.delivery_cutoff, tzinfo=ZoneInfo(program.timezone))
+    return local_moment(day, program.delivery_cutoff, program)
 
 
 def first_open_day(program: Program | None = None) -> dt.date:

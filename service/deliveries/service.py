@@ -23,7 +23,7 @@ from service.extensions import db
 from service.program import service as program_service
 from service.program.service import get_program, today
 from service.recipients.models import Recipient
-from service.vendors.models import Vendor
+from service.vendors import service as vendors
 
 SCHEDULE_AHEAD_DAYS = 7  # how far ahead a day may be scheduled by hand
 FLAG_AFTER_DAYS = 3  # days running without a delivered meal before the social agency is told
@@ -322,11 +322,7 @@ class Statement:
 def statement(vendor_id: int, month: dt.date, own: int | None = None) -> Statement:
     """What the stall is owed for ``month`` (its first day): delivered meals per day, how many carry
     evidence (a photo or the phone's GPS), and the amount at ``meal_price``."""
-    if own is not None and vendor_id != own:
-        raise NotFound("vendor", vendor_id)
-    vendor = db.session.get(Vendor, vendor_id)
-    if vendor is None:
-        raise NotFound("vendor", vendor_id)
+    vendor = vendors.get_vendor(vendor_id, own=own)
     price = get_program().meal_price
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     delivered = Delivery.status == "delivered"

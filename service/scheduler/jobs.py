@@ -91,8 +91,7 @@ def catch_up() -> dict[str, list[str]]:
         deliveries.schedule_day(day)
         done["scheduled"].append(day.isoformat())
     tomorrow = day + dt.timedelta(days=1)
-    evening = dt.datetime.combine(day, program.schedule_time, tzinfo=planning.cutoff_at(day, program).tzinfo)
-    if tomorrow not in scheduled and moment >= evening:
+    if tomorrow not in scheduled and moment >= planning.local_moment(day, program.schedule_time, program):
         deliveries.schedule_day(tomorrow)
         done["scheduled"].append(tomorrow.isoformat())
     return done

@@ -230,15 +230,18 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS) -
     stalls = sorted({p.assignment.vendor_id for p in enrolled if p.assignment and p.assignment.vendor_id})
     bad_stall = stalls[len(stalls) // 2] if stalls else None
     unfed = next((p.id for p in reversed(enrolled) if p.assignment and p.assignment.vendor_id), None)
-    for back in range(days, 0, -1):
+    # Today belongs to the history too once its cut-off has passed (a demo loaded in the evening).
+    last = 0 if planning.first_open_day(program) > today else 1
+    for back in range(days - 1 + last, last - 1, -1):
         day = today - dt.timedelta(days=back)
         planning.insert_due(day)
         db.session.add(DeliveryDay(date=day, scheduled_at=dt.datetime.combine(
             day - dt.timedelta(days=1), program.schedule_time, tzinfo=zone)))
-        _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back <= 7 else None, unfed if back <= 3 else None)
+        _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back < last + 7 else None,
+                                 unfed if back < last + 3 else None)
         deliveries.close_day(day)
     jobs.catch_up()
-    # Today so far: the meals whose round has passed are confirmed.
+    # Today so far, if still open: the meals whose round has passed are confirmed.
     _confirm_as_stalls_would(rng, today, zone, hours, None, None, until=program_service.now())
 
 

@@ -197,7 +197,7 @@ def _fingerprint() -> str:
     """What makes two requests "the same": method, path and body, the body canonicalised (JSON key
     order, a multipart boundary) so that a phone's retry matches its first attempt."""
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
-    if request.files:
+    if request.mimetype == "multipart/form-data":  # not request.files: that parses any body as a form
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
             content = upload.stream.read()
             upload.stream.seek(0)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Row, case, func, select, update
+from sqlalchemy import Row, bindparam, case, func, select, update
 
 from service.assignments import service as assignments
 from service.db import Page, advisory_lock, paginate
@@ -123,6 +123,24 @@ def manifest(vendor_id: int, day: dt.date | None = None) -> Manifest:
     return Manifest(date=day, vendor_id=vendor_id, deliveries=[dict(zip(keys, r)) for r in rows])
 
 
+def _confirm_statement(own: bool):
+    """``UPDATE deliveries SET <the stall's word> WHERE <today's scheduled meal> RETURNING *``,
+    built once: this is the hottest write of the program, and building and hashing a statement
+    per request costs more than running it. Core, not the ORM's bulk UPDATE, for the same reason."""
+    columns = Delivery.__table__.c
+    scope = [columns.id == bindparam("delivery_id"), columns.status == "scheduled", columns.date == bindparam("today")]
+    if own:
+        scope.append(columns.vendor_id == bindparam("own"))
+    return update(Delivery.__table__).where(*scope).values(
+        status=bindparam("new_status"), reason=bindparam("new_reason"), delivered_at=bindparam("new_delivered_at"),
+        latitude=bindparam("new_latitude"), longitude=bindparam("new_longitude"), confirmed_at=bindparam("now"),
+        confirmed_by=bindparam("by"),
+    ).returning(*columns)
+
+
+_CONFIRM_ANY, _CONFIRM_OWN = _confirm_statement(own=False), _confirm_statement(own=True)
+
+
 def confirm(
     delivery_id: int, status: str, *, by: int, own: int | None, reason: str | None = None,
     delivered_at: dt.datetime | None = None, latitude: float | None = None, longitude: float | None = None,
@@ -154,18 +172,12 @@ def confirm(
     if moment < planning.cutoff_at(day, program):
         # The usual case in one statement: a scheduled meal of today becomes confirmed. A retry
         # racing its original waits for the row, then finds it confirmed and changes nothing.
-        columns = Delivery.__table__.c
-        scope = [columns.id == delivery_id, columns.status == "scheduled", columns.date == day]
-        if own is not None:
-            scope.append(columns.vendor_id == own)
-        # Core, not the ORM's bulk UPDATE: this is the hottest write of the program.
-        confirmed = db.session.connection().execute(
-            update(Delivery.__table__).where(*scope).values(
-                status=status, reason=reason.strip()[:300] if status == "failed" and reason else None,
-                delivered_at=(delivered_at or moment) if status == "delivered" else None,
-                latitude=latitude, longitude=longitude, confirmed_at=moment, confirmed_by=by,
-            ).returning(*columns)
-        ).first()
+        confirmed = db.session.connection().execute(_CONFIRM_ANY if own is None else _CONFIRM_OWN, {
+            "delivery_id": delivery_id, "today": day, "own": own, "new_status": status,
+            "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
+            "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
+            "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": by,
+        }).first()
         if confirmed is not None:
             return confirmed
     # Not confirmed: say why (or, for the same answer again, change nothing).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.db import utcnow
@@ -27,16 +27,27 @@ def find(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     return stored
 
 
+def _store_statement(dialect):
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key``, built once per engine: every
+    confirmation pays it."""
+    table = IdempotencyRecord.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.values({column: bindparam(column) for column in
+                          ("user_id", "key", "fingerprint", "status", "content_type", "body", "created_at")}
+                         ).on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(table.c.key)
+
+
+_STORE = {dialect: _store_statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
 def store(user_id: int, key: str, fingerprint: str, status: int, content_type: str, body: str) -> bool:
     """Keep the answer, in the request's transaction; False if the key has one already (this is a
     retry, or the key was used before): the caller then rolls back and replays what is stored."""
-    connection = db.session.connection()  # Core, not the ORM's bulk INSERT: every confirmation pays it
-    table = IdempotencyRecord.__table__
-    insert = (postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert)(table)
-    return connection.execute(insert.values(
-        user_id=user_id, key=key, fingerprint=fingerprint, status=status, content_type=content_type, body=body,
-        created_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(table.c.key)).first() is not None
+    connection = db.session.connection()  # Core, not the ORM's bulk INSERT
+    return connection.execute(_STORE[connection.dialect.name], {
+        "user_id": user_id, "key": key, "fingerprint": fingerprint, "status": status,
+        "content_type": content_type, "body": body, "created_at": utcnow(),
+    }).first() is not None
 
 
 def purge(older_than: dt.datetime | None = None) -> int:

@@ -6,7 +6,8 @@ from blueprints.deliveries import blp as deliveries
 from blueprints.http import http
 from blueprints.program import blp as program
 from blueprints.recipients import blp as recipients
+from blueprints.tasks import blp as tasks
 from blueprints.vendors import blp as vendors
 
 # The http blueprint first: it documents the others as they are registered.
-BLUEPRINTS = [http, auth, program, agencies, recipients, vendors, deliveries, audit]
+BLUEPRINTS = [http, auth, program, agencies, recipients, vendors, deliveries, tasks, audit]

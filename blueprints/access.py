@@ -83,6 +83,21 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "deliveries.get_coverage": frozenset({COORDINATOR} | AGENCIES),
     "deliveries.coverage_trend": frozenset({COORDINATOR} | AGENCIES),
     "deliveries.export_coverage": frozenset({COORDINATOR} | AGENCIES),
+    # agency tasks, referrals, targets (an agency reaches its own tasks only: the handlers see to that)
+    "tasks.create_task": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.list_tasks": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.get_task": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.complete_task": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.cancel_task": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.task_chain": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.push_logs": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.open_recurring": frozenset({COORDINATOR}),
+    "tasks.create_target": frozenset({COORDINATOR}),
+    "tasks.list_targets": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.get_target": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.update_target": frozenset({COORDINATOR}),
+    "tasks.sign_target": AGENCIES,
+    "tasks.agency_performance": frozenset({COORDINATOR} | AGENCIES),
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),
 }

@@ -6,7 +6,10 @@ from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.idempotency.models import IdempotencyRecord
 from service.program.models import Area, Program
 from service.recipients.models import Pause, Recipient
+from service.targets.models import Signatory, Target
+from service.tasks.models import Task
 from service.vendors.models import Inspection, Vendor
 
 __all__ = ["Agency", "ApiToken", "Area", "Assignment", "AuditEvent", "CoverageDay", "Delivery", "DeliveryDay",
-           "IdempotencyRecord", "Inspection", "Pause", "Program", "Recipient", "User", "Vendor"]
+           "IdempotencyRecord", "Inspection", "Pause", "Program", "Recipient", "Signatory", "Target", "Task", "User",
+           "Vendor"]

@@ -28,7 +28,7 @@ def days(status: str) -> list[str]:
 def test_the_runner_has_the_programs_jobs_in_its_timezone(app):
     scheduler = runner.build(app, BackgroundScheduler)
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "coverage", "settings"}
+    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "tasks", "coverage", "settings"}
     schedule = jobs_by_id["schedule"].trigger
     assert str(schedule.timezone) == "Asia/Jakarta"
     assert {f.name: str(f) for f in schedule.fields if f.name in ("hour", "minute")} == {"hour": "18", "minute": "0"}

@@ -18,6 +18,7 @@ from service.program.service import get_program, get_village, not_a_village, tod
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
 from service.recipients.rules import coordinates_error, identity_errors
+from service.tasks.settle import settle_open
 
 # Which statuses each action may start from.
 TRANSITIONS = {
@@ -144,6 +145,8 @@ def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None
     recipient.verification_notes = notes
     recipient.verified_at = utcnow()
     db.session.flush()
+    # The visit is done, whichever way it was recorded: its open task closes with it.
+    settle_open("verification_visit", recipient.status, today(), recipient_id=recipient.id, notes=notes)
     return recipient
 
 
@@ -238,9 +241,12 @@ def clear_flag(recipient_id: int) -> Recipient:
     recipient = get_recipient(recipient_id)
     if recipient.flagged_on is None:
         raise InvalidTransition(f"recipient {recipient_id} is not flagged")
+    flagged_on = recipient.flagged_on
     recipient.flagged_on = None
     recipient.flag_reason = None
     db.session.flush()
+    settle_open("follow_up", "resolved", today(), recipient_id=recipient.id, notes="flag cleared",
+                dedupe_prefix=f"follow_up:flag:{recipient.id}:{flagged_on}")
     return recipient
 
 

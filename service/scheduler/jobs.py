@@ -21,6 +21,7 @@ from service.extensions import db
 from service.idempotency import service as idempotency
 from service.program import service as program_service
 from service.program.service import get_program, today
+from service.tasks import recurring
 
 log = logging.getLogger("rantang.jobs")
 
@@ -49,8 +50,15 @@ def schedule_next_day() -> deliveries.ScheduleReport:
 
 
 def close_today() -> deliveries.CloseReport:
-    """The cut-off job: close today."""
-    return deliveries.close_day(today())
+    """The cut-off job: close today, then open follow-ups for the recipients it flagged."""
+    report = deliveries.close_day(today())
+    recurring.open_recurring()
+    return report
+
+
+def open_recurring_work() -> dict:
+    """Every morning: school visits, inspections before expiry, verification visits, follow-ups."""
+    return vars(recurring.open_recurring())
 
 
 def sweep() -> dict:
@@ -102,6 +110,7 @@ JOBS: dict[str, Callable[[], object]] = {
     "cutoff": close_today,
     "sweep": sweep,
     "purge": purge_idempotency_keys,
+    "tasks": open_recurring_work,
     "coverage": count_today,
     "catch_up": catch_up,
 }

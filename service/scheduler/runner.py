@@ -9,6 +9,7 @@ program's times without a restart.
 | cutoff   | ``delivery_cutoff`` (21:00)        | today's unconfirmed meals become missed; flags  |
 | sweep    | 00:05                             | recipients of lapsed stalls move                |
 | purge    | 03:30                             | idempotency keys older than 72 hours go         |
+| tasks    | 06:00, at start, after the cut-off | recurring agency work is opened                 |
 | coverage | every minute                      | a snapshot of today's coverage, for GET /coverage |
 
 Every job is idempotent and takes the database's locks, so a second runner (by mistake, or
@@ -34,6 +35,7 @@ log = logging.getLogger("rantang.scheduler")
 
 SWEEP_AT = dt.time(0, 5)
 PURGE_AT = dt.time(3, 30)
+TASKS_AT = dt.time(6, 0)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def _daily(at: dt.time, timezone: str) -> CronTrigger:
 def configure(scheduler: BaseScheduler, app: Flask, times: Times) -> None:
     """Add (or replace) the daily jobs for ``times``."""
     for name, at in (("schedule", times.schedule_time), ("cutoff", times.delivery_cutoff),
-                     ("sweep", SWEEP_AT), ("purge", PURGE_AT)):
+                     ("sweep", SWEEP_AT), ("purge", PURGE_AT), ("tasks", TASKS_AT)):
         scheduler.add_job(jobs.run, _daily(at, times.timezone), args=[app, name], id=name, name=name,
                           replace_existing=True)
 
@@ -104,10 +106,11 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
 
 def start(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """Catch up on what was missed, then run the jobs at their times (blocks with the default class)."""
-    try:
-        jobs.run(app, "catch_up")
-    except Exception:  # logged by jobs.run; the daily jobs still get their chance
-        pass
+    for name in ("catch_up", "tasks"):  # the recurring work too: the runner may have been down at 06:00
+        try:
+            jobs.run(app, name)
+        except Exception:  # logged by jobs.run; the daily jobs still get their chance
+            pass
     scheduler = build(app, scheduler_class)
     for job in scheduler.get_jobs():
         log.info("job %-8s %s", job.id, job.trigger)

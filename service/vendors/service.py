@@ -17,7 +17,10 @@ from service.errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from service.extensions import db
 from service.program.models import Area
 from service.program.service import get_program, get_village, today
+from service.tasks.settle import settle_open
 from service.vendors.models import Inspection, Vendor
+
+TASK_OF_KIND = {"hygiene": "hygiene_inspection", "nutrition": "nutrition_check"}
 
 # What a stall may change about itself: not its status (suspension and closure are the program's
 # decisions) and never its hygiene (only inspections change that).
@@ -140,6 +143,9 @@ def record_inspection(
     db.session.add(inspection)
     db.session.flush()
     inspection.recipients_moved = inspection.recipients_uncovered = inspection.recipients_placed = 0
+    # The inspection is done, however it was recorded: the open task that asked for it closes.
+    settle_open(TASK_OF_KIND[kind], "passed" if passed else "failed", inspected_on, vendor_id=vendor.id,
+                notes=findings, inspection_id=inspection.id)
     if kind != "hygiene":
         return inspection
     latest = db.session.scalars(

@@ -1,0 +1,217 @@
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from schemas.common import BodySchema, Int, PageArgs, Text
+from service.program.service import today
+from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
+
+OUTCOME_HELP = "; ".join(f"{t}: {' | '.join(o)}" for t, o in OUTCOMES.items())
+Notes = lambda **kw: fields.String(allow_none=True, validate=validate.Length(max=5000), **kw)  # noqa: E731
+
+
+class TaskIn(BodySchema):
+    type = fields.String(required=True, validate=validate.OneOf(TYPES))
+    agency_id = Int(metadata={"description": "The agency that does the work; an agency user's own by default "
+                                             "(an agency opens tasks for itself only)."})
+    title = Text(200, metadata={"description": "Default: the type and whom or what it is about."})
+    due_date = fields.Date(required=True)
+    recipient_id = Int(allow_none=True, metadata={"description": "Needed for verification and school visits."})
+    vendor_id = Int(allow_none=True, metadata={"description": "Needed for hygiene inspections and nutrition checks."})
+    notes = Notes()
+    assignee_id = Int(allow_none=True, metadata={"description": "A user of that agency who is to do it."})
+
+
+class ReferralIn(BodySchema):
+    agency_id = Int(required=True, metadata={"description": "The agency that can act on it (not the task's own)."})
+    reason = Text(1000, required=True, metadata={"example": "lives alone, leg wound not healing: needs a nurse"})
+    due_date = fields.Date(metadata={"description": "Default: a week after today."})
+
+
+class CompleteIn(BodySchema):
+    outcome = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
+        "description": f"By type: {OUTCOME_HELP}."})
+    notes = Notes(metadata={"description": "What was seen and done (an inspection's findings)."})
+    completed_on = fields.Date(metadata={"description": "Default: today; not in the future."})
+    score = Int(validate=validate.Range(min=0, max=100), metadata={
+        "description": "Hygiene inspections and nutrition checks: the inspection's score."})
+    referral = fields.Nested(ReferralIn, metadata={
+        "description": "Opens a follow_up for another agency, linked by source_task_id."})
+
+
+class CancelIn(BodySchema):
+    reason = Text(500, required=True)
+
+
+class TaskLogIn(TaskIn):
+    """One log pushed by an agency's own system: `task_id` and `complete` close a task opened
+    here; without `task_id` a task is opened (and closed at once with `complete`)."""
+
+    task_id = Int(metadata={"description": "A task opened here (recurring work, a referral) to complete."})
+    type = fields.String(validate=validate.OneOf(TYPES))
+    due_date = fields.Date(metadata={"description": "Default: the day it was completed, or today."})
+    external_ref = Text(100, metadata={"description": "Your system's id of the log: pushed again, it is a "
+                                                      "duplicate, not a second task."})
+    complete = fields.Nested(CompleteIn)
+
+    @validates_schema
+    def _opens_or_closes(self, data: dict[str, Any], **kwargs) -> None:
+        if data.get("task_id") is None and not data.get("type"):
+            raise ValidationError({"type": ["say what work it was (or give the task_id it completes)"]})
+        if data.get("task_id") is not None and (data.keys() - {"task_id", "complete"}):
+            extra = ", ".join(sorted(data.keys() - {"task_id", "complete"}))
+            raise ValidationError({"task_id": [f"a log of an existing task has only task_id and complete, not {extra}"]})
+
+
+def load_logs(items: list) -> list[tuple[int, dict | None, dict[str, list[str]]]]:
+    """Each log read on its own: ``(row, fields or None, errors)``; rows count from 1."""
+    schema, out = TaskLogIn(), []
+    for row, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            out.append((row, None, {"_body": ["each log is a JSON object"]}))
+            continue
+        try:
+            out.append((row, schema.load(item), {}))
+        except ValidationError as error:
+            out.append((row, None, _flat(error.messages)))
+    return out
+
+
+def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "_body": [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
+
+
+class TaskArgs(PageArgs):
+    agency_id = fields.Integer()
+    type = fields.String(validate=validate.OneOf(TYPES))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    overdue = fields.Boolean(metadata={"description": "Open and due before today (true), or not (false)."})
+    recipient_id = fields.Integer()
+    vendor_id = fields.Integer()
+    assignee_id = fields.Integer()
+    source_task_id = fields.Integer(metadata={"description": "Referrals made from this task."})
+    origin = fields.String(validate=validate.OneOf(ORIGINS))
+    due_before = fields.Date()
+
+
+class LogsArgs(Schema):
+    dry_run = fields.Boolean(load_default=False)
+
+
+class SubjectOut(Schema):
+    """Whom the work is about: what the visitor needs to find them (no NIK, no health notes)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    village = fields.Function(lambda r: r.village.name, metadata={"type": "string"})
+    phone = fields.String(allow_none=True)
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    type = fields.String(metadata={"description": " | ".join(TYPES)})
+    agency_id = fields.Integer()
+    agency = fields.Function(lambda t: t.agency.name, metadata={"type": "string"})
+    title = fields.String()
+    status = fields.String(metadata={"description": " | ".join(STATUSES)})
+    overdue = fields.Function(lambda t: t.overdue_on(today()), metadata={
+        "type": "boolean", "description": "Open and due before today (the program's local day)."})
+    opened_on = fields.Date()
+    due_date = fields.Date()
+    recipient_id = fields.Integer(allow_none=True)
+    recipient = fields.Nested(SubjectOut, allow_none=True)
+    vendor_id = fields.Integer(allow_none=True)
+    notes = fields.String(allow_none=True)
+    origin = fields.String(metadata={"description": "manual | recurring (the job runner) | referral | log"})
+    source_task_id = fields.Integer(allow_none=True, metadata={"description": "The task whose referral opened it."})
+    referral_ids = fields.List(fields.Integer(), metadata={"description": "Follow-ups this task referred."})
+    assignee_id = fields.Integer(allow_none=True)
+    external_ref = fields.String(allow_none=True)
+    created_by = fields.Integer(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    outcome_notes = fields.String(allow_none=True)
+    completed_on = fields.Date(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    completed_by = fields.Integer(allow_none=True)
+    inspection_id = fields.Integer(allow_none=True, metadata={"description": "The inspection it recorded."})
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class ChainLinkOut(Schema):
+    """A task of a referral chain. Another agency's task shows where it stands, not its notes."""
+
+    id = fields.Integer()
+    type = fields.String()
+    agency_id = fields.Integer()
+    agency = fields.String()
+    status = fields.String()
+    overdue = fields.Boolean()
+    due_date = fields.Date()
+    completed_on = fields.Date(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    source_task_id = fields.Integer(allow_none=True)
+    title = fields.String(allow_none=True, metadata={"description": "Only for the caller's own agency's tasks."})
+    notes = fields.String(allow_none=True, metadata={"description": "Only for the caller's own agency's tasks."})
+    outcome_notes = fields.String(allow_none=True, metadata={"description": "Only for the caller's own agency's tasks."})
+
+
+class ChainOut(Schema):
+    task_id = fields.Integer()
+    root_id = fields.Integer()
+    items = fields.List(fields.Nested(ChainLinkOut))
+
+
+class LogErrorOut(Schema):
+    row = fields.Integer()
+    field = fields.String()
+    message = fields.String()
+
+
+class LogResultOut(Schema):
+    row = fields.Integer()
+    status = fields.String(metadata={"description": "created | completed | duplicate | rejected"})
+    task_id = fields.Integer(allow_none=True)
+
+
+class LogReportOut(Schema):
+    dry_run = fields.Boolean()
+    created = fields.Integer(metadata={"description": "Tasks opened (with dry_run: would be)."})
+    completed = fields.Integer(metadata={"description": "Tasks completed, opened by this push or before."})
+    duplicates = fields.Integer(metadata={"description": "Logs whose external_ref was pushed before."})
+    rejected = fields.Integer()
+    errors = fields.List(fields.Nested(LogErrorOut))
+    items = fields.List(fields.Nested(LogResultOut))
+
+
+class RecurringOut(Schema):
+    date = fields.Date()
+    school_visits = fields.Integer()
+    hygiene_inspections = fields.Integer()
+    verification_visits = fields.Integer()
+    flag_follow_ups = fields.Integer()
+    cancelled = fields.Integer(metadata={"description": "Recurring work no longer needed, cancelled."})
+    skipped = fields.List(fields.String(), metadata={"description": "Work not opened, and why."})
+
+
+class PerformanceArgs(Schema):
+    from_ = fields.Date(data_key="from", metadata={"description": "Default: 30 days before `to`."})
+    to = fields.Date(metadata={"description": "Default: today."})
+
+
+class TaskCountsOut(Schema):
+    type = fields.String(allow_none=True)
+    opened = fields.Integer(metadata={"description": "Opened in the period."})
+    done_on_time = fields.Integer(metadata={"description": "Done in the period, on or before the due date."})
+    done_late = fields.Integer(metadata={"description": "Done in the period, after the due date."})
+    cancelled = fields.Integer()
+    overdue = fields.Integer(metadata={"description": "Due in the period, still open, and due before today."})
+    open = fields.Integer(metadata={"description": "Due in the period and still open."})
+    on_time_rate = fields.Float(allow_none=True, metadata={"description": "done_on_time / all done."})

@@ -1,0 +1,1 @@
+"""Targets the agencies sign together, measured from the data."""

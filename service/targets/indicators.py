@@ -1,0 +1,128 @@
+"""The program's indicators, measured from the data for any day (API.md, Coverage and outcomes):
+
+- ``coverage_rate``: eligible recipients with at least one delivered meal on D / eligible on D;
+- ``delivery_rate``: delivered meals / scheduled meals on D;
+- ``weekly_meal_rate``: eligible recipients who got at least 90% of their meals in the 7 days
+  ending D / eligible on D (meals scheduled for them and not cancelled);
+- ``visit_rate``: eligible recipients with a completed school visit (visited, or visited with a
+  concern) in the ``visit_interval_days`` ending D / eligible on D;
+- ``hygiene_valid_rate``: active stalls whose latest hygiene inspection on or before D passed
+  and still held on D / active stalls (stalls' status as it is now: its history is not kept);
+- ``enrolled_count``: recipients enrolled at the end of D.
+
+Eligible on D: enrolled and not paused on D. A rate with nothing to measure (no one eligible,
+no meal scheduled, no active stall) is None.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from sqlalchemy import and_, case, func, not_, select
+from sqlalchemy.orm import aliased
+
+from service.deliveries import coverage, planning
+from service.deliveries.models import Delivery
+from service.extensions import db
+from service.program.service import get_program, today
+from service.recipients.models import Recipient, paused_on
+from service.tasks.models import VISITED, Task
+from service.vendors.models import Inspection, Vendor
+
+WEEK = 7
+WEEKLY_SHARE = 0.9
+# Indicators counted from meals: their day is complete only once its cut-off has passed.
+FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _eligible(day: dt.date):
+    return and_(coverage.enrolled_on(day), not_(paused_on(day)))
+
+
+def coverage_rate(day: dt.date) -> float | None:
+    counts = coverage.trend(day, day)[0].counts
+    return _rate(counts.covered, counts.eligible)
+
+
+def delivery_rate(day: dt.date) -> float | None:
+    counts = coverage.trend(day, day)[0].counts
+    return _rate(counts.delivered, counts.scheduled)
+
+
+def weekly_meal_rate(day: dt.date) -> float | None:
+    well_fed = (
+        select(Delivery.recipient_id)
+        .where(Delivery.date.between(day - dt.timedelta(days=WEEK - 1), day), Delivery.status != "cancelled")
+        .group_by(Delivery.recipient_id)
+        .having(func.sum(case((Delivery.status == "delivered", 1), else_=0)) >= WEEKLY_SHARE * func.count())
+    )
+    eligible, fed = db.session.execute(
+        select(func.count(), func.sum(case((Recipient.id.in_(well_fed), 1), else_=0))).where(_eligible(day))
+    ).one()
+    return _rate(int(fed or 0), eligible)
+
+
+def visit_rate(day: dt.date) -> float | None:
+    interval = get_program().visit_interval_days
+    visited = (
+        select(Task.recipient_id)
+        .where(Task.type == "school_visit", Task.status == "done", Task.outcome.in_(VISITED),
+               Task.completed_on.between(day - dt.timedelta(days=interval - 1), day))
+    )
+    eligible, seen = db.session.execute(
+        select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(_eligible(day))
+    ).one()
+    return _rate(int(seen or 0), eligible)
+
+
+def hygiene_valid_rate(day: dt.date) -> float | None:
+    earlier = aliased(Inspection)
+    latest = (
+        select(earlier.id)
+        .where(earlier.vendor_id == Vendor.id, earlier.kind == "hygiene", earlier.inspected_on <= day)
+        .order_by(earlier.inspected_on.desc(), earlier.id.desc()).limit(1).correlate(Vendor).scalar_subquery()
+    )
+    valid = (
+        select(Inspection.id)
+        .where(Inspection.id == latest, Inspection.passed, Inspection.valid_until >= day).exists()
+    )
+    active, certified = db.session.execute(
+        select(func.count(), func.sum(case((valid, 1), else_=0))).where(Vendor.status == "active")
+    ).one()
+    return _rate(int(certified or 0), active)
+
+
+def enrolled_count(day: dt.date) -> float:
+    return float(db.session.scalar(select(func.count()).select_from(Recipient).where(coverage.enrolled_on(day))) or 0)
+
+
+MEASURES: dict[str, Callable[[dt.date], float | None]] = {
+    "coverage_rate": coverage_rate, "delivery_rate": delivery_rate, "weekly_meal_rate": weekly_meal_rate,
+    "visit_rate": visit_rate, "hygiene_valid_rate": hygiene_valid_rate, "enrolled_count": enrolled_count,
+}
+
+
+def last_complete_day(indicator: str) -> dt.date:
+    """The latest day an indicator can be read for in full: for those counted from meals, the
+    last day whose cut-off has passed; for the others, today."""
+    day = today()
+    if indicator in FROM_MEALS and planning.first_open_day() == day:
+        return day - dt.timedelta(days=1)
+    return day
+
+
+class Measurer:
+    """Reads indicators, each (indicator, day) once per request however many targets share it."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, dt.date], float | None] = {}
+
+    def __call__(self, indicator: str, day: dt.date) -> float | None:
+        key = (indicator, day)
+        if key not in self._seen:
+            self._seen[key] = MEASURES[indicator](day)
+        return self._seen[key]

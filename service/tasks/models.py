@@ -1,0 +1,110 @@
+"""Agency tasks: one piece of work on the program by one agency, from open to done."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.accounts.models import Agency
+from service.db import Base, utcnow
+from service.recipients.models import Recipient
+
+TYPES = ("verification_visit", "hygiene_inspection", "nutrition_check", "school_visit", "follow_up", "complaint",
+         "other")
+STATUSES = ("open", "done", "cancelled")
+ORIGINS = ("manual", "recurring", "referral", "log")
+
+# Work only one kind of agency does; every agency may have follow-ups (a referral can go to any),
+# complaints (the one the complaint concerns answers it) and other work of its own.
+SHARED_TYPES = frozenset({"follow_up", "complaint", "other"})
+KIND_TYPES = {
+    "social": frozenset({"verification_visit"}) | SHARED_TYPES,
+    "health": frozenset({"hygiene_inspection", "nutrition_check"}) | SHARED_TYPES,
+    "education": frozenset({"school_visit"}) | SHARED_TYPES,
+    "data": SHARED_TYPES,
+    "other": SHARED_TYPES,
+}
+
+# What completing a task of each type may say happened. The first word of each list is the
+# usual outcome; some outcomes act (see service.complete_task).
+OUTCOMES = {
+    "verification_visit": ("verified", "rejected", "not_found"),
+    "hygiene_inspection": ("passed", "failed"),
+    "nutrition_check": ("passed", "failed"),
+    "school_visit": ("visited", "concern", "not_at_home"),
+    "follow_up": ("resolved", "unresolved"),
+    "complaint": ("resolved", "unfounded", "unresolved"),
+    "other": ("done", "not_done"),
+}
+VISITED = ("visited", "concern")  # school-visit outcomes that count for visit_rate
+# Which of a task's subjects each type needs.
+NEEDS_RECIPIENT = frozenset({"verification_visit", "school_visit"})
+NEEDS_VENDOR = frozenset({"hygiene_inspection", "nutrition_check"})
+
+
+class Task(Base):
+    """A piece of an agency's work: a visit, an inspection, a follow-up. Opened by a person, by
+    the job runner (recurring work) or by a referral from another task; done once, with its
+    outcome, notes and who did it.
+
+    ``dedupe_key`` names the recurring need a task answers ("school visit of recipient 12"): at
+    most one open task per key, so the job runner opening work twice opens it once.
+    ``external_ref`` is the agency's own id for a task log pushed from its system: pushing the
+    same log again finds the task instead of making a second one.
+    """
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_agency_id_status_due_date", "agency_id", "status", "due_date"),
+        Index("ix_tasks_recipient_id_type", "recipient_id", "type"),
+        Index("ix_tasks_vendor_id_type", "vendor_id", "type"),
+        Index("ix_tasks_source_task_id", "source_task_id"),
+        # visit_rate: completed school visits by day
+        Index("ix_tasks_type_status_completed_on", "type", "status", "completed_on"),
+        Index("uq_tasks_open_dedupe_key", "dedupe_key", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        UniqueConstraint("agency_id", "external_ref", name="uq_tasks_agency_id_external_ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    title: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_on: Mapped[dt.date]  # the program's local day it was opened: what performance counts by
+    due_date: Mapped[dt.date]
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"))
+    vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(16), default="manual")
+    source_task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
+    dedupe_key: Mapped[str | None] = mapped_column(String(120))
+    external_ref: Mapped[str | None] = mapped_column(String(100))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_notes: Mapped[str | None] = mapped_column(Text)
+    completed_on: Mapped[dt.date | None]
+    completed_at: Mapped[dt.datetime | None]
+    completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The inspection a hygiene or nutrition task recorded on the stall.
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
+    recipient: Mapped[Recipient | None] = relationship(lazy="selectin")
+    referrals: Mapped[list[Task]] = relationship(order_by="Task.id", lazy="selectin",
+                                                 back_populates="source_task")
+    source_task: Mapped[Task | None] = relationship(remote_side=[id], back_populates="referrals")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def overdue_on(self, today: dt.date) -> bool:
+        return self.status == "open" and self.due_date < today
+
+    @property
+    def referral_ids(self) -> list[int]:
+        return [t.id for t in self.referrals]

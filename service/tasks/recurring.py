@@ -1,0 +1,225 @@
+"""Recurring work, opened by the job runner so that nothing is forgotten:
+
+- a school visit for each eligible recipient not visited within ``visit_interval_days``, spread
+  over the education agencies (schools) and their users, a village at a time so that the same
+  students visit neighbours;
+- a hygiene inspection for each active stall whose certificate expires within 14 days, has
+  expired, or was never issued;
+- a verification visit for each candidate;
+- a social follow-up for each recipient flagged for three days without a meal.
+
+Idempotent: each need has a ``dedupe_key`` and is opened only while no open task has that key
+(a partial unique index holds it under races), and the run takes a PostgreSQL advisory lock, so
+running twice, or in two runners at once, opens each task once. Work no longer needed (the
+recipient exited, the stall closed) is cancelled.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, not_, or_, select, update
+
+from service.accounts.models import Agency, User
+from service.db import advisory_lock, bulk_insert, utcnow
+from service.deliveries.coverage import enrolled_on
+from service.extensions import db
+from service.program.service import get_program, today
+from service.recipients.models import Recipient, paused_on
+from service.tasks.models import VISITED, Task
+from service.tasks.service import TITLES
+from service.vendors.models import Vendor
+
+TASKS_LOCK = 0x5441534B  # "TASK": one recurring run at a time, across processes
+HYGIENE_WARNING_DAYS = 14  # a stall's certificate expiring this soon gets its inspection opened
+SCHOOL_VISIT_DUE_DAYS = 7
+VERIFICATION_DUE_DAYS = 14
+INSPECTION_DUE_DAYS = 7  # for stalls without a valid certificate
+FLAG_FOLLOW_UP_DUE_DAYS = 2  # an elderly person unfed three days running is urgent
+
+
+@dataclass
+class RecurringReport:
+    date: dt.date
+    school_visits: int = 0
+    hygiene_inspections: int = 0
+    verification_visits: int = 0
+    flag_follow_ups: int = 0
+    cancelled: int = 0
+    skipped: list[str] = field(default_factory=list)
+
+
+class Spreader:
+    """Hands out work to the least-loaded agency of a kind, and within it to its least-loaded
+    active user (or to nobody when it has none): loads count open tasks of that type."""
+
+    def __init__(self, kind: str, type_: str) -> None:
+        agencies = db.session.scalars(select(Agency.id).where(Agency.kind == kind).order_by(Agency.id)).all()
+        open_tasks = dict(db.session.execute(
+            select(Task.agency_id, func.count()).where(Task.type == type_, Task.status == "open")
+            .group_by(Task.agency_id)).all())
+        self.agencies = [(open_tasks.get(a, 0), a) for a in agencies]
+        heapq.heapify(self.agencies)
+        self.users: dict[int, list[tuple[int, int]]] = defaultdict(list)
+        assigned = dict(db.session.execute(
+            select(Task.assignee_id, func.count()).where(Task.type == type_, Task.status == "open",
+                                                         Task.assignee_id.is_not(None))
+            .group_by(Task.assignee_id)).all())
+        for user_id, agency_id in db.session.execute(
+                select(User.id, User.agency_id).where(User.agency_id.in_(agencies), User.active)
+                .order_by(User.id)):
+            self.users[agency_id].append((assigned.get(user_id, 0), user_id))
+        for heap in self.users.values():
+            heapq.heapify(heap)
+
+    def __bool__(self) -> bool:
+        return bool(self.agencies)
+
+    def take(self, count: int = 1) -> tuple[int, int | None]:
+        """An agency and a user of it for ``count`` tasks, counted against their load."""
+        load, agency_id = heapq.heappop(self.agencies)
+        heapq.heappush(self.agencies, (load + count, agency_id))
+        users = self.users.get(agency_id)
+        if not users:
+            return agency_id, None
+        user_load, user_id = heapq.heappop(users)
+        heapq.heappush(users, (user_load + count, user_id))
+        return agency_id, user_id
+
+
+def _open_task_of(subject, type_: str):
+    """SQL: ``subject`` (Recipient or Vendor) has an open task of ``type_``, however it was opened."""
+    column = Task.recipient_id if subject is Recipient else Task.vendor_id
+    return exists().where(column == subject.id, Task.type == type_, Task.status == "open")
+
+
+def _insert(rows: list[dict]) -> int:
+    if rows:
+        now = utcnow()
+        for row in rows:
+            row.update(status="open", origin="recurring", created_at=now, updated_at=now, version=1)
+        bulk_insert(db.session, Task.__table__, rows)
+    return len(rows)
+
+
+def open_recurring(day: dt.date | None = None) -> RecurringReport:
+    """Open the recurring work due on ``day`` (today), and cancel what is no longer needed."""
+    day = day or today()
+    report = RecurringReport(date=day)
+    advisory_lock(db.session, TASKS_LOCK)
+    report.cancelled = _cancel_unneeded()
+    report.school_visits = _school_visits(day, report)
+    report.hygiene_inspections = _hygiene_inspections(day, report)
+    report.verification_visits = _verification_visits(day, report)
+    report.flag_follow_ups = _flag_follow_ups(day, report)
+    db.session.flush()
+    return report
+
+
+def _cancel_unneeded() -> int:
+    """Recurring visits of recipients who left the program, inspections of closed stalls."""
+    gone = select(Recipient.id).where(Recipient.status.in_(("exited", "rejected")))
+    closed = select(Vendor.id).where(Vendor.status == "closed")
+    return db.session.execute(
+        update(Task).where(Task.status == "open", Task.origin == "recurring", or_(
+            and_(Task.type.in_(("school_visit", "verification_visit")), Task.recipient_id.in_(gone)),
+            and_(Task.type == "hygiene_inspection", Task.vendor_id.in_(closed))))
+        .values(status="cancelled", outcome_notes="no longer needed: the recipient left or the stall closed",
+                completed_on=today(), completed_at=utcnow(), updated_at=utcnow(), version=Task.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _school_visits(day: dt.date, report: RecurringReport) -> int:
+    spreader = Spreader("education", "school_visit")
+    if not spreader:
+        report.skipped.append("school visits: no education agency")
+        return 0
+    interval = get_program().visit_interval_days
+    visited = exists().where(Task.recipient_id == Recipient.id, Task.type == "school_visit", Task.status == "done",
+                             Task.outcome.in_(VISITED), Task.completed_on > day - dt.timedelta(days=interval))
+    due = db.session.execute(
+        select(Recipient.id, Recipient.name, Recipient.village_id)
+        .where(enrolled_on(day), not_(paused_on(day)), not_(visited), not_(_open_task_of(Recipient, "school_visit")))
+        .order_by(Recipient.village_id, Recipient.id)
+    ).all()
+    by_village: dict[int, list] = defaultdict(list)
+    for person in due:
+        by_village[person.village_id].append(person)
+    rows = []
+    for people in sorted(by_village.values(), key=len, reverse=True):  # biggest villages first: balanced loads
+        agency_id, user_id = spreader.take(len(people))
+        rows.extend({"type": "school_visit", "agency_id": agency_id, "assignee_id": user_id,
+                     "title": f"{TITLES['school_visit']}: {p.name}"[:200], "opened_on": day,
+                     "due_date": day + dt.timedelta(days=SCHOOL_VISIT_DUE_DAYS), "recipient_id": p.id,
+                     "dedupe_key": f"school_visit:{p.id}"} for p in people)
+    return _insert(rows)
+
+
+def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
+    spreader = Spreader("health", "hygiene_inspection")
+    if not spreader:
+        report.skipped.append("hygiene inspections: no health agency")
+        return 0
+    needs = or_(Vendor.hygiene_passed.is_(None),
+                and_(Vendor.hygiene_passed, Vendor.hygiene_valid_until <= day + dt.timedelta(days=HYGIENE_WARNING_DAYS)))
+    stalls = db.session.execute(
+        select(Vendor.id, Vendor.name, Vendor.hygiene_valid_until)
+        .where(Vendor.status == "active", needs, not_(_open_task_of(Vendor, "hygiene_inspection"))).order_by(Vendor.id)
+    ).all()
+    rows = []
+    for stall in stalls:
+        agency_id, user_id = spreader.take()
+        valid = stall.hygiene_valid_until is not None and stall.hygiene_valid_until >= day
+        rows.append({"type": "hygiene_inspection", "agency_id": agency_id, "assignee_id": user_id,
+                     "title": f"{TITLES['hygiene_inspection']}: {stall.name}"[:200], "opened_on": day,
+                     "due_date": stall.hygiene_valid_until if valid else day + dt.timedelta(days=INSPECTION_DUE_DAYS),
+                     "vendor_id": stall.id, "dedupe_key": f"hygiene_inspection:{stall.id}",
+                     "notes": f"certificate valid until {stall.hygiene_valid_until}" if valid else
+                     "no valid certificate: the stall may not cook until it passes"})
+    return _insert(rows)
+
+
+def _verification_visits(day: dt.date, report: RecurringReport) -> int:
+    spreader = Spreader("social", "verification_visit")
+    if not spreader:
+        report.skipped.append("verification visits: no social agency")
+        return 0
+    people = db.session.execute(
+        select(Recipient.id, Recipient.name)
+        .where(Recipient.status == "candidate", not_(_open_task_of(Recipient, "verification_visit")))
+        .order_by(Recipient.id)
+    ).all()
+    rows = []
+    for person in people:
+        agency_id, user_id = spreader.take()
+        rows.append({"type": "verification_visit", "agency_id": agency_id, "assignee_id": user_id,
+                     "title": f"{TITLES['verification_visit']}: {person.name}"[:200], "opened_on": day,
+                     "due_date": day + dt.timedelta(days=VERIFICATION_DUE_DAYS), "recipient_id": person.id,
+                     "dedupe_key": f"verification_visit:{person.id}"})
+    return _insert(rows)
+
+
+def _flag_follow_ups(day: dt.date, report: RecurringReport) -> int:
+    spreader = Spreader("social", "follow_up")
+    if not spreader:
+        report.skipped.append("follow-ups of flagged recipients: no social agency")
+        return 0
+    flagged = db.session.execute(
+        select(Recipient.id, Recipient.name, Recipient.flagged_on, Recipient.flag_reason)
+        .where(Recipient.flagged_on.is_not(None)).order_by(Recipient.id)
+    ).all()
+    keys = {f"follow_up:flag:{p.id}:{p.flagged_on}": p for p in flagged}
+    known = set(db.session.scalars(select(Task.dedupe_key).where(Task.dedupe_key.in_(list(keys))))) if keys else set()
+    rows = []
+    for key, person in keys.items():
+        if key in known:  # opened for this flag already (and perhaps done): once per flag
+            continue
+        agency_id, user_id = spreader.take()
+        rows.append({"type": "follow_up", "agency_id": agency_id, "assignee_id": user_id,
+                     "title": f"Unfed three days: {person.name}"[:200], "opened_on": day,
+                     "due_date": day + dt.timedelta(days=FLAG_FOLLOW_UP_DUE_DAYS), "recipient_id": person.id,
+                     "dedupe_key": key, "notes": person.flag_reason})
+    return _insert(rows)

@@ -1,0 +1,413 @@
+"""Agency tasks: opening, listing, completing (with what completing a task does to the program),
+referrals between agencies, task logs pushed in bulk, and each agency's performance.
+
+``own_agency`` arguments carry the agency an agency user works for: such a caller sees and
+completes that agency's tasks only, and any other id is "not found", never "forbidden". The
+coordinator passes None and reaches every task.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from service.accounts.models import Agency, User
+from service.db import Page, paginate, utcnow
+from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from service.extensions import db
+from service.program.service import today
+from service.recipients import service as recipients
+from service.recipients.models import Recipient
+from service.tasks.models import (KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task)
+from service.vendors import service as vendors
+from service.vendors.models import Vendor
+
+REFERRAL_DUE_DAYS = 7  # a referral's follow-up is due a week after the visit that raised it
+MAX_LOGS = 5000  # task logs in one push
+TITLES = {"verification_visit": "Verification visit", "hygiene_inspection": "Hygiene inspection",
+          "nutrition_check": "Nutrition check", "school_visit": "School visit", "follow_up": "Follow-up",
+          "complaint": "Complaint", "other": "Task"}
+INSPECTION_KIND = {"hygiene_inspection": "hygiene", "nutrition_check": "nutrition"}
+
+
+def _agency(agency_id: int, field_name: str = "agency_id") -> Agency:
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise Invalid({field_name: [f"agency {agency_id} does not exist"]})
+    return agency
+
+
+def default_title(type_: str, recipient: Recipient | None, vendor: Vendor | None) -> str:
+    subject = recipient.name if recipient else vendor.name if vendor else None
+    return f"{TITLES[type_]}: {subject}" if subject else TITLES[type_]
+
+
+def create_task(
+    type: str, due_date: dt.date, title: str | None = None, agency_id: int | None = None,
+    recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
+    assignee_id: int | None = None, *, own_agency: int | None, by: int | None, origin: str = "manual",
+    source_task_id: int | None = None, external_ref: str | None = None, allow_past_due: bool = False,
+) -> Task:
+    """Open a task. The coordinator opens one for any agency; an agency opens its own (work for
+    another agency goes there as a referral, when completing a task)."""
+    if own_agency is not None:
+        if agency_id is not None and agency_id != own_agency:
+            raise Forbidden("an agency opens tasks for itself; to hand work to another agency, complete "
+                            "your task with a referral")
+        agency_id = own_agency
+    errors: dict[str, list[str]] = {}
+    if agency_id is None:
+        raise Invalid({"agency_id": ["say which agency does the work"]})
+    agency = _agency(agency_id)
+    if type not in TYPES:
+        errors["type"] = [f"must be one of {', '.join(TYPES)}"]
+    elif type not in KIND_TYPES[agency.kind]:
+        allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
+        errors["type"] = [f"a {agency.kind} agency does not do {type} (it does {allowed})"]
+    recipient = db.session.get(Recipient, recipient_id) if recipient_id is not None else None
+    vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
+    if recipient_id is not None and recipient is None:
+        errors["recipient_id"] = [f"recipient {recipient_id} does not exist"]
+    elif recipient is None and type in NEEDS_RECIPIENT:
+        errors["recipient_id"] = [f"a {type} is about a recipient: give recipient_id"]
+    if vendor_id is not None and vendor is None:
+        errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
+    elif vendor is None and type in NEEDS_VENDOR:
+        errors["vendor_id"] = [f"a {type} is of a stall: give vendor_id"]
+    day = today()
+    if due_date < day and not allow_past_due:
+        errors["due_date"] = [f"cannot be before today ({day})"]
+    if assignee_id is not None:
+        assignee = db.session.get(User, assignee_id)
+        if assignee is None or assignee.agency_id != agency_id or not assignee.active:
+            errors["assignee_id"] = [f"user {assignee_id} is not an active user of agency {agency_id}"]
+    if errors:
+        raise Invalid(errors)
+    task = Task(type=type, agency=agency, title=(title or "").strip() or default_title(type, recipient, vendor),
+                opened_on=day, due_date=due_date, recipient_id=recipient_id, vendor_id=vendor_id,
+                notes=notes, origin=origin, source_task_id=source_task_id, external_ref=external_ref,
+                assignee_id=assignee_id, created_by=by)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+def get_task(task_id: int, own_agency: int | None = None, for_update: bool = False) -> Task:
+    task = db.session.get(Task, task_id, with_for_update=for_update)
+    if task is None or (own_agency is not None and task.agency_id != own_agency):
+        raise NotFound("task", task_id)
+    return task
+
+
+def list_tasks(
+    page: int, per_page: int, agency_id: int | None = None, type: str | None = None, status: str | None = None,
+    overdue: bool | None = None, recipient_id: int | None = None, vendor_id: int | None = None,
+    assignee_id: int | None = None, source_task_id: int | None = None, origin: str | None = None,
+    due_before: dt.date | None = None, own_agency: int | None = None,
+) -> Page[Task]:
+    """Tasks by due date (the most pressing first). An agency sees its own only."""
+    query = select(Task).order_by(Task.due_date, Task.id)
+    if own_agency is not None:
+        query = query.where(Task.agency_id == own_agency)
+    for column, value in ((Task.agency_id, agency_id), (Task.type, type), (Task.status, status),
+                          (Task.recipient_id, recipient_id), (Task.vendor_id, vendor_id),
+                          (Task.assignee_id, assignee_id), (Task.source_task_id, source_task_id),
+                          (Task.origin, origin)):
+        if value is not None:
+            query = query.where(column == value)
+    if due_before is not None:
+        query = query.where(Task.due_date < due_before)
+    if overdue is not None:
+        late = and_(Task.status == "open", Task.due_date < today())
+        query = query.where(late if overdue else ~late)
+    return paginate(db.session, query, page, per_page)
+
+
+@dataclass
+class Referral:
+    agency_id: int
+    reason: str
+    due_date: dt.date | None = None
+
+
+def complete_task(
+    task_id: int, outcome: str, notes: str | None = None, completed_on: dt.date | None = None,
+    referral: dict | None = None, score: int | None = None, *, own_agency: int | None, by: int | None,
+) -> Task:
+    """Record that the work is done: the outcome, notes, the day and who. Completing does what the
+    work means, in the same transaction, so nothing is entered twice:
+
+    - ``verification_visit``: ``verified`` or ``rejected`` verifies or rejects the candidate;
+    - ``hygiene_inspection`` / ``nutrition_check``: ``passed`` or ``failed`` (with ``score``)
+      records the inspection on the stall, with the rules of ``POST /vendors/{id}/inspections``;
+    - ``school_visit``: ``visited`` or ``concern`` counts for ``visit_rate``; a ``concern`` needs a
+      referral to the agency that can act on it;
+    - a follow-up of a flagged recipient, ``resolved``, clears the flag.
+
+    A ``referral`` ``{agency_id, reason, due_date?}`` opens a ``follow_up`` for another agency,
+    linked by ``source_task_id``. A task is completed once (409 after).
+    """
+    task = get_task(task_id, own_agency, for_update=True)
+    if task.status != "open":
+        raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
+    day = today()
+    completed_on = completed_on or day
+    errors: dict[str, list[str]] = {}
+    if outcome not in OUTCOMES[task.type]:
+        errors["outcome"] = [f"a {task.type} ends as one of {', '.join(OUTCOMES[task.type])}"]
+    if completed_on > day:
+        errors["completed_on"] = [f"cannot be after today ({day})"]
+    if task.type in INSPECTION_KIND and score is None:
+        errors["score"] = ["an inspection records its score (0-100)"]
+    if task.type not in INSPECTION_KIND and score is not None:
+        errors["score"] = [f"only inspections have a score, not a {task.type}"]
+    if outcome == "concern" and not referral:
+        errors["referral"] = ["a concern goes to the agency that can act on it: add a referral"]
+    to_agency = None
+    if referral:
+        to_agency = db.session.get(Agency, referral["agency_id"])
+        if to_agency is None:
+            errors["referral.agency_id"] = [f"agency {referral['agency_id']} does not exist"]
+        elif to_agency.id == task.agency_id:
+            errors["referral.agency_id"] = ["a referral goes to another agency"]
+        if referral.get("due_date") is not None and referral["due_date"] < day:
+            errors["referral.due_date"] = [f"cannot be before today ({day})"]
+    if errors:
+        raise Invalid(errors)
+    task.status, task.outcome, task.outcome_notes = "done", outcome, notes
+    task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), by
+    db.session.flush()
+    _act(task, outcome, notes, completed_on, score, by)
+    if to_agency is not None:
+        create_task("follow_up", referral.get("due_date") or day + dt.timedelta(days=REFERRAL_DUE_DAYS),
+                    title=f"Referral from {task.agency.name}: {referral['reason']}"[:200], agency_id=to_agency.id,
+                    recipient_id=task.recipient_id, vendor_id=task.vendor_id, notes=referral["reason"],
+                    own_agency=None, by=by, origin="referral", source_task_id=task.id)
+        db.session.expire(task, ["referrals"])
+    return task
+
+
+def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, score: int | None,
+         by: int | None) -> None:
+    """What the completed work changes in the program."""
+    if task.type == "verification_visit" and outcome in ("verified", "rejected"):
+        recipients.verify_recipient(task.recipient_id, eligible=outcome == "verified", notes=notes)
+    elif task.type in INSPECTION_KIND:
+        inspection = vendors.record_inspection(task.vendor_id, INSPECTION_KIND[task.type], completed_on, score,
+                                               passed=outcome == "passed", findings=notes, inspector_id=by)
+        task.inspection_id = inspection.id
+    elif (task.type == "follow_up" and outcome == "resolved" and task.dedupe_key
+          and task.dedupe_key.startswith("follow_up:flag:")):
+        person = recipients.get_recipient(task.recipient_id)
+        if person.flagged_on is not None:
+            recipients.clear_flag(person.id)
+    db.session.flush()
+
+
+def cancel_task(task_id: int, reason: str, *, own_agency: int | None, by: int | None) -> Task:
+    """Close a task that no longer needs doing (the recipient moved away, a duplicate)."""
+    task = get_task(task_id, own_agency, for_update=True)
+    if task.status != "open":
+        raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
+    task.status, task.outcome_notes = "cancelled", reason
+    task.completed_on, task.completed_at, task.completed_by = today(), utcnow(), by
+    db.session.flush()
+    return task
+
+
+@dataclass
+class ChainLink:
+    """A task of a referral chain as the caller may see it: another agency's task shows where it
+    stands, not what its notes say."""
+
+    id: int
+    type: str
+    agency_id: int
+    agency: str
+    status: str
+    overdue: bool
+    due_date: dt.date
+    completed_on: dt.date | None
+    outcome: str | None
+    source_task_id: int | None
+    title: str | None = None
+    notes: str | None = None
+    outcome_notes: str | None = None
+
+
+@dataclass
+class Chain:
+    task_id: int
+    root_id: int
+    items: list[ChainLink]
+
+
+def task_chain(task_id: int, own_agency: int | None = None) -> Chain:
+    """The referral chain a task belongs to, from the task that started it through every referral
+    that followed, in order of opening: readable from any task of it the caller may see."""
+    task = get_task(task_id, own_agency)
+    root, seen = task, {task.id}
+    while root.source_task_id is not None and root.source_task_id not in seen:
+        seen.add(root.source_task_id)
+        root = db.session.get(Task, root.source_task_id)
+    chain, level = [root], [root.id]
+    while level:
+        level = db.session.scalars(select(Task.id).where(Task.source_task_id.in_(level))).all()
+        chain.extend(db.session.get(Task, i) for i in level)
+    day = today()
+    links = []
+    for t in sorted(chain, key=lambda t: t.id):
+        mine = own_agency is None or t.agency_id == own_agency
+        links.append(ChainLink(
+            id=t.id, type=t.type, agency_id=t.agency_id, agency=t.agency.name, status=t.status,
+            overdue=t.overdue_on(day), due_date=t.due_date, completed_on=t.completed_on, outcome=t.outcome,
+            source_task_id=t.source_task_id, title=t.title if mine else None, notes=t.notes if mine else None,
+            outcome_notes=t.outcome_notes if mine else None))
+    return Chain(task_id=task.id, root_id=root.id, items=links)
+
+
+# Task logs pushed in bulk -----------------------------------------------------------------------
+
+@dataclass
+class LogError:
+    row: int
+    field: str
+    message: str
+
+
+@dataclass
+class LogResult:
+    row: int
+    status: str  # created | completed | duplicate | rejected
+    task_id: int | None = None
+
+
+@dataclass
+class LogReport:
+    dry_run: bool
+    created: int = 0
+    completed: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: list[LogError] = field(default_factory=list)
+    items: list[LogResult] = field(default_factory=list)
+
+
+def push_logs(items: list[tuple[int, dict[str, Any] | None, dict[str, list[str]]]], *, dry_run: bool,
+              own_agency: int | None, by: int | None) -> LogReport:
+    """Many task logs from an agency's own system, each on its own: a log with ``task_id``
+    completes that task; one without opens a task (and completes it too when it carries
+    ``complete``). A log whose ``external_ref`` was pushed before is a duplicate and changes
+    nothing. Every bad log is reported by row and field, and the good ones are kept. ``items``
+    are ``(row, fields or None, wire errors)`` as the schema read them."""
+    if len(items) > MAX_LOGS:
+        raise Invalid({"_body": [f"at most {MAX_LOGS} logs in one push; split the list"]})
+    report = LogReport(dry_run=dry_run)
+    for row, log, wire_errors in items:
+        if wire_errors or log is None:
+            _reject(report, row, wire_errors or {"_body": ["not a task log"]})
+            continue
+        savepoint = db.session.begin_nested()
+        try:
+            status, task_id, created = _push_one(log, own_agency=own_agency, by=by)
+        except (Invalid, NotFound, InvalidTransition, Forbidden) as error:
+            savepoint.rollback()
+            _reject(report, row, error.errors if isinstance(error, Invalid) else {
+                "task_id" if isinstance(error, (NotFound, InvalidTransition)) else "agency_id": [error.detail]})
+            continue
+        savepoint.commit()
+        report.items.append(LogResult(row=row, status=status, task_id=task_id))
+        report.duplicates += status == "duplicate"
+        report.created += created
+        report.completed += status == "completed"
+    if dry_run:
+        db.session.rollback()
+    return report
+
+
+def _reject(report: LogReport, row: int, errors: dict[str, list[str]]) -> None:
+    report.rejected += 1
+    report.items.append(LogResult(row=row, status="rejected"))
+    report.errors.extend(LogError(row=row, field=f, message=m) for f, messages in errors.items() for m in messages)
+
+
+def _push_one(log: dict[str, Any], *, own_agency: int | None, by: int | None) -> tuple[str, int, bool]:
+    """What became of one log: its status (completed, created, duplicate), the task, and whether
+    the task is new."""
+    completion = log.get("complete")
+    if log.get("task_id") is not None:
+        if completion is None:
+            raise Invalid({"complete": ["a log of an existing task says how it ended"]})
+        task = complete_task(log["task_id"], **completion, own_agency=own_agency, by=by)
+        return "completed", task.id, False
+    ref = log.get("external_ref")
+    agency_id = log.get("agency_id") if own_agency is None else own_agency
+    if ref is not None and agency_id is not None:
+        existing = db.session.scalar(select(Task.id).where(Task.agency_id == agency_id, Task.external_ref == ref))
+        if existing is not None:
+            return "duplicate", existing, False
+    fields = {k: v for k, v in log.items() if k not in ("complete", "task_id")}
+    if "due_date" not in fields:
+        fields["due_date"] = (completion or {}).get("completed_on") or today()
+    task = create_task(**fields, own_agency=own_agency, by=by, origin="log", allow_past_due=completion is not None)
+    if completion is not None:
+        complete_task(task.id, **completion, own_agency=own_agency, by=by)
+    return ("created" if completion is None else "completed"), task.id, True
+
+
+# Performance ------------------------------------------------------------------------------------
+
+@dataclass
+class TaskCounts:
+    type: str | None
+    opened: int = 0
+    done_on_time: int = 0
+    done_late: int = 0
+    cancelled: int = 0
+    overdue: int = 0  # open, and due before today
+    open: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        done = self.done_on_time + self.done_late
+        return round(self.done_on_time / done, 4) if done else None
+
+
+def task_counts(agency_id: int, first: dt.date, last: dt.date) -> tuple[TaskCounts, list[TaskCounts]]:
+    """The agency's tasks in the period ``first``..``last``, in total and by type: opened in it,
+    done in it (on time: on or before the due date), cancelled in it, and of the tasks due in it,
+    how many are still open, overdue or not."""
+    day = today()
+    done = Task.status == "done"
+    finished_in = Task.completed_on.between(first, last)
+    due_in = Task.due_date.between(first, last)
+    still_open = and_(Task.status == "open", due_in)
+
+    def n(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    rows = db.session.execute(
+        select(Task.type, n(Task.opened_on.between(first, last)),
+               n(and_(done, finished_in, Task.completed_on <= Task.due_date)),
+               n(and_(done, finished_in, Task.completed_on > Task.due_date)),
+               n(and_(Task.status == "cancelled", finished_in)),
+               n(and_(still_open, Task.due_date < day)), n(still_open))
+        .where(Task.agency_id == agency_id).group_by(Task.type).order_by(Task.type)
+    ).all()
+    by_type = [TaskCounts(type_, *(int(v or 0) for v in values)) for type_, *values in rows]
+    total = TaskCounts(None)
+    for counts in by_type:
+        for name in ("opened", "done_on_time", "done_late", "cancelled", "overdue", "open"):
+            setattr(total, name, getattr(total, name) + getattr(counts, name))
+    return total, [c for c in by_type if any((c.opened, c.done_on_time, c.done_late, c.cancelled, c.open))]
+
+
+def agency_for(agency_id: int, own_agency: int | None) -> Agency:
+    """The agency, if the caller may see its work (its own staff, or the coordinator)."""
+    agency = db.session.get(Agency, agency_id)
+    if agency is None or (own_agency is not None and agency_id != own_agency):
+        raise NotFound("agency", agency_id)
+    return agency
+

@@ -1,0 +1,381 @@
+"""Agencies logging their work through the API: tasks, completion that acts on the program,
+referrals from one agency to another, task logs pushed in bulk, and recurring work."""
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+
+from service.accounts import service as accounts
+from service.extensions import db
+from service.program import service as program_service
+from service.tasks import recurring
+from tests.conftest import at_jakarta
+
+T = "/api/v1/tasks"
+TODAY = dt.date.today()
+NEXT_WEEK = (TODAY + dt.timedelta(days=7)).isoformat()
+
+
+def staff(make_user, kind: str):
+    """An agency of ``kind`` with one user: its id, the user and their headers."""
+    user, headers = make_user("agency", kind)
+    return SimpleNamespace(agency_id=user.agency_id, user=user, headers=headers)
+
+
+def colleague(agency_id: int, n: int):
+    """Another user of an agency, and their headers."""
+    user = accounts.create_user(email=f"colleague{agency_id}-{n}@rantang.example", password="password-1",
+                                name=f"Colleague {n}", role="agency", agency_id=agency_id)
+    token, _ = accounts.issue_token(user.email, "password-1")
+    db.session.commit()
+    return user, {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def agencies(make_user):
+    return SimpleNamespace(**{kind: staff(make_user, kind) for kind in ("social", "health", "education", "data")})
+
+
+def open_task(client, headers, **body):
+    response = client.post(T, json={"due_date": NEXT_WEEK, **body}, headers=headers)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def complete(client, headers, task_id, **body):
+    return client.post(f"{T}/{task_id}/complete", json=body, headers=headers)
+
+
+def test_each_agency_opens_its_own_kind_of_work(client, coordinator, agencies, make_recipient, make_vendor):
+    person = make_recipient("enrolled")
+    stall = make_vendor()
+    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    assert visit["agency_id"] == agencies.education.agency_id and visit["status"] == "open"
+    assert visit["title"] == f"School visit: {person['name']}" and visit["origin"] == "manual"
+    assert visit["recipient"]["address"] == person["address"] and "nik" not in visit["recipient"]
+    assert visit["overdue"] is False and visit["created_by"] == agencies.education.user.id
+
+    by_office = open_task(client, coordinator, type="hygiene_inspection", vendor_id=stall.id,
+                          agency_id=agencies.health.agency_id, title="Re-inspect after the complaint")
+    assert by_office["agency"] and by_office["vendor_id"] == stall.id
+
+    cases = [
+        (agencies.education.headers, {"type": "hygiene_inspection", "vendor_id": stall.id}, 422, "type"),
+        (agencies.social.headers, {"type": "school_visit", "recipient_id": person["id"]}, 422, "type"),
+        (agencies.education.headers, {"type": "school_visit"}, 422, "recipient_id"),
+        (agencies.health.headers, {"type": "nutrition_check"}, 422, "vendor_id"),
+        (agencies.social.headers, {"type": "follow_up", "recipient_id": 999999}, 422, "recipient_id"),
+        (agencies.social.headers, {"type": "other", "due_date": "2020-01-01"}, 422, "due_date"),
+        (agencies.social.headers, {"type": "other", "assignee_id": agencies.health.user.id}, 422, "assignee_id"),
+        (agencies.social.headers, {"type": "cooking"}, 422, "type"),
+        (agencies.social.headers, {"type": "other", "surprise": 1}, 422, "surprise"),
+        (coordinator, {"type": "other"}, 422, "agency_id"),
+        (coordinator, {"type": "other", "agency_id": 999999}, 422, "agency_id"),
+    ]
+    for headers, body, status, field in cases:
+        response = client.post(T, json={"due_date": NEXT_WEEK, **body}, headers=headers)
+        assert response.status_code == status, (body, response.json)
+        assert field in response.json["errors"], (body, response.json)
+    # Work for another agency goes there as a referral, not as a task opened for it.
+    response = client.post(T, json={"type": "other", "due_date": NEXT_WEEK, "agency_id": agencies.health.agency_id},
+                           headers=agencies.social.headers)
+    assert response.status_code == 403 and "referral" in response.json["detail"]
+    assert client.post(T, json={"type": "other", "due_date": NEXT_WEEK}).status_code == 401
+
+
+def test_an_agency_sees_and_completes_only_its_own_tasks(client, coordinator, agencies, make_vendor, make_user):
+    stall = make_vendor()
+    inspection = open_task(client, agencies.health.headers, type="hygiene_inspection", vendor_id=stall.id)
+    mine = open_task(client, agencies.education.headers, type="other", title="Brief the students")
+
+    # An education user trying to complete (or read) a health task: not theirs, so not found.
+    response = complete(client, agencies.education.headers, inspection["id"], outcome="passed", score=90)
+    assert response.status_code == 404
+    assert client.get(f"{T}/{inspection['id']}", headers=agencies.education.headers).status_code == 404
+    assert client.get(f"{T}/{inspection['id']}/chain", headers=agencies.education.headers).status_code == 404
+    listed = client.get(T, headers=agencies.education.headers).json
+    assert [t["id"] for t in listed["items"]] == [mine["id"]]
+    assert client.get(T, query_string={"agency_id": agencies.health.agency_id},
+                      headers=agencies.education.headers).json["total"] == 0
+    assert client.get(T, headers=coordinator).json["total"] == 2
+    # Stalls and volunteers have no tasks.
+    stall_phone = make_user("vendor", vendor_id=stall.id)[1]
+    assert client.get(T, headers=stall_phone).status_code == 403
+
+
+def test_completing_an_inspection_task_records_it_on_the_stall(client, agencies, make_vendor, make_recipient):
+    stall = make_vendor("Kaliasin", capacity=10)
+    other = make_vendor("Kembiritan", capacity=10)
+    person = make_recipient("enrolled")
+    assert person["vendor_id"] == stall.id
+    task = open_task(client, agencies.health.headers, type="hygiene_inspection", vendor_id=stall.id)
+
+    missing = complete(client, agencies.health.headers, task["id"], outcome="failed")
+    assert missing.status_code == 422 and "score" in missing.json["errors"]
+    wrong = complete(client, agencies.health.headers, task["id"], outcome="visited", score=40)
+    assert wrong.status_code == 422 and "passed, failed" in wrong.json["errors"]["outcome"][0]
+    future = complete(client, agencies.health.headers, task["id"], outcome="failed", score=40,
+                      completed_on=(TODAY + dt.timedelta(days=1)).isoformat())
+    assert future.status_code == 422 and "completed_on" in future.json["errors"]
+
+    done = complete(client, agencies.health.headers, task["id"], outcome="failed", score=38,
+                    notes="no running water at the washing place")
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "done" and done.json["completed_by"] == agencies.health.user.id
+    assert done.json["completed_on"] == TODAY.isoformat() and done.json["inspection_id"]
+    # The same rules as POST /vendors/{id}/inspections: the stall may not cook, its people moved.
+    inspections = client.get(f"/api/v1/vendors/{stall.id}/inspections", headers=agencies.health.headers).json
+    assert [(i["id"], i["score"], i["passed"], i["findings"]) for i in inspections["items"]][0] == (
+        done.json["inspection_id"], 38, False, "no running water at the washing place")
+    assert client.get(f"/api/v1/vendors/{stall.id}", headers=agencies.health.headers).json["hygiene_status"] == "failed"
+    moved = client.get(f"/api/v1/recipients/{person['id']}", headers=agencies.social.headers).json
+    assert moved["vendor_id"] == other.id
+
+    again = complete(client, agencies.health.headers, task["id"], outcome="passed", score=90)
+    assert again.status_code == 409 and again.json["task_status"] == "done"
+
+
+def test_an_inspection_recorded_directly_closes_its_open_task(client, agencies, make_vendor):
+    stall = make_vendor(hygiene=None)
+    task = open_task(client, agencies.health.headers, type="hygiene_inspection", vendor_id=stall.id)
+    response = client.post(f"/api/v1/vendors/{stall.id}/inspections", headers=agencies.health.headers, json={
+        "kind": "hygiene", "inspected_on": TODAY.isoformat(), "score": 88, "passed": True, "findings": "clean"})
+    assert response.status_code == 201
+    closed = client.get(f"{T}/{task['id']}", headers=agencies.health.headers).json
+    assert (closed["status"], closed["outcome"], closed["inspection_id"], closed["completed_by"]) == (
+        "done", "passed", response.json["id"], agencies.health.user.id)
+
+
+def test_a_verification_visit_verifies_the_candidate_once(client, agencies, make_recipient):
+    candidate, other = make_recipient(), make_recipient()
+    task = open_task(client, agencies.social.headers, type="verification_visit", recipient_id=candidate["id"])
+    not_found = complete(client, agencies.social.headers, task["id"], outcome="not_found", notes="house empty")
+    assert not_found.status_code == 200
+    person = client.get(f"/api/v1/recipients/{candidate['id']}", headers=agencies.social.headers).json
+    assert person["status"] == "candidate"  # nobody met: nothing decided
+
+    task = open_task(client, agencies.social.headers, type="verification_visit", recipient_id=candidate["id"])
+    done = complete(client, agencies.social.headers, task["id"], outcome="verified", notes="lives alone")
+    assert done.status_code == 200
+    person = client.get(f"/api/v1/recipients/{candidate['id']}", headers=agencies.social.headers).json
+    assert (person["status"], person["verification_notes"]) == ("verified", "lives alone")
+
+    # Verified through the recipient's endpoint: its open visit closes with the same decision.
+    task = open_task(client, agencies.social.headers, type="verification_visit", recipient_id=other["id"])
+    client.post(f"/api/v1/recipients/{other['id']}/verify", json={"eligible": False, "notes": "has family"},
+                headers=agencies.social.headers)
+    closed = client.get(f"{T}/{task['id']}", headers=agencies.social.headers).json
+    assert (closed["status"], closed["outcome"]) == ("done", "rejected")
+
+    # A visit to someone no longer a candidate cannot verify them twice: 409, nothing kept.
+    task = open_task(client, agencies.social.headers, type="verification_visit", recipient_id=other["id"])
+    conflict = complete(client, agencies.social.headers, task["id"], outcome="verified")
+    assert conflict.status_code == 409
+    assert client.get(f"{T}/{task['id']}", headers=agencies.social.headers).json["status"] == "open"
+
+
+def test_a_referral_followed_from_the_visit_to_the_follow_up(client, coordinator, agencies, make_recipient):
+    person = make_recipient("enrolled")
+    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    unreferred = complete(client, agencies.education.headers, visit["id"], outcome="concern", notes="thin, coughing")
+    assert unreferred.status_code == 422 and "referral" in unreferred.json["errors"]
+    to_self = complete(client, agencies.education.headers, visit["id"], outcome="concern",
+                       referral={"agency_id": agencies.education.agency_id, "reason": "x"})
+    assert to_self.status_code == 422 and "referral.agency_id" in to_self.json["errors"]
+    nowhere = complete(client, agencies.education.headers, visit["id"], outcome="concern",
+                       referral={"agency_id": 999999, "reason": "x"})
+    assert nowhere.status_code == 422
+    done = complete(client, agencies.education.headers, visit["id"], outcome="concern",
+                    notes="thin, coughing for two weeks, lives alone",
+                    referral={"agency_id": agencies.health.agency_id, "reason": "persistent cough, looks thin"})
+    assert done.status_code == 200, done.json
+    [follow_up_id] = done.json["referral_ids"]
+
+    follow_up = client.get(f"{T}/{follow_up_id}", headers=agencies.health.headers).json
+    assert (follow_up["type"], follow_up["origin"], follow_up["source_task_id"], follow_up["recipient_id"]) == (
+        "follow_up", "referral", visit["id"], person["id"])
+    assert follow_up["notes"] == "persistent cough, looks thin"
+    assert follow_up["due_date"] == (TODAY + dt.timedelta(days=7)).isoformat()
+    assert client.get(T, query_string={"source_task_id": visit["id"]},
+                      headers=agencies.health.headers).json["total"] == 1
+
+    # The health agency passes it on to the social agency; the chain reads the same from each end.
+    onward = complete(client, agencies.health.headers, follow_up_id, outcome="resolved", notes="TB ruled out",
+                      referral={"agency_id": agencies.social.agency_id, "reason": "needs help at home",
+                                "due_date": (TODAY + dt.timedelta(days=2)).isoformat()})
+    [last_id] = onward.json["referral_ids"]
+    from_start = client.get(f"{T}/{visit['id']}/chain", headers=agencies.education.headers).json
+    from_end = client.get(f"{T}/{last_id}/chain", headers=agencies.social.headers).json
+    ids = [visit["id"], follow_up_id, last_id]
+    assert [t["id"] for t in from_start["items"]] == [t["id"] for t in from_end["items"]] == ids
+    assert from_start["root_id"] == from_end["root_id"] == visit["id"]
+    assert [t["agency_id"] for t in from_end["items"]] == [agencies.education.agency_id, agencies.health.agency_id,
+                                                           agencies.social.agency_id]
+    assert [t["outcome"] for t in from_start["items"]] == ["concern", "resolved", None]
+    # Each agency reads its own notes, and only where the others stand.
+    assert from_start["items"][0]["notes"] is None and from_start["items"][0]["outcome_notes"] == done.json["outcome_notes"]
+    assert from_start["items"][1]["outcome_notes"] is None
+    assert from_end["items"][2]["notes"] == "needs help at home" and from_end["items"][0]["outcome_notes"] is None
+    office = client.get(f"{T}/{follow_up_id}/chain", headers=coordinator).json
+    assert office["items"][1]["outcome_notes"] == "TB ruled out"
+
+
+def test_cancel_a_task(client, agencies):
+    task = open_task(client, agencies.data.headers, type="other", title="Digitise the Muncar list")
+    assert client.post(f"{T}/{task['id']}/cancel", json={}, headers=agencies.data.headers).status_code == 422
+    cancelled = client.post(f"{T}/{task['id']}/cancel", json={"reason": "done by the village office"},
+                            headers=agencies.data.headers)
+    assert cancelled.status_code == 200 and cancelled.json["status"] == "cancelled"
+    again = complete(client, agencies.data.headers, task["id"], outcome="done")
+    assert again.status_code == 409
+
+
+def test_overdue_tasks_are_listed_as_overdue(client, agencies, monkeypatch):
+    soon = open_task(client, agencies.social.headers, type="other", due_date=TODAY.isoformat())
+    later = open_task(client, agencies.social.headers, type="other", due_date=NEXT_WEEK)
+    at_jakarta(monkeypatch, TODAY + dt.timedelta(days=2))
+    overdue = client.get(T, query_string={"overdue": "true"}, headers=agencies.social.headers).json
+    assert [t["id"] for t in overdue["items"]] == [soon["id"]] and overdue["items"][0]["overdue"] is True
+    not_overdue = client.get(T, query_string={"overdue": "false"}, headers=agencies.social.headers).json
+    assert [t["id"] for t in not_overdue["items"]] == [later["id"]]
+
+
+def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, agencies, make_recipient, make_vendor):
+    person = make_recipient("enrolled")
+    stall = make_vendor()
+    opened = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    health_task = open_task(client, agencies.health.headers, type="nutrition_check", vendor_id=stall.id)
+    week_ago = (TODAY - dt.timedelta(days=7)).isoformat()
+    logs = [
+        # 1: a visit done last week, pushed from the school's system
+        {"type": "school_visit", "recipient_id": person["id"], "external_ref": "SMA1-0001",
+         "complete": {"outcome": "visited", "completed_on": week_ago, "notes": "well, garden tidy"}},
+        # 2: completes a task opened here
+        {"task_id": opened["id"], "complete": {"outcome": "not_at_home"}},
+        # 3: work not done yet: opened only
+        {"type": "other", "title": "Student briefing", "due_date": NEXT_WEEK, "external_ref": "SMA1-0002"},
+        # 4: a health task: not the school's
+        {"type": "nutrition_check", "vendor_id": stall.id, "complete": {"outcome": "passed", "score": 80}},
+        # 5: another agency's task: not found
+        {"task_id": health_task["id"], "complete": {"outcome": "passed", "score": 80}},
+        # 6: bad fields
+        {"type": "school_visit", "recipient_id": "x", "due_date": "tomorrow"},
+        # 7: not an object
+        "visited Mbah Sumi",
+        # 8: neither a type nor a task
+        {"complete": {"outcome": "visited"}},
+        # 9: the same log as row 1, sent again
+        {"type": "school_visit", "recipient_id": person["id"], "external_ref": "SMA1-0001",
+         "complete": {"outcome": "visited", "completed_on": week_ago}},
+        # 10: an outcome a school visit cannot have
+        {"type": "school_visit", "recipient_id": person["id"], "complete": {"outcome": "resolved"}},
+    ]
+    dry = client.post(f"{T}/logs?dry_run=true", json=logs, headers=agencies.education.headers)
+    assert dry.status_code == 200, dry.json
+    assert client.get(T, headers=agencies.education.headers).json["total"] == 1  # nothing kept
+
+    response = client.post(f"{T}/logs", json=logs, headers=agencies.education.headers)
+    report = response.json
+    assert (report["created"], report["completed"], report["duplicates"], report["rejected"]) == (2, 2, 1, 6)
+    assert {k: dry.json[k] for k in ("created", "completed", "rejected")} == {
+        k: report[k] for k in ("created", "completed", "rejected")}
+    assert [i["status"] for i in report["items"]] == ["completed", "completed", "created", "rejected", "rejected",
+                                                      "rejected", "rejected", "rejected", "duplicate", "rejected"]
+    errors = {(e["row"], e["field"]) for e in report["errors"]}
+    assert {(4, "type"), (5, "task_id"), (6, "recipient_id"), (6, "due_date"), (7, "_body"), (8, "type"),
+            (10, "outcome")} <= errors
+    assert report["items"][8]["task_id"] == report["items"][0]["task_id"]
+
+    logged = client.get(f"{T}/{report['items'][0]['task_id']}", headers=agencies.education.headers).json
+    assert (logged["origin"], logged["status"], logged["completed_on"], logged["due_date"]) == (
+        "log", "done", week_ago, week_ago)
+    assert client.get(f"{T}/{opened['id']}", headers=agencies.education.headers).json["outcome"] == "not_at_home"
+    assert client.get(f"{T}/{health_task['id']}", headers=agencies.health.headers).json["status"] == "open"
+
+    for body in ({"not": "a list"}, "[1, 2"):
+        bad = client.post(f"{T}/logs", data=body if isinstance(body, str) else None,
+                          json=None if isinstance(body, str) else body,
+                          headers={**agencies.education.headers, "Content-Type": "application/json"})
+        assert bad.status_code == 422 and "_body" in bad.json["errors"]
+
+
+def test_recurring_work_is_opened_once_and_spread(client, coordinator, agencies, make_recipient, make_vendor,
+                                                  monkeypatch):
+    second_teacher, _ = colleague(agencies.education.agency_id, 1)
+    village_b = [make_recipient("enrolled", village_id=_area(client, "Kembiritan"), latitude=-8.3906,
+                                longitude=114.1514) for _ in range(2)]
+    village_a = [make_recipient("enrolled") for _ in range(3)]
+    candidate = make_recipient()
+    expiring = make_vendor("Tembokrejo", hygiene=None)
+    inspected = TODAY - dt.timedelta(days=program_service.get_program().hygiene_validity_days - 5)
+    client.post(f"/api/v1/vendors/{expiring.id}/inspections", headers=agencies.health.headers, json={
+        "kind": "hygiene", "inspected_on": inspected.isoformat(), "score": 80, "passed": True})
+    recently_visited = village_a[0]
+    done = open_task(client, agencies.education.headers, type="school_visit", recipient_id=recently_visited["id"])
+    complete(client, agencies.education.headers, done["id"], outcome="visited")
+
+    first = client.post(f"{T}/recurring", headers=coordinator)
+    assert first.status_code == 200, first.json
+    assert first.json["school_visits"] == 4 and first.json["verification_visits"] == 1
+    assert first.json["hygiene_inspections"] == 1 and first.json["skipped"] == []
+    again = client.post(f"{T}/recurring", headers=coordinator).json
+    assert (again["school_visits"], again["verification_visits"], again["hygiene_inspections"]) == (0, 0, 0)
+
+    visits = client.get(T, query_string={"type": "school_visit", "origin": "recurring"},
+                        headers=agencies.education.headers).json["items"]
+    assert sorted(v["recipient_id"] for v in visits) == sorted(p["id"] for p in village_a[1:] + village_b)
+    assert recently_visited["id"] not in {v["recipient_id"] for v in visits}
+    # A village at a time, to the least-loaded teacher: each village's visits go to one of them.
+    by_village = {}
+    for v in visits:
+        by_village.setdefault(v["recipient"]["village"], set()).add(v["assignee_id"])
+    assert all(len(users) == 1 for users in by_village.values())
+    assert set().union(*by_village.values()) == {agencies.education.user.id, second_teacher.id}
+
+    [inspection] = client.get(T, query_string={"type": "hygiene_inspection"}, headers=agencies.health.headers).json["items"]
+    assert inspection["vendor_id"] == expiring.id and inspection["due_date"] == (
+        inspected + dt.timedelta(days=program_service.get_program().hygiene_validity_days)).isoformat()
+    [verification] = client.get(T, query_string={"type": "verification_visit"},
+                                headers=agencies.social.headers).json["items"]
+    assert verification["recipient_id"] == candidate["id"]
+
+    # Someone who leaves the program: their recurring visit is cancelled at the next run.
+    client.post(f"/api/v1/recipients/{village_b[0]['id']}/exit", json={"reason": "moved"}, headers=coordinator)
+    assert client.post(f"{T}/recurring", headers=coordinator).json["cancelled"] == 1
+
+
+def _area(client, name):
+    return next(a["id"] for a in client.get("/api/v1/areas", query_string={"per_page": 500}).json["items"]
+                if a["name"] == name)
+
+
+def test_a_flagged_recipient_gets_one_follow_up_which_clears_the_flag(client, coordinator, agencies, loop):
+    person_id = loop.ids[0]
+    recipient = db.session.get(recurring.Recipient, person_id)
+    recipient.flagged_on, recipient.flag_reason = TODAY, "no meal delivered for three days"
+    db.session.commit()
+    assert client.post(f"{T}/recurring", headers=coordinator).json["flag_follow_ups"] == 1
+    assert client.post(f"{T}/recurring", headers=coordinator).json["flag_follow_ups"] == 0
+    [task] = client.get(T, query_string={"type": "follow_up"}, headers=agencies.social.headers).json["items"]
+    assert task["recipient_id"] == person_id and task["notes"] == "no meal delivered for three days"
+    assert task["due_date"] == (TODAY + dt.timedelta(days=2)).isoformat()
+    assert complete(client, agencies.social.headers, task["id"], outcome="resolved",
+                    notes="was in hospital; family now tells the stall").status_code == 200
+    person = client.get(f"/api/v1/recipients/{person_id}", headers=agencies.social.headers).json
+    assert person["flagged_on"] is None
+
+
+def test_no_agency_of_a_kind_skips_its_work(client, coordinator, make_recipient):
+    make_recipient("enrolled")
+    report = client.post(f"{T}/recurring", headers=coordinator).json
+    assert report["school_visits"] == 0 and any("education" in s for s in report["skipped"])
+
+
+def test_the_job_runner_opens_recurring_work(app, agencies, make_recipient):
+    from service.scheduler import jobs
+
+    make_recipient()
+    assert jobs.run(app, "tasks")["verification_visits"] == 1
+    assert jobs.run(app, "tasks")["verification_visits"] == 0

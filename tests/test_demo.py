@@ -73,6 +73,22 @@ def test_demo_load_builds_a_believable_program(cli, client):
     statement = client.get(f"/api/v1/vendors/{manifest['vendor_id']}/statement?month={month}", headers=stall).json
     assert 0 < statement["with_evidence"] < statement["delivered"]  # most, not all, with GPS
 
+    # the agencies' work: tasks of every type, open, overdue, done and cancelled; referrals; targets
+    tasks = client.get("/api/v1/tasks", query_string={"per_page": 500}, headers=coordinator).json
+    assert {t["type"] for t in tasks["items"]} == {"verification_visit", "hygiene_inspection", "nutrition_check",
+                                                    "school_visit", "follow_up", "complaint", "other"}
+    assert {t["status"] for t in tasks["items"]} == {"open", "done", "cancelled"}
+    assert any(t["overdue"] for t in tasks["items"]) and any(t["referral_ids"] for t in tasks["items"])
+    chained = next(t for t in tasks["items"] if t["source_task_id"] and t["status"] == "done" and t["referral_ids"])
+    chain = client.get(f"/api/v1/tasks/{chained['id']}/chain", headers=coordinator).json["items"]
+    assert [t["type"] for t in chain] == ["school_visit", "follow_up", "follow_up"]
+    school = as_user("guru@rantang.example")
+    mine = client.get("/api/v1/tasks", query_string={"per_page": 500}, headers=school).json["items"]
+    assert mine and {t["type"] for t in mine} <= {"school_visit", "follow_up", "complaint", "other"}
+    targets = client.get("/api/v1/targets", headers=coordinator).json["items"]
+    assert {t["status"] for t in targets} >= {"draft", "achieved"} and len(targets) == 5
+    assert all(t["current_value"] is not None for t in targets)
+
     again = cli.invoke(args=["demo", "load"])
     assert again.exit_code != 0 and "empty" in again.output
     skipped = cli.invoke(args=["demo", "load", "--if-empty"])

@@ -26,6 +26,11 @@ from service.program.models import Area
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
 from service.scheduler import jobs
+from service.accounts.models import Agency, User
+from service.targets import service as targets
+from service.tasks import recurring
+from service.tasks import service as tasks
+from service.tasks.models import Task
 from service.assignments.solver import distance_m
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
@@ -46,6 +51,7 @@ AGENCIES = [
 ]
 COORDINATOR_EMAIL = "koordinator@rantang.example"
 STALL_EMAIL = "warung@rantang.example"
+TEACHER_EMAIL = "guru@rantang.example"  # a second education user: school visits are spread over both
 STALL_SHARE_OF_VILLAGES = 0.95  # stalls are recruited until they reach 95% of villages: a few stay unreached
 NEEDS = ["soft food", "low salt", "low sugar", "no spicy food", "vegetarian"]
 
@@ -67,7 +73,8 @@ def credentials() -> list[Credential]:
     return [Credential(COORDINATOR_EMAIL, DEMO_PASSWORD, "coordinator")] + [
         Credential(f"{login}@rantang.example", DEMO_PASSWORD, f"agency ({kind})")
         for _, _, kind, login in AGENCIES
-    ] + [Credential(STALL_EMAIL, DEMO_PASSWORD, "vendor (a food stall)")]
+    ] + [Credential(TEACHER_EMAIL, DEMO_PASSWORD, "agency (education)"),
+         Credential(STALL_EMAIL, DEMO_PASSWORD, "vendor (a food stall)")]
 
 
 def load_areas() -> list[Area]:
@@ -139,6 +146,7 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False,
                               findings="no running water at the washing place; cooked rice kept uncovered")
     load_history(rng, today)
+    load_work(rng, fake, today)
     return credentials()
 
 
@@ -280,6 +288,116 @@ def _confirm_as_stalls_would(rng: random.Random, day: dt.date, zone: ZoneInfo, h
                 confirmed_at=bindparam("confirmed_at")),
             outcomes,
         )
+
+
+CONCERNS = [  # what students saw, and who can act on it
+    ("health", "coughing for two weeks and looks thinner", "persistent cough and weight loss: please examine"),
+    ("social", "roof leaks over the bed; sleeps in a wet room", "house repair (bedah rumah) programme"),
+    ("health", "swollen feet, says she cannot walk to the well", "check her legs; may need a walking frame"),
+]
+
+
+def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
+    """The agencies' work on the program: a month of school visits done on time or late, a few
+    with concerns referred onward (one passed on again), inspections and nutrition checks,
+    complaints, verification visits, the job runner's recurring work (some of it overdue), a
+    cancelled task, and targets: in force, partly signed, one still a draft."""
+    agency = {a.kind: a for a in db.session.scalars(select(Agency))}
+    staff = {kind: db.session.scalars(select(User.id).where(User.agency_id == a.id).order_by(User.id)).first()
+             for kind, a in agency.items()}
+    teacher = accounts.create_user(email=TEACHER_EMAIL, password=DEMO_PASSWORD, name=fake.name_female(),
+                                   role="agency", agency_id=agency["education"].id).id
+    coordinator = db.session.scalar(select(User.id).where(User.email == COORDINATOR_EMAIL))
+
+    def task(kind: str, type_: str, opened: int, due: int, by: int | None = None, **fields) -> Task:
+        made = tasks.create_task(type_, today + dt.timedelta(days=due), agency_id=agency[kind].id, own_agency=None,
+                                 by=by or staff[kind], allow_past_due=True, **fields)
+        made.opened_on = today - dt.timedelta(days=opened)
+        return made
+
+    def done(made: Task, outcome: str, days_ago: int, by: int, **fields) -> Task:
+        return tasks.complete_task(made.id, outcome, completed_on=today - dt.timedelta(days=days_ago),
+                                   own_agency=None, by=by, **fields)
+
+    enrolled = db.session.scalars(select(Recipient).where(Recipient.status == "enrolled").order_by(Recipient.id)).all()
+    visitors = [staff["education"], teacher]
+    # A month ago every enrolled elder got a school visit: most done within the week, some late,
+    # some at a house with nobody home, a few not done yet (overdue), three with a concern.
+    for n, person in enumerate(enrolled):
+        by = visitors[n % 2]
+        visit = task("education", "school_visit", 24, -17, by=by, recipient_id=person.id, assignee_id=by)
+        roll = rng.random()
+        if n < len(CONCERNS):
+            kind, seen, reason = CONCERNS[n]
+            visited = done(visit, "concern", 20, by, notes=seen, referral={"agency_id": agency[kind].id,
+                                                                           "reason": reason})
+            follow_up = db.session.get(Task, visited.referral_ids[0])
+            follow_up.opened_on = today - dt.timedelta(days=20)
+            if n == 0:  # examined; passed on to the social agency for help at home
+                done(follow_up, "resolved", 15, staff["health"], notes="not TB; vitamins and a diet plan",
+                     referral={"agency_id": agency["social"].id, "reason": "needs someone to look in daily"})
+            elif n == 1:
+                follow_up.due_date = today - dt.timedelta(days=2)  # overdue: the repair is waiting
+        elif roll < 0.75:
+            done(visit, "visited", rng.randint(18, 23), by, notes="well; talked about family and the meals")
+        elif roll < 0.88:
+            done(visit, "visited", rng.randint(8, 16), by, notes="visited late: exams at school")
+        elif roll < 0.94:
+            done(visit, "not_at_home", rng.randint(18, 23), by, notes="neighbour says at the market")
+        # else: still open, overdue
+    stalls = db.session.scalars(select(Vendor).order_by(Vendor.id)).all()
+    valid = [v for v in stalls if v.may_cook_on(today)]
+    if valid:
+        check = task("health", "nutrition_check", 12, -5, vendor_id=valid[0].id)
+        done(check, "passed", 6, staff["health"], score=84, notes="portions right; more vegetables asked")
+        task("health", "nutrition_check", 3, 10, vendor_id=valid[-1].id)
+        complaint = task("health", "complaint", 9, -4, vendor_id=valid[-1].id,
+                         notes="a family says the rice smelled sour on Tuesday")
+        done(complaint, "unfounded", 7, staff["health"], notes="kitchen checked; rice cooked fresh twice a day")
+    task("social", "complaint", 2, 3, recipient_id=enrolled[-1].id, title="Complaint: meal came cold twice",
+         notes="reported by her son by phone")
+    task("data", "other", 14, -7, title="Digitise the Muncar candidate list from paper")
+    done(task("data", "other", 30, -20, title="Match the recipient list against the civil registry"), "done", 21,
+         staff["data"], notes="NIKs checked: 3 corrected")
+    cancelled = task("social", "other", 10, -3, title="Home visit with the village head")
+    tasks.cancel_task(cancelled.id, "the village head came to the office instead", own_agency=None,
+                      by=staff["social"])
+    # Today's recurring work, as the job runner opens it every morning; a few already done.
+    recurring.open_recurring(today)
+    if len(valid) > 1:  # a routine re-inspection, done this morning (the stalls the job asked for still wait)
+        done(task("health", "hygiene_inspection", 5, 2, vendor_id=valid[1].id), "passed", 0, staff["health"],
+             score=86, notes="clean; water tested safe")
+    candidates = db.session.scalars(select(Task).where(Task.type == "verification_visit", Task.status == "open")
+                                    .order_by(Task.id)).all()
+    for visit, outcome in zip(candidates, ("verified", "rejected", "not_found")):
+        done(visit, outcome, 0, staff["social"], notes={"verified": "lives alone; verified at home",
+                                                         "rejected": "lives with a daughter who cares for her",
+                                                         "not_found": "nobody at the address"}[outcome])
+    _targets(agency, staff, coordinator, today)
+    db.session.flush()
+
+
+def _targets(agency: dict[str, Agency], staff: dict[str, int], coordinator: int, today: dt.date) -> None:
+    """The program's targets: four in force, one waiting for the education agency's signature."""
+    everyone = [agency[k].id for k in ("social", "data", "health", "education")]
+    plans = [
+        ("Every enrolled elder gets a meal every day", "coverage_rate", 0.95, 38, "social", everyone),
+        ("Meals that leave the kitchen arrive", "delivery_rate", 0.9, 38, "social", [agency["social"].id]),
+        ("Every stall cooks with a valid hygiene certificate", "hygiene_valid_rate", 0.9, 30, "health",
+         [agency["health"].id, agency["social"].id]),
+        ("Every elder visited by students each month", "visit_rate", 0.8, 60, "education",
+         [agency["education"].id, agency["social"].id]),
+        ("Reach 250 elders living alone", "enrolled_count", 250, 90, "social",
+         [agency["social"].id, agency["data"].id]),
+    ]
+    for n, (title, indicator, threshold, days, owner, signatories) in enumerate(plans):
+        target = targets.create_target(title, indicator, threshold, today + dt.timedelta(days=days),
+                                       agency[owner].id, signatories, by=coordinator)
+        unsigned = {agency["education"].id} if indicator == "visit_rate" else set()  # still a draft
+        for agency_id in signatories:
+            if agency_id not in unsigned:
+                kind = next(k for k, a in agency.items() if a.id == agency_id)
+                targets.sign_target(target.id, agency_id, by=staff[kind])
 
 
 def is_empty() -> bool:

@@ -5,9 +5,13 @@ import threading
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
+from service.accounts import service as accounts
 from service.assignments.models import Assignment
 from service.extensions import db
+from service.program import service as program_service
 from service.recipients import service as recipients
+from service.tasks import recurring
+from service.tasks.models import Task
 from tests.conftest import seed_stall_and_people
 
 
@@ -49,3 +53,39 @@ def test_two_enrolments_racing_for_a_stalls_last_place_never_overfill_it(own_app
     else:
         # SQLite has one writer: the second either waited for the first or was refused whole
         assert "enrolled" in outcomes and at_stall + unplaced == outcomes.count("enrolled")
+
+
+def test_two_runners_opening_recurring_work_at_once_open_it_once(own_app, own_database):
+    app = own_app
+    with app.app_context():
+        seed_stall_and_people(capacity=10, people=3, enrol=True)
+        accounts.create_agency(name="Dinas Pendidikan", code="DISPENDIK", kind="education")
+        db.session.commit()
+    start = threading.Barrier(2)
+    opened, failures = [], []
+
+    def runner():
+        try:
+            with app.app_context():
+                program_service.get_program()  # both have begun a transaction before either writes
+                start.wait(timeout=10)
+                opened.append(recurring.open_recurring().school_visits)
+                db.session.commit()
+        except OperationalError as exc:  # SQLite may refuse the second writer outright
+            failures.append(exc)
+        finally:
+            with app.app_context():
+                db.session.remove()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    with app.app_context():
+        visits = db.session.scalars(select(Task.recipient_id).where(Task.type == "school_visit")).all()
+    assert sorted(visits) == sorted(set(visits)) and len(visits) == 3
+    if own_database.startswith("postgresql"):
+        assert sorted(opened) == [0, 3] and not failures  # the second waited, then found them open
+    else:
+        assert 3 in opened and len(opened) + len(failures) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import os
+import threading
 import uuid
 from types import SimpleNamespace
 
@@ -328,3 +329,31 @@ def loop(monkeypatch, client, coordinator, make_vendor, make_user, make_recipien
     return SimpleNamespace(a=a, b=b, people=people, ids=[p["id"] for p in people],
                            phone_a=make_user("vendor", vendor_id=a.id)[1],
                            phone_b=make_user("vendor", vendor_id=b.id)[1])
+
+
+def race_twice(app, work) -> tuple[list, list]:
+    """Run ``work()`` in two threads at once, each in an app context and a transaction of its own
+    begun before either writes (a barrier), committed at the end: what each returned, and the
+    exceptions raised (SQLite may refuse the second writer outright)."""
+    start = threading.Barrier(2)
+    results, failures = [], []
+
+    def runner():
+        try:
+            with app.app_context():
+                program_service.get_program()
+                start.wait(timeout=10)
+                results.append(work())
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 (reported to the test)
+            failures.append(exc)
+        finally:
+            with app.app_context():
+                db.session.remove()
+
+    threads = [threading.Thread(target=runner) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results, failures

@@ -8,11 +8,10 @@ from sqlalchemy.exc import OperationalError
 from service.accounts import service as accounts
 from service.assignments.models import Assignment
 from service.extensions import db
-from service.program import service as program_service
 from service.recipients import service as recipients
 from service.tasks import recurring
 from service.tasks.models import Task
-from tests.conftest import seed_stall_and_people
+from tests.conftest import race_twice, seed_stall_and_people
 
 
 def test_two_enrolments_racing_for_a_stalls_last_place_never_overfill_it(own_app, own_database):
@@ -61,27 +60,7 @@ def test_two_runners_opening_recurring_work_at_once_open_it_once(own_app, own_da
         seed_stall_and_people(capacity=10, people=3, enrol=True)
         accounts.create_agency(name="Dinas Pendidikan", code="DISPENDIK", kind="education")
         db.session.commit()
-    start = threading.Barrier(2)
-    opened, failures = [], []
-
-    def runner():
-        try:
-            with app.app_context():
-                program_service.get_program()  # both have begun a transaction before either writes
-                start.wait(timeout=10)
-                opened.append(recurring.open_recurring().school_visits)
-                db.session.commit()
-        except OperationalError as exc:  # SQLite may refuse the second writer outright
-            failures.append(exc)
-        finally:
-            with app.app_context():
-                db.session.remove()
-
-    threads = [threading.Thread(target=runner) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    opened, failures = race_twice(app, lambda: recurring.open_recurring().school_visits)
     with app.app_context():
         visits = db.session.scalars(select(Task.recipient_id).where(Task.type == "school_visit")).all()
     assert sorted(visits) == sorted(set(visits)) and len(visits) == 3

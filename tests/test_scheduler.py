@@ -3,7 +3,6 @@ settings changes, a real run, and two runners at once."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
 from service.scheduler import jobs, runner
-from tests.conftest import at_jakarta, seed_stall_and_people
+from tests.conftest import at_jakarta, race_twice, seed_stall_and_people
 from tests.test_deliveries import TODAY, TOMORROW, deliveries_of
 
 
@@ -107,24 +106,7 @@ def test_two_runners_scheduling_at_once_create_each_meal_once(own_app, own_datab
     at_jakarta(monkeypatch, TODAY, hour=18)
     with app.app_context():
         seed_stall_and_people(capacity=10, people=3, enrol=True)
-    start = threading.Barrier(2)
-    reports, failures = [], []
-
-    def runner_process():
-        try:
-            with app.app_context():
-                program_service.get_program()  # both have begun a transaction before either writes
-                start.wait(timeout=10)
-                reports.append(deliveries.schedule_day(TOMORROW).created)
-                db.session.commit()
-        except Exception as exc:  # SQLite may refuse the second writer outright
-            failures.append(exc)
-
-    threads = [threading.Thread(target=runner_process) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    reports, failures = race_twice(app, lambda: deliveries.schedule_day(TOMORROW).created)
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Delivery))
     assert count == 6

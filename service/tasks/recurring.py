@@ -132,10 +132,26 @@ def _cancel_unneeded() -> int:
     ).rowcount
 
 
-def _school_visits(day: dt.date, report: RecurringReport) -> int:
-    spreader = Spreader("education", "school_visit")
+def _spreader(kind: str, type_: str, report: RecurringReport, work: str) -> Spreader | None:
+    spreader = Spreader(kind, type_)
     if not spreader:
-        report.skipped.append("school visits: no education agency")
+        report.skipped.append(f"{work}: no {kind} agency")
+        return None
+    return spreader
+
+
+def _row(type_: str, taker: tuple[int, int | None], day: dt.date, due_date: dt.date, key: str, title: str,
+         recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None) -> dict:
+    """One recurring task's row for the bulk insert (every row with the same columns)."""
+    agency_id, user_id = taker
+    return {"type": type_, "agency_id": agency_id, "assignee_id": user_id, "title": title[:200], "opened_on": day,
+            "due_date": due_date, "dedupe_key": key, "recipient_id": recipient_id, "vendor_id": vendor_id,
+            "notes": notes}
+
+
+def _school_visits(day: dt.date, report: RecurringReport) -> int:
+    spreader = _spreader("education", "school_visit", report, "school visits")
+    if spreader is None:
         return 0
     interval = get_program().visit_interval_days
     visited = exists().where(Task.recipient_id == Recipient.id, Task.type == "school_visit", Task.status == "done",
@@ -150,18 +166,16 @@ def _school_visits(day: dt.date, report: RecurringReport) -> int:
         by_village[person.village_id].append(person)
     rows = []
     for people in sorted(by_village.values(), key=len, reverse=True):  # biggest villages first: balanced loads
-        agency_id, user_id = spreader.take(len(people))
-        rows.extend({"type": "school_visit", "agency_id": agency_id, "assignee_id": user_id,
-                     "title": f"{TITLES['school_visit']}: {p.name}"[:200], "opened_on": day,
-                     "due_date": day + dt.timedelta(days=SCHOOL_VISIT_DUE_DAYS), "recipient_id": p.id,
-                     "dedupe_key": f"school_visit:{p.id}"} for p in people)
+        taker = spreader.take(len(people))
+        rows.extend(_row("school_visit", taker, day, day + dt.timedelta(days=SCHOOL_VISIT_DUE_DAYS),
+                         f"school_visit:{p.id}", f"{TITLES['school_visit']}: {p.name}", recipient_id=p.id)
+                    for p in people)
     return _insert(rows)
 
 
 def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
-    spreader = Spreader("health", "hygiene_inspection")
-    if not spreader:
-        report.skipped.append("hygiene inspections: no health agency")
+    spreader = _spreader("health", "hygiene_inspection", report, "hygiene inspections")
+    if spreader is None:
         return 0
     needs = or_(Vendor.hygiene_passed.is_(None),
                 and_(Vendor.hygiene_passed, Vendor.hygiene_valid_until <= day + dt.timedelta(days=HYGIENE_WARNING_DAYS)))
@@ -171,41 +185,33 @@ def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
     ).all()
     rows = []
     for stall in stalls:
-        agency_id, user_id = spreader.take()
         valid = stall.hygiene_valid_until is not None and stall.hygiene_valid_until >= day
-        rows.append({"type": "hygiene_inspection", "agency_id": agency_id, "assignee_id": user_id,
-                     "title": f"{TITLES['hygiene_inspection']}: {stall.name}"[:200], "opened_on": day,
-                     "due_date": stall.hygiene_valid_until if valid else day + dt.timedelta(days=INSPECTION_DUE_DAYS),
-                     "vendor_id": stall.id, "dedupe_key": f"hygiene_inspection:{stall.id}",
-                     "notes": f"certificate valid until {stall.hygiene_valid_until}" if valid else
-                     "no valid certificate: the stall may not cook until it passes"})
+        rows.append(_row(
+            "hygiene_inspection", spreader.take(), day,
+            stall.hygiene_valid_until if valid else day + dt.timedelta(days=INSPECTION_DUE_DAYS),
+            f"hygiene_inspection:{stall.id}", f"{TITLES['hygiene_inspection']}: {stall.name}", vendor_id=stall.id,
+            notes=f"certificate valid until {stall.hygiene_valid_until}" if valid else
+            "no valid certificate: the stall may not cook until it passes"))
     return _insert(rows)
 
 
 def _verification_visits(day: dt.date, report: RecurringReport) -> int:
-    spreader = Spreader("social", "verification_visit")
-    if not spreader:
-        report.skipped.append("verification visits: no social agency")
+    spreader = _spreader("social", "verification_visit", report, "verification visits")
+    if spreader is None:
         return 0
     people = db.session.execute(
         select(Recipient.id, Recipient.name)
         .where(Recipient.status == "candidate", not_(_open_task_of(Recipient, "verification_visit")))
         .order_by(Recipient.id)
     ).all()
-    rows = []
-    for person in people:
-        agency_id, user_id = spreader.take()
-        rows.append({"type": "verification_visit", "agency_id": agency_id, "assignee_id": user_id,
-                     "title": f"{TITLES['verification_visit']}: {person.name}"[:200], "opened_on": day,
-                     "due_date": day + dt.timedelta(days=VERIFICATION_DUE_DAYS), "recipient_id": person.id,
-                     "dedupe_key": f"verification_visit:{person.id}"})
-    return _insert(rows)
+    return _insert([_row("verification_visit", spreader.take(), day, day + dt.timedelta(days=VERIFICATION_DUE_DAYS),
+                         f"verification_visit:{p.id}", f"{TITLES['verification_visit']}: {p.name}", recipient_id=p.id)
+                    for p in people])
 
 
 def _flag_follow_ups(day: dt.date, report: RecurringReport) -> int:
-    spreader = Spreader("social", "follow_up")
-    if not spreader:
-        report.skipped.append("follow-ups of flagged recipients: no social agency")
+    spreader = _spreader("social", "follow_up", report, "follow-ups of flagged recipients")
+    if spreader is None:
         return 0
     flagged = db.session.execute(
         select(Recipient.id, Recipient.name, Recipient.flagged_on, Recipient.flag_reason)
@@ -213,13 +219,7 @@ def _flag_follow_ups(day: dt.date, report: RecurringReport) -> int:
     ).all()
     keys = {f"follow_up:flag:{p.id}:{p.flagged_on}": p for p in flagged}
     known = set(db.session.scalars(select(Task.dedupe_key).where(Task.dedupe_key.in_(list(keys))))) if keys else set()
-    rows = []
-    for key, person in keys.items():
-        if key in known:  # opened for this flag already (and perhaps done): once per flag
-            continue
-        agency_id, user_id = spreader.take()
-        rows.append({"type": "follow_up", "agency_id": agency_id, "assignee_id": user_id,
-                     "title": f"Unfed three days: {person.name}"[:200], "opened_on": day,
-                     "due_date": day + dt.timedelta(days=FLAG_FOLLOW_UP_DUE_DAYS), "recipient_id": person.id,
-                     "dedupe_key": key, "notes": person.flag_reason})
-    return _insert(rows)
+    # Once per flag: a follow-up opened for it already (and perhaps done) is not opened again.
+    return _insert([_row("follow_up", spreader.take(), day, day + dt.timedelta(days=FLAG_FOLLOW_UP_DUE_DAYS), key,
+                         f"Unfed three days: {p.name}", recipient_id=p.id, notes=p.flag_reason)
+                    for key, p in keys.items() if key not in known])

@@ -194,9 +194,10 @@ IDEMPOTENCY_HEADER = {
 
 
 def _fingerprint() -> str:
-    """What makes two requests "the same": method, path and body, the body canonicalised (JSON key
+    """What makes two requests "the same": method, path, query and body, the body canonicalised (JSON key
     order, a multipart boundary) so that a phone's retry matches its first attempt."""
-    digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())
+    query = request.query_string.decode("latin-1")  # ?dry_run=true is another request
+    digest = hashlib.sha256(f"{request.method} {request.path}{'?' + query if query else ''}\n".encode())
     if request.mimetype == "multipart/form-data":  # not request.files: that parses any body as a form
         for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
             content = upload.stream.read()

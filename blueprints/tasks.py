@@ -3,7 +3,7 @@ import json
 from flask import g, request
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match
+from blueprints.http import idempotent, if_match
 from schemas.common import page_of
 from schemas.targets import PerformanceOut, TargetArgs, TargetIn, TargetOut, TargetPatch
 from schemas.tasks import (CancelIn, ChainOut, CompleteIn, LogReportOut, LogsArgs, PerformanceArgs, RecurringOut,
@@ -51,6 +51,7 @@ def get_task(task_id):
 
 
 @blp.route("/tasks/<int:task_id>/complete", methods=["POST"])
+@idempotent
 @blp.arguments(CompleteIn())
 @blp.response(200, TaskOut)
 @blp.alt_response(409, description="Completed or cancelled already, or the work's subject does not allow it "
@@ -61,10 +62,9 @@ def complete_task(data, task_id):
     candidate; a hygiene inspection or nutrition check (with `score`) records the inspection on
     the stall; a school visit counts for `visit_rate`; a follow-up of a flagged recipient,
     resolved, clears the flag. A `referral` opens a `follow_up` for another agency, linked by
-    `source_task_id` (a school visit's `concern` needs one)."""
-    task = service.complete_task(task_id, **data, own_agency=own_agency(), by=g.caller.user_id)
-    db.session.commit()
-    return task
+    `source_task_id` (a school visit's `concern` needs one). A phone on a bad network sends an
+    `Idempotency-Key`: its retry gets the first answer."""
+    return service.complete_task(task_id, **data, own_agency=own_agency(), by=g.caller.user_id)
 
 
 @blp.route("/tasks/<int:task_id>/cancel", methods=["POST"])
@@ -97,6 +97,7 @@ LOGS_BODY = {"required": True, "content": {"application/json": {"schema": {
 
 
 @blp.route("/tasks/logs", methods=["POST"])
+@idempotent
 @blp.arguments(LogsArgs(), location="query")
 @blp.doc(requestBody=LOGS_BODY)
 @blp.response(200, LogReportOut)
@@ -112,10 +113,7 @@ def push_logs(args):
         raise Invalid({"_body": ["is not valid JSON"]}) from None
     if not isinstance(items, list):
         raise Invalid({"_body": ["must be a JSON list of task logs"]})
-    report = service.push_logs(load_logs(items), dry_run=args["dry_run"], own_agency=own_agency(),
-                               by=g.caller.user_id)
-    db.session.commit()
-    return report
+    return service.push_logs(load_logs(items), dry_run=args["dry_run"], own_agency=own_agency(), by=g.caller.user_id)
 
 
 @blp.route("/tasks/recurring", methods=["POST"])

@@ -379,3 +379,27 @@ def test_the_job_runner_opens_recurring_work(app, agencies, make_recipient):
     make_recipient()
     assert jobs.run(app, "tasks")["verification_visits"] == 1
     assert jobs.run(app, "tasks")["verification_visits"] == 0
+
+
+def test_a_phone_retrying_a_completion_gets_the_first_answer(client, agencies, make_recipient):
+    person = make_recipient("enrolled")
+    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    phone = {**agencies.education.headers, "Idempotency-Key": "visit-1"}
+    first = client.post(f"{T}/{visit['id']}/complete", json={"outcome": "visited", "notes": "well"}, headers=phone)
+    retry = client.post(f"{T}/{visit['id']}/complete", json={"notes": "well", "outcome": "visited"}, headers=phone)
+    assert first.status_code == retry.status_code == 200
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.json == first.json
+    other = client.post(f"{T}/{visit['id']}/complete", json={"outcome": "not_at_home"}, headers=phone)
+    assert other.status_code == 409
+    # Without a key, the second completion is refused: the task is done.
+    assert complete(client, agencies.education.headers, visit["id"], outcome="visited").status_code == 409
+
+    # A dry run and the real push are two requests: the same key on both is a conflict.
+    logs = [{"type": "other", "title": "Briefing", "due_date": NEXT_WEEK}]
+    keyed = {**agencies.education.headers, "Idempotency-Key": "push-1"}
+    assert client.post(f"{T}/logs?dry_run=true", json=logs, headers=keyed).json["created"] == 1
+    assert client.post(f"{T}/logs", json=logs, headers=keyed).status_code == 409
+    pushed = client.post(f"{T}/logs", json=logs, headers={**keyed, "Idempotency-Key": "push-2"})
+    again = client.post(f"{T}/logs", json=logs, headers={**keyed, "Idempotency-Key": "push-2"})
+    assert pushed.json == again.json and again.headers["Idempotent-Replayed"] == "true"
+    assert client.get(T, query_string={"type": "other"}, headers=agencies.education.headers).json["total"] == 1

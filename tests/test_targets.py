@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from service.deliveries import coverage
 from service.extensions import db
 from service.recipients.models import Recipient
 from service.targets import indicators
@@ -110,6 +111,11 @@ def test_target_values_are_the_data_counted_by_hand(client, coordinator, agencie
         read = client.get(f"{G}/{target['id']}", headers=agencies.health.headers).json
         assert (read["current_value"], read["measured_on"], read["status"]) == (
             value, day.isoformat(), "achieved"), (indicator, read)
+
+    # The week's count the cut-off stored is the one counted from the deliveries.
+    assert coverage.stored_well_fed(YESTERDAY) == (sum(coverage.well_fed_by_village(YESTERDAY).values()), 3) == (2, 3)
+    assert coverage.stored_well_fed(TODAY) is None  # still open: counted when asked
+    assert indicators.weekly_meal_rate(TODAY) == 0.6667  # counted live: the week holds yesterday, no meal today
 
     listed = client.get(G, query_string={"indicator": "visit_rate"}, headers=coordinator).json["items"]
     assert [t["current_value"] for t in listed] == [0.3333]

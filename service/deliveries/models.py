@@ -87,5 +87,8 @@ class CoverageDay(Base):
     delivered: Mapped[int]
     failed: Mapped[int]
     missed: Mapped[int]
+    # Eligible recipients who got at least 90% of their meals in the 7 days ending this day
+    # (weekly_meal_rate): counted by the cut-off only, null on snapshots of the open day.
+    fed_week: Mapped[int | None]
     final: Mapped[bool] = mapped_column(default=True)
     counted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -22,15 +22,13 @@ from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.orm import aliased
 
 from service.deliveries import coverage, planning
-from service.deliveries.models import Delivery
 from service.extensions import db
 from service.program.service import get_program, today
 from service.recipients.models import Recipient, paused_on
 from service.tasks.models import VISITED, Task
 from service.vendors.models import Inspection, Vendor
 
-WEEK = 7
-WEEKLY_SHARE = 0.9
+WEEK = coverage.WEEK
 # Indicators counted from meals: their day is complete only once its cut-off has passed.
 FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
 
@@ -54,16 +52,12 @@ def delivery_rate(day: dt.date) -> float | None:
 
 
 def weekly_meal_rate(day: dt.date) -> float | None:
-    well_fed = (
-        select(Delivery.recipient_id)
-        .where(Delivery.date.between(day - dt.timedelta(days=WEEK - 1), day), Delivery.status != "cancelled")
-        .group_by(Delivery.recipient_id)
-        .having(func.sum(case((Delivery.status == "delivered", 1), else_=0)) >= WEEKLY_SHARE * func.count())
-    )
-    eligible, fed = db.session.execute(
-        select(func.count(), func.sum(case((Recipient.id.in_(well_fed), 1), else_=0))).where(_eligible(day))
-    ).one()
-    return _rate(int(fed or 0), eligible)
+    stored = coverage.stored_well_fed(day)
+    if stored is None:  # not closed (or closed before the count was kept): counted now
+        fed = coverage.well_fed_by_village(day)
+        eligible = db.session.scalar(select(func.count()).select_from(Recipient).where(_eligible(day)))
+        stored = sum(fed.values()), eligible or 0
+    return _rate(*stored)
 
 
 def visit_rate(day: dt.date) -> float | None:

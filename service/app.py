@@ -7,6 +7,7 @@ from typing import Any, Iterable, Mapping
 
 import flask_smorest
 from flask import Blueprint, Flask
+from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import Engine, event
 
 from service.config import DEFAULT_SECRET_KEY, Config
@@ -14,8 +15,21 @@ from service import models  # noqa: F401  (every model on the metadata, for Alem
 from service.extensions import api, db, limiter, migrate
 
 
+class NoCookieSession(SessionInterface):
+    """Callers identify with bearer tokens: no request reads or writes a cookie session, so none
+    is built (Flask's default signs and parses one for every request, a few percent of a
+    confirmation's time). Writing to ``flask.session`` fails loudly."""
+
+    def open_session(self, app: Flask, request) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response) -> None:
+        return None
+
+
 def create_app(config: Mapping[str, Any] | None = None, blueprints: Iterable[Blueprint] = ()) -> Flask:
     app = Flask("service", instance_relative_config=True, static_folder=None)
+    app.session_interface = NoCookieSession()
     configure_settings(app, config)
     configure_database(app)
     configure_extensions(app)

@@ -8,7 +8,8 @@ Afterwards the database must show every delivery confirmed exactly once.
 
 Goal: confirmations at no less than 40% of the bare endpoint's rate, p99 under 50 ms, no errors.
 
-    .venv/bin/python bench/confirm_load.py [--stalls 400] [--per-stall 25] [--concurrency 16]
+    .venv/bin/python bench/confirm_load.py [--stalls 400] [--per-stall 25] [--concurrency 8]
+        [--worker-class sync|gthread --threads N] [--tcp]
 """
 from __future__ import annotations
 
@@ -137,11 +138,12 @@ def report(name: str, seconds: float, results: list) -> float:
     return rate
 
 
-def serve(url: str) -> subprocess.Popen:
+def serve(url: str, worker_class: str, threads: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "RANTANG_RATELIMIT_ENABLED": "false", "RANTANG_ENV": "development"}
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
-        [str(gunicorn), "--workers", "4", "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "confirm_app:app"],
+        [str(gunicorn), "--workers", "4", "--worker-class", worker_class, "--threads", str(threads),
+         "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning", "confirm_app:app"],
         cwd=HERE, env=env, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -159,6 +161,8 @@ def main() -> None:
     parser.add_argument("--stalls", type=int, default=400)
     parser.add_argument("--per-stall", type=int, default=25)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--worker-class", default="sync", help="gunicorn's -k: sync, or gthread with --threads")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--tcp", action="store_true",
                         help="reach PostgreSQL over TCP on 127.0.0.1 rather than its Unix socket")
     args = parser.parse_args()
@@ -168,9 +172,10 @@ def main() -> None:
         url = url.replace("@127.0.0.1:5432/", "@/") + f"?host={SOCKET_DIR}"
     requests, delivery_ids = set_up(url, args.stalls, args.per_stall)
     transport = "TCP 127.0.0.1" if "127.0.0.1" in url else "Unix socket"
-    print(f"\n== PostgreSQL over {transport}, gunicorn 4 workers: {len(delivery_ids):,} meals of {args.stalls} stalls, "
+    print(f"\n== PostgreSQL over {transport}, gunicorn 4 {args.worker_class} workers x {args.threads} threads: "
+          f"{len(delivery_ids):,} meals of {args.stalls} stalls, "
           f"{len(requests) - len(delivery_ids):,} retried with the same key, {args.concurrency} connections ==")
-    server = serve(url)
+    server = serve(url, args.worker_class, args.threads)
     try:
         bare = [("GET", f"/bench/deliveries/{i}", {}, "") for i in delivery_ids]
         asyncio.run(load(bare[:500], args.concurrency))  # warm the workers and their pools

@@ -174,6 +174,12 @@ def test_a_verification_visit_verifies_the_candidate_once(client, agencies, make
     conflict = complete(client, agencies.social.headers, task["id"], outcome="verified")
     assert conflict.status_code == 409
     assert client.get(f"{T}/{task['id']}", headers=agencies.social.headers).json["status"] == "open"
+    # The same pushed as a log: refused by row, and the task it would have opened is not kept.
+    report = client.post(f"{T}/logs", json=[{"type": "verification_visit", "recipient_id": other["id"],
+                                             "complete": {"outcome": "verified"}}], headers=agencies.social.headers).json
+    assert report["rejected"] == 1 and report["errors"][0]["field"] == "complete"
+    assert "cannot verify" in report["errors"][0]["message"]
+    assert client.get(T, query_string={"recipient_id": other["id"]}, headers=agencies.social.headers).json["total"] == 2
 
 
 def test_a_referral_followed_from_the_visit_to_the_follow_up(client, coordinator, agencies, make_recipient):

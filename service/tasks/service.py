@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, select
 
 from service.accounts.models import Agency, User
 from service.db import Page, paginate, utcnow
-from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import today
 from service.recipients import service as recipients
@@ -312,10 +312,9 @@ def push_logs(items: list[tuple[int, dict[str, Any] | None, dict[str, list[str]]
         savepoint = db.session.begin_nested()
         try:
             status, task_id, created = _push_one(log, own_agency=own_agency, by=by)
-        except (Invalid, NotFound, InvalidTransition, Forbidden) as error:
+        except DomainError as error:
             savepoint.rollback()
-            _reject(report, row, error.errors if isinstance(error, Invalid) else {
-                "task_id" if isinstance(error, (NotFound, InvalidTransition)) else "agency_id": [error.detail]})
+            _reject(report, row, error.errors if isinstance(error, Invalid) else {_blamed(error, log): [error.detail]})
             continue
         savepoint.commit()
         report.items.append(LogResult(row=row, status=status, task_id=task_id))
@@ -325,6 +324,13 @@ def push_logs(items: list[tuple[int, dict[str, Any] | None, dict[str, list[str]]
     if dry_run:
         db.session.rollback()
     return report
+
+
+def _blamed(error: DomainError, log: dict[str, Any]) -> str:
+    """The field a refusal other than invalid values is reported under."""
+    if isinstance(error, Forbidden):
+        return "agency_id"
+    return "task_id" if log.get("task_id") is not None else "complete"
 
 
 def _reject(report: LogReport, row: int, errors: dict[str, list[str]]) -> None:

@@ -9,7 +9,6 @@ import functools
 import hashlib
 import json
 import logging
-from copy import deepcopy
 from typing import Any
 
 from apispec import BasePlugin
@@ -155,13 +154,20 @@ def if_match() -> int | None:
 
 
 class PermissionsPlugin(BasePlugin):
-    """Writes each operation's permission from the table into the OpenAPI document."""
+    """Writes each operation's permission from the table into the OpenAPI document, and the
+    ``Idempotency-Key`` header of the writes that honour it."""
+
+    def __init__(self, app) -> None:
+        self.app = app
 
     def operation_helper(self, path=None, operations=None, **kwargs):
         rule = kwargs.get("rule")
         if rule is None or operations is None:
             return
+        view = self.app.view_functions.get(rule.endpoint)
         for operation in operations.values():
+            if getattr(view, "_idempotent", False):
+                operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             note = access.describe(rule.endpoint)
             operation["description"] = f"{operation.get('description', '')}\n\n**{note}**".strip()
             if access.allowed(rule.endpoint) == access.PUBLIC:
@@ -171,7 +177,7 @@ class PermissionsPlugin(BasePlugin):
 @http.record_once
 def _document(state) -> None:
     spec = api.spec
-    plugin = PermissionsPlugin()
+    plugin = PermissionsPlugin(state.app)
     plugin.init_spec(spec)
     spec.plugins.append(plugin)
     spec.components.schema("Problem", schema=ProblemSchema)
@@ -249,6 +255,6 @@ def idempotent(view):
         db.session.commit()
         return response
 
-    wrapper._apidoc = deepcopy(getattr(view, "_apidoc", {}))
-    wrapper._apidoc.setdefault("manual_doc", {}).setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+    wrapper._idempotent = True  # PermissionsPlugin documents the header (a manual "parameters" doc
+    # would replace the query arguments' instead of adding to them)
     return wrapper

@@ -409,3 +409,14 @@ def test_a_phone_retrying_a_completion_gets_the_first_answer(client, agencies, m
     again = client.post(f"{T}/logs", json=logs, headers={**keyed, "Idempotency-Key": "push-2"})
     assert pushed.json == again.json and again.headers["Idempotent-Replayed"] == "true"
     assert client.get(T, query_string={"type": "other"}, headers=agencies.education.headers).json["total"] == 1
+
+
+def test_the_openapi_document_shows_the_push_with_its_query_and_its_key(client):
+    spec = client.get("/api/v1/openapi.json").json
+    push = spec["paths"]["/api/v1/tasks/logs"]["post"]
+    assert [p["name"] for p in push["parameters"]] == ["dry_run", "Idempotency-Key"]
+    assert push["requestBody"]["content"]["application/json"]["schema"]["items"] == {
+        "$ref": "#/components/schemas/TaskLogIn"}
+    assert "TaskLogIn" in spec["components"]["schemas"]
+    complete_ = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
+    assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key"] and "Allowed" in complete_["description"]

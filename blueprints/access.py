@@ -87,6 +87,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "tasks.create_task": frozenset({COORDINATOR} | AGENCIES),
     "tasks.list_tasks": frozenset({COORDINATOR} | AGENCIES),
     "tasks.get_task": frozenset({COORDINATOR} | AGENCIES),
+    "tasks.update_task": frozenset({COORDINATOR} | AGENCIES),
     "tasks.complete_task": frozenset({COORDINATOR} | AGENCIES),
     "tasks.cancel_task": frozenset({COORDINATOR} | AGENCIES),
     "tasks.task_chain": frozenset({COORDINATOR} | AGENCIES),

@@ -7,7 +7,7 @@ from blueprints.http import idempotent, if_match
 from schemas.common import page_of
 from schemas.targets import PerformanceOut, TargetArgs, TargetIn, TargetOut, TargetPatch
 from schemas.tasks import (CancelIn, ChainOut, CompleteIn, LogReportOut, LogsArgs, PerformanceArgs, RecurringOut,
-                           TaskArgs, TaskIn, TaskLogIn, TaskOut, load_logs)
+                           TaskArgs, TaskIn, TaskLogIn, TaskOut, TaskPatch, load_logs)
 from service.errors import Invalid
 from service.extensions import api, db
 from service.targets import service as targets
@@ -48,6 +48,19 @@ def list_tasks(args):
 @blp.response(200, TaskOut)
 def get_task(task_id):
     return service.get_task(task_id, own_agency())
+
+
+@blp.route("/tasks/<int:task_id>", methods=["PATCH"])
+@blp.arguments(TaskPatch())
+@blp.response(200, TaskOut)
+@blp.alt_response(409, description="Done or cancelled: history.")
+@blp.alt_response(412, description="`If-Match` is not the current version.")
+def update_task(changes, task_id):
+    """Edit an open task (send `If-Match: <version>`): hand it to another user of the agency, move
+    its due date, retitle it, add notes."""
+    task = service.update_task(task_id, changes, expected_version=if_match(), own_agency=own_agency())
+    db.session.commit()
+    return task
 
 
 @blp.route("/tasks/<int:task_id>/complete", methods=["POST"])

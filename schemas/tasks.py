@@ -22,6 +22,15 @@ class TaskIn(BodySchema):
     assignee_id = Int(allow_none=True, metadata={"description": "A user of that agency who is to do it."})
 
 
+class TaskPatch(BodySchema):
+    """Any of these (an open task only)."""
+
+    title = Text(200)
+    due_date = fields.Date()
+    notes = Notes()
+    assignee_id = Int(allow_none=True, metadata={"description": "A user of the task's agency; null: nobody yet."})
+
+
 class ReferralIn(BodySchema):
     agency_id = Int(required=True, metadata={"description": "The agency that can act on it (not the task's own)."})
     reason = Text(1000, required=True, metadata={"example": "lives alone, leg wound not healing: needs a nurse"})

@@ -420,3 +420,23 @@ def test_the_openapi_document_shows_the_push_with_its_query_and_its_key(client):
     assert "TaskLogIn" in spec["components"]["schemas"]
     complete_ = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
     assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key"] and "Allowed" in complete_["description"]
+
+
+def test_an_open_task_is_handed_over_or_moved(client, agencies, make_recipient):
+    teacher, _ = colleague(agencies.education.agency_id, 2)
+    person = make_recipient("enrolled")
+    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    path = f"{T}/{visit['id']}"
+    moved = client.patch(path, json={"assignee_id": teacher.id, "due_date": (TODAY + dt.timedelta(days=3)).isoformat()},
+                         headers={**agencies.education.headers, "If-Match": str(visit["version"])})
+    assert moved.status_code == 200 and moved.json["assignee_id"] == teacher.id
+    stale = client.patch(path, json={"notes": "x"}, headers={**agencies.education.headers,
+                                                             "If-Match": str(visit["version"])})
+    assert stale.status_code == 412
+    for body, field in (({"assignee_id": agencies.health.user.id}, "assignee_id"),
+                        ({"due_date": "2020-01-01"}, "due_date"), ({"status": "done"}, "status")):
+        response = client.patch(path, json=body, headers=agencies.education.headers)
+        assert response.status_code == 422 and field in response.json["errors"], body
+    assert client.patch(path, json={"notes": "x"}, headers=agencies.health.headers).status_code == 404
+    complete(client, agencies.education.headers, visit["id"], outcome="visited")
+    assert client.patch(path, json={"notes": "x"}, headers=agencies.education.headers).status_code == 409

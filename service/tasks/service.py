@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, func, select
 
 from service.accounts.models import Agency, User
 from service.db import Page, paginate, utcnow
-from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
+from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound, PreconditionFailed
 from service.extensions import db
 from service.program.service import today
 from service.recipients import service as recipients
@@ -123,6 +123,34 @@ def list_tasks(
         late = and_(Task.status == "open", Task.due_date < today())
         query = query.where(late if overdue else ~late)
     return paginate(db.session, query, page, per_page)
+
+
+EDITABLE = frozenset({"title", "due_date", "notes", "assignee_id"})
+
+
+def update_task(task_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
+                own_agency: int | None) -> Task:
+    """Edit an open task: hand it to another user of the agency, move its due date, retitle it,
+    add notes. Done and cancelled tasks are history (409)."""
+    task = get_task(task_id, own_agency, for_update=True)
+    if expected_version is not None and expected_version != task.version:
+        raise PreconditionFailed(f"task {task_id} is at version {task.version}, not {expected_version}",
+                                 version=task.version)
+    if task.status != "open":
+        raise InvalidTransition(f"task {task_id} is {task.status}: it is history now", task_status=task.status)
+    errors: dict[str, list[str]] = {}
+    if "due_date" in changes and changes["due_date"] < today() and changes["due_date"] != task.due_date:
+        errors["due_date"] = [f"cannot be moved before today ({today()})"]
+    if changes.get("assignee_id") is not None:
+        assignee = db.session.get(User, changes["assignee_id"])
+        if assignee is None or assignee.agency_id != task.agency_id or not assignee.active:
+            errors["assignee_id"] = [f"user {changes['assignee_id']} is not an active user of agency {task.agency_id}"]
+    if errors:
+        raise Invalid(errors)
+    for key, value in changes.items():
+        setattr(task, key, value.strip() if key == "title" else value)
+    db.session.flush()
+    return task
 
 
 @dataclass

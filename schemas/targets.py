@@ -54,8 +54,8 @@ class TargetOut(Schema):
                                          "measure yet, such as nobody eligible)."})
     measured_on = fields.Function(lambda t: t.reading.measured_on.isoformat(), metadata={
         "type": "string", "format": "date",
-        "description": "The day measured: the last day complete (meal indicators: the last day whose cut-off "
-                       "passed), or the due date once it has passed."})
+        "description": "The day measured: today (indicators counted from meals: the last day the cut-off "
+                       "closed), or the due date once it has passed."})
     value_week_before = fields.Function(lambda t: t.reading.value_week_before, allow_none=True,
                                         metadata={"type": "number"})
     projected_value = fields.Function(lambda t: t.reading.projected_value, allow_none=True, metadata={

@@ -128,7 +128,10 @@ def test_target_values_are_the_data_counted_by_hand(client, coordinator, agencie
     assert client.get(f"{G}/{risky['id']}", headers=coordinator).json["status"] == "at_risk"
     at_jakarta(monkeypatch, TODAY + dt.timedelta(days=4))
     late = client.get(f"{G}/{risky['id']}", headers=coordinator).json
-    assert late["status"] == "missed" and late["measured_on"] == (TODAY + dt.timedelta(days=3)).isoformat()
+    # Measured on the last day closed (no day after yesterday was): below the threshold, missed.
+    assert late["status"] == "missed" and late["measured_on"] == YESTERDAY.isoformat()
+    visits = client.get(f"{G}/{listed[0]['id']}", headers=coordinator).json  # not from meals: today
+    assert visits["measured_on"] == (TODAY + dt.timedelta(days=4)).isoformat()
 
 
 def test_on_track_when_the_trend_reaches_the_threshold_in_time(app, client, coordinator, agencies, monkeypatch):

@@ -21,7 +21,8 @@ from typing import Callable
 from sqlalchemy import and_, case, func, not_, select
 from sqlalchemy.orm import aliased
 
-from service.deliveries import coverage, planning
+from service.deliveries import coverage
+from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.program.service import get_program, today
 from service.recipients.models import Recipient, paused_on
@@ -29,7 +30,7 @@ from service.tasks.models import VISITED, Task
 from service.vendors.models import Inspection, Vendor
 
 WEEK = coverage.WEEK
-# Indicators counted from meals: their day is complete only once its cut-off has passed.
+# Indicators counted from meals: their day is complete once the cut-off has closed it.
 FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
 
 
@@ -102,11 +103,13 @@ MEASURES: dict[str, Callable[[dt.date], float | None]] = {
 
 def last_complete_day(indicator: str) -> dt.date:
     """The latest day an indicator can be read for in full: for those counted from meals, the
-    last day whose cut-off has passed; for the others, today."""
+    last day the cut-off has closed (its counts are stored, and final); for the others, today."""
     day = today()
-    if indicator in FROM_MEALS and planning.first_open_day() == day:
-        return day - dt.timedelta(days=1)
-    return day
+    if indicator not in FROM_MEALS:
+        return day
+    closed = db.session.scalar(select(func.max(DeliveryDay.date))
+                               .where(DeliveryDay.closed_at.is_not(None), DeliveryDay.date <= day))
+    return closed or day - dt.timedelta(days=1)
 
 
 class Measurer:

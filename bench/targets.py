@@ -1,0 +1,144 @@
+"""GET /targets at scale: 100,000 enrolled recipients with two weeks of closed days, school visits
+to most of them, 4,000 stalls with their hygiene inspections, and one signed target per indicator;
+then ``GET /targets`` through the API, which measures every indicator from the data (now, and a
+week before for the trend).
+
+Closed days carry the week's meal count the cut-off stores (``fed_week``), so weekly_meal_rate
+reads it; beside the request: that count made from the deliveries, as the cut-off makes it, and
+each indicator on its own.
+
+    .venv/bin/python bench/targets.py [--recipients 100000] [--days 14] [--engine postgresql|sqlite|both]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import time
+from zoneinfo import ZoneInfo
+
+from assignment import load
+from common import fresh_app, postgres_url, sqlite_url
+from coverage import HISTORY, bulk_loading, timed, utc
+from sqlalchemy import select, text
+from tqdm import tqdm
+
+from service.accounts import service as accounts
+from service.assignments import service as assignments
+from service.audit.service import set_actor
+from service.db import bulk_insert, utcnow
+from service.deliveries import coverage
+from service.deliveries import service as deliveries
+from service.extensions import db
+from service.program import service as program_service
+from service.recipients.models import Recipient
+from service.targets import indicators
+from service.targets import service as targets
+from service.targets.models import INDICATORS
+from service.tasks.models import Task
+from service.vendors.models import Inspection, Vendor
+
+THRESHOLDS = {"coverage_rate": 0.95, "delivery_rate": 0.9, "weekly_meal_rate": 0.8, "visit_rate": 0.8,
+              "hygiene_valid_rate": 0.9, "enrolled_count": 120_000}
+
+
+def run(engine: str, url: str, recipients: int, days: int) -> None:
+    app = fresh_app(url)
+    zone = ZoneInfo("Asia/Jakarta")
+    rng = random.Random(11)
+    with app.app_context():
+        set_actor(db.session, None, "bench")
+        today = program_service.today()
+        started = time.perf_counter()
+        load(recipients, recipients // 25, capacity=30, jitter=0.03)
+        db.session.execute(text("UPDATE recipients SET enrolled_at = :at"),
+                           {"at": utc(dt.datetime.combine(today, dt.time(9), zone) - dt.timedelta(days=days + 30),
+                                      engine)})
+        assignments.rebalance()
+        agency = {kind: accounts.create_agency(name=f"Dinas {kind}", code=kind.upper(), kind=kind).id
+                  for kind in ("social", "health", "education")}
+        now = utcnow()
+        bulk_insert(db.session, Inspection.__table__, [
+            {"vendor_id": v.id, "kind": "hygiene", "inspected_on": v.hygiene_inspected_on, "score": 85, "passed": True,
+             "valid_until": v.hygiene_valid_until, "created_at": now}
+            for v in db.session.execute(select(Vendor.id, Vendor.hygiene_inspected_on, Vendor.hygiene_valid_until))])
+        people = db.session.scalars(select(Recipient.id).order_by(Recipient.id)).all()
+        bulk_insert(db.session, Task.__table__, [
+            {"type": "school_visit", "agency_id": agency["education"], "title": "School visit", "status": "done",
+             "opened_on": today - dt.timedelta(days=25), "due_date": today - dt.timedelta(days=18),
+             "recipient_id": rid, "origin": "recurring", "outcome": "visited",
+             "completed_on": today - dt.timedelta(days=rng.randint(1, 24)), "completed_at": now, "version": 1,
+             "created_at": now, "updated_at": now}
+            for rid in people if rng.random() < 0.85])
+        db.session.commit()
+        with bulk_loading():
+            for back in tqdm(range(days, 0, -1), desc=f"{engine}: {days} days of history", unit="day"):
+                day = today - dt.timedelta(days=back)
+                at = utc(dt.datetime.combine(day, dt.time(11, 30), tzinfo=zone), engine)
+                db.session.execute(text(HISTORY), {"day": day, "at": at, "created": at, "salt": back * 31337})
+                db.session.commit()
+        closing = []
+        for back in tqdm(range(days, 0, -1), desc=f"{engine}: closing each day", unit="day"):
+            began = time.perf_counter()
+            deliveries.close_day(today - dt.timedelta(days=back))
+            db.session.commit()
+            closing.append(time.perf_counter() - began)
+        user = accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",
+                                    role="coordinator")
+        for indicator in INDICATORS:
+            target = targets.create_target(f"Bench {indicator}", indicator, THRESHOLDS[indicator],
+                                           today + dt.timedelta(days=30), agency["social"], list(agency.values()),
+                                           by=user.id)
+            for agency_id in agency.values():
+                targets.sign_target(target.id, agency_id, by=user.id)
+        token, _ = accounts.issue_token(user.email, "bench-password")
+        db.session.commit()
+        if engine == "PostgreSQL":  # as autovacuum would have it: visibility map set, statistics fresh
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE"))
+        else:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        print(f"\n== {engine}: {recipients:,} recipients, {days} closed days, {len(people):,} enrolled "
+              f"(loaded in {time.perf_counter() - started:.0f} s) ==")
+        db.session.remove()
+
+    headers = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    median, p95, body = timed(client, "/api/v1/targets", headers, runs=20)
+    with app.app_context():
+        day = today - dt.timedelta(days=1)
+        parts = []
+        for indicator in INDICATORS:
+            began = time.perf_counter()
+            value = indicators.MEASURES[indicator](day)
+            parts.append((indicator, value, (time.perf_counter() - began) * 1000))
+        began = time.perf_counter()
+        coverage.well_fed_by_village(day)
+        weekly_live = (time.perf_counter() - began) * 1000
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+    print(f"{'request':<58} {'median ms':>10} {'p95 ms':>8}")
+    print(f"{'GET /targets (six indicators, each now and a week before)':<58} {median:>10.1f} {p95:>8.1f}")
+    for indicator, value, ms in parts:
+        print(f"{'  ' + indicator + f' on {day} = {value}':<58} {ms:>10.1f}")
+    print(f"{'for comparison: the week count from the deliveries':<58} {weekly_live:>10.1f}")
+    print(f"the cut-off, with that count: {sum(closing) / len(closing):.2f} s a day on average")
+    print("statuses: " + ", ".join(f"{t['indicator']} {t['status']}" for t in body["items"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
+    args = parser.parse_args()
+    if args.engine in ("postgresql", "both"):
+        run("PostgreSQL", postgres_url(), args.recipients, args.days)
+    if args.engine in ("sqlite", "both"):
+        run("SQLite", sqlite_url(), args.recipients, args.days)
+
+
+if __name__ == "__main__":
+    main()

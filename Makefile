@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/confirm_load.py
+	$(BIN)/python bench/targets.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .coverage *.egg-info

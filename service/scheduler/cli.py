@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 
 from service.scheduler import jobs, runner
 
-scheduler_cli = AppGroup("scheduler", help="The job runner: daily scheduling, cut-off, sweeps.")
+scheduler_cli = AppGroup("scheduler", help="The job runner: daily scheduling, cut-off, sweeps, recurring agency work.")
 
 
 def _logging() -> None:
@@ -34,7 +34,7 @@ def run_command():
 @scheduler_cli.command("run-job")
 @click.argument("name", type=click.Choice(sorted(jobs.JOBS)))
 def run_job(name: str):
-    """Run one job now, as the runner would (catch_up, schedule, cutoff, sweep, purge)."""
+    """Run one job now, as the runner would (catch_up, schedule, cutoff, sweep, purge, tasks)."""
     _logging()
     result = jobs.run(current_app._get_current_object(), name)
     click.echo(json.dumps(result, default=lambda o: getattr(o, "__dict__", str(o)), indent=2))

@@ -263,6 +263,13 @@ def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
 
 
 @pytest.fixture
+def office_hours(monkeypatch):
+    """10:00 in Jakarta on the machine's date, so that ``dt.date.today()`` is the program's today
+    whatever the hour the tests run (from 17:00 UTC Jakarta is a day ahead)."""
+    at_jakarta(monkeypatch, dt.date.today(), hour=10)
+
+
+@pytest.fixture
 def own_database(tmp_path_factory):
     """The URL of a new, empty database on the test engine; dropped afterwards. For races between
     real transactions, which the shared rolled-back connection cannot have."""

@@ -315,7 +315,7 @@ def test_secrets_never_reach_the_audit_trail(client, coordinator):
 
 
 
-def test_a_pause_is_shortened_extended_or_cancelled(client, social, make_recipient, make_user):
+def test_a_pause_is_shortened_extended_or_cancelled(client, social, make_recipient, make_user, office_hours):
     rid = make_recipient("enrolled")["id"]
     other = make_recipient("enrolled")["id"]
     day = lambda n: (NOW + dt.timedelta(days=n)).isoformat()  # noqa: E731

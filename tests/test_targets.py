@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from service.deliveries import coverage
 from service.extensions import db
 from service.recipients.models import Recipient
@@ -11,6 +13,7 @@ from service.targets import indicators
 from tests.conftest import at_jakarta
 from tests.test_tasks import agencies, complete, open_task  # noqa: F401  (the fixture, and helpers)
 
+pytestmark = pytest.mark.usefixtures("office_hours")
 G = "/api/v1/targets"
 TODAY = dt.date.today()
 YESTERDAY = TODAY - dt.timedelta(days=1)

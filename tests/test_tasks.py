@@ -13,6 +13,7 @@ from service.program import service as program_service
 from service.tasks import recurring
 from tests.conftest import at_jakarta
 
+pytestmark = pytest.mark.usefixtures("office_hours")
 T = "/api/v1/tasks"
 TODAY = dt.date.today()
 NEXT_WEEK = (TODAY + dt.timedelta(days=7)).isoformat()

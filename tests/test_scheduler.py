@@ -27,11 +27,15 @@ def days(status: str) -> list[str]:
 def test_the_runner_has_the_programs_jobs_in_its_timezone(app):
     scheduler = runner.build(app, BackgroundScheduler)
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "tasks", "coverage", "settings"}
+    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "tasks", "tasks_after_cutoff",
+                               "coverage", "settings"}
     schedule = jobs_by_id["schedule"].trigger
     assert str(schedule.timezone) == "Asia/Jakarta"
     assert {f.name: str(f) for f in schedule.fields if f.name in ("hour", "minute")} == {"hour": "18", "minute": "0"}
     assert {f.name: str(f) for f in jobs_by_id["cutoff"].trigger.fields if f.name == "hour"} == {"hour": "21"}
+    # the follow-ups of those the cut-off flagged are opened a minute later, in a job of their own
+    assert {f.name: str(f) for f in jobs_by_id["tasks_after_cutoff"].trigger.fields if f.name in ("hour", "minute")} == {
+        "hour": "21", "minute": "1"}
     assert scheduler._job_defaults["coalesce"] is True and scheduler._job_defaults["max_instances"] == 1
     assert scheduler._job_defaults["misfire_grace_time"] >= 3600
     # the next run is 18:00 in Jakarta, whatever the machine's zone

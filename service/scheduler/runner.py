@@ -9,7 +9,7 @@ program's times without a restart.
 | cutoff   | ``delivery_cutoff`` (21:00)        | today's unconfirmed meals become missed; flags  |
 | sweep    | 00:05                             | recipients of lapsed stalls move                |
 | purge    | 03:30                             | idempotency keys older than 72 hours go         |
-| tasks    | 06:00, at start, after the cut-off | recurring agency work is opened                 |
+| tasks    | 06:00, at start, cut-off + 1 min  | recurring agency work is opened                 |
 | coverage | every minute                      | a snapshot of today's coverage, for GET /coverage |
 
 Every job is idempotent and takes the database's locks, so a second runner (by mistake, or
@@ -36,6 +36,7 @@ log = logging.getLogger("rantang.scheduler")
 SWEEP_AT = dt.time(0, 5)
 PURGE_AT = dt.time(3, 30)
 TASKS_AT = dt.time(6, 0)
+AFTER_CUTOFF = dt.timedelta(minutes=1)  # the follow-ups of those the cut-off flagged
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,11 @@ def _daily(at: dt.time, timezone: str) -> CronTrigger:
 
 def configure(scheduler: BaseScheduler, app: Flask, times: Times) -> None:
     """Add (or replace) the daily jobs for ``times``."""
-    for name, at in (("schedule", times.schedule_time), ("cutoff", times.delivery_cutoff),
-                     ("sweep", SWEEP_AT), ("purge", PURGE_AT), ("tasks", TASKS_AT)):
-        scheduler.add_job(jobs.run, _daily(at, times.timezone), args=[app, name], id=name, name=name,
+    after_cutoff = (dt.datetime.combine(dt.date(2000, 1, 1), times.delivery_cutoff) + AFTER_CUTOFF).time()
+    for job_id, name, at in (("schedule", "schedule", times.schedule_time), ("cutoff", "cutoff", times.delivery_cutoff),
+                             ("sweep", "sweep", SWEEP_AT), ("purge", "purge", PURGE_AT), ("tasks", "tasks", TASKS_AT),
+                             ("tasks_after_cutoff", "tasks", after_cutoff)):
+        scheduler.add_job(jobs.run, _daily(at, times.timezone), args=[app, name], id=job_id, name=job_id,
                           replace_existing=True)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from blueprints import access
-from schemas.common import ProblemSchema
+from schemas.common import ProblemSchema, flat_messages
 from service.accounts.service import authenticate
 from service.audit.service import set_actor
 from service.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed, TooLarge,
@@ -47,18 +47,6 @@ def problem(status: int, detail: str, type_: str = "about:blank", headers: Any =
     return response
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """webargs' ``{"json": {"a": {"0": ["msg"]}}}`` as ``{"a.0": ["msg"]}``."""
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "_body": messages}
-    if isinstance(messages, dict):
-        out: dict[str, list[str]] = {}
-        for key, value in messages.items():
-            out.update(_flatten(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix or "_body": [str(messages)]}
-
-
 @http.app_errorhandler(HTTPException)
 def handle_http_exception(exc: HTTPException):
     status = exc.code or 500
@@ -69,7 +57,7 @@ def handle_http_exception(exc: HTTPException):
     if "messages" in data:  # webargs: a body or query that does not parse or validate
         errors: dict[str, list[str]] = {}
         for messages in data["messages"].values():  # by location: json, query, files
-            errors.update(_flatten(messages))
+            errors.update(flat_messages(messages))
         if status == 400:
             return problem(400, "The request body is not valid JSON.", errors=errors)
         return problem(status, "Some fields are not valid: see errors.", errors=errors)
@@ -140,6 +128,18 @@ def read_without_transaction() -> None:
     """
     if db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+def json_list(what: str) -> list:
+    """The request's body as a JSON list (of ``what``), or a 422 that says what is wrong with it:
+    for bulk endpoints, which report on each item rather than refuse the whole body."""
+    try:
+        items = json.loads(request.get_data())
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise Invalid({"_body": ["is not valid JSON"]}) from None
+    if not isinstance(items, list):
+        raise Invalid({"_body": [f"must be a JSON list of {what}"]})
+    return items
 
 
 def if_match() -> int | None:

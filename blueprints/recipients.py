@@ -1,9 +1,7 @@
-import json
-
 from flask import request
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match
+from blueprints.http import if_match, json_list
 from schemas.common import page_of
 from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, PausePatch, RecipientArgs,
                                 RecipientIn, RecipientOut, RecipientPatch, UncoveredArgs, VerifyIn)
@@ -155,13 +153,7 @@ def _import_rows() -> tuple[list, int]:
     if request.mimetype == "text/csv":
         return importing.read_csv(request.get_data()), 2
     if request.is_json:
-        try:
-            rows = json.loads(request.get_data())
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise Invalid({"_body": ["is not valid JSON"]}) from None
-        if not isinstance(rows, list):
-            raise Invalid({"_body": ["must be a JSON list of recipients"]})
-        return rows, 1
+        return json_list("recipients"), 1
     raise Invalid({"_body": ["send multipart/form-data with 'file', text/csv, or a JSON list"]})
 
 

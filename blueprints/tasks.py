@@ -1,14 +1,11 @@
-import json
-
-from flask import g, request
+from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import idempotent, if_match
+from blueprints.http import idempotent, if_match, json_list
 from schemas.common import page_of
 from schemas.targets import PerformanceOut, TargetArgs, TargetIn, TargetOut, TargetPatch
 from schemas.tasks import (CancelIn, ChainOut, CompleteIn, LogReportOut, LogsArgs, PerformanceArgs, RecurringOut,
                            TaskArgs, TaskIn, TaskLogIn, TaskOut, TaskPatch, load_logs)
-from service.errors import Invalid
 from service.extensions import api, db
 from service.targets import service as targets
 from service.tasks import recurring
@@ -120,13 +117,7 @@ def push_logs(args):
     Each is taken or refused on its own; the answer reports every log by row (counting from 1),
     and every refusal by row and field. A log whose `external_ref` was pushed before is a
     duplicate and changes nothing, so a push can be retried. With `dry_run=true` nothing is kept."""
-    try:
-        items = json.loads(request.get_data() or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Invalid({"_body": ["is not valid JSON"]}) from None
-    if not isinstance(items, list):
-        raise Invalid({"_body": ["must be a JSON list of task logs"]})
-    return service.push_logs(load_logs(items), dry_run=args["dry_run"], own_agency=own_agency(), by=g.caller.user_id)
+    return service.push_logs(load_logs(json_list("task logs")), dry_run=args["dry_run"], own_agency=own_agency(), by=g.caller.user_id)
 
 
 @blp.route("/tasks/recurring", methods=["POST"])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 MAX_PER_PAGE = 500
@@ -77,3 +79,16 @@ class ProblemSchema(Schema):
         metadata={"description": "For validation errors: messages by field."},
     )
     existing_id = fields.Integer(metadata={"description": "For duplicates: the id already stored."})
+
+
+def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's (and webargs') nested messages, ``{"a": {"0": ["msg"]}}``, as problem+json's
+    ``errors``: ``{"a.0": ["msg"]}``."""
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return {prefix or "_body": messages}
+    if isinstance(messages, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in messages.items():
+            out.update(flat_messages(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return {prefix or "_body": [str(messages)]}

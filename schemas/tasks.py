@@ -1,8 +1,8 @@
-from typing import Any
+from typing import Any, Iterator
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import BodySchema, Int, PageArgs, Text
+from schemas.common import BodySchema, Int, PageArgs, Text, flat_messages
 from service.program.service import today
 from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
 
@@ -72,27 +72,18 @@ class TaskLogIn(TaskIn):
             raise ValidationError({"task_id": [f"a log of an existing task has only task_id and complete, not {extra}"]})
 
 
-def load_logs(items: list) -> list[tuple[int, dict | None, dict[str, list[str]]]]:
-    """Each log read on its own: ``(row, fields or None, errors)``; rows count from 1."""
-    schema, out = TaskLogIn(), []
+def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[str]]]]:
+    """Each log read on its own, as it is taken: ``(row, fields or None, errors)``; rows count
+    from 1. Lazy, so that a push over the limit is refused before its logs are all read."""
+    schema = TaskLogIn()
     for row, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            out.append((row, None, {"_body": ["each log is a JSON object"]}))
+            yield row, None, {"_body": ["each log is a JSON object"]}
             continue
         try:
-            out.append((row, schema.load(item), {}))
+            yield row, schema.load(item), {}
         except ValidationError as error:
-            out.append((row, None, _flat(error.messages)))
-    return out
-
-
-def _flat(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    if isinstance(messages, dict):
-        out: dict[str, list[str]] = {}
-        for key, value in messages.items():
-            out.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    return {prefix or "_body": [str(m) for m in messages] if isinstance(messages, list) else [str(messages)]}
+            yield row, None, flat_messages(error.messages)
 
 
 class TaskArgs(PageArgs):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import islice
+from typing import Any, Iterable
 
 from sqlalchemy import and_, case, func, select
 
@@ -151,13 +152,6 @@ def update_task(task_id: int, changes: dict[str, Any], expected_version: int | N
         setattr(task, key, value.strip() if key == "title" else value)
     db.session.flush()
     return task
-
-
-@dataclass
-class Referral:
-    agency_id: int
-    reason: str
-    due_date: dt.date | None = None
 
 
 def complete_task(
@@ -323,13 +317,15 @@ class LogReport:
     items: list[LogResult] = field(default_factory=list)
 
 
-def push_logs(items: list[tuple[int, dict[str, Any] | None, dict[str, list[str]]]], *, dry_run: bool,
+def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[str]]]], *, dry_run: bool,
               own_agency: int | None, by: int | None) -> LogReport:
     """Many task logs from an agency's own system, each on its own: a log with ``task_id``
     completes that task; one without opens a task (and completes it too when it carries
     ``complete``). A log whose ``external_ref`` was pushed before is a duplicate and changes
     nothing. Every bad log is reported by row and field, and the good ones are kept. ``items``
-    are ``(row, fields or None, wire errors)`` as the schema read them."""
+    are ``(row, fields or None, wire errors)`` as the schema reads them; no more than the limit
+    (and one) is read before a push over it is refused."""
+    items = list(islice(logs, MAX_LOGS + 1))
     if len(items) > MAX_LOGS:
         raise Invalid({"_body": [f"at most {MAX_LOGS} logs in one push; split the list"]})
     report = LogReport(dry_run=dry_run)

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, DateTime, MetaData, Select, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
-from service.errors import NotFound
+from service.errors import NotFound, PreconditionFailed
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -84,6 +84,13 @@ def fetch(session: Session, model: type[T], entity_id: int, **kwargs: Any) -> T:
     if found is None:
         raise NotFound(entity_name(model).replace("_", " "), entity_id)
     return found
+
+
+def check_version(obj: Any, expected: int | None) -> None:
+    """``If-Match``: the version the client read (None: not sent) must still be the stored one."""
+    if expected is not None and expected != obj.version:
+        raise PreconditionFailed(f"{entity_name(obj).replace('_', ' ')} {obj.id} is at version {obj.version}, "
+                                 f"not {expected}", version=obj.version)
 
 
 def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[Any]:

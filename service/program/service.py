@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from service.db import Page, fetch, paginate, utcnow
-from service.errors import Invalid, PreconditionFailed
+from service.db import Page, check_version, fetch, paginate, utcnow
+from service.errors import Invalid
 from service.extensions import db
 from service.program.models import AREA_KINDS, PROGRAM_ID, Area, Program
 
@@ -36,10 +36,7 @@ def today(program: Program | None = None) -> dt.date:
 
 def update_program(changes: dict[str, Any], expected_version: int | None = None) -> Program:
     program = get_program()
-    if expected_version is not None and expected_version != program.version:
-        raise PreconditionFailed(
-            f"program is at version {program.version}, not {expected_version}", version=program.version
-        )
+    check_version(program, expected_version)
     if "timezone" in changes:
         try:
             ZoneInfo(changes["timezone"])

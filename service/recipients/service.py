@@ -9,9 +9,9 @@ from sqlalchemy.orm import joinedload
 
 from service.assignments import service as assignments
 from service.assignments.models import Assignment
-from service.db import Page, fetch, paginate, utcnow
+from service.db import Page, check_version, fetch, paginate, utcnow
 from service.deliveries import planning
-from service.errors import Conflict, Invalid, InvalidTransition, NotFound, PreconditionFailed
+from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.models import Area
 from service.program.service import get_program, get_village, not_a_village, today
@@ -100,11 +100,7 @@ def register_recipient(
 
 def update_recipient(recipient_id: int, changes: dict[str, Any], expected_version: int | None = None) -> Recipient:
     recipient = get_recipient(recipient_id)
-    if expected_version is not None and expected_version != recipient.version:
-        raise PreconditionFailed(
-            f"recipient {recipient_id} is at version {recipient.version}, not {expected_version}",
-            version=recipient.version,
-        )
+    check_version(recipient, expected_version)
     if recipient.status == "exited":
         raise InvalidTransition(f"recipient {recipient_id} has exited and cannot be edited")
     if changes.keys() & {"nik", "birth_date", "sex"}:

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from service.accounts.models import Agency
-from service.db import Page, fetch, utcnow
-from service.errors import Forbidden, Invalid, PreconditionFailed
+from service.db import Page, check_version, fetch, utcnow
+from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.program.service import today
 from service.targets.indicators import WEEK, Measurer, last_complete_day
@@ -140,9 +140,7 @@ def update_target(target_id: int, changes: dict[str, Any], expected_version: int
     """Edit a target. A change to the promise (indicator, threshold, due date, owner or
     signatories) voids the signatures given: the agencies sign the new promise again."""
     target = fetch(db.session, Target, target_id)
-    if expected_version is not None and expected_version != target.version:
-        raise PreconditionFailed(f"target {target_id} is at version {target.version}, not {expected_version}",
-                                 version=target.version)
+    check_version(target, expected_version)
     if "signatory_agency_ids" in changes:
         changes["signatory_agency_ids"] = list(dict.fromkeys(changes["signatory_agency_ids"]))
     _check(changes.get("indicator", target.indicator), changes.get("threshold", target.threshold),

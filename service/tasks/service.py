@@ -15,8 +15,8 @@ from typing import Any, Iterable
 from sqlalchemy import and_, case, func, select
 
 from service.accounts.models import Agency, User
-from service.db import Page, paginate, utcnow
-from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound, PreconditionFailed
+from service.db import Page, check_version, paginate, utcnow
+from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import today
 from service.recipients import service as recipients
@@ -134,9 +134,7 @@ def update_task(task_id: int, changes: dict[str, Any], expected_version: int | N
     """Edit an open task: hand it to another user of the agency, move its due date, retitle it,
     add notes. Done and cancelled tasks are history (409)."""
     task = get_task(task_id, own_agency, for_update=True)
-    if expected_version is not None and expected_version != task.version:
-        raise PreconditionFailed(f"task {task_id} is at version {task.version}, not {expected_version}",
-                                 version=task.version)
+    check_version(task, expected_version)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status}: it is history now", task_status=task.status)
     errors: dict[str, list[str]] = {}

@@ -12,8 +12,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from service.assignments import service as assignments
-from service.db import Page, fetch, paginate
-from service.errors import Forbidden, Invalid, NotFound, PreconditionFailed
+from service.db import Page, check_version, fetch, paginate
+from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.program.models import Area
 from service.program.service import get_program, get_village, today
@@ -102,9 +102,7 @@ def update_vendor(
     if own is not None and changes.keys() - VENDOR_EDITABLE:
         fields = ", ".join(sorted(changes.keys() - VENDOR_EDITABLE))
         raise Forbidden(f"a stall cannot change its own {fields}: ask the program office")
-    if expected_version is not None and expected_version != vendor.version:
-        raise PreconditionFailed(f"vendor {vendor_id} is at version {vendor.version}, not {expected_version}",
-                                 version=vendor.version)
+    check_version(vendor, expected_version)
     if ("latitude" in changes) != ("longitude" in changes):
         missing = "longitude" if "latitude" in changes else "latitude"
         raise Invalid({missing: ["latitude and longitude come together"]})

@@ -441,3 +441,21 @@ def test_an_open_task_is_handed_over_or_moved(client, agencies, make_recipient):
     assert client.patch(path, json={"notes": "x"}, headers=agencies.health.headers).status_code == 404
     complete(client, agencies.education.headers, visit["id"], outcome="visited")
     assert client.patch(path, json={"notes": "x"}, headers=agencies.education.headers).status_code == 409
+
+
+def test_listing_tasks_costs_the_same_few_queries_for_one_task_or_many(client, agencies, make_recipient,
+                                                                      query_count):
+    def statements_for_list() -> int:
+        with query_count() as statements:
+            assert client.get(T, headers=agencies.education.headers).status_code == 200
+        return len(statements)
+
+    person = make_recipient("enrolled")
+    open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    one = statements_for_list()
+    for _ in range(4):
+        other = make_recipient("enrolled")
+        visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=other["id"])
+        complete(client, agencies.education.headers, visit["id"], outcome="concern",
+                 referral={"agency_id": agencies.social.agency_id, "reason": "lonely"})
+    assert statements_for_list() == one <= 5

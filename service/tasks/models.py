@@ -95,8 +95,10 @@ class Task(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
-    recipient: Mapped[Recipient | None] = relationship(lazy="selectin")
-    referrals: Mapped[list[Task]] = relationship(order_by="Task.id", lazy="selectin",
+    # Loaded with the task as it is shown (service.AS_SHOWN), not by default: a referral is a task
+    # whose own subjects and referrals nobody reads through it.
+    recipient: Mapped[Recipient | None] = relationship()
+    referrals: Mapped[list[Task]] = relationship(order_by="Task.id",
                                                  back_populates="source_task")
     source_task: Mapped[Task | None] = relationship(remote_side=[id], back_populates="referrals")
 

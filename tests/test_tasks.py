@@ -205,6 +205,7 @@ def test_a_referral_followed_from_the_visit_to_the_follow_up(client, coordinator
         "follow_up", "referral", visit["id"], person["id"])
     assert follow_up["notes"] == "persistent cough, looks thin"
     assert follow_up["due_date"] == (TODAY + dt.timedelta(days=7)).isoformat()
+    assert follow_up["opened_on"] == TODAY.isoformat()  # the day the concern was raised
     assert client.get(T, query_string={"source_task_id": visit["id"]},
                       headers=agencies.health.headers).json["total"] == 1
 
@@ -296,8 +297,9 @@ def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, agencies, make
     assert report["items"][8]["task_id"] == report["items"][0]["task_id"]
 
     logged = client.get(f"{T}/{report['items'][0]['task_id']}", headers=agencies.education.headers).json
-    assert (logged["origin"], logged["status"], logged["completed_on"], logged["due_date"]) == (
-        "log", "done", week_ago, week_ago)
+    # work logged after it was done was opened, due and done that day: on time in the performance
+    assert (logged["origin"], logged["status"], logged["opened_on"], logged["completed_on"], logged["due_date"]) == (
+        "log", "done", week_ago, week_ago, week_ago)
     assert client.get(f"{T}/{opened['id']}", headers=agencies.education.headers).json["outcome"] == "not_at_home"
     assert client.get(f"{T}/{health_task['id']}", headers=agencies.health.headers).json["status"] == "open"
 
@@ -459,3 +461,18 @@ def test_listing_tasks_costs_the_same_few_queries_for_one_task_or_many(client, a
         complete(client, agencies.education.headers, visit["id"], outcome="concern",
                  referral={"agency_id": agencies.social.agency_id, "reason": "lonely"})
     assert statements_for_list() == one <= 5
+
+
+def test_a_log_of_late_work_counts_as_late(client, agencies):
+    due, done = (TODAY - dt.timedelta(days=10)).isoformat(), (TODAY - dt.timedelta(days=3)).isoformat()
+    report = client.post(f"{T}/logs", json=[{"type": "other", "title": "Brief the new students", "due_date": due,
+                                             "complete": {"outcome": "done", "completed_on": done}}],
+                         headers=agencies.education.headers).json
+    logged = client.get(f"{T}/{report['items'][0]['task_id']}", headers=agencies.education.headers).json
+    assert (logged["opened_on"], logged["due_date"], logged["completed_on"]) == (due, due, done)
+    performance = client.get(f"/api/v1/agencies/{agencies.education.agency_id}/performance",
+                             headers=agencies.education.headers).json["tasks"]
+    assert (performance["opened"], performance["done_on_time"], performance["done_late"]) == (1, 0, 1)
+    # Not done yet, a log cannot be due in the past.
+    refused = client.post(f"{T}/logs", json=[{"type": "other", "due_date": due}], headers=agencies.education.headers)
+    assert refused.json["errors"] == [{"row": 1, "field": "due_date", "message": f"cannot be before today ({TODAY})"}]

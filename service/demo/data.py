@@ -310,10 +310,8 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
     coordinator = db.session.scalar(select(User.id).where(User.email == COORDINATOR_EMAIL))
 
     def task(kind: str, type_: str, opened: int, due: int, by: int | None = None, **fields) -> Task:
-        made = tasks.create_task(type_, today + dt.timedelta(days=due), agency_id=agency[kind].id, own_agency=None,
-                                 by=by or staff[kind], allow_past_due=True, **fields)
-        made.opened_on = today - dt.timedelta(days=opened)
-        return made
+        return tasks.create_task(type_, today + dt.timedelta(days=due), agency_id=agency[kind].id, own_agency=None,
+                                 by=by or staff[kind], opened_on=today - dt.timedelta(days=opened), **fields)
 
     def done(made: Task, outcome: str, days_ago: int, by: int, **fields) -> Task:
         return tasks.complete_task(made.id, outcome, completed_on=today - dt.timedelta(days=days_ago),
@@ -331,8 +329,7 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
             kind, seen, reason = CONCERNS[n]
             visited = done(visit, "concern", 20, by, notes=seen, referral={"agency_id": agency[kind].id,
                                                                            "reason": reason})
-            follow_up = db.session.get(Task, visited.referral_ids[0])
-            follow_up.opened_on = today - dt.timedelta(days=20)
+            follow_up = db.session.get(Task, visited.referral_ids[0])  # opened the day of the visit
             if n == 0:  # examined; passed on to the social agency for help at home
                 done(follow_up, "resolved", 15, staff["health"], notes="not TB; vitamins and a diet plan",
                      referral={"agency_id": agency["social"].id, "reason": "needs someone to look in daily"})

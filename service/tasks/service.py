@@ -58,10 +58,11 @@ def create_task(
     type: str, due_date: dt.date, title: str | None = None, agency_id: int | None = None,
     recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
     assignee_id: int | None = None, *, own_agency: int | None, by: int | None, origin: str = "manual",
-    source_task_id: int | None = None, external_ref: str | None = None, allow_past_due: bool = False,
+    source_task_id: int | None = None, external_ref: str | None = None, opened_on: dt.date | None = None,
 ) -> Task:
-    """Open a task. The coordinator opens one for any agency; an agency opens its own (work for
-    another agency goes there as a referral, when completing a task)."""
+    """Open a task, today or (``opened_on``: a log of work done before it was entered) on a past
+    day. The coordinator opens one for any agency; an agency opens its own (work for another
+    agency goes there as a referral, when completing a task). It is not due before it opens."""
     if own_agency is not None:
         if agency_id is not None and agency_id != own_agency:
             raise Forbidden("an agency opens tasks for itself; to hand work to another agency, complete "
@@ -86,15 +87,16 @@ def create_task(
         errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
     elif vendor is None and type in NEEDS_VENDOR:
         errors["vendor_id"] = [f"a {type} is of a stall: give vendor_id"]
-    day = today()
-    if due_date < day and not allow_past_due:
-        errors["due_date"] = [f"cannot be before today ({day})"]
+    opened_on = opened_on or today()
+    if due_date < opened_on:
+        errors["due_date"] = [f"cannot be before {'today' if opened_on == today() else 'it was opened'} "
+                              f"({opened_on})"]
     if not _may_do_the_work(assignee_id, agency_id):
         errors["assignee_id"] = [f"user {assignee_id} is not an active user of agency {agency_id}"]
     if errors:
         raise Invalid(errors)
     task = Task(type=type, agency=agency, title=(title or "").strip() or default_title(type, recipient, vendor),
-                opened_on=day, due_date=due_date, recipient_id=recipient_id, vendor_id=vendor_id,
+                opened_on=opened_on, due_date=due_date, recipient_id=recipient_id, vendor_id=vendor_id,
                 notes=notes, origin=origin, source_task_id=source_task_id, external_ref=external_ref,
                 assignee_id=assignee_id, created_by=by)
     db.session.add(task)
@@ -211,7 +213,7 @@ def complete_task(
         create_task("follow_up", referral.get("due_date") or day + dt.timedelta(days=REFERRAL_DUE_DAYS),
                     title=f"Referral from {task.agency.name}: {referral['reason']}"[:200], agency_id=to_agency.id,
                     recipient_id=task.recipient_id, vendor_id=task.vendor_id, notes=referral["reason"],
-                    own_agency=None, by=by, origin="referral", source_task_id=task.id)
+                    own_agency=None, by=by, origin="referral", source_task_id=task.id, opened_on=completed_on)
         db.session.expire(task, ["referrals"])
     return task
 
@@ -384,9 +386,11 @@ def _push_one(log: dict[str, Any], *, own_agency: int | None, by: int | None) ->
         if existing is not None:
             return "duplicate", existing, False
     fields = {k: v for k, v in log.items() if k not in ("complete", "task_id")}
-    if "due_date" not in fields:
-        fields["due_date"] = (completion or {}).get("completed_on") or today()
-    task = create_task(**fields, own_agency=own_agency, by=by, origin="log", allow_past_due=completion is not None)
+    done_on = (completion or {}).get("completed_on") or today()
+    fields.setdefault("due_date", done_on)
+    # Work logged after it was done was opened when it was due or done, whichever came first.
+    opened_on = min(fields["due_date"], done_on, today()) if completion is not None else None
+    task = create_task(**fields, own_agency=own_agency, by=by, origin="log", opened_on=opened_on)
     if completion is not None:
         complete_task(task.id, **completion, own_agency=own_agency, by=by)
     return ("created" if completion is None else "completed"), task.id, True

@@ -101,12 +101,9 @@ MEASURES: dict[str, Callable[[dt.date], float | None]] = {
 }
 
 
-def last_complete_day(indicator: str) -> dt.date:
-    """The latest day an indicator can be read for in full: for those counted from meals, the
-    last day the cut-off has closed (its counts are stored, and final); for the others, today."""
+def last_closed_day() -> dt.date:
+    """The last day the cut-off closed (its counts stored and final); yesterday if none was."""
     day = today()
-    if indicator not in FROM_MEALS:
-        return day
     closed = db.session.scalar(select(func.max(DeliveryDay.date))
                                .where(DeliveryDay.closed_at.is_not(None), DeliveryDay.date <= day))
     return closed or day - dt.timedelta(days=1)
@@ -117,9 +114,19 @@ class Measurer:
 
     def __init__(self) -> None:
         self._seen: dict[tuple[str, dt.date], float | None] = {}
+        self._closed: dt.date | None = None
 
     def __call__(self, indicator: str, day: dt.date) -> float | None:
         key = (indicator, day)
         if key not in self._seen:
             self._seen[key] = MEASURES[indicator](day)
         return self._seen[key]
+
+    def last_complete_day(self, indicator: str) -> dt.date:
+        """The latest day an indicator can be read for in full: for those counted from meals, the
+        last day the cut-off closed; for the others, today."""
+        if indicator not in FROM_MEALS:
+            return today()
+        if self._closed is None:
+            self._closed = last_closed_day()
+        return self._closed

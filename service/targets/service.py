@@ -19,7 +19,7 @@ from service.db import Page, check_version, fetch, utcnow
 from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.program.service import today
-from service.targets.indicators import WEEK, Measurer, last_complete_day
+from service.targets.indicators import WEEK, Measurer
 from service.targets.models import INDICATORS, RATES, Signatory, Target
 from service.tasks import service as tasks
 from service.tasks.service import TaskCounts
@@ -41,7 +41,7 @@ class Reading:
 
 def evaluate(target: Target, measure: Measurer | None = None) -> Reading:
     measure = measure or Measurer()
-    day = min(last_complete_day(target.indicator), target.due_date)
+    day = min(measure.last_complete_day(target.indicator), target.due_date)
     value = measure(target.indicator, day)
     before = measure(target.indicator, day - dt.timedelta(days=WEEK))
     projected = value

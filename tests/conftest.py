@@ -166,6 +166,18 @@ def make_user():
 
 
 @pytest.fixture
+def agencies(make_user):
+    """A social, a health, an education and a data agency with one user each:
+    ``agencies.<kind>.agency_id``, ``.user`` and ``.headers``."""
+
+    def staff(kind: str) -> SimpleNamespace:
+        user, headers = make_user("agency", kind)
+        return SimpleNamespace(agency_id=user.agency_id, user=user, headers=headers)
+
+    return SimpleNamespace(**{kind: staff(kind) for kind in ("social", "health", "education", "data")})
+
+
+@pytest.fixture
 def coordinator(make_user):
     return make_user("coordinator")[1]
 

@@ -11,7 +11,7 @@ from service.extensions import db
 from service.recipients.models import Recipient
 from service.targets import indicators
 from tests.conftest import at_jakarta
-from tests.test_tasks import agencies, complete, open_task  # noqa: F401  (the fixture, and helpers)
+from tests.test_tasks import complete, open_task
 
 pytestmark = pytest.mark.usefixtures("office_hours")
 G = "/api/v1/targets"
@@ -162,7 +162,7 @@ def test_agency_performance_counts_its_work(client, coordinator, agencies, make_
                         due_date=(TODAY - dt.timedelta(days=8)).isoformat())
     late = open_task(client, h, type="school_visit", recipient_id=person["id"],
                      due_date=(TODAY - dt.timedelta(days=8)).isoformat())
-    overdue = open_task(client, h, type="other", due_date=(TODAY - dt.timedelta(days=5)).isoformat())
+    open_task(client, h, type="other", due_date=(TODAY - dt.timedelta(days=5)).isoformat())  # overdue
     open_task(client, h, type="other", due_date=(TODAY + dt.timedelta(days=5)).isoformat())
     complete(client, h, on_time["id"], outcome="visited")
     at_jakarta(monkeypatch, TODAY)

@@ -3,13 +3,13 @@ referrals from one agency to another, task logs pushed in bulk, and recurring wo
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 
 import pytest
 
 from service.accounts import service as accounts
 from service.extensions import db
 from service.program import service as program_service
+from service.recipients.models import Recipient
 from service.tasks import recurring
 from tests.conftest import at_jakarta
 
@@ -19,12 +19,6 @@ TODAY = dt.date.today()
 NEXT_WEEK = (TODAY + dt.timedelta(days=7)).isoformat()
 
 
-def staff(make_user, kind: str):
-    """An agency of ``kind`` with one user: its id, the user and their headers."""
-    user, headers = make_user("agency", kind)
-    return SimpleNamespace(agency_id=user.agency_id, user=user, headers=headers)
-
-
 def colleague(agency_id: int, n: int):
     """Another user of an agency, and their headers."""
     user = accounts.create_user(email=f"colleague{agency_id}-{n}@rantang.example", password="password-1",
@@ -32,11 +26,6 @@ def colleague(agency_id: int, n: int):
     token, _ = accounts.issue_token(user.email, "password-1")
     db.session.commit()
     return user, {"Authorization": f"Bearer {token}"}
-
-
-@pytest.fixture
-def agencies(make_user):
-    return SimpleNamespace(**{kind: staff(make_user, kind) for kind in ("social", "health", "education", "data")})
 
 
 def open_task(client, headers, **body):
@@ -362,7 +351,7 @@ def _area(client, name):
 
 def test_a_flagged_recipient_gets_one_follow_up_which_clears_the_flag(client, coordinator, agencies, loop):
     person_id = loop.ids[0]
-    recipient = db.session.get(recurring.Recipient, person_id)
+    recipient = db.session.get(Recipient, person_id)
     recipient.flagged_on, recipient.flag_reason = TODAY, "no meal delivered for three days"
     db.session.commit()
     assert client.post(f"{T}/recurring", headers=coordinator).json["flag_follow_ups"] == 1

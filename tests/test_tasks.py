@@ -10,7 +10,6 @@ from service.accounts import service as accounts
 from service.extensions import db
 from service.program import service as program_service
 from service.recipients.models import Recipient
-from service.tasks import recurring
 from tests.conftest import at_jakarta
 
 pytestmark = pytest.mark.usefixtures("office_hours")

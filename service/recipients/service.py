@@ -18,6 +18,7 @@ from service.program.service import get_program, get_village, not_a_village, tod
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
 from service.recipients.rules import coordinates_error, identity_errors
+from service.tasks.models import flag_follow_up_key
 from service.tasks.settle import settle_open
 
 # Which statuses each action may start from.
@@ -242,7 +243,7 @@ def clear_flag(recipient_id: int) -> Recipient:
     recipient.flag_reason = None
     db.session.flush()
     settle_open("follow_up", "resolved", today(), recipient_id=recipient.id, notes="flag cleared",
-                dedupe_prefix=f"follow_up:flag:{recipient.id}:{flagged_on}")
+                dedupe_key=flag_follow_up_key(recipient.id, flagged_on))
     return recipient
 
 

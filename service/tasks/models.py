@@ -43,6 +43,14 @@ NEEDS_RECIPIENT = frozenset({"verification_visit", "school_visit"})
 NEEDS_VENDOR = frozenset({"hygiene_inspection", "nutrition_check"})
 
 
+FLAG_FOLLOW_UP = "follow_up:flag:"
+
+
+def flag_follow_up_key(recipient_id: int, flagged_on) -> str:
+    """The ``dedupe_key`` of the follow-up opened for one flag of a recipient: once per flag."""
+    return f"{FLAG_FOLLOW_UP}{recipient_id}:{flagged_on}"
+
+
 class Task(Base):
     """A piece of an agency's work: a visit, an inspection, a follow-up. Opened by a person, by
     the job runner (recurring work) or by a referral from another task; done once, with its

@@ -28,7 +28,7 @@ from service.deliveries.coverage import enrolled_on
 from service.extensions import db
 from service.program.service import get_program, today
 from service.recipients.models import Recipient, paused_on
-from service.tasks.models import VISITED, Task
+from service.tasks.models import VISITED, Task, flag_follow_up_key
 from service.tasks.service import TITLES
 from service.vendors.models import Vendor
 
@@ -217,7 +217,7 @@ def _flag_follow_ups(day: dt.date, report: RecurringReport) -> int:
         select(Recipient.id, Recipient.name, Recipient.flagged_on, Recipient.flag_reason)
         .where(Recipient.flagged_on.is_not(None)).order_by(Recipient.id)
     ).all()
-    keys = {f"follow_up:flag:{p.id}:{p.flagged_on}": p for p in flagged}
+    keys = {flag_follow_up_key(p.id, p.flagged_on): p for p in flagged}
     known = set(db.session.scalars(select(Task.dedupe_key).where(Task.dedupe_key.in_(list(keys))))) if keys else set()
     # Once per flag: a follow-up opened for it already (and perhaps done) is not opened again.
     return _insert([_row("follow_up", spreader.take(), day, day + dt.timedelta(days=FLAG_FOLLOW_UP_DUE_DAYS), key,

@@ -22,7 +22,7 @@ from service.extensions import db
 from service.program.service import today
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
-from service.tasks.models import (KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task)
+from service.tasks.models import FLAG_FOLLOW_UP, KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
 
@@ -228,7 +228,7 @@ def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, sco
                                                passed=outcome == "passed", findings=notes, inspector_id=by)
         task.inspection_id = inspection.id
     elif (task.type == "follow_up" and outcome == "resolved" and task.dedupe_key
-          and task.dedupe_key.startswith("follow_up:flag:")):
+          and task.dedupe_key.startswith(FLAG_FOLLOW_UP)):
         person = recipients.get_recipient(task.recipient_id)
         if person.flagged_on is not None:
             recipients.clear_flag(person.id)

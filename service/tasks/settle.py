@@ -15,7 +15,7 @@ from service.tasks.models import Task
 
 def settle_open(type_: str, outcome: str, completed_on: dt.date, *,
                 recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
-                inspection_id: int | None = None, dedupe_prefix: str | None = None) -> list[Task]:
+                inspection_id: int | None = None, dedupe_key: str | None = None) -> list[Task]:
     """Complete the open tasks of ``type_`` for this recipient or stall with ``outcome``, as the
     session's actor (the user of the request, or the job)."""
     by = db.session.info.get("actor_id")
@@ -24,8 +24,8 @@ def settle_open(type_: str, outcome: str, completed_on: dt.date, *,
         query = query.where(Task.recipient_id == recipient_id)
     if vendor_id is not None:
         query = query.where(Task.vendor_id == vendor_id)
-    if dedupe_prefix is not None:
-        query = query.where(Task.dedupe_key.startswith(dedupe_prefix))
+    if dedupe_key is not None:
+        query = query.where(Task.dedupe_key == dedupe_key)
     tasks = db.session.scalars(query).all()
     for task in tasks:
         task.status, task.outcome, task.outcome_notes = "done", outcome, notes

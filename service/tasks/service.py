@@ -76,7 +76,7 @@ def create_task(
         errors["type"] = [f"must be one of {', '.join(TYPES)}"]
     elif type not in KIND_TYPES[agency.kind]:
         allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
-        errors["type"] = [f"a {agency.kind} agency does not do {type} (it does {allowed})"]
+        errors["type"] = [f"{agency.kind} agencies do not do {type} (they do {allowed})"]
     recipient = db.session.get(Recipient, recipient_id) if recipient_id is not None else None
     vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
     if recipient_id is not None and recipient is None:

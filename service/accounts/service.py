@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of
 from service.program.models import PROGRAM_ID, Program
+from service.program.service import SEEN_STAMP
 from service.vendors.models import Vendor
 from service.audit.service import record, set_actor
 from service.db import Page, fetch, paginate, utcnow
@@ -126,13 +127,15 @@ class Caller:
         return principal_of(self.role, self.agency_kind)
 
 
-# The caller and, in the same round trip, the program they act in: nearly every request needs
-# the program's settings (its timezone decides what "today" is), and on this path a round trip
-# costs more than the query.
+# The caller and, in the same round trip, the stamp of the program's settings row: nearly every
+# request reads the settings (the timezone decides what "today" is), and with the stamp it reads
+# this process's copy (``program.settings()``) rather than loading the row. Columns, not entities:
+# the ORM's loading cost more than the query.
 _CALLER = (
     select(ApiToken.id.label("token_id"), User.id.label("user_id"), User.email, User.role, User.agency_id,
            Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
-           ApiToken.expires_at, ApiToken.revoked_at, User.active, Program)
+           ApiToken.expires_at, ApiToken.revoked_at, User.active,
+           Program.version.label("program_version"), Program.updated_at.label("program_updated_at"))
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(Agency, Agency.id == User.agency_id)
     .outerjoin(Program, Program.id == PROGRAM_ID)
@@ -144,14 +147,13 @@ _CALLER = (
 
 def authenticate(token: str) -> Caller:
     """The caller behind a bearer string; expired, revoked or unknown tokens are refused.
-    The program's settings row is loaded into the session on the way."""
-    row = db.session.execute(_CALLER, {"token_hash": hash_token(token)}).first()
+    The stamp of the program's settings is noted in the session on the way."""
+    row = db.session.connection().execute(_CALLER, {"token_hash": hash_token(token)}).first()
     if row is None or row.revoked_at is not None or not row.active:
         raise Unauthenticated("the token is unknown or revoked")
     if row.expires_at <= utcnow():
         raise Unauthenticated("the token has expired")
-    # The identity map holds objects weakly: a reference keeps the settings for this request.
-    db.session.info["program"] = row.Program
+    db.session.info[SEEN_STAMP] = (row.program_version, row.program_updated_at)
     fields = row._asdict()
     return Caller(**{name: fields[name] for name in Caller.__dataclass_fields__})
 

@@ -25,7 +25,7 @@ from service.assignments.models import Assignment
 from service.audit.service import record
 from service.db import advisory_lock, bulk_insert, utcnow
 from service.extensions import db
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.deliveries import planning
 from service.recipients.models import Recipient, paused_on
 from service.vendors.models import Vendor
@@ -127,7 +127,7 @@ def assign_on_enrolment(recipient: Recipient) -> Assignment:
     """Place a newly enrolled recipient at the nearest eligible stall with room within reach, or
     leave them enrolled and uncovered (they appear in ``GET /recipients/uncovered``)."""
     lock()
-    program = get_program()
+    program = settings()
     day = today(program)
     stalls = _open_stalls(day, [(recipient.latitude, recipient.longitude)], program.max_vendor_distance_km)
     placed = _nearest_pairs_first([recipient], stalls, program.max_vendor_distance_km)
@@ -173,7 +173,7 @@ def settle(vendor: Vendor, cause: str, relocated: bool = False, day: dt.date | N
     list); one with less room than recipients, or whose kitchen moved out of someone's reach,
     loses the farthest; one with room left takes uncovered recipients near it.
     """
-    program = get_program()
+    program = settings()
     day = day or today(program)
     if not vendor.may_cook_on(day):
         return displace(vendor, why_ineligible(vendor, day), day=day)
@@ -200,7 +200,7 @@ def displace(vendor: Vendor, cause: str, keep: int = 0, day: dt.date | None = No
     Their scheduled meals follow them: from today if the stall may not cook today (what it has
     not delivered yet goes to the new stall), else from the day after (today's are cooking)."""
     lock()
-    program = get_program()
+    program = settings()
     now_day = today(program)
     day = day or now_day
     rows = db.session.scalars(
@@ -234,7 +234,7 @@ def displace(vendor: Vendor, cause: str, keep: int = 0, day: dt.date | None = No
 def fill(vendor: Vendor, cause: str, day: dt.date | None = None) -> int:
     """A stall that may cook on ``day`` (today by default) and has room takes uncovered recipients
     near it, nearest first; returns how many. Their meals start with the next day scheduled."""
-    program = get_program()
+    program = settings()
     now_day = today(program)
     day = day or now_day
     if not vendor.may_cook_on(day):
@@ -270,7 +270,7 @@ def sweep(day: dt.date | None = None) -> dict[int, Moves]:
     longer cook (a certificate that expired yesterday, mostly) move, as do those now beyond the
     program's reach (``max_vendor_distance_km`` lowered); a stall with room takes in uncovered
     people near it. Idempotent: the job runner runs it daily, ``flask assignments sweep`` at will."""
-    program = get_program()
+    program = settings()
     day = day or today(program)
     beyond = exists().where(Assignment.vendor_id == Vendor.id,
                             Assignment.distance_km > program.max_vendor_distance_km)
@@ -299,7 +299,7 @@ def covered_condition(day: dt.date):
     """SQL: the recipient has a place within the program's reach at a stall that may cook on ``day``."""
     return exists().where(
         Assignment.recipient_id == Recipient.id, Assignment.vendor_id == Vendor.id, Vendor.eligible_on(day),
-        Assignment.distance_km <= get_program().max_vendor_distance_km,
+        Assignment.distance_km <= settings().max_vendor_distance_km,
     )
 
 
@@ -337,7 +337,7 @@ def rebalance() -> RebalanceReport:
     """
     started = time.perf_counter()
     lock()
-    program = get_program()
+    program = settings()
     day = today(program)
     people = db.session.execute(
         select(Recipient.id, Recipient.latitude, Recipient.longitude, Assignment.vendor_id,

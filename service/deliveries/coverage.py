@@ -25,7 +25,7 @@ from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
 from service.program import service as program_service
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.recipients.models import Recipient, paused_on
 
 MAX_TREND_DAYS = 366
@@ -89,7 +89,7 @@ def enrolled_on(day: dt.date):
     on that is the status alone, which the (status, village_id) index answers."""
     if day >= today():
         return Recipient.status == "enrolled"
-    end = _day_end_utc(day, get_program().timezone)
+    end = _day_end_utc(day, settings().timezone)
     return and_(Recipient.enrolled_at < end,
                 or_(Recipient.status == "enrolled", and_(Recipient.status == "exited", Recipient.exited_at >= end)))
 

@@ -21,29 +21,28 @@ from service.assignments.models import Assignment
 from service.db import UTCDateTime
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
-from service.program.models import Program
 from service.program import service as program_service
-from service.program.service import get_program, today
+from service.program.service import Settings, settings, today
 from service.recipients.models import Recipient, paused_on
 from service.vendors.models import Vendor
 
 SCHEDULE_LOCK = 0x52414E55  # "RANU": one scheduling or closing run at a time, across processes
 
 
-def local_moment(day: dt.date, at: dt.time, program: Program) -> dt.datetime:
+def local_moment(day: dt.date, at: dt.time, program: Settings) -> dt.datetime:
     """``at`` o'clock on ``day`` in the program's timezone."""
     return dt.datetime.combine(day, at, tzinfo=ZoneInfo(program.timezone))
 
 
-def cutoff_at(day: dt.date, program: Program | None = None) -> dt.datetime:
+def cutoff_at(day: dt.date, program: Settings | None = None) -> dt.datetime:
     """The moment day ``day`` closes: its ``delivery_cutoff``, in the program's timezone."""
-    program = program or get_program()
+    program = program or settings()
     return local_moment(day, program.delivery_cutoff, program)
 
 
-def first_open_day(program: Program | None = None) -> dt.date:
+def first_open_day(program: Settings | None = None) -> dt.date:
     """Today while its cut-off has not passed, else tomorrow: the first day whose meals can change."""
-    program = program or get_program()
+    program = program or settings()
     day = today(program)
     return day if program_service.now() < cutoff_at(day, program) else day + dt.timedelta(days=1)
 
@@ -62,7 +61,7 @@ def _insert(statement_table, values):
 def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
     """Insert the meals due on ``day`` that do not exist yet (for ``recipient_ids``, or everyone);
     how many were created. One INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
-    program = get_program()
+    program = settings()
     meals = _meals(program.meal_slots)
     rows = (
         select(Recipient.id, Assignment.vendor_id, Recipient.village_id, literal(day, Date),
@@ -82,7 +81,7 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
 
 def _cooking_stall():
     """SQL, correlated to a delivery: the stall that should cook it now, or NULL if none should."""
-    program = get_program()
+    program = settings()
     return (
         select(Assignment.vendor_id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
@@ -118,7 +117,7 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
         return
     if recipient_ids is not None and not recipient_ids:
         return
-    program = get_program()
+    program = settings()
     start = max(from_day or today(program), first_open_day(program))
     scope = [Delivery.date >= start, Delivery.volunteer_id.is_(None)]
     if recipient_ids is not None:

@@ -21,7 +21,7 @@ from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.errors import Invalid, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
 from service.extensions import db
 from service.program import service as program_service
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.recipients.models import Recipient
 from service.vendors import service as vendors
 
@@ -56,7 +56,7 @@ def schedule_day(day: dt.date) -> ScheduleReport:
     recipients of stalls that may not cook that day (a certificate expiring tonight) move to
     stalls that may, so their meals are scheduled there.
     """
-    program = get_program()
+    program = settings()
     first, last = planning.first_open_day(program), today(program) + dt.timedelta(days=SCHEDULE_AHEAD_DAYS)
     if not first <= day <= last:
         raise Invalid({"date": [f"must be from {first} (the first day not closed) to {last}"]})
@@ -109,7 +109,7 @@ def manifest(vendor_id: int, day: dt.date | None = None) -> Manifest:
     """The stall's meals of ``day`` (today by default), with what the cook and the rider need to
     know of each recipient; one query."""
     day = day or today()
-    slot = {meal: i for i, meal in enumerate(get_program().meal_slots)}
+    slot = {meal: i for i, meal in enumerate(settings().meal_slots)}
     rows = db.session.execute(
         select(Delivery.id, Delivery.meal, Delivery.status, Recipient.id, Recipient.name, Recipient.address,
                Recipient.latitude, Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
@@ -162,7 +162,7 @@ def confirm(
         errors["delivered_at"] = ["give the time with its offset, such as 2026-11-23T11:30:00+07:00"]
     if errors:
         raise Invalid(errors)
-    program = get_program()
+    program = settings()
     moment = program_service.now()
     day = today(program)  # only today's meals can be confirmed, and only before its cut-off
     if delivered_at is not None:
@@ -272,7 +272,7 @@ def close_day(day: dt.date) -> CloseReport:
     """The cut-off of ``day``: meals still ``scheduled`` become ``missed``; a recipient without a
     delivered meal for three days running is flagged for the social agency; the day's coverage is
     written to the summary the trend reads. Running it again changes nothing more."""
-    program = get_program()
+    program = settings()
     if program_service.now() < planning.cutoff_at(day, program):
         raise Invalid({"date": [f"{day} closes at {program.delivery_cutoff:%H:%M} ({program.timezone})"]})
     advisory_lock(db.session, planning.SCHEDULE_LOCK)
@@ -335,7 +335,7 @@ def statement(vendor_id: int, month: dt.date, own: int | None = None) -> Stateme
     """What the stall is owed for ``month`` (its first day): delivered meals per day, how many carry
     evidence (a photo or the phone's GPS), and the amount at ``meal_price``."""
     vendor = vendors.get_vendor(vendor_id, own=own)
-    price = get_program().meal_price
+    price = settings().meal_price
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     delivered = Delivery.status == "delivered"
     evidence = delivered & (Delivery.photo_sha256.is_not(None) | Delivery.latitude.is_not(None))

@@ -28,13 +28,14 @@ def find(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
 
 
 def _store_statement(dialect):
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key``, built once per engine: every
-    confirmation pays it."""
+    """``INSERT ... ON CONFLICT DO NOTHING``, built once per engine: every confirmation pays it.
+    Its row count tells whether it stored (no RETURNING: a result costs more than the count)."""
     table = IdempotencyRecord.__table__
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return insert.values({column: bindparam(column) for column in
-                          ("user_id", "key", "fingerprint", "status", "content_type", "body", "created_at")}
-                         ).on_conflict_do_nothing(index_elements=["user_id", "key"]).returning(table.c.key)
+    values = {column: bindparam(column) for column in
+              ("user_id", "key", "fingerprint", "status", "content_type", "body", "created_at")}
+    return (insert.values(values).on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .execution_options(preserve_rowcount=True))
 
 
 _STORE = {dialect: _store_statement(dialect) for dialect in ("postgresql", "sqlite")}
@@ -47,7 +48,7 @@ def store(user_id: int, key: str, fingerprint: str, status: int, content_type: s
     return connection.execute(_STORE[connection.dialect.name], {
         "user_id": user_id, "key": key, "fingerprint": fingerprint, "status": status,
         "content_type": content_type, "body": body, "created_at": utcnow(),
-    }).first() is not None
+    }).rowcount == 1
 
 
 def purge(older_than: dt.datetime | None = None) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, fields
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,12 +13,65 @@ from service.errors import Invalid
 from service.extensions import db
 from service.program.models import AREA_KINDS, PROGRAM_ID, Area, Program
 
-def get_program() -> Program:
-    """The settings row, which the first migration creates with the real program's defaults.
+# ``session.info`` key: the settings row's stamp (version, updated_at) as this request's
+# authentication read it, in the same query as the caller (``accounts.authenticate``).
+SEEN_STAMP = "program_stamp"
 
-    Every authenticated request has it in the session already (``accounts.authenticate`` loads
-    it with the caller), so this costs no query there.
+
+@dataclass(frozen=True)
+class Settings:
+    """The program's settings as the code reads them: a frozen copy of the row.
+
+    One copy is shared by every request of a process for as long as the row's stamp (version and
+    ``updated_at``, both changed by every write) is the one the request's authentication read:
+    reading the settings then costs no query and no ORM object, on every request. To change the
+    settings, change the row (``update_program``); a write outside the ORM must bump ``version``.
     """
+
+    version: int
+    updated_at: dt.datetime
+    name: str
+    timezone: str
+    min_age: int
+    meal_slots: tuple[str, ...]
+    meal_price: int
+    schedule_time: dt.time
+    delivery_cutoff: dt.time
+    max_vendor_distance_km: float
+    hygiene_validity_days: int
+    visit_interval_days: int
+
+    @classmethod
+    def of(cls, program: Program) -> Settings:
+        values = {field.name: getattr(program, field.name) for field in fields(cls)}
+        return cls(**{**values, "meal_slots": tuple(values["meal_slots"])})
+
+    @property
+    def stamp(self) -> tuple[int, dt.datetime]:
+        return self.version, self.updated_at
+
+
+_shared: Settings | None = None  # this process's copy, checked against each request's stamp
+
+
+def settings() -> Settings:
+    """The program's settings for this request. Free when the request's authentication read the
+    row's stamp and this process holds that version; otherwise read from the row (and kept, unless
+    the row has changes not yet written)."""
+    global _shared
+    shared = _shared
+    if shared is not None and db.session.info.get(SEEN_STAMP) == shared.stamp:
+        return shared
+    program = get_program()
+    current = Settings.of(program)
+    if not db.session.is_modified(program):
+        _shared = current
+    return current
+
+
+def get_program() -> Program:
+    """The settings row, which the first migration creates with the real program's defaults: for
+    changing it and showing it; the rest of the code reads ``settings()``."""
     program = db.session.get(Program, PROGRAM_ID)
     if program is None:
         raise RuntimeError("the program settings row is missing: run `flask --app wsgi db upgrade`")
@@ -28,9 +82,9 @@ def now() -> dt.datetime:
     return utcnow()
 
 
-def today(program: Program | None = None) -> dt.date:
+def today(program: Settings | None = None) -> dt.date:
     """The program's local date: its timezone, not the machine's, decides what today is."""
-    program = program or get_program()
+    program = program or settings()
     return now().astimezone(ZoneInfo(program.timezone)).date()
 
 

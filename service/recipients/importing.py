@@ -22,7 +22,7 @@ from service.db import bulk_insert
 from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.recipients.models import Recipient
 from service.recipients.rules import coordinates_error, identity_errors
 
@@ -227,7 +227,7 @@ def import_recipients(
         raise Invalid({"file": [f"missing columns: {', '.join(missing)}"]})
     report.ignored_columns = sorted(columns - set(REQUIRED) - set(OPTIONAL) - {EXTRA})
 
-    program = get_program()
+    program = settings()
     day = today(program)
     villages = _Villages()
     valid: list[tuple[int, dict[str, Any]]] = []

@@ -14,7 +14,7 @@ from service.deliveries import planning
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import get_program, get_village, not_a_village, today
+from service.program.service import settings, get_village, not_a_village, today
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
 from service.recipients.rules import coordinates_error, identity_errors
@@ -55,7 +55,7 @@ def _duplicate(nik: str, existing: int) -> Conflict:
 
 
 def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
-    program = get_program()
+    program = settings()
     errors = identity_errors(nik, birth_date, sex, program.min_age, today(program))
     if errors:
         raise Invalid(errors)

@@ -20,7 +20,7 @@ from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.idempotency import service as idempotency
 from service.program import service as program_service
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.tasks import recurring
 
 log = logging.getLogger("rantang.jobs")
@@ -81,7 +81,7 @@ def catch_up() -> dict[str, list[str]]:
     cut-off has passed, schedule today if it was never scheduled and is still open, and tomorrow
     if its evening scheduling time has passed. Run at the runner's start and when the program's
     times change."""
-    program = get_program()
+    program = settings()
     moment = program_service.now()
     day = today(program)
     done: dict[str, list[str]] = {"closed": [], "scheduled": []}

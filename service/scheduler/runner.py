@@ -28,7 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from service.extensions import db
-from service.program.service import get_program
+from service.program.service import settings
 from service.scheduler import jobs
 
 log = logging.getLogger("rantang.scheduler")
@@ -50,7 +50,7 @@ class Times:
 
 def read_times(app: Flask) -> Times:
     with app.app_context():
-        program = get_program()
+        program = settings()
         times = Times(program.timezone, program.schedule_time, program.delivery_cutoff)
         db.session.remove()
     return times

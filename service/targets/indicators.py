@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.recipients.models import Recipient, paused_on
 from service.tasks.models import VISITED, Task
 from service.vendors.models import Inspection, Vendor
@@ -62,7 +62,7 @@ def weekly_meal_rate(day: dt.date) -> float | None:
 
 
 def visit_rate(day: dt.date) -> float | None:
-    interval = get_program().visit_interval_days
+    interval = settings().visit_interval_days
     visited = (
         select(Task.recipient_id)
         .where(Task.type == "school_visit", Task.status == "done", Task.outcome.in_(VISITED),

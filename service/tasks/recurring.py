@@ -26,7 +26,7 @@ from service.accounts.models import Agency, User
 from service.db import advisory_lock, bulk_insert, utcnow
 from service.deliveries.coverage import enrolled_on
 from service.extensions import db
-from service.program.service import get_program, today
+from service.program.service import settings, today
 from service.recipients.models import Recipient, paused_on
 from service.tasks.models import VISITED, Task, flag_follow_up_key
 from service.tasks.service import TITLES
@@ -153,7 +153,7 @@ def _school_visits(day: dt.date, report: RecurringReport) -> int:
     spreader = _spreader("education", "school_visit", report, "school visits")
     if spreader is None:
         return 0
-    interval = get_program().visit_interval_days
+    interval = settings().visit_interval_days
     visited = exists().where(Task.recipient_id == Recipient.id, Task.type == "school_visit", Task.status == "done",
                              Task.outcome.in_(VISITED), Task.completed_on > day - dt.timedelta(days=interval))
     due = db.session.execute(

@@ -16,7 +16,7 @@ from service.db import Page, check_version, fetch, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import get_program, get_village, today
+from service.program.service import settings, get_village, today
 from service.tasks.settle import settle_open
 from service.vendors.models import Inspection, Vendor
 
@@ -131,7 +131,7 @@ def record_inspection(
     the certificate: passed, it holds until ``inspected_on + hygiene_validity_days``; failed, the
     stall may not cook from now on and its recipients move to other stalls at once."""
     vendor = get_vendor(vendor_id)
-    program = get_program()
+    program = settings()
     day = today(program)
     if inspected_on > day:
         raise Invalid({"inspected_on": [f"cannot be after today ({day.isoformat()})"]})

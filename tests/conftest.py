@@ -11,6 +11,8 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
+from flask import request_tearing_down
+from flask.globals import _cv_request
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -67,6 +69,20 @@ def app(tmp_path_factory):
         db.engine.dispose()  # close the pool's connections, not leave them to the garbage collector
 
 
+def _request_or_app_ctx_id() -> int:
+    """A session per request, as in production: the test's app context is still active while the
+    test client serves a request (Flask reuses it), so keying on it alone would give every request
+    of a test one session, and with it whatever the previous request left in the identity map."""
+    request_ctx = _cv_request.get(None)
+    return id(request_ctx) if request_ctx is not None else _app_ctx_id()
+
+
+@request_tearing_down.connect
+def _end_request_session(sender, **extra) -> None:
+    if isinstance(db.session, scoped_session) and _cv_request.get(None) is not None:
+        db.session.remove()
+
+
 @pytest.fixture(autouse=True)
 def transaction(app):
     """Each test runs inside one outer transaction, rolled back at its end; commits in the code
@@ -77,7 +93,7 @@ def transaction(app):
         original = db.session
         factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                expire_on_commit=False, class_=Session)
-        db.session = scoped_session(factory, scopefunc=_app_ctx_id)
+        db.session = scoped_session(factory, scopefunc=_request_or_app_ctx_id)
         limiter.reset()
         try:
             yield connection

@@ -87,6 +87,7 @@ def _sqlite_begin(connection) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
+    from service.accounts import callers
     from service.recipients import locating
 
     db.init_app(app)
@@ -98,6 +99,7 @@ def configure_extensions(app: Flask) -> None:
         "security": [{"bearerAuth": []}],
     })
     locating.init_app(app)
+    callers.init_app(app, db)
 
 
 def _migrations_dir() -> str:

@@ -21,6 +21,9 @@ class Config:
 
     # Authentication
     TOKEN_TTL_HOURS = 24 * 7
+    # How long a process may remember who a token belongs to (PostgreSQL only; 0: ask every time).
+    # Any change to tokens, users, agencies or the program is forgotten at once: service/accounts/callers.py
+    CALLER_CACHE_SECONDS = 60
     PASSWORD_HASH_METHOD = "scrypt"
     # Rate limits (Flask-Limiter); use redis://127.0.0.1:6379 with several workers.
     RATELIMIT_STORAGE_URI = "memory://"

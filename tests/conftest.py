@@ -64,7 +64,11 @@ def app(tmp_path_factory):
         result = app.test_cli_runner().invoke(args=["db", "upgrade"])
         assert result.exit_code == 0, result.output
         db.engine.dispose()
+    # On PostgreSQL, requests remember callers once the process listens for changes: from the
+    # first test on, so that every test meets what production does.
+    app.extensions["rantang_callers"].wait_listening(timeout=10)
     yield app
+    app.extensions["rantang_callers"].stop()
     with app.app_context():
         db.engine.dispose()  # close the pool's connections, not leave them to the garbage collector
 
@@ -98,6 +102,7 @@ def transaction(app):
         try:
             yield connection
         finally:
+            app.extensions["rantang_callers"].forget()  # what the rolled-back test changed is gone
             db.session.remove()
             db.session = original
             outer.rollback()
@@ -324,6 +329,7 @@ def own_app(own_database, monkeypatch):
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
     yield app
+    app.extensions["rantang_callers"].stop()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

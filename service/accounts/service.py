@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from service.accounts import callers
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
@@ -145,17 +146,41 @@ _CALLER = (
 )
 
 
+@dataclass(frozen=True)
+class Found:
+    """What authentication found for a live token, as ``callers`` remembers it."""
+
+    caller: Caller
+    expires_at: dt.datetime
+    program_stamp: tuple[int, dt.datetime]
+
+
 def authenticate(token: str) -> Caller:
     """The caller behind a bearer string; expired, revoked or unknown tokens are refused.
-    The stamp of the program's settings is noted in the session on the way."""
-    row = db.session.connection().execute(_CALLER, {"token_hash": hash_token(token)}).first()
+    The stamp of the program's settings is noted in the session on the way.
+
+    What the query finds for a live token is remembered by this process (``callers``) until
+    anything it depends on changes."""
+    token_hash = hash_token(token)
+    remembered = callers.cache()
+    found = remembered.get(token_hash)
+    if found is None:
+        generation = remembered.generation
+        found = _look_up(token_hash)
+        remembered.put(token_hash, found, generation)
+    if found.expires_at <= utcnow():
+        raise Unauthenticated("the token has expired")
+    db.session.info[SEEN_STAMP] = found.program_stamp
+    return found.caller
+
+
+def _look_up(token_hash: str) -> Found:
+    row = db.session.connection().execute(_CALLER, {"token_hash": token_hash}).first()
     if row is None or row.revoked_at is not None or not row.active:
         raise Unauthenticated("the token is unknown or revoked")
-    if row.expires_at <= utcnow():
-        raise Unauthenticated("the token has expired")
-    db.session.info[SEEN_STAMP] = (row.program_version, row.program_updated_at)
     fields = row._asdict()
-    return Caller(**{name: fields[name] for name in Caller.__dataclass_fields__})
+    return Found(Caller(**{name: fields[name] for name in Caller.__dataclass_fields__}), row.expires_at,
+                 (row.program_version, row.program_updated_at))
 
 
 def get_user(user_id: int) -> User:
@@ -170,6 +195,7 @@ def revoke_token(token_id: int) -> None:
 def revoke_user_tokens(user_id: int) -> int:
     """Revoke every live token of a user (a lost phone, a person who left); returns how many."""
     fetch(db.session, User, user_id)
+    callers.note_change(db.session)
     result = db.session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))

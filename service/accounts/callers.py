@@ -1,0 +1,182 @@
+"""Who a bearer token belongs to, remembered by each process between requests.
+
+Every request authenticates, and the query that does it is a third of a stall's confirmation:
+not the work PostgreSQL does, but the round trip and the driver around it. So each process
+remembers what the query found, token by token, and asks the database again only when something
+the answer depends on may have changed:
+
+* A trigger on ``api_tokens``, ``users``, ``agencies`` and ``program`` (migration 0005) sends
+  ``NOTIFY rantang_callers`` whenever a row there changes, whoever changes it (the service, another
+  process, an operator in psql). Each process listens on a connection of its own, in a thread,
+  and forgets everything when a notice comes: a revoked token is refused as soon as the notice
+  arrives, about a millisecond after the revocation commits.
+* A change made by this process is forgotten at its commit, without waiting for the notice.
+* What a process remembers is at most ``CALLER_CACHE_SECONDS`` old (60 by default), even if a
+  notice were lost; and while the listening connection is down, nothing is remembered at all.
+
+Only PostgreSQL can send notices: on SQLite (one machine, for trying the service out) every
+request asks the database, as does every process when ``CALLER_CACHE_SECONDS`` is 0.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Generic, TypeVar
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "rantang_callers"
+MAX_ENTRIES = 50_000  # tokens alive at once are far fewer; a bound against a flood of bad ones
+RETRY_SECONDS = (1, 2, 5, 10, 30)  # waits between attempts to listen again
+
+T = TypeVar("T")
+
+
+class CallerCache(Generic[T]):
+    """Token hash -> what authentication found, while a listener keeps it honest."""
+
+    def __init__(self, ttl: float, connect: Any = None) -> None:
+        self.ttl = ttl
+        self._connect = connect  # a fresh DBAPI connection to listen on (None: never remember)
+        self._entries: dict[str, tuple[float, T]] = {}
+        self._lock = threading.Lock()
+        self.generation = 0  # moves on every forget: what was read before it is not stored
+        self.listening = False
+        self._pid: int | None = None  # the listener belongs to the process that started it
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def get(self, key: str) -> T | None:
+        self._ensure_listener()
+        if not self.listening:
+            return None
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, value: T, generation: int) -> None:
+        """Remember ``value``, read from the database while ``generation`` was current: if anything
+        was forgotten since, the value may be from before a change, and is not kept."""
+        with self._lock:
+            if not self.listening or generation != self.generation:
+                return
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, value)
+
+    def forget(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def _ensure_listener(self) -> None:
+        if self._connect is None or self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            # A forked worker inherits the parent's memory, not its thread: start afresh.
+            self._pid, self.listening = os.getpid(), False
+            self._entries.clear()
+            self._thread = threading.Thread(target=self._listen, name="caller-cache-listener", daemon=True)
+            self._thread.start()
+
+    def _listen(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                with self._connect() as conn:
+                    conn.autocommit = True
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.forget()  # notices sent while nobody listened are lost: start empty
+                    self.listening, failures = True, 0
+                    while not self._stopping.is_set():
+                        for _ in conn.notifies(timeout=30):
+                            self.forget()
+                            if self._stopping.is_set():
+                                break
+                        conn.execute("SELECT 1")  # a dead connection fails here, not silently
+            except Exception:  # noqa: BLE001 (any failure: stop trusting, then listen again)
+                if not self._stopping.is_set():
+                    log.warning("caller cache: not listening for changes; every request asks the database",
+                                exc_info=True)
+            finally:
+                self.listening = False
+                self.forget()
+            self._stopping.wait(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
+            failures += 1
+
+    def wait_listening(self, timeout: float) -> bool:
+        """Start listening if not yet, and wait until it does (or ``timeout``): whether it does."""
+        self._ensure_listener()
+        deadline = time.monotonic() + timeout
+        while self._connect is not None and not self.listening and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.listening
+
+    def stop(self) -> None:
+        """Stop listening (an app going away, as in tests): wake the listener with a notice."""
+        self._stopping.set()
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            return
+        with self._connect() as conn:
+            conn.autocommit = True
+            conn.execute(f"NOTIFY {CHANNEL}")
+        thread.join(timeout=5)
+
+
+def init_app(app: Flask, db) -> None:
+    """One cache per app (an app is one database), listening once the first request asks."""
+    ttl = float(app.config["CALLER_CACHE_SECONDS"])
+    connect = None
+    if ttl > 0 and app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        def connect():
+            with app.app_context():
+                engine = db.engine
+            args, kwargs = engine.dialect.create_connect_args(engine.url)
+            return engine.dialect.loaded_dbapi.connect(*args, **kwargs)
+    app.extensions["rantang_callers"] = CallerCache(ttl, connect)
+
+
+def cache() -> CallerCache:
+    return current_app.extensions["rantang_callers"]
+
+
+# What a caller's answer depends on; a change to any of them is forgotten at commit.
+WATCHED_TABLES = frozenset({"api_tokens", "users", "agencies", "program"})
+_CHANGED = "callers_changed"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changes(session: Session, context) -> None:
+    for instance in (*session.dirty, *session.deleted):
+        if getattr(instance, "__tablename__", None) in WATCHED_TABLES:
+            session.info[_CHANGED] = True
+            return
+
+
+def note_change(session: Session) -> None:
+    """For a change the ORM cannot see (an UPDATE statement on a watched table)."""
+    session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_at_commit(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        try:
+            cache().forget()
+        except RuntimeError:  # outside an app context: no cache to forget
+            pass
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_note(session: Session) -> None:
+    session.info.pop(_CHANGED, None)

@@ -2,6 +2,7 @@
 soon as anything that answer depends on changes, whoever changes it. PostgreSQL sends the notices;
 on SQLite nothing is remembered."""
 import datetime as dt
+import os
 import time
 
 import pytest
@@ -113,3 +114,17 @@ def test_nothing_is_kept_longer_than_its_time():
     assert cache.get("token") == "caller"
     time.sleep(0.06)
     assert cache.get("token") is None
+
+
+def test_a_forked_worker_listens_for_itself():
+    """gunicorn forks its workers: a worker must not trust its parent's listener or memory."""
+    def no_database():
+        raise OSError("no database in this test")
+
+    cache = CallerCache(ttl=60, connect=no_database)
+    cache._pid = -1  # as if the parent had started it
+    cache.listening = True
+    cache._entries["token"] = (time.monotonic() + 60, "the parent's caller")
+    assert cache.get("token") is None  # this process is not listening yet, and starts empty
+    assert cache._pid == os.getpid() and not cache._entries
+    cache.stop()

@@ -79,10 +79,14 @@ class CallerCache(Generic[T]):
     def _ensure_listener(self) -> None:
         if self._connect is None or self._pid == os.getpid():
             return
+        if self._pid is not None:
+            # A forked worker inherits the parent's memory, not its threads: a lock the parent's
+            # listener held at the fork would stay held here.
+            self._lock = threading.Lock()
         with self._lock:
             if self._pid == os.getpid():
                 return
-            # A forked worker inherits the parent's memory, not its thread: start afresh.
+            # This process's own listener, and nothing remembered by the parent.
             self._pid, self.listening = os.getpid(), False
             self._entries.clear()
             self._thread = threading.Thread(target=self._listen, name="caller-cache-listener", daemon=True)
@@ -127,9 +131,12 @@ class CallerCache(Generic[T]):
         thread = self._thread
         if thread is None or not thread.is_alive():
             return
-        with self._connect() as conn:
-            conn.autocommit = True
-            conn.execute(f"NOTIFY {CHANNEL}")
+        try:
+            with self._connect() as conn:
+                conn.autocommit = True
+                conn.execute(f"NOTIFY {CHANNEL}")
+        except Exception:  # noqa: BLE001 (the database is gone: the listener is not waiting on it)
+            log.info("caller cache: no notice to wake the listener; it stops at its next wake-up")
         thread.join(timeout=5)
 
 

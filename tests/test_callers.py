@@ -92,6 +92,13 @@ def test_a_change_made_by_this_process_is_forgotten_at_its_commit(own_app, signe
     assert response.status_code == 200 and response.json == {"revoked": 1}
     # no waiting for the notice: the next request of this process asks the database
     assert client.get("/api/v1/me", headers=first).status_code == 401
+    # an UPDATE statement (not an ORM flush) is forgotten at commit too, notice or not (SQLite has none)
+    with own_app.app_context():
+        remembered = own_app.extensions["rantang_callers"]
+        before = remembered.generation
+        db.session.execute(update(User).where(User.id == first_id).values(name="Petugas Baru"))
+        db.session.commit()
+        assert remembered.generation > before
 
 
 def test_what_was_read_before_a_change_is_not_kept():

@@ -195,7 +195,6 @@ def revoke_token(token_id: int) -> None:
 def revoke_user_tokens(user_id: int) -> int:
     """Revoke every live token of a user (a lost phone, a person who left); returns how many."""
     fetch(db.session, User, user_id)
-    callers.note_change(db.session)
     result = db.session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))

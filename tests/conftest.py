@@ -83,8 +83,7 @@ def _request_or_app_ctx_id() -> int:
 
 @request_tearing_down.connect
 def _end_request_session(sender, **extra) -> None:
-    if isinstance(db.session, scoped_session) and _cv_request.get(None) is not None:
-        db.session.remove()
+    db.session.remove()
 
 
 @pytest.fixture(autouse=True)

@@ -1,3 +1,9 @@
+from dataclasses import fields
+
+from service.program.models import Program
+from service.program.service import Settings
+
+
 def test_coordinator_creates_agencies_and_users(client, coordinator, cli):
     response = client.post("/api/v1/agencies", json={"name": "Dinas Sosial", "code": "DINSOS", "kind": "social"},
                            headers=coordinator)
@@ -77,3 +83,8 @@ def test_areas(client, coordinator, areas):
     assert made.status_code == 201
     assert client.get(f"/api/v1/areas/{made.json['id']}").json["code"] == "35.10.07"
     assert client.get("/api/v1/areas/999999").status_code == 404
+
+
+def test_the_settings_copy_holds_every_setting():
+    """``program.settings()`` is what the code reads: a column added to the program must be in it."""
+    assert {f.name for f in fields(Settings)} == {c.key for c in Program.__table__.columns} - {"id"}

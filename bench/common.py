@@ -16,7 +16,7 @@ from sqlalchemy import text  # noqa: E402
 
 from blueprints import BLUEPRINTS  # noqa: E402
 from service.app import create_app  # noqa: E402
-from service.demo.data import load_areas, make_nik  # noqa: E402
+from service.demo.data import NikSerials, load_areas  # noqa: E402
 from service.extensions import db  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -55,13 +55,14 @@ def recipient_rows(count: int, villages: list, seed: int = 7, start_serial: int 
     rng = random.Random(seed)
     today = dt.date.today()
     rows = []
+    serials = NikSerials(first=start_serial)
     for i in range(count):
         village = villages[rng.randrange(len(villages))]
         sex = rng.choice("FFM")
         birth = today - dt.timedelta(days=rng.randint(61 * 365, 94 * 365))
         gps = rng.random() < 0.67
         rows.append({
-            "nik": make_nik(village.parent.code, birth, sex, (start_serial + i) % 10000 or 1),
+            "nik": serials.nik(village.parent.code, birth, sex),
             "name": f"Warga {start_serial + i}", "birth_date": birth.isoformat(), "sex": sex,
             "address": f"Dusun Krajan RT {rng.randint(1, 9):02d}/RW {rng.randint(1, 9):02d}",
             "village_code": village.code,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import random
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -97,8 +98,28 @@ def load_areas() -> list[Area]:
 
 
 def make_nik(district_code: str, birth: dt.date, sex: str, serial: int) -> str:
+    """A NIK of Banyuwangi (35.10): the district, the birth date (day + 40 for women) and a serial
+    of four digits, 1 to 9999, that tells apart people of one district born on one day."""
+    if not 1 <= serial <= 9999:
+        raise ValueError(f"a NIK's serial has four digits (1-9999), not {serial}")
     day = birth.day + (40 if sex == "F" else 0)
     return f"3510{district_code[-2:]}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+
+
+class NikSerials:
+    """Serials as the civil registry gives them: counted per district and birth date (and sex, which
+    the date carries) from ``first``, so any number of people get distinct NIKs that agree with
+    their birth."""
+
+    def __init__(self, first: int = 1) -> None:
+        self._first = first
+        self._taken: Counter[tuple[str, dt.date, str]] = Counter()
+
+    def nik(self, district_code: str, birth: dt.date, sex: str) -> str:
+        key = (district_code[-2:], birth, sex)
+        serial = self._first + self._taken[key]
+        self._taken[key] += 1
+        return make_nik(district_code, birth, sex, serial)
 
 
 def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
@@ -118,6 +139,7 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
     stalls = load_stalls(stall_villages, rng, fake, today)
     accounts.create_user(email=STALL_EMAIL, password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
                          vendor_id=stalls[0].id)
+    serials = NikSerials()
     for serial in range(1, recipient_count + 1):
         # one in 25 lives in a remote hamlet no stall reaches: the uncovered the volunteers will seek
         village = rng.choice(unreached if serial % 25 == 0 else villages)
@@ -126,7 +148,7 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
         name = fake.name_female() if sex == "F" else fake.name_male()
         gps = rng.random() < 0.7
         recipient = recipients.register_recipient(
-            nik=make_nik(village.parent.code, birth, sex, serial), name=name, birth_date=birth, sex=sex,
+            nik=serials.nik(village.parent.code, birth, sex), name=name, birth_date=birth, sex=sex,
             address=f"{fake.street_address()}, RT {rng.randint(1, 9):02d}/RW {rng.randint(1, 9):02d}",
             village_id=village.id, phone=fake.phone_number() if rng.random() < 0.5 else None,
             latitude=village.latitude + rng.uniform(-0.01, 0.01) if gps else None,

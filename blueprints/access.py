@@ -8,6 +8,8 @@ object a caller may touch (a stall's own deliveries) live in the handlers and th
 """
 from __future__ import annotations
 
+from service.accounts.models import REGISTRY_KINDS
+
 COORDINATOR = "coordinator"
 SOCIAL = "agency:social"
 DATA = "agency:data"
@@ -25,7 +27,7 @@ PUBLIC = "public"
 STAFF_AND_STALLS = frozenset({COORDINATOR, VENDOR} | AGENCIES)
 
 # Registry staff: those who keep the recipient list and may see personal data (NIK, address).
-REGISTRY_READERS = frozenset({COORDINATOR, SOCIAL, DATA})
+REGISTRY_READERS = frozenset({COORDINATOR} | {f"agency:{kind}" for kind in REGISTRY_KINDS})
 
 PERMISSIONS: dict[str, frozenset[str] | str] = {
     # documentation

@@ -11,7 +11,7 @@ from service.extensions import db
 from service.recipients.models import Recipient
 from service.targets import indicators
 from tests.conftest import at_jakarta
-from tests.test_tasks import complete, open_task
+from tests.test_tasks import complete, open_task, visit_for
 
 pytestmark = pytest.mark.usefixtures("office_hours")
 G = "/api/v1/targets"
@@ -93,9 +93,9 @@ def test_target_values_are_the_data_counted_by_hand(client, coordinator, agencie
     # A school visit to one of three, two stalls active of which one (A) certified, B too: add C, none.
     make_vendor("Tembokrejo", hygiene=None)
     at_jakarta(monkeypatch, TODAY, hour=10)
-    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=loop.ids[0])
+    visit = visit_for(client, coordinator, agencies, loop.people[0])
     complete(client, agencies.education.headers, visit["id"], outcome="visited")
-    not_home = open_task(client, agencies.education.headers, type="school_visit", recipient_id=loop.ids[1])
+    not_home = visit_for(client, coordinator, agencies, loop.people[1])
     complete(client, agencies.education.headers, not_home["id"], outcome="not_at_home")
 
     owner, signers = agencies.social.agency_id, [agencies.social.agency_id]
@@ -158,10 +158,8 @@ def test_agency_performance_counts_its_work(client, coordinator, agencies, make_
                   owner_agency_id=agencies.education.agency_id, signatory_agency_ids=[agencies.education.agency_id])
     at_jakarta(monkeypatch, TODAY - dt.timedelta(days=10))
     h = agencies.education.headers
-    on_time = open_task(client, h, type="school_visit", recipient_id=person["id"],
-                        due_date=(TODAY - dt.timedelta(days=8)).isoformat())
-    late = open_task(client, h, type="school_visit", recipient_id=person["id"],
-                     due_date=(TODAY - dt.timedelta(days=8)).isoformat())
+    on_time = visit_for(client, coordinator, agencies, person, due_date=(TODAY - dt.timedelta(days=8)).isoformat())
+    late = visit_for(client, coordinator, agencies, person, due_date=(TODAY - dt.timedelta(days=8)).isoformat())
     open_task(client, h, type="other", due_date=(TODAY - dt.timedelta(days=5)).isoformat())  # overdue
     open_task(client, h, type="other", due_date=(TODAY + dt.timedelta(days=5)).isoformat())
     complete(client, h, on_time["id"], outcome="visited")

@@ -33,6 +33,13 @@ def open_task(client, headers, **body):
     return response.json
 
 
+def visit_for(client, coordinator, agencies, person, **body):
+    """A school visit of ``person`` that the program office asks of the education agency (the job
+    runner opens most of them): the work that lets the school reach them."""
+    return open_task(client, coordinator, type="school_visit", recipient_id=person["id"],
+                     agency_id=agencies.education.agency_id, **body)
+
+
 def complete(client, headers, task_id, **body):
     return client.post(f"{T}/{task_id}/complete", json=body, headers=headers)
 
@@ -40,9 +47,13 @@ def complete(client, headers, task_id, **body):
 def test_each_agency_opens_its_own_kind_of_work(client, coordinator, agencies, make_recipient, make_vendor):
     person = make_recipient("enrolled")
     stall = make_vendor()
-    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
-    assert visit["agency_id"] == agencies.education.agency_id and visit["status"] == "open"
-    assert visit["title"] == f"School visit: {person['name']}" and visit["origin"] == "manual"
+    asked = visit_for(client, coordinator, agencies, person)
+    assert asked["agency_id"] == agencies.education.agency_id and asked["status"] == "open"
+    assert asked["title"] == f"School visit: {person['name']}" and asked["origin"] == "manual"
+    # The school opens more of its own work about someone its work is about.
+    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"],
+                      title="Second visit with the scouts")
+    assert visit["agency_id"] == agencies.education.agency_id and visit["title"] == "Second visit with the scouts"
     assert visit["recipient"]["address"] == person["address"] and "nik" not in visit["recipient"]
     assert visit["overdue"] is False and visit["created_by"] == agencies.education.user.id
 
@@ -72,6 +83,63 @@ def test_each_agency_opens_its_own_kind_of_work(client, coordinator, agencies, m
                            headers=agencies.social.headers)
     assert response.status_code == 403 and "referral" in response.json["detail"]
     assert client.post(T, json={"type": "other", "due_date": NEXT_WEEK}).status_code == 401
+
+
+def test_an_agency_reaches_only_the_recipients_its_work_is_about(client, coordinator, agencies, make_recipient,
+                                                                 make_vendor, make_user):
+    """A task shows its recipient's name, address and phone to the agency that does it. An agency
+    that does not keep the registry may put on its tasks only recipients it has a reason to reach;
+    any other id, of any status, answers exactly as an id that does not exist (no enumeration)."""
+    stall = make_vendor("Kaliasin")
+    fed_there = make_recipient("enrolled")
+    stranger, candidate = make_recipient("enrolled", village_id=_area(client, "Tembokrejo"), latitude=-8.4367,
+                                         longitude=114.3226), make_recipient()
+    other_kind = make_user("agency", "other")[1]
+    unknown = 10**6 + stranger["id"]
+
+    def attach(headers, recipient_id, dry_run=None):
+        if dry_run is None:
+            return client.post(T, json={"type": "other", "due_date": NEXT_WEEK, "recipient_id": recipient_id},
+                               headers=headers)
+        return client.post(f"{T}/logs?dry_run=true", json=[{"type": "other", "recipient_id": recipient_id}],
+                           headers=headers)
+
+    def as_unknown(response, recipient_id):
+        return response.get_data(as_text=True).replace(f"recipient {recipient_id} ", "recipient N ")
+
+    for headers in (agencies.health.headers, agencies.education.headers, other_kind):
+        for person in (fed_there, stranger, candidate):
+            refused, missing = attach(headers, person["id"]), attach(headers, unknown)
+            assert refused.status_code == missing.status_code == 422
+            assert as_unknown(refused, person["id"]) == as_unknown(missing, unknown)
+            dry, dry_missing = attach(headers, person["id"], dry_run=True), attach(headers, unknown, dry_run=True)
+            assert dry.json["rejected"] == 1 and as_unknown(dry, person["id"]) == as_unknown(dry_missing, unknown)
+    assert client.get(T, headers=coordinator).json["total"] == 0  # nothing was opened
+
+    # The registry's own agencies reach anyone.
+    for headers in (agencies.social.headers, agencies.data.headers):
+        assert attach(headers, candidate["id"]).status_code == 201
+    # The health agency reaches those who eat at a stall it inspects.
+    client.post(f"/api/v1/vendors/{stall.id}/inspections", headers=agencies.health.headers, json={
+        "kind": "nutrition", "inspected_on": TODAY.isoformat(), "score": 80, "passed": True})
+    shown = attach(agencies.health.headers, fed_there["id"])
+    assert shown.status_code == 201 and shown.json["recipient"]["phone"] == fed_there["phone"]
+    assert attach(agencies.health.headers, stranger["id"]).status_code == 422
+    # The school reaches those it is asked to visit, while the visit is open.
+    visit = visit_for(client, coordinator, agencies, stranger)
+    assert attach(agencies.education.headers, stranger["id"]).status_code == 201
+    complete(client, agencies.education.headers, visit["id"], outcome="concern",
+             referral={"agency_id": agencies.social.agency_id, "reason": "lonely"})
+    for task in client.get(T, query_string={"recipient_id": stranger["id"], "status": "open"},
+                           headers=agencies.education.headers).json["items"]:
+        complete(client, agencies.education.headers, task["id"], outcome="done")
+    assert attach(agencies.education.headers, stranger["id"]).status_code == 422
+    # An agency a referral came to reaches its subject, the referral done or not.
+    asked = visit_for(client, coordinator, agencies, candidate)
+    referred = complete(client, agencies.education.headers, asked["id"], outcome="concern",
+                        referral={"agency_id": agencies.health.agency_id, "reason": "cough"}).json
+    complete(client, agencies.health.headers, referred["referral_ids"][0], outcome="resolved")
+    assert attach(agencies.health.headers, candidate["id"]).status_code == 201
 
 
 def test_an_agency_sees_and_completes_only_its_own_tasks(client, coordinator, agencies, make_vendor, make_user):
@@ -173,7 +241,7 @@ def test_a_verification_visit_verifies_the_candidate_once(client, agencies, make
 
 def test_a_referral_followed_from_the_visit_to_the_follow_up(client, coordinator, agencies, make_recipient):
     person = make_recipient("enrolled")
-    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    visit = visit_for(client, coordinator, agencies, person)
     unreferred = complete(client, agencies.education.headers, visit["id"], outcome="concern", notes="thin, coughing")
     assert unreferred.status_code == 422 and "referral" in unreferred.json["errors"]
     to_self = complete(client, agencies.education.headers, visit["id"], outcome="concern",
@@ -238,10 +306,12 @@ def test_overdue_tasks_are_listed_as_overdue(client, agencies, monkeypatch):
     assert [t["id"] for t in not_overdue["items"]] == [later["id"]]
 
 
-def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, agencies, make_recipient, make_vendor):
-    person = make_recipient("enrolled")
+def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, coordinator, agencies, make_recipient,
+                                                          make_vendor):
+    person, neighbour = make_recipient("enrolled"), make_recipient("enrolled")
     stall = make_vendor()
-    opened = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    opened = visit_for(client, coordinator, agencies, person)
+    visit_for(client, coordinator, agencies, neighbour)
     health_task = open_task(client, agencies.health.headers, type="nutrition_check", vendor_id=stall.id)
     week_ago = (TODAY - dt.timedelta(days=7)).isoformat()
     logs = [
@@ -266,11 +336,11 @@ def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, agencies, make
         {"type": "school_visit", "recipient_id": person["id"], "external_ref": "SMA1-0001",
          "complete": {"outcome": "visited", "completed_on": week_ago}},
         # 10: an outcome a school visit cannot have
-        {"type": "school_visit", "recipient_id": person["id"], "complete": {"outcome": "resolved"}},
+        {"type": "school_visit", "recipient_id": neighbour["id"], "complete": {"outcome": "resolved"}},
     ]
     dry = client.post(f"{T}/logs?dry_run=true", json=logs, headers=agencies.education.headers)
     assert dry.status_code == 200, dry.json
-    assert client.get(T, headers=agencies.education.headers).json["total"] == 1  # nothing kept
+    assert client.get(T, headers=agencies.education.headers).json["total"] == 2  # nothing kept
 
     response = client.post(f"{T}/logs", json=logs, headers=agencies.education.headers)
     report = response.json
@@ -310,7 +380,7 @@ def test_recurring_work_is_opened_once_and_spread(client, coordinator, agencies,
     client.post(f"/api/v1/vendors/{expiring.id}/inspections", headers=agencies.health.headers, json={
         "kind": "hygiene", "inspected_on": inspected.isoformat(), "score": 80, "passed": True})
     recently_visited = village_a[0]
-    done = open_task(client, agencies.education.headers, type="school_visit", recipient_id=recently_visited["id"])
+    done = visit_for(client, coordinator, agencies, recently_visited)
     complete(client, agencies.education.headers, done["id"], outcome="visited")
 
     first = client.post(f"{T}/recurring", headers=coordinator)
@@ -378,9 +448,9 @@ def test_the_job_runner_opens_recurring_work(app, agencies, make_recipient):
     assert jobs.run(app, "tasks")["verification_visits"] == 0
 
 
-def test_a_phone_retrying_a_completion_gets_the_first_answer(client, agencies, make_recipient):
+def test_a_phone_retrying_a_completion_gets_the_first_answer(client, coordinator, agencies, make_recipient):
     person = make_recipient("enrolled")
-    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    visit = visit_for(client, coordinator, agencies, person)
     phone = {**agencies.education.headers, "Idempotency-Key": "visit-1"}
     first = client.post(f"{T}/{visit['id']}/complete", json={"outcome": "visited", "notes": "well"}, headers=phone)
     retry = client.post(f"{T}/{visit['id']}/complete", json={"notes": "well", "outcome": "visited"}, headers=phone)
@@ -413,10 +483,10 @@ def test_the_openapi_document_shows_the_push_with_its_query_and_its_key(client):
     assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key"] and "Allowed" in complete_["description"]
 
 
-def test_an_open_task_is_handed_over_or_moved(client, agencies, make_recipient):
+def test_an_open_task_is_handed_over_or_moved(client, coordinator, agencies, make_recipient):
     teacher, _ = colleague(agencies.education.agency_id, 2)
     person = make_recipient("enrolled")
-    visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    visit = visit_for(client, coordinator, agencies, person)
     path = f"{T}/{visit['id']}"
     moved = client.patch(path, json={"assignee_id": teacher.id, "due_date": (TODAY + dt.timedelta(days=3)).isoformat()},
                          headers={**agencies.education.headers, "If-Match": str(visit["version"])})
@@ -433,7 +503,7 @@ def test_an_open_task_is_handed_over_or_moved(client, agencies, make_recipient):
     assert client.patch(path, json={"notes": "x"}, headers=agencies.education.headers).status_code == 409
 
 
-def test_listing_tasks_costs_the_same_few_queries_for_one_task_or_many(client, agencies, make_recipient,
+def test_listing_tasks_costs_the_same_few_queries_for_one_task_or_many(client, coordinator, agencies, make_recipient,
                                                                       query_count):
     def statements_for_list() -> int:
         with query_count() as statements:
@@ -441,11 +511,12 @@ def test_listing_tasks_costs_the_same_few_queries_for_one_task_or_many(client, a
         return len(statements)
 
     person = make_recipient("enrolled")
-    open_task(client, agencies.education.headers, type="school_visit", recipient_id=person["id"])
+    visit_for(client, coordinator, agencies, person)
+    client.get("/api/v1/me", headers=agencies.education.headers)  # on PostgreSQL the process now knows the caller
     one = statements_for_list()
     for _ in range(4):
         other = make_recipient("enrolled")
-        visit = open_task(client, agencies.education.headers, type="school_visit", recipient_id=other["id"])
+        visit = visit_for(client, coordinator, agencies, other)
         complete(client, agencies.education.headers, visit["id"], outcome="concern",
                  referral={"agency_id": agencies.social.agency_id, "reason": "lonely"})
     assert statements_for_list() == one <= 5

@@ -9,6 +9,15 @@ from service.db import Base, utcnow
 
 AGENCY_KINDS = ("social", "data", "health", "education", "other")
 ROLES = ("coordinator", "agency", "vendor", "volunteer")
+# Agencies whose work is the registry itself (finding, verifying, digitising the elderly): they, and
+# the coordinator, read recipients' personal data (NIK, address, phone, coordinates, notes).
+REGISTRY_KINDS = frozenset({"social", "data"})
+
+
+def reads_registry(role: str, agency_kind: str | None) -> bool:
+    """Whether a caller's work needs the recipients' personal data: the coordinator and the
+    registry agencies. Everyone else sees a recipient only where their own work needs it."""
+    return role == "coordinator" or (role == "agency" and agency_kind in REGISTRY_KINDS)
 
 
 def principal_of(role: str, agency_kind: str | None) -> str:

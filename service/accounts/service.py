@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.accounts import callers
-from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of
+from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of, reads_registry
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
 from service.vendors.models import Vendor
@@ -126,6 +126,10 @@ class Caller:
     @property
     def principal(self) -> str:
         return principal_of(self.role, self.agency_kind)
+
+    @property
+    def reads_registry(self) -> bool:
+        return reads_registry(self.role, self.agency_kind)
 
 
 # The caller and, in the same round trip, the stamp of the program's settings row: nearly every

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Iterable
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from service.accounts.models import Agency, User
+from service.accounts.models import REGISTRY_KINDS, Agency, User
+from service.assignments.models import Assignment
 from service.db import Page, check_version, paginate, utcnow
 from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
@@ -24,7 +25,7 @@ from service.recipients import service as recipients
 from service.recipients.models import Recipient
 from service.tasks.models import FLAG_FOLLOW_UP, KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task
 from service.vendors import service as vendors
-from service.vendors.models import Vendor
+from service.vendors.models import Inspection, Vendor
 
 REFERRAL_DUE_DAYS = 7  # a referral's follow-up is due a week after the visit that raised it
 MAX_LOGS = 5000  # task logs in one push
@@ -47,6 +48,34 @@ def _may_do_the_work(assignee_id: int | None, agency_id: int) -> bool:
         return True
     assignee = db.session.get(User, assignee_id)
     return assignee is not None and assignee.agency_id == agency_id and assignee.active
+
+
+def reachable_by(agency: Agency):
+    """SQL, on ``Recipient``: the agency has a reason to reach the recipient, so its tasks may be
+    about them (and show their name, address and phone to its staff): its kind reads the registry
+    anyway (social, data), or it has an open task of its own about them, or a referral about them
+    came to it, or they eat at a stall it inspects (it recorded an inspection of the stall, or has
+    open work there). Any other recipient is, to that agency, one that does not exist."""
+    if agency.kind in REGISTRY_KINDS:
+        return true()
+    own_work = exists().where(Task.agency_id == agency.id, Task.recipient_id == Recipient.id,
+                              or_(Task.status == "open", Task.origin == "referral"))
+    inspected = (select(Inspection.vendor_id).join(User, User.id == Inspection.inspector_id)
+                 .where(User.agency_id == agency.id))
+    asked = select(Task.vendor_id).where(Task.agency_id == agency.id, Task.status == "open",
+                                         Task.vendor_id.is_not(None))
+    at_its_stalls = exists().where(Assignment.recipient_id == Recipient.id,
+                                   Assignment.vendor_id.in_(inspected.union(asked)))
+    return or_(own_work, at_its_stalls)
+
+
+def _recipient(recipient_id: int, agency: Agency, restricted: bool) -> Recipient | None:
+    """The recipient, if the task's agency may be sent to them: an agency opening its own work
+    only to those it has a reason to reach; the coordinator and referrals to anyone."""
+    query = select(Recipient).where(Recipient.id == recipient_id)
+    if restricted:
+        query = query.where(reachable_by(agency))
+    return db.session.scalar(query)
 
 
 def default_title(type_: str, recipient: Recipient | None, vendor: Vendor | None) -> str:
@@ -77,9 +106,9 @@ def create_task(
     elif type not in KIND_TYPES[agency.kind]:
         allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
         errors["type"] = [f"{agency.kind} agencies do not do {type} (they do {allowed})"]
-    recipient = db.session.get(Recipient, recipient_id) if recipient_id is not None else None
+    recipient = _recipient(recipient_id, agency, own_agency is not None) if recipient_id is not None else None
     vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
-    if recipient_id is not None and recipient is None:
+    if recipient_id is not None and recipient is None:  # or out of the agency's reach: the same answer
         errors["recipient_id"] = [f"recipient {recipient_id} does not exist"]
     elif recipient is None and type in NEEDS_RECIPIENT:
         errors["recipient_id"] = [f"a {type} is about a recipient: give recipient_id"]

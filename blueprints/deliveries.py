@@ -62,18 +62,27 @@ def close_day(data):
     return report
 
 
+def sees_people() -> bool:
+    """Whom a meal fed and where: for the registry's staff, and the stall for its own meals."""
+    return g.caller.reads_registry or g.caller.role == "vendor"
+
+
 @blp.route("/deliveries", methods=["GET"])
 @blp.arguments(DeliveryArgs(), location="query")
 @blp.response(200, page_of(DeliveryOut))
+@blp.alt_response(403, description="`recipient_id` by an agency that does not keep the registry.")
 def list_deliveries(args):
-    """Deliveries, newest day first. A stall sees only its own."""
-    return service.list_deliveries(**args, own=own_stall())
+    """Deliveries, newest day first. A stall sees only its own. The health, education and other
+    agencies see each meal without whom it fed or where (no `recipient_id`, GPS point, reason or
+    photo) and cannot filter by recipient."""
+    return service.list_deliveries(**args, own=own_stall(), with_person=sees_people())
 
 
 @blp.route("/deliveries/<int:delivery_id>", methods=["GET"])
 @blp.response(200, DeliveryOut)
 def get_delivery(delivery_id):
-    return service.get_delivery(delivery_id, own=own_stall())
+    """One meal; as in the list, without whom it fed or where for agencies that do not keep the registry."""
+    return service.get_delivery(delivery_id, own=own_stall(), with_person=sees_people())
 
 
 @blp.route("/deliveries/<int:delivery_id>/confirm", methods=["POST"])

@@ -38,25 +38,29 @@ class DeliveryArgs(PageArgs):
     meal = fields.String(validate=validate.Length(max=16))
 
 
+PERSONAL = "Only for the coordinator, the social and data agencies, and the stall that made the delivery."
+
+
 class DeliveryOut(Schema):
+    """A meal. Whom it fed and where (``recipient_id``, the GPS point, the stall's reason, the
+    photo) are absent for the health, education and other agencies."""
+
     id = fields.Integer()
-    recipient_id = fields.Integer()
+    recipient_id = fields.Integer(metadata={"description": PERSONAL})
     vendor_id = fields.Integer(allow_none=True)
     volunteer_id = fields.Integer(allow_none=True)
     village_id = fields.Integer()
     date = fields.Date()
     meal = fields.String()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
-    reason = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": PERSONAL})
     delivered_at = fields.AwareDateTime(allow_none=True)
-    latitude = fields.Float(allow_none=True)
-    longitude = fields.Float(allow_none=True)
+    latitude = fields.Float(allow_none=True, metadata={"description": PERSONAL})
+    longitude = fields.Float(allow_none=True, metadata={"description": PERSONAL})
     confirmed_at = fields.AwareDateTime(allow_none=True)
     confirmed_by = fields.Integer(allow_none=True)
-    photo_sha256 = fields.String(allow_none=True)
-    # A function, not an attribute: the confirmation answers with a row, not a model object.
-    has_evidence = fields.Function(lambda d: d.photo_sha256 is not None or d.latitude is not None, metadata={
-        "type": "boolean", "description": "With a photo or the phone's GPS."})
+    photo_sha256 = fields.String(allow_none=True, metadata={"description": PERSONAL})
+    has_evidence = fields.Boolean(metadata={"description": "With a photo or the phone's GPS."})
 
 
 class ManifestArgs(QuerySchema):

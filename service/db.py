@@ -100,12 +100,20 @@ def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[
     in one query, not two.
     """
     offset = (page - 1) * per_page
-    items = session.scalars(query.limit(per_page).offset(offset)).unique().all()
+    result = session.execute(query.limit(per_page).offset(offset))
+    # Entities (one per row, joined loads folded), or rows of columns as they are.
+    items = result.scalars().unique().all() if _of_one_entity(query) else result.all()
     if 0 < len(items) < per_page or (offset == 0 and not items):
         total = offset + len(items)
     else:
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _of_one_entity(query: Select) -> bool:
+    descriptions = query.column_descriptions
+    return len(descriptions) == 1 and descriptions[0]["entity"] is not None and \
+        descriptions[0]["type"] is descriptions[0]["entity"]
 
 
 def advisory_lock(session: Session, key: int) -> None:

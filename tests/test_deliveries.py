@@ -175,6 +175,34 @@ def test_a_stall_cannot_see_or_confirm_anothers_delivery(client, coordinator, lo
     assert confirm(client, loop.phone_a, 10**9).status_code == 404
 
 
+PERSON = {"recipient_id", "latitude", "longitude", "reason", "photo_sha256"}
+
+
+def test_only_the_registry_and_the_stall_see_whom_a_meal_fed_and_where(client, coordinator, loop, make_user):
+    """A meal's GPS point is within metres of a home: the coordinator, the social and data agencies
+    and the stall that made the delivery see it and the recipient; other agencies see the meal
+    without them, and cannot follow one recipient day by day."""
+    schedule(client, coordinator, TODAY)
+    lunch = deliveries_of(client, loop.phone_a, date=TODAY.isoformat(), recipient_id=loop.ids[0])[0]
+    assert confirm(client, loop.phone_a, lunch["id"], latitude=-8.3541, longitude=114.1672).status_code == 200
+    for role, kind in (("coordinator", None), ("agency", "social"), ("agency", "data")):
+        headers = make_user(role, kind)[1]
+        shown = client.get(f"{D}/{lunch['id']}", headers=headers).json
+        assert (shown["recipient_id"], shown["latitude"]) == (loop.ids[0], -8.3541), (role, kind)
+        assert len(deliveries_of(client, headers, recipient_id=loop.ids[0])) == 2
+    assert client.get(f"{D}/{lunch['id']}", headers=loop.phone_a).json["latitude"] == -8.3541
+    for kind in ("health", "education", "other"):
+        headers = make_user("agency", kind)[1]
+        one = client.get(f"{D}/{lunch['id']}", headers=headers)
+        assert one.status_code == 200 and not PERSON & one.json.keys(), kind
+        assert (one.json["status"], one.json["vendor_id"], one.json["has_evidence"]) == ("delivered", loop.a.id, True)
+        listed = deliveries_of(client, headers, date=TODAY.isoformat())
+        assert len(listed) == 6 and not any(PERSON & item.keys() for item in listed), kind
+        followed = client.get(D, query_string={"recipient_id": loop.ids[0]}, headers=headers)
+        assert followed.status_code == 403 and followed.mimetype == "application/problem+json"
+        assert client.get(f"{D}/{10**9}", headers=headers).status_code == 404
+
+
 def test_bad_confirmations_are_refused_with_reasons(client, coordinator, loop):
     schedule(client, coordinator, TODAY)
     schedule(client, coordinator, TOMORROW)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -53,6 +54,16 @@ class Delivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     recipient: Mapped[Recipient] = relationship()
+
+    @hybrid_property
+    def has_evidence(self) -> bool:
+        """The handover carries evidence: a photo, or the phone's GPS point."""
+        return self.photo_sha256 is not None or self.latitude is not None
+
+    @has_evidence.inplace.expression
+    @classmethod
+    def _has_evidence(cls):
+        return or_(cls.photo_sha256.is_not(None), cls.latitude.is_not(None))
 
 
 class DeliveryDay(Base):

@@ -18,7 +18,7 @@ from service.assignments import service as assignments
 from service.db import Page, advisory_lock, paginate
 from service.deliveries import coverage, planning
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
-from service.errors import Invalid, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
+from service.errors import Forbidden, Invalid, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
 from service.extensions import db
 from service.program import service as program_service
 from service.program.service import settings, today
@@ -78,16 +78,40 @@ def _own(delivery_id: int, vendor_id: int | None, for_update: bool = False) -> D
     return delivery
 
 
-def get_delivery(delivery_id: int, own: int | None = None) -> Delivery:
-    return _own(delivery_id, own)
+# A delivery as those whose work is not the registry see it (the health, education and other
+# agencies): the meal and how it went, not whom it fed, where (a meal's GPS point is within metres
+# of a home), nor the stall's words about the person. Selected as columns, so the rest never leaves
+# the database.
+WITHOUT_PERSON = (Delivery.id, Delivery.vendor_id, Delivery.volunteer_id, Delivery.village_id, Delivery.date,
+                  Delivery.meal, Delivery.status, Delivery.delivered_at, Delivery.confirmed_at, Delivery.confirmed_by,
+                  Delivery.has_evidence.label("has_evidence"))
+
+
+def get_delivery(delivery_id: int, own: int | None = None, with_person: bool = True) -> Delivery | Row:
+    """The delivery (``own``: the calling stall's only); without ``with_person``, only its
+    ``WITHOUT_PERSON`` columns."""
+    if with_person:
+        return _own(delivery_id, own)
+    found = db.session.execute(select(*WITHOUT_PERSON).where(Delivery.id == delivery_id)).first()
+    if found is None:
+        raise NotFound("delivery", delivery_id)
+    return found
 
 
 def list_deliveries(
     page: int, per_page: int, date: dt.date | None = None, vendor_id: int | None = None,
     status: str | None = None, village_id: int | None = None, recipient_id: int | None = None,
-    meal: str | None = None, own: int | None = None,
-) -> Page[Delivery]:
-    query = select(Delivery).order_by(Delivery.date.desc(), Delivery.id)
+    meal: str | None = None, own: int | None = None, with_person: bool = True,
+) -> Page[Delivery] | Page[Row]:
+    """Deliveries, newest day first (``own``: the calling stall's only). Without ``with_person``,
+    only their ``WITHOUT_PERSON`` columns, and no following one recipient day by day."""
+    if with_person:
+        query = select(Delivery)
+    elif recipient_id is not None:
+        raise Forbidden("deliveries by recipient are for the registry's staff and the stall that feeds them")
+    else:
+        query = select(*WITHOUT_PERSON)
+    query = query.order_by(Delivery.date.desc(), Delivery.id)
     if own is not None:
         query = query.where(Delivery.vendor_id == own)
     for column, value in ((Delivery.date, date), (Delivery.vendor_id, vendor_id), (Delivery.status, status),
@@ -135,7 +159,7 @@ def _confirm_statement(own: bool):
         status=bindparam("new_status"), reason=bindparam("new_reason"), delivered_at=bindparam("new_delivered_at"),
         latitude=bindparam("new_latitude"), longitude=bindparam("new_longitude"), confirmed_at=bindparam("now"),
         confirmed_by=bindparam("by"),
-    ).returning(*columns)
+    ).returning(*columns, Delivery.has_evidence.label("has_evidence"))
 
 
 _CONFIRM_ANY, _CONFIRM_OWN = _confirm_statement(own=False), _confirm_statement(own=True)
@@ -338,7 +362,7 @@ def statement(vendor_id: int, month: dt.date, own: int | None = None) -> Stateme
     price = settings().meal_price
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     delivered = Delivery.status == "delivered"
-    evidence = delivered & (Delivery.photo_sha256.is_not(None) | Delivery.latitude.is_not(None))
+    evidence = delivered & Delivery.has_evidence
     counts = {
         row.date: row for row in db.session.execute(
             select(Delivery.date,

@@ -22,9 +22,15 @@ db: install
 demo: db
 	$(FLASK) demo load --if-empty
 
-# The web server and the job runner together; stopping one (Ctrl-C) stops both.
+# The web server and the job runner together; stopping one (Ctrl-C) stops both. Rate limits are
+# counted in the local Redis when it answers (as several web processes would share them).
+REDIS_URL ?= redis://127.0.0.1:6379
 run: demo
-	@$(FLASK) scheduler run & runner=$$!; \
+	@if [ -z "$$RANTANG_RATELIMIT_STORAGE_URI" ] && $(BIN)/python -c "import redis, sys; redis.Redis.from_url('$(REDIS_URL)', socket_timeout=0.5).ping()" 2>/dev/null; then \
+	  export RANTANG_RATELIMIT_STORAGE_URI=$(REDIS_URL); echo "rate limits counted in $(REDIS_URL)"; \
+	else echo "rate limits counted in this process (no Redis at $(REDIS_URL))"; fi; \
+	echo "API documentation: http://$(HOST):$(PORT)/api/v1/docs"; \
+	$(FLASK) scheduler run & runner=$$!; \
 	trap 'kill $$runner 2>/dev/null; wait $$runner 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "auth.issue_token": PUBLIC,
     "auth.revoke_token": ANY_USER,
     "auth.me": ANY_USER,
+    "auth.change_password": ANY_USER,
     # program and areas
     "program.get_program": ANY_USER,
     "program.update_program": frozenset({COORDINATOR}),
@@ -48,6 +49,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "agencies.create_agency": frozenset({COORDINATOR}),
     "agencies.list_users": frozenset({COORDINATOR}),
     "agencies.create_user": frozenset({COORDINATOR}),
+    "agencies.update_user": frozenset({COORDINATOR}),
     "agencies.revoke_user_tokens": frozenset({COORDINATOR}),
     # recipients
     "recipients.create_recipient": frozenset({COORDINATOR, SOCIAL, DATA}),

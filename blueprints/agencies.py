@@ -1,6 +1,8 @@
+from flask import g
 from flask_smorest import Blueprint
 
-from schemas.accounts import AgencyArgs, AgencyIn, AgencyOut, RevokedOut, UserArgs, UserIn, UserOut
+from blueprints.http import if_match
+from schemas.accounts import AgencyArgs, AgencyIn, AgencyOut, RevokedOut, UserArgs, UserIn, UserOut, UserPatch
 from schemas.common import page_of
 from service.accounts import service
 from service.extensions import db
@@ -50,3 +52,16 @@ def revoke_user_tokens(user_id):
     count = service.revoke_user_tokens(user_id)
     db.session.commit()
     return {"revoked": count}
+
+
+@blp.route("/users/<int:user_id>", methods=["PATCH"])
+@blp.arguments(UserPatch())
+@blp.response(200, UserOut)
+@blp.alt_response(409, description="Deactivating yourself.")
+@blp.alt_response(412, description="`If-Match` is not the current version.")
+def update_user(changes, user_id):
+    """Rename a user, move agency staff to another agency, or deactivate (`active: false`: someone
+    who left; every token is revoked, so reactivating brings none back) and reactivate them."""
+    user = service.update_user(user_id, changes, expected_version=if_match(), by=g.caller.user_id)
+    db.session.commit()
+    return user

@@ -1,7 +1,7 @@
-from flask import current_app, g
+from flask import current_app, g, request
 from flask_smorest import Blueprint
 
-from schemas.accounts import TokenIn, TokenOut, UserOut
+from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
 from service.extensions import db, limiter
 
@@ -12,8 +12,25 @@ def _auth_limit() -> str:
     return current_app.config["RATELIMIT_AUTH"]
 
 
+def _account_limit() -> str:
+    return current_app.config["RATELIMIT_AUTH_ACCOUNT"]
+
+
+def _account() -> str:
+    """The account a sign-in tries (the email as sent), for the limit per account: guesses spread
+    over many addresses still count against it. Empty (no limit to count) when there is none."""
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"account:{email.strip().lower()}" if isinstance(email, str) and email.strip() else ""
+
+
+def _refused(response) -> bool:
+    return response.status_code in (401, 422)
+
+
 @blp.route("/auth/token", methods=["POST"])
 @limiter.limit(_auth_limit)
+@limiter.limit(_account_limit, key_func=_account, deduct_when=_refused)
 @blp.arguments(TokenIn())
 @blp.response(201, TokenOut)
 @blp.alt_response(401, description="Wrong email or password.")
@@ -30,6 +47,20 @@ def revoke_token():
     """Revoke the token this request was made with (signing out)."""
     service.revoke_token(g.caller.token_id)
     db.session.commit()
+
+
+@blp.route("/me/password", methods=["POST"])
+@limiter.limit(_account_limit, key_func=lambda: f"user:{g.caller.user_id}", deduct_when=_refused)
+@blp.arguments(PasswordIn())
+@blp.response(200, RevokedOut)
+@blp.alt_response(422, description="`old_password` is not the current one, or `new_password` breaks a rule.")
+def change_password(data):
+    """Change your own password (the current one, then the new one). Every other token of yours is
+    revoked: a lost phone or a shared computer is signed out; this token keeps working."""
+    count = service.change_password(g.caller.user_id, data["old_password"], data["new_password"],
+                                    token_id=g.caller.token_id)
+    db.session.commit()
+    return {"revoked": count}
 
 
 @blp.route("/me", methods=["GET"])

@@ -1,7 +1,11 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Int, PageArgs, Text
+from schemas.common import BodySchema, Bool, Int, PageArgs, Text
 from service.accounts.models import AGENCY_KINDS, ROLES
+from service.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+
+PASSWORD_RULES = (f"At least {MIN_LENGTH} characters, not one of the most common passwords, not containing "
+                  "the email.")
 
 
 class TokenIn(BodySchema):
@@ -18,7 +22,8 @@ class UserOut(Schema):
     agency_kind = fields.Function(lambda u: u.agency.kind if u.agency else None, allow_none=True)
     vendor_id = fields.Integer(allow_none=True)
     volunteer_id = fields.Integer(allow_none=True)
-    active = fields.Boolean()
+    active = fields.Boolean(metadata={"description": "false: deactivated (someone who left); no token works."})
+    version = fields.Integer()
     created_at = fields.AwareDateTime()
 
 
@@ -48,7 +53,8 @@ class AgencyArgs(PageArgs):
 
 class UserIn(BodySchema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    password = fields.String(required=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH),
+                             metadata={"description": PASSWORD_RULES})
     name = Text(200, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     agency_id = Int(allow_none=True)
@@ -63,3 +69,18 @@ class UserArgs(PageArgs):
 
 class RevokedOut(Schema):
     revoked = fields.Integer()
+
+
+class UserPatch(BodySchema):
+    """Any of these."""
+
+    active = Bool(metadata={"description": "false deactivates the user (someone who left) and revokes every "
+                                           "token; true lets them sign in again (with no old token)."})
+    name = Text(200)
+    agency_id = Int(metadata={"description": "Agency staff only: move them to another agency."})
+
+
+class PasswordIn(BodySchema):
+    old_password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH),
+                                 metadata={"description": PASSWORD_RULES})

@@ -9,6 +9,7 @@ import flask_smorest
 from flask import Blueprint, Flask
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import Engine, event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import DEFAULT_SECRET_KEY, Config
 from service import models  # noqa: F401  (every model on the metadata, for Alembic)
@@ -31,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None, blueprints: Iterable[Blu
     app = Flask("service", instance_relative_config=True, static_folder=None)
     app.session_interface = NoCookieSession()
     configure_settings(app, config)
+    configure_proxies(app)
     configure_database(app)
     configure_extensions(app)
     register_blueprints(app, blueprints)
@@ -57,6 +59,14 @@ def configure_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     if app.config["ENV"] == "production" and app.config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
         raise RuntimeError("RANTANG_SECRET_KEY must be set to a secret value in production")
+
+
+def configure_proxies(app: Flask) -> None:
+    """Behind ``TRUSTED_PROXIES`` proxies the client's address (which rate limits count by) and
+    scheme come from their X-Forwarded-For and -Proto; with none, those headers are ignored."""
+    hops = int(app.config["TRUSTED_PROXIES"])
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def configure_database(app: Flask) -> None:

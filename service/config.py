@@ -25,11 +25,20 @@ class Config:
     # Any change to tokens, users, agencies or the program is forgotten at once: service/accounts/callers.py
     CALLER_CACHE_SECONDS = 60
     PASSWORD_HASH_METHOD = "scrypt"
-    # Rate limits (Flask-Limiter); use redis://127.0.0.1:6379 with several workers.
+    # Rate limits (Flask-Limiter). memory:// counts per process: with several web processes set
+    # redis://host:6379 so that they share one count (`make run` uses the local Redis when it answers).
+    # If Redis stops answering, each process counts in memory until it is back.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "rantang"
+    # Sign-in attempts per client address, and refused ones per account (from any address).
     RATELIMIT_AUTH = "10 per minute"
+    RATELIMIT_AUTH_ACCOUNT = "10 per 15 minutes"
+    # Proxies (load balancers) in front of the service that set X-Forwarded-For: the client's address
+    # is read from that many hops of the header. 0: the header is not trusted at all.
+    TRUSTED_PROXIES = 0
 
     # Geocoding of recipients' addresses: a geopy service name ("nominatim", "photon", ...) or ""
     # for none (then the village centre is used). The request never waits longer than the timeout.

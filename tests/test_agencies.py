@@ -88,3 +88,67 @@ def test_areas(client, coordinator, areas):
 def test_the_settings_copy_holds_every_setting():
     """``program.settings()`` is what the code reads: a column added to the program must be in it."""
     assert {f.name for f in fields(Settings)} == {c.key for c in Program.__table__.columns} - {"id"}
+
+
+def test_new_passwords_are_long_uncommon_and_not_the_email(client, coordinator, cli):
+    cases = {"short-1": "at least 10 characters", "password123": "most common", "1234567890": "most common",
+             "Banyuwangi123": "most common", "sri.wahyuni-2026": "email"}
+    for password, says in cases.items():
+        body = {"email": "sri.wahyuni@dinsos.example", "password": password, "name": "Sri", "role": "coordinator"}
+        response = client.post("/api/v1/users", json=body, headers=coordinator)
+        assert response.status_code == 422, password
+        assert says in " ".join(response.json["errors"]["password"]), (password, response.json)
+    weak = cli.invoke(args=["users", "create", "--role", "coordinator", "--email", "boss@rantang.example",
+                            "--password", "qwertyuiop"])
+    assert weak.exit_code != 0 and "most common" in weak.output
+
+
+def test_a_user_changes_their_password_and_is_signed_out_elsewhere(client, make_user):
+    user, phone = make_user("agency", "health")
+    laptop = {"Authorization": "Bearer " + client.post("/api/v1/auth/token", json={
+        "email": user.email, "password": "password-1"}).json["token"]}
+    wrong = client.post("/api/v1/me/password", json={"old_password": "guess", "new_password": "gudeg-jogja-77"},
+                        headers=laptop)
+    assert wrong.status_code == 422 and "old_password" in wrong.json["errors"]
+    weak = client.post("/api/v1/me/password", json={"old_password": "password-1", "new_password": "password12"},
+                       headers=laptop)
+    assert weak.status_code == 422 and "new_password" in weak.json["errors"]
+    changed = client.post("/api/v1/me/password", json={"old_password": "password-1", "new_password": "gudeg-jogja-77"},
+                          headers=laptop)
+    assert changed.status_code == 200 and changed.json == {"revoked": 1}
+    assert client.get("/api/v1/me", headers=laptop).status_code == 200  # the token in use keeps working
+    assert client.get("/api/v1/me", headers=phone).status_code == 401  # the other one is signed out
+    sign_in = lambda password: client.post("/api/v1/auth/token", json={"email": user.email, "password": password})  # noqa: E731
+    assert sign_in("password-1").status_code == 401 and sign_in("gudeg-jogja-77").status_code == 201
+    assert client.post("/api/v1/me/password", json={"old_password": "x", "new_password": "y"}).status_code == 401
+
+
+def test_someone_who_left_is_deactivated_and_no_old_token_comes_back(client, coordinator, make_user):
+    user, headers = make_user("agency", "education")
+    me = client.get("/api/v1/me", headers=coordinator).json
+    path = f"/api/v1/users/{user.id}"
+    gone = client.patch(path, json={"active": False}, headers={**coordinator, "If-Match": '"1"'})
+    assert gone.status_code == 200, gone.json
+    assert (gone.json["active"], gone.json["version"]) == (False, 2)
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    sign_in = lambda: client.post("/api/v1/auth/token", json={"email": user.email, "password": "password-1"})  # noqa: E731
+    assert sign_in().status_code == 401
+    back = client.patch(path, json={"active": True, "name": "  Bu Guru  "}, headers=coordinator)
+    assert back.status_code == 200 and back.json["name"] == "Bu Guru"
+    assert client.get("/api/v1/me", headers=headers).status_code == 401  # the old token stays revoked
+    assert sign_in().status_code == 201
+    other_agency = client.post("/api/v1/agencies", json={"name": "SMA 2", "code": "SMA2", "kind": "education"},
+                               headers=coordinator).json["id"]
+    moved = client.patch(path, json={"agency_id": other_agency}, headers=coordinator)
+    assert moved.status_code == 200 and moved.json["agency_id"] == other_agency
+
+    assert client.patch(path, json={"active": False}, headers={**coordinator, "If-Match": '"1"'}).status_code == 412
+    assert client.patch(f"/api/v1/users/{me['id']}", json={"active": False}, headers=coordinator).status_code == 409
+    assert client.patch(f"/api/v1/users/{me['id']}", json={"agency_id": other_agency},
+                        headers=coordinator).status_code == 422
+    assert client.patch(path, json={"agency_id": 999999}, headers=coordinator).status_code == 422
+    assert client.patch(path, json={"role": "coordinator"}, headers=coordinator).status_code == 422
+    assert client.patch("/api/v1/users/999999", json={"active": False}, headers=coordinator).status_code == 404
+    assert client.patch(path, json={"active": False}, headers=headers).status_code == 401
+    staff = make_user("agency", "social")[1]
+    assert client.patch(path, json={"active": False}, headers=staff).status_code == 403

@@ -78,3 +78,110 @@ def test_malformed_json_is_400_and_unknown_fields_422(client):
     response = client.post("/api/v1/auth/token", json={"email": "a@b.example", "password": "x", "admin": True})
     assert response.status_code == 422
     assert response.json["errors"] == {"admin": ["Unknown field."]}
+
+
+def test_an_unknown_email_costs_the_same_password_check_as_a_known_one(app, client, make_user, monkeypatch):
+    """The answer's time must not tell who has an account: an unknown email is checked against a
+    stand-in hashed the way real passwords are (here scrypt), not a cheap one."""
+    from service.accounts import passwords
+
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_METHOD", "scrypt")
+    user, _ = make_user()
+    checked = []
+    real = passwords.check_password_hash
+    monkeypatch.setattr(passwords, "check_password_hash",
+                        lambda stored, given: checked.append(stored.split("$")[0]) or real(stored, given))
+    db.session.get(type(user), user.id).password_hash = passwords.hashed("password-1")
+    db.session.commit()
+    for email in (user.email, "nobody@rantang.example"):
+        assert client.post("/api/v1/auth/token", json={"email": email, "password": "wrong-guess"}).status_code == 401
+    assert [method.split(":")[0] for method in checked] == ["scrypt", "scrypt"]
+
+
+def test_a_stale_or_bogus_token_is_ignored_where_no_token_is_needed(client, make_user):
+    """An app holding an expired token can still sign in again, and read what is public."""
+    user, headers = make_user()
+    client.delete("/api/v1/auth/token", headers=headers)  # revoked now
+    for stale in (headers, {"Authorization": "Bearer not-a-token"}, {"Authorization": "Basic abc"}):
+        again = client.post("/api/v1/auth/token", json={"email": user.email, "password": "password-1"}, headers=stale)
+        assert again.status_code == 201, again.json
+        assert client.get("/api/v1/areas", headers=stale).status_code == 200
+        assert client.get("/api/v1/openapi.json", headers=stale).status_code == 200
+        assert client.get("/api/v1/docs", headers=stale).status_code == 200
+        assert client.get("/api/v1/me", headers=stale).status_code == 401  # a route that needs one: refused
+
+
+def test_sign_in_is_limited_per_account_whatever_the_address(app, client, make_user, monkeypatch):
+    """Guesses at one account spread over many addresses are counted together; only refused
+    attempts count, so signing in often is never locked out."""
+    monkeypatch.setitem(app.config, "RATELIMIT_AUTH_ACCOUNT", "3 per minute")
+    target, other = make_user()[0], make_user()[0]
+
+    def attempt(email, password, address):
+        return client.post("/api/v1/auth/token", json={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": address}).status_code
+
+    codes = [attempt(target.email.upper(), "guess", f"198.51.100.{n}") for n in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert attempt(target.email, "password-1", "198.51.100.9") == 429  # locked for now, even with the password
+    assert attempt(other.email, "guess", "198.51.100.1") == 401  # another account: its own count
+    assert [attempt(other.email, "password-1", "198.51.100.1") for _ in range(5)] == [201] * 5
+
+
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_trusted_proxies(app, client, monkeypatch):
+    from blueprints import BLUEPRINTS
+    from service.app import create_app
+    from tests.conftest import TEST_CONFIG
+
+    def attempts(with_client, forwarded):
+        return [with_client.post("/api/v1/auth/token", json={"email": "nobody@rantang.example", "password": "x"},
+                                 headers={"X-Forwarded-For": f}).status_code for f in forwarded]
+
+    # No proxy trusted (the default): the header is the client's own words, and changes nothing.
+    monkeypatch.setitem(app.config, "RATELIMIT_AUTH", "2 per minute")
+    assert attempts(client, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) == [401, 401, 429]
+    # One trusted proxy: the address it appended is the client's; what the client wrote before it is not.
+    behind = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                         "TRUSTED_PROXIES": 1, "RATELIMIT_AUTH": "2 per minute"}, blueprints=BLUEPRINTS)
+    try:
+        proxied = behind.test_client()
+        assert attempts(proxied, ["203.0.113.7", "1.1.1.1, 203.0.113.7", "2.2.2.2, 203.0.113.7"]) == [401, 401, 429]
+        assert attempts(proxied, ["203.0.113.8"]) == [401]
+    finally:
+        behind.extensions["rantang_callers"].stop()
+        with behind.app_context():
+            db.engine.dispose()
+
+
+SIGN_IN_FROM_ANOTHER_PROCESS = """
+import json, sys
+from blueprints import BLUEPRINTS
+from service.app import create_app
+client = create_app(blueprints=BLUEPRINTS).test_client()
+print(json.dumps([client.post("/api/v1/auth/token", json={"email": "nobody@rantang.example", "password": "x"},
+                              environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code
+                  for _ in range(int(sys.argv[1]))]))
+"""
+
+
+def test_the_sign_in_limit_is_shared_by_every_web_process_through_redis(app):
+    """Two web processes (gunicorn's workers, two machines) count one client's attempts together
+    when RANTANG_RATELIMIT_STORAGE_URI names a Redis: here two processes of their own."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import uuid
+
+    env = {**os.environ, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "RANTANG_RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+           "RANTANG_RATELIMIT_KEY_PREFIX": f"rantang-test-{uuid.uuid4().hex}", "RANTANG_RATELIMIT_AUTH": "3 per minute"}
+
+    def sign_in(times: int) -> list[int]:
+        done = subprocess.run([sys.executable, "-c", SIGN_IN_FROM_ANOTHER_PROCESS, str(times)], env=env,
+                              capture_output=True, text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    assert sign_in(2) == [401, 401]
+    assert sign_in(2) == [401, 429]  # the other process's attempts counted

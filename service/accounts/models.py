@@ -47,9 +47,12 @@ class User(Base):
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
     volunteer_id: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     agency: Mapped[Agency | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def principal(self) -> str:

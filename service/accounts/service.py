@@ -6,23 +6,20 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from typing import Any
+
 from flask import current_app
 from sqlalchemy import bindparam, select, update
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from service.accounts import callers
+from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of, reads_registry
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
 from service.vendors.models import Vendor
 from service.audit.service import record, set_actor
-from service.db import Page, fetch, paginate, utcnow
+from service.db import Page, check_version, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
-
-MIN_PASSWORD_LENGTH = 8
-# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-password", method="pbkdf2:sha256:1000")
 
 
 def hash_token(token: str) -> str:
@@ -56,8 +53,8 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"must be one of {', '.join(ROLES)}"]
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = [f"must be at least {MIN_PASSWORD_LENGTH} characters"]
+    if found := passwords.problems(password, email):
+        errors["password"] = found
     bindings = {"agency": ("agency_id", agency_id), "vendor": ("vendor_id", vendor_id),
                 "volunteer": ("volunteer_id", volunteer_id)}
     for bound_role, (field, value) in bindings.items():
@@ -76,8 +73,7 @@ def create_user(
         raise Conflict(f"a user with email {email} exists", existing_id=existing)
     user = User(
         email=email, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
-        volunteer_id=volunteer_id,
-        password_hash=generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"]),
+        volunteer_id=volunteer_id, password_hash=passwords.hashed(password),
     )
     db.session.add(user)
     db.session.flush()
@@ -96,10 +92,8 @@ def list_users(page: int, per_page: int, role: str | None = None, agency_id: int
 def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
     """A new bearer token for valid credentials. The plain token is returned once, never stored."""
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        check_password_hash(_DUMMY_HASH, password)
-        raise Unauthenticated("wrong email or password")
-    if not check_password_hash(user.password_hash, password) or not user.active:
+    # An unknown email costs a password check too: the answer's time does not tell who has an account.
+    if not passwords.matches(user.password_hash if user else None, password) or not user.active:
         raise Unauthenticated("wrong email or password")
     set_actor(db.session, user.id, user.email)  # signing in is the user's own act
     token = secrets.token_urlsafe(32)
@@ -196,13 +190,59 @@ def revoke_token(token_id: int) -> None:
     db.session.flush()
 
 
-def revoke_user_tokens(user_id: int) -> int:
-    """Revoke every live token of a user (a lost phone, a person who left); returns how many."""
+def revoke_user_tokens(user_id: int, keep: int | None = None) -> int:
+    """Revoke every live token of a user (a lost phone, a person who left), but ``keep``; how many."""
     fetch(db.session, User, user_id)
-    result = db.session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
+    query = update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(ApiToken.id != keep)
+    result = db.session.execute(query.values(revoked_at=utcnow()))
     record(db.session, [("revoke", "user", user_id, {"tokens_revoked": [None, result.rowcount]})])
     return result.rowcount
+
+
+def change_password(user_id: int, old_password: str, new_password: str, token_id: int) -> int:
+    """The user's own new password, given the current one; every other token of theirs is revoked
+    (a phone that was lost, a session on a shared computer): how many."""
+    user = fetch(db.session, User, user_id)
+    errors: dict[str, list[str]] = {}
+    if not passwords.matches(user.password_hash, old_password):
+        errors["old_password"] = ["is not your current password"]
+    elif old_password == new_password:
+        errors["new_password"] = ["is your current password: choose a new one"]
+    elif found := passwords.problems(new_password, user.email):
+        errors["new_password"] = found
+    if errors:
+        raise Invalid(errors)
+    user.password_hash = passwords.hashed(new_password)
+    db.session.flush()
+    return revoke_user_tokens(user.id, keep=token_id)
+
+
+USER_EDITABLE = frozenset({"active", "name", "agency_id"})
+
+
+def update_user(user_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
+                by: int) -> User:
+    """The coordinator's changes to a user: a name, another agency for agency staff, or ``active``.
+    Deactivating (someone who left) revokes every token, so reactivating brings none back; nobody
+    deactivates themselves."""
+    user = fetch(db.session, User, user_id)
+    check_version(user, expected_version)
+    errors: dict[str, list[str]] = {}
+    if "agency_id" in changes:
+        if user.role != "agency":
+            errors["agency_id"] = [f"only agency staff belong to an agency, not a {user.role} user"]
+        elif db.session.get(Agency, changes["agency_id"]) is None:
+            errors["agency_id"] = [f"agency {changes['agency_id']} does not exist"]
+    if errors:
+        raise Invalid(errors)
+    if changes.get("active") is False and user.id == by:
+        raise Conflict("you cannot deactivate yourself: ask another coordinator")
+    leaving = user.active and changes.get("active") is False
+    for key, value in changes.items():
+        setattr(user, key, value.strip() if key == "name" else value)
+    db.session.flush()
+    if leaving:
+        revoke_user_tokens(user.id)
+    return user

@@ -79,7 +79,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "deliveries.list_deliveries": STAFF_AND_STALLS,
     "deliveries.get_delivery": STAFF_AND_STALLS,
     "deliveries.confirm_delivery": frozenset({VENDOR}),
-    "deliveries.upload_photo": frozenset({VENDOR}),
+    "deliveries.upload_photo": frozenset({COORDINATOR, VENDOR}),  # the coordinator after the cut-off
     "deliveries.get_photo": frozenset({COORDINATOR, VENDOR}),
     "deliveries.manifest": frozenset({VENDOR}),
     "deliveries.statement": frozenset({COORDINATOR, VENDOR}),

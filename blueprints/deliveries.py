@@ -103,25 +103,34 @@ def confirm_delivery(data, delivery_id):
 @idempotent
 @blp.arguments(PhotoIn(), location="files")
 @blp.response(200, DeliveryOut)
-@blp.alt_response(413, description="Larger than 5 MB.")
+@blp.alt_response(409, description="Not confirmed delivered or failed; the day is closed (a stall); the image is "
+                                   "evidence for another delivery.")
+@blp.alt_response(413, description="Larger than 5 MB or 40 million pixels.")
 @blp.alt_response(415, description="Not a JPEG or PNG image (checked by its content).")
 def upload_photo(files, delivery_id):
-    """Photo evidence of a delivery (multipart field `file`): JPEG or PNG, at most 5 MB. It is
-    kept by its sha256, which the delivery shows."""
+    """Photo evidence of a meal confirmed delivered or failed (multipart field `file`): JPEG or PNG,
+    at most 5 MB and 40 million pixels, kept by its sha256, which the delivery shows. A stall adds
+    it to its own meal on the meal's day, before the cut-off; after that only the program office
+    may. One image is evidence for one delivery only; every upload is in the audit trail."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
-    return service.attach_photo(delivery_id, data, own=own_stall())
+    return service.attach_photo(delivery_id, data, own=own_stall(), by=g.caller.user_id)
 
 
 @blp.route("/deliveries/<int:delivery_id>/photo", methods=["GET"])
-@blp.response(200, description="The photo (image/jpeg or image/png).", content_type="image/jpeg")
+@blp.response(200, description="The photo, as the type its content was checked to be.", content_type="image/jpeg")
+@blp.alt_response(200, description="A PNG photo.", content_type="image/png", success=True)
 def get_photo(delivery_id):
     """The photo evidence of a delivery, for the program office and the stall that sent it."""
     delivery = service.get_delivery(delivery_id, own=own_stall())
-    path = service.photo_path(delivery)
-    if path is None:
+    found = service.photo_file(delivery)
+    if found is None:
         raise NotFound("photo of delivery", delivery_id)
-    return send_file(path, max_age=86400)
+    path, media_type = found
+    response = send_file(path, mimetype=media_type, max_age=0, conditional=False)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @blp.route("/vendors/me/manifest", methods=["GET"])

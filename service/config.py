@@ -64,6 +64,8 @@ class Config:
     # Photo evidence of deliveries: JPEG or PNG up to this size, kept by content hash in this
     # folder ("": the instance folder's photos/).
     PHOTO_MAX_BYTES = 5 * 1024 * 1024
+    # And at most this many pixels (a phone's photo has 12-50 million; more is a decompression bomb).
+    PHOTO_MAX_PIXELS = 40_000_000
     PHOTO_FOLDER = ""
 
     # The job runner (`flask scheduler run`): how late a job may still run after its time (the

@@ -2,7 +2,7 @@
 from service.accounts.models import Agency, ApiToken, User
 from service.assignments.models import Assignment
 from service.audit.models import AuditEvent
-from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
+from service.deliveries.models import CoverageDay, Delivery, DeliveryDay, DeliveryPhoto
 from service.idempotency.models import IdempotencyRecord
 from service.program.models import Area, Program
 from service.recipients.models import Pause, Recipient
@@ -11,5 +11,5 @@ from service.tasks.models import Task
 from service.vendors.models import Inspection, Vendor
 
 __all__ = ["Agency", "ApiToken", "Area", "Assignment", "AuditEvent", "CoverageDay", "Delivery", "DeliveryDay",
-           "IdempotencyRecord", "Inspection", "Pause", "Program", "Recipient", "Signatory", "Target", "Task", "User",
-           "Vendor"]
+           "DeliveryPhoto", "IdempotencyRecord", "Inspection", "Pause", "Program", "Recipient", "Signatory", "Target",
+           "Task", "User", "Vendor"]

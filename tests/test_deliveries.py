@@ -319,6 +319,7 @@ def test_photo_evidence(client, coordinator, loop, photos):
 def test_fake_and_oversized_photos_are_refused(client, coordinator, loop, photos):
     schedule(client, coordinator, TODAY)
     lunch = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())[0]
+    confirm(client, loop.phone_a, lunch["id"])
     fake = upload(client, loop.phone_a, lunch["id"], b"%PDF-1.4 not a photo", name="meal.jpg")
     assert fake.status_code == 415
     truncated = upload(client, loop.phone_a, lunch["id"], jpeg()[:40], name="meal.jpg")
@@ -330,6 +331,83 @@ def test_fake_and_oversized_photos_are_refused(client, coordinator, loop, photos
     assert missing.status_code == 422
     assert not photos.exists()  # nothing kept of what was refused
     assert client.get(f"{D}/{lunch['id']}/photo", headers=coordinator).status_code == 404
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG file whose header claims ``width`` x ``height`` pixels (a decompression bomb's shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))
+
+
+def test_images_of_absurd_size_are_413_never_a_500(client, coordinator, loop, photos):
+    schedule(client, coordinator, TODAY)
+    lunch = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())[0]
+    confirm(client, loop.phone_a, lunch["id"])
+    # 49 million pixels (over the 40 million limit), 100 million (Pillow warns), 2.5 billion (Pillow refuses).
+    for width, height in ((7000, 7000), (10_000, 10_000), (50_000, 50_000)):
+        response = upload(client, loop.phone_a, lunch["id"], png_claiming(width, height), name="bomb.png")
+        assert response.status_code == 413, (width, response.json)
+        assert response.mimetype == "application/problem+json" and "million pixels" in response.json["detail"]
+    assert not photos.exists()
+
+
+def test_evidence_belongs_to_the_meal_as_it_happened(client, coordinator, loop, photos, monkeypatch):
+    """A photo only of a meal confirmed delivered or failed, by the stall on the meal's day before
+    the cut-off (after it, only the program office); one image for one delivery; every upload and
+    every confirmation in the audit trail."""
+    schedule(client, coordinator, TODAY)
+    lunch, dinner = deliveries_of(client, loop.phone_a, date=TODAY.isoformat(), recipient_id=loop.ids[0])
+    other = deliveries_of(client, loop.phone_a, date=TODAY.isoformat(), recipient_id=loop.ids[1])[0]
+    early = upload(client, loop.phone_a, lunch["id"], jpeg())
+    assert early.status_code == 409 and "confirm it first" in early.json["detail"]
+    assert confirm(client, loop.phone_a, lunch["id"], latitude=-8.3541, longitude=114.1672).status_code == 200
+    assert confirm(client, loop.phone_a, other["id"], status="failed", reason="not at home").status_code == 200
+    photo = jpeg((60, 40))
+    first = upload(client, loop.phone_a, lunch["id"], photo)
+    assert first.status_code == 200, first.json
+    assert upload(client, loop.phone_a, lunch["id"], photo).json["photo_sha256"] == first.json["photo_sha256"]
+    reused = upload(client, loop.phone_a, other["id"], photo)
+    assert reused.status_code == 409 and "another delivery" in reused.json["detail"]
+    assert upload(client, loop.phone_a, other["id"], jpeg((61, 40))).status_code == 200  # a failed meal's photo
+
+    png = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(png, "PNG")
+    assert upload(client, loop.phone_a, lunch["id"], png.getvalue(), name="x.png").status_code == 200
+    shown = client.get(f"{D}/{lunch['id']}/photo", headers=loop.phone_a)
+    assert shown.status_code == 200 and shown.mimetype == "image/png" and shown.data == png.getvalue()
+    assert shown.headers["X-Content-Type-Options"] == "nosniff" and shown.headers["Cache-Control"] == "no-store"
+    shown.close()
+    # The first photo, replaced, stays reserved to this meal.
+    assert upload(client, loop.phone_a, dinner["id"], photo).status_code == 409
+
+    at_jakarta(monkeypatch, TODAY, hour=21, minute=1)  # after the cut-off
+    late = upload(client, loop.phone_a, other["id"], jpeg((62, 40)))
+    assert late.status_code == 409 and "program office" in late.json["detail"]
+    by_office = upload(client, coordinator, other["id"], jpeg((62, 40)))
+    assert by_office.status_code == 200, by_office.json
+    office_id = client.get("/api/v1/me", headers=coordinator).json["id"]
+
+    trail = client.get("/api/v1/audit", query_string={"entity": "delivery", "entity_id": other["id"]},
+                       headers=coordinator).json["items"]
+    assert [(e["action"], e["actor_id"]) for e in reversed(trail)] == [
+        ("confirm", loop_user(client, loop.phone_a)), ("photo", loop_user(client, loop.phone_a)),
+        ("photo", office_id)]
+    assert trail[-1]["changes"] == {"status": ["scheduled", "failed"], "reason": [None, "not at home"]}
+    lunch_trail = client.get("/api/v1/audit", query_string={"entity": "delivery", "entity_id": lunch["id"]},
+                             headers=coordinator).json["items"]
+    confirmation = lunch_trail[-1]
+    assert confirmation["action"] == "confirm" and confirmation["changes"]["latitude"] == [None, -8.3541]
+    assert confirmation["changes"]["status"] == ["scheduled", "delivered"] and confirmation["changes"]["delivered_at"][1]
+
+
+def loop_user(client, headers) -> int:
+    return client.get("/api/v1/me", headers=headers).json["id"]
 
 
 def test_the_cut_off_flags_a_recipient_unfed_three_days_running(client, coordinator, loop, monkeypatch):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, utcnow
@@ -22,5 +22,6 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(16))
     entity: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[int]
+    # A bigint: deliveries (billions in a national program) have events too.
+    entity_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType)

@@ -27,14 +27,19 @@ def set_actor(session: Session, actor_id: int | None, label: str) -> None:
     session.info["actor"] = label
 
 
-def _plain(value: Any) -> Any:
+def acting(session: Session) -> tuple[int | None, str]:
+    """Who is acting in this session, as the trail records them: (user id or None, label)."""
+    return session.info.get("actor_id"), session.info.get("actor", "system")
+
+
+def plain(value: Any) -> Any:
     if isinstance(value, (dt.date, dt.time, dt.datetime)):
         return value.isoformat()
     return value
 
 
 def _value(key: str, value: Any) -> Any:
-    return REDACTED if key in SECRET_FIELDS and value is not None else _plain(value)
+    return REDACTED if key in SECRET_FIELDS and value is not None else plain(value)
 
 
 def creation_changes(values: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -70,11 +75,12 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
 def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]]]) -> None:
     """Write audit events ``(action, entity, entity_id, changes)`` as the session's actor."""
     now = utcnow()
+    actor_id, actor = acting(session)
     rows = [
         {
             "at": now,
-            "actor_id": session.info.get("actor_id"),
-            "actor": session.info.get("actor", "system"),
+            "actor_id": actor_id,
+            "actor": actor,
             "action": action,
             "entity": entity,
             "entity_id": entity_id,

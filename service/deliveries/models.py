@@ -66,6 +66,23 @@ class Delivery(Base):
         return or_(cls.photo_sha256.is_not(None), cls.latitude.is_not(None))
 
 
+class DeliveryPhoto(Base):
+    """A photo kept as evidence of one delivery: its sha256 names the file under the photo folder
+    and is unique, so the same image can never be evidence for two meals (a photo replaced by a
+    better one stays here, reserved to its delivery). The delivery's ``photo_sha256`` names the one
+    it shows. Uploads are in the audit trail as ``photo`` events of the delivery."""
+
+    __tablename__ = "delivery_photos"
+    __audited__ = False  # recorded as an event of its delivery instead (service.attach_photo)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("deliveries.id"), index=True)
+    delivery_date: Mapped[dt.date]
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class DeliveryDay(Base):
     """A day of the loop: when its deliveries were scheduled and when it was closed.
 

@@ -8,17 +8,20 @@ import hashlib
 import io
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import Row, bindparam, case, func, select, update
+from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, literal_column, null, select, update
 
 from service.assignments import service as assignments
+from service.audit.models import AuditEvent
+from service.audit.service import acting, plain, record
 from service.db import Page, advisory_lock, paginate
 from service.deliveries import coverage, planning
-from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
-from service.errors import Forbidden, Invalid, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
+from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay, DeliveryPhoto
+from service.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound, TooLarge, UnsupportedMedia
 from service.extensions import db
 from service.program import service as program_service
 from service.program.service import settings, today
@@ -147,22 +150,54 @@ def manifest(vendor_id: int, day: dt.date | None = None) -> Manifest:
     return Manifest(date=day, vendor_id=vendor_id, deliveries=[dict(zip(keys, r)) for r in rows])
 
 
-def _confirm_statement(own: bool):
+def _confirm_statement(own: bool, dialect: str):
     """``UPDATE deliveries SET <the stall's word> WHERE <today's scheduled meal> RETURNING *``,
     built once: this is the hottest write of the program, and building and hashing a statement
-    per request costs more than running it. Core, not the ORM's bulk UPDATE, for the same reason."""
+    per request costs more than running it. Core, not the ORM's bulk UPDATE, for the same reason.
+
+    On PostgreSQL the confirmation's audit event is written by the same statement (a
+    data-modifying CTE): the trail costs no round trip. SQLite, which has none, gets a second
+    statement in-process (``_audit_confirmation``)."""
     columns = Delivery.__table__.c
     scope = [columns.id == bindparam("delivery_id"), columns.status == "scheduled", columns.date == bindparam("today")]
     if own:
         scope.append(columns.vendor_id == bindparam("own"))
-    return update(Delivery.__table__).where(*scope).values(
+    confirming = update(Delivery.__table__).where(*scope).values(
         status=bindparam("new_status"), reason=bindparam("new_reason"), delivered_at=bindparam("new_delivered_at"),
         latitude=bindparam("new_latitude"), longitude=bindparam("new_longitude"), confirmed_at=bindparam("now"),
         confirmed_by=bindparam("by"),
     ).returning(*columns, Delivery.has_evidence.label("has_evidence"))
+    if dialect != "postgresql":
+        return confirming
+    confirmed = confirming.cte("confirmed")
+    c = confirmed.c
+
+    def change(column):  # [old, new] of a field the confirmation set; none for a field it left empty
+        return case((column.is_not(None), func.jsonb_build_array(null(), column)))
+
+    changes = func.jsonb_strip_nulls(func.jsonb_build_object(
+        literal_column("'status'"), func.jsonb_build_array(literal_column("'scheduled'"), c.status),
+        *(part for name in CONFIRMED_FIELDS for part in (literal_column(f"'{name}'"), change(c[name])))))
+    audit = insert(AuditEvent.__table__).from_select(
+        ["at", "actor_id", "actor", "action", "entity", "entity_id", "changes"],
+        select(bindparam("now"), bindparam("actor_id", type_=Integer), bindparam("actor", type_=String),
+               literal_column("'confirm'"), literal_column("'delivery'"), c.id, changes),
+    ).cte("audit")
+    return select(confirmed).add_cte(audit)
 
 
-_CONFIRM_ANY, _CONFIRM_OWN = _confirm_statement(own=False), _confirm_statement(own=True)
+# What a confirmation writes besides its status, as the audit trail shows it.
+CONFIRMED_FIELDS = ("reason", "delivered_at", "latitude", "longitude")
+_CONFIRM = {(dialect, own): _confirm_statement(own, dialect) for dialect in ("postgresql", "sqlite")
+            for own in (False, True)}
+
+
+def _audit_confirmation(row: Row) -> None:
+    """The confirmation's event in the trail, where the confirming statement could not write it."""
+    changes = {"status": ["scheduled", row.status]}
+    changes.update({name: [None, plain(getattr(row, name))] for name in CONFIRMED_FIELDS
+                    if getattr(row, name) is not None})
+    record(db.session, [("confirm", "delivery", row.id, changes)])
 
 
 def confirm(
@@ -196,13 +231,18 @@ def confirm(
     if moment < planning.cutoff_at(day, program):
         # The usual case in one statement: a scheduled meal of today becomes confirmed. A retry
         # racing its original waits for the row, then finds it confirmed and changes nothing.
-        confirmed = db.session.connection().execute(_CONFIRM_ANY if own is None else _CONFIRM_OWN, {
+        connection = db.session.connection()
+        actor_id, actor = acting(db.session)
+        confirmed = connection.execute(_CONFIRM[connection.dialect.name, own is not None], {
             "delivery_id": delivery_id, "today": day, "own": own, "new_status": status,
             "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
             "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
             "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": by,
+            "actor_id": actor_id, "actor": actor,
         }).first()
         if confirmed is not None:
+            if connection.dialect.name != "postgresql":
+                _audit_confirmation(confirmed)
             return confirmed
     # Not confirmed: say why (or, for the same answer again, change nothing).
     delivery = _own(delivery_id, own)
@@ -225,20 +265,32 @@ def confirm(
 
 
 JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
+EXTENSION = {"jpeg": "jpg", "png": "png"}
+MEDIA_TYPE = {"jpg": "image/jpeg", "png": "image/png"}
 
 
 def _image_kind(data: bytes) -> str:
-    """``jpeg`` or ``png`` if ``data`` is one (its signature and a decoder's check), else refused."""
+    """``jpeg`` or ``png`` if ``data`` is one (its signature and a decoder's check), else refused;
+    an image of more than ``PHOTO_MAX_PIXELS`` pixels is too large, whatever its bytes (a small
+    file can unpack into gigabytes: Pillow's decompression bomb)."""
     from PIL import Image, UnidentifiedImageError
 
     kind = "jpeg" if data.startswith(JPEG) else "png" if data.startswith(PNG) else None
     if kind is None:
         raise UnsupportedMedia("the photo must be a JPEG or PNG image")
+    max_pixels = current_app.config["PHOTO_MAX_PIXELS"]
+    too_large = TooLarge(f"the photo has more than {max_pixels / 1e6:g} million pixels: send a smaller one")
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format.lower() != kind:
-                raise UnsupportedMedia("the photo must be a JPEG or PNG image")
-            image.verify()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format.lower() != kind:
+                    raise UnsupportedMedia("the photo must be a JPEG or PNG image")
+                if image.width * image.height > max_pixels:
+                    raise too_large
+                image.verify()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise too_large from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise UnsupportedMedia(f"the photo is not a readable {kind.upper()} image") from exc
     return kind
@@ -252,33 +304,55 @@ def _photo_file(digest: str, extension: str) -> str:
     return os.path.join(photo_folder(), digest[:2], f"{digest}.{extension}")
 
 
-def photo_path(delivery: Delivery) -> str | None:
-    """Where the delivery's photo is kept, or None if it has none."""
+def photo_file(delivery: Delivery) -> tuple[str, str] | None:
+    """Where the delivery's photo is kept and its media type (as its content was checked), or None."""
     if delivery.photo_sha256 is None:
         return None
-    return next((path for ext in ("jpg", "png") if os.path.exists(path := _photo_file(delivery.photo_sha256, ext))),
-                None)
+    for extension, media_type in MEDIA_TYPE.items():
+        if os.path.exists(path := _photo_file(delivery.photo_sha256, extension)):
+            return path, media_type
+    return None
 
 
-def attach_photo(delivery_id: int, data: bytes, *, own: int | None) -> Delivery:
-    """Keep a photo of the handover as evidence: JPEG or PNG by content, at most ``PHOTO_MAX_BYTES``,
-    stored once under the instance folder by its sha256 (``photos/ab/abcd....jpg``)."""
+def attach_photo(delivery_id: int, data: bytes, *, own: int | None, by: int | None) -> Delivery:
+    """Keep a photo of the handover as evidence, stored once under the instance folder by its
+    sha256 (``photos/ab/abcd....jpg``): JPEG or PNG by content, at most ``PHOTO_MAX_BYTES`` and
+    ``PHOTO_MAX_PIXELS``.
+
+    Evidence belongs to the meal as it happened: only a meal confirmed delivered or failed, and the
+    stall (``own``) adds it only on the meal's own day before the cut-off; after that only the
+    program office (``own`` None) may, and every upload is in the audit trail. An image already
+    evidence for another delivery is refused; sending the same one again changes nothing."""
     delivery = _own(delivery_id, own, for_update=True)
-    if delivery.status in ("missed", "cancelled"):
-        raise InvalidTransition(f"delivery {delivery_id} was {delivery.status}: no evidence to add",
-                                delivery_status=delivery.status)
+    if delivery.status not in OUTCOMES:
+        hint = "confirm it first" if delivery.status == "scheduled" else "no evidence to add"
+        raise InvalidTransition(f"delivery {delivery_id} is {delivery.status}: {hint}", delivery_status=delivery.status)
+    program = settings()
+    if own is not None and (delivery.date != today(program) or program_service.now() >= planning.cutoff_at(
+            delivery.date, program)):
+        raise InvalidTransition(f"the day {delivery.date} is closed: evidence after the cut-off is added by the "
+                                "program office", delivery_status=delivery.status)
     limit = current_app.config["PHOTO_MAX_BYTES"]
     if len(data) > limit:
         raise TooLarge(f"the photo is larger than {limit // (1024 * 1024)} MB")
     kind = _image_kind(data)
     digest = hashlib.sha256(data).hexdigest()
-    path = _photo_file(digest, "jpg" if kind == "jpeg" else "png")
+    kept = db.session.scalar(select(DeliveryPhoto).where(DeliveryPhoto.sha256 == digest))
+    if kept is not None and kept.delivery_id != delivery.id:
+        raise Conflict("this photo is evidence for another delivery already: take a photo of this handover")
+    if kept is None:
+        db.session.add(DeliveryPhoto(sha256=digest, delivery_id=delivery.id, delivery_date=delivery.date,
+                                     uploaded_by=by))
+    if delivery.photo_sha256 == digest:
+        return delivery  # the same photo again: nothing changes
+    path = _photo_file(digest, EXTENSION[kind])
     if not os.path.exists(path):
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:  # never a half-written file
             tmp.write(data)
         os.replace(tmp.name, path)
+    record(db.session, [("photo", "delivery", delivery.id, {"photo_sha256": [delivery.photo_sha256, digest]})])
     delivery.photo_sha256 = digest
     db.session.flush()
     return delivery

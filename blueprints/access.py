@@ -32,7 +32,8 @@ REGISTRY_READERS = frozenset({COORDINATOR} | {f"agency:{kind}" for kind in REGIS
 PERMISSIONS: dict[str, frozenset[str] | str] = {
     # documentation
     "api-docs.openapi_json": PUBLIC,
-    "api-docs.openapi_swagger_ui": PUBLIC,
+    "docs.page": PUBLIC,
+    "docs.asset": PUBLIC,
     # auth
     "auth.issue_token": PUBLIC,
     "auth.revoke_token": ANY_USER,

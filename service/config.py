@@ -84,5 +84,5 @@ class Config:
     OPENAPI_VERSION = "3.0.3"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
-    OPENAPI_SWAGGER_UI_PATH = "docs"
-    OPENAPI_SWAGGER_UI_URL = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/"
+    # The docs page (/api/v1/docs) is blueprints/docs.py: Swagger UI from a local copy, no CDN.
+    OPENAPI_SWAGGER_UI_PATH = None

@@ -36,7 +36,7 @@ def test_openapi_document_lists_every_route_with_its_permission(client, app):
     assert spec["openapi"].startswith("3.")
     paths = spec["paths"]
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("api-docs."):
+        if rule.endpoint.startswith(("api-docs.", "docs.")):  # the documentation itself
             continue
         path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         assert path in paths, path
@@ -46,10 +46,47 @@ def test_openapi_document_lists_every_route_with_its_permission(client, app):
     assert "Problem" in spec["components"]["schemas"]
 
 
-def test_docs_page_is_served(client):
+def test_the_docs_page_is_served_from_here_under_a_strict_policy(client):
+    """A kabupaten office without internet still has its API docs: every script and style the page
+    names is served by the service itself, and the page has no inline script."""
+    import re
+
     response = client.get("/api/v1/docs")
-    assert response.status_code == 200
-    assert b"swagger" in response.data.lower()
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy and "unsafe" not in policy
+    assert response.headers["X-Frame-Options"] == "DENY" and response.headers["Referrer-Policy"] == "no-referrer"
+    assert "<script>" not in html and "http" not in html.replace("http-equiv", "")  # nothing from elsewhere
+    names = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert {"/api/v1/docs/assets/swagger-ui-bundle.js", "/api/v1/docs/assets/docs.js",
+            "/api/v1/docs/assets/swagger-ui.css"} <= set(names)
+    for name in names:
+        asset = client.get(name)
+        assert asset.status_code == 200 and len(asset.data) > 100, name
+        assert asset.headers["X-Content-Type-Options"] == "nosniff"
+        asset.close()
+    start = client.get("/api/v1/docs/assets/docs.js")
+    assert b"SwaggerUIBundle" in start.data and start.mimetype in ("text/javascript", "application/javascript")
+    start.close()
+    assert 'data-spec="/api/v1/openapi.json"' in html
+    assert client.get("/api/v1/docs/assets/../../../etc/passwd").status_code == 404
+
+
+def test_every_answer_carries_the_safety_headers(app, client, make_user, monkeypatch):
+    """nosniff everywhere; no-store on every answer that did not say it may be cached (personal
+    data, tokens, errors alike); HSTS only in production, where TLS is in front."""
+    user, headers = make_user("agency", "social")
+    answers = [client.get("/api/v1/me", headers=headers), client.get("/api/v1/recipients", headers=headers),
+               client.post("/api/v1/auth/token", json={"email": user.email, "password": "password-1"}),
+               client.get("/api/v1/recipients/999999", headers=headers), client.get("/api/v1/nowhere"),
+               client.get("/api/v1/openapi.json")]
+    for answer in answers:
+        assert answer.headers["X-Content-Type-Options"] == "nosniff", answer.request.path
+        assert answer.headers["Cache-Control"] == "no-store", answer.request.path
+        assert "Strict-Transport-Security" not in answer.headers
+    monkeypatch.setitem(app.config, "ENV", "production")
+    assert client.get("/api/v1/me", headers=headers).headers["Strict-Transport-Security"].startswith("max-age=")
 
 
 def test_production_refuses_the_default_secret_key(tmp_path):

@@ -13,7 +13,8 @@ from typing import Any
 
 from apispec import BasePlugin
 from flask import Blueprint, current_app, g, jsonify, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -21,6 +22,7 @@ from blueprints import access
 from schemas.common import ProblemSchema, flat_messages
 from service.accounts.service import authenticate
 from service.audit.service import set_actor
+from service.database import BEGIN_DEFERRED, unavailable
 from service.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed, TooLarge,
                             Unauthenticated, UnsupportedMedia)
 from service.extensions import api, db
@@ -34,7 +36,7 @@ STATUS = {NotFound: 404, Conflict: 409, PreconditionFailed: 412, Invalid: 422, U
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",
           413: "Content Too Large", 415: "Unsupported Media Type", 422: "Unprocessable Content",
-          429: "Too Many Requests", 500: "Internal Server Error"}
+          429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 def problem(status: int, detail: str, type_: str = "about:blank", headers: Any = None, **extra: Any):
@@ -85,6 +87,25 @@ def handle_integrity_error(exc: IntegrityError):
                    type_="urn:rantang:problem:conflict")
 
 
+@http.app_errorhandler(DBAPIError)
+@http.app_errorhandler(PoolTimeout)
+def handle_database_error(exc: Exception):
+    """The database is down, restarting, out of connections or (SQLite) held by a writer too
+    long: 503 with Retry-After, so that phones and agencies' systems retry. Any other database
+    error is a fault of ours: a 500 that shows nothing of it."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 (the connection is gone: nothing to roll back)
+        log.debug("no rollback after a database error", exc_info=True)
+    if not unavailable(exc):
+        log.exception("database error")
+        return problem(500, "Something went wrong on our side; it has been logged.")
+    log.warning("database unavailable: %s", getattr(exc, "orig", exc))
+    retry_after = str(current_app.config["DATABASE_RETRY_AFTER_SECONDS"])
+    return problem(503, "The database is not reachable just now; retry in a few seconds.",
+                   type_="urn:rantang:problem:unavailable", headers={"Retry-After": retry_after})
+
+
 @http.app_errorhandler(StaleDataError)
 def handle_stale_data(exc: StaleDataError):
     db.session.rollback()
@@ -123,7 +144,7 @@ def authorize() -> None:
     if request.endpoint is None or request.method == "OPTIONS":
         return  # routing fails with a 404 or 405 next; OPTIONS is answered by Flask
     if request.method in ("GET", "HEAD") and current_app.config["READS_WITHOUT_TRANSACTION"]:
-        read_without_transaction()
+        reads_only()
     rule = access.allowed(request.endpoint)
     header = request.headers.get("Authorization")
     if header:
@@ -154,15 +175,21 @@ def _caller(header: str):
     return authenticate(token.strip())
 
 
-def read_without_transaction() -> None:
-    """Run a read-only request's statements in autocommit on PostgreSQL.
+def reads_only() -> None:
+    """A read-only request's connection: on PostgreSQL in autocommit, on SQLite without the
+    write lock.
 
     A GET changes nothing, and at READ COMMITTED each statement sees its own snapshot anyway, so
     wrapping it in BEGIN and ROLLBACK buys nothing and costs two round trips, a third of a read's
-    time. The pool restores transactions when the connection is returned.
+    time. The pool restores transactions when the connection is returned. On SQLite, whose
+    transactions otherwise begin with the write lock (service/database.py), a read runs beside
+    the writer instead of waiting for it.
     """
-    if db.engine.dialect.name == "postgresql":
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
         db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    elif dialect == "sqlite":
+        db.session.connection(execution_options={BEGIN_DEFERRED: True})
 
 
 def json_list(what: str) -> list:

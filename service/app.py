@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from typing import Any, Iterable, Mapping
 
 import flask_smorest
 from flask import Blueprint, Flask
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import Engine, event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import DEFAULT_SECRET_KEY, Config
@@ -70,30 +68,15 @@ def configure_proxies(app: Flask) -> None:
 
 
 def configure_database(app: Flask) -> None:
+    """Connections as ``service.database`` holds them (its listeners: SQLite's transactions, stale
+    pooled connections replaced at checkout)."""
+    from service import database  # noqa: F401  (registers the connection listeners)
+
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # A file database should wait for a writer, not fail at once.
+        # A file database makes a second writer wait for the first, not fail at once.
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": 15},
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"], "connect_args": {"timeout": app.config["SQLITE_BUSY_TIMEOUT"]},
         }
-
-
-@event.listens_for(Engine, "connect")
-def _sqlite_connect(dbapi_connection, connection_record) -> None:
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        # Let SQLAlchemy, not the driver, begin transactions, so SAVEPOINTs and DDL work as on
-        # PostgreSQL; enforce foreign keys; let readers and a writer work side by side.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-
-
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
 
 
 def configure_extensions(app: Flask) -> None:

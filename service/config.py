@@ -5,14 +5,18 @@ DEFAULT_SECRET_KEY = "dev-only-not-secret"
 
 
 class Config:
-    # "development" or "production"; production refuses the default secret key.
+    # "development" or "production"; production refuses the default secret key and sends HSTS.
     ENV = "development"
     SECRET_KEY = DEFAULT_SECRET_KEY
     # Filled in by the factory: DATABASE_URL, else a SQLite file in the instance folder.
     SQLALCHEMY_DATABASE_URI: str | None = None
-    # No pre-ping: it costs every request a round trip; recycling connections and SQLAlchemy's
-    # invalidation of a pool after a disconnect error cover database restarts.
+    # No pre-ping: it costs every request a round trip. A pooled connection the server closed (a
+    # restart) is noticed at checkout without one (service/database.py) and replaced.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+    # While the database cannot be reached, requests get 503 with this Retry-After (seconds).
+    DATABASE_RETRY_AFTER_SECONDS = 5
+    # SQLite: how long a writer waits for another to finish before the request gets a 503.
+    SQLITE_BUSY_TIMEOUT = 15.0
     # GET requests run without BEGIN/ROLLBACK on PostgreSQL (see blueprints/http.py).
     READS_WITHOUT_TRANSACTION = True
     # Request bodies larger than this are refused with 413 (a CSV of ~100,000 recipients fits).
@@ -72,6 +76,8 @@ class Config:
     # runner was busy or paused), and how often it re-reads the program's times and timezone.
     SCHEDULER_MISFIRE_GRACE_SECONDS = 3 * 3600
     SCHEDULER_SETTINGS_POLL_SECONDS = 60
+    # How often the runner, started while the database is down, tries to reach it.
+    SCHEDULER_DATABASE_RETRY_SECONDS = 5
 
     # The open day's coverage is served from a snapshot the job runner takes this often; an
     # older one is not trusted and the day is counted on the spot instead.

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 from blueprints import BLUEPRINTS
 from service.accounts import service as accounts
 from service.app import create_app
+from service.database import BEGIN_DEFERRED
 from service.demo.data import make_nik
 from service.extensions import db, limiter
 from service.program import service as program_service
@@ -91,7 +92,9 @@ def transaction(app):
     """Each test runs inside one outer transaction, rolled back at its end; commits in the code
     under test release savepoints."""
     with app.app_context():
-        connection = db.engine.connect()
+        # Deferred on SQLite, as before transactions took the write lock at once: other
+        # processes a test starts may write while the test has not.
+        connection = db.engine.connect().execution_options(**{BEGIN_DEFERRED: True})
         outer = connection.begin()
         original = db.session
         factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
@@ -371,11 +374,18 @@ def loop(monkeypatch, client, coordinator, make_vendor, make_user, make_recipien
                            phone_b=make_user("vendor", vendor_id=b.id)[1])
 
 
+def writers_interleave(app) -> bool:
+    """Whether two writing transactions can both be under way at once: on PostgreSQL yes; on
+    SQLite a writing transaction begins with the write lock, so the second waits, at its first
+    statement, for the first to end."""
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
 def race_twice(app, work) -> tuple[list, list]:
-    """Run ``work()`` in two threads at once, each in an app context and a transaction of its own
-    begun before either writes (a barrier), committed at the end: what each returned, and the
-    exceptions raised (SQLite may refuse the second writer outright)."""
-    start = threading.Barrier(2)
+    """Run ``work()`` in two threads at once, each in an app context and a transaction of its own,
+    committed at the end; on PostgreSQL both transactions have begun before either writes (a
+    barrier). What each returned, and the exceptions raised."""
+    start = threading.Barrier(2 if writers_interleave(app) else 1)
     results, failures = [], []
 
     def runner():

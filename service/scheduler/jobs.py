@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from service.assignments import service as assignments
 from service.audit.service import set_actor
+from service.database import unavailable
 from service.deliveries import coverage, planning
 from service.deliveries import service as deliveries
 from service.deliveries.models import DeliveryDay
@@ -26,6 +27,12 @@ from service.tasks import recurring
 log = logging.getLogger("rantang.jobs")
 
 
+def missed(app: Flask) -> set[str]:
+    """Jobs that could not run because the database was unavailable: the runner runs them (the
+    catch-up first) as soon as it answers again (``recover``)."""
+    return app.extensions.setdefault("rantang_missed_jobs", set())
+
+
 def run(app: Flask, name: str, quiet: bool = False) -> object:
     """Run job ``name`` inside an app context, in one transaction committed at its end."""
     job = JOBS[name]
@@ -34,14 +41,51 @@ def run(app: Flask, name: str, quiet: bool = False) -> object:
         try:
             result = job()
             db.session.commit()
-        except Exception:
-            db.session.rollback()
-            log.exception("job %s failed; it runs again at its next time (or at the runner's start)", name)
+        except Exception as exc:
+            try:
+                db.session.rollback()
+            except Exception:  # noqa: BLE001 (the connection is gone: nothing to roll back)
+                pass
+            if unavailable(exc):
+                missed(app).add(name)
+                log.warning("job %s: the database is unavailable (%s); it runs once the database answers",
+                            name, getattr(exc, "orig", exc))
+            else:
+                log.exception("job %s failed; it runs again at its next time (or at the runner's start)", name)
             raise
         finally:
             db.session.remove()
+    missed(app).discard(name)
     log.log(logging.DEBUG if quiet else logging.INFO, "job %s: %s", name, result)
     return result
+
+
+def run_scheduled(app: Flask, name: str, quiet: bool = False) -> None:
+    """``run`` as the runner calls it at a job's time: a failure is logged (by ``run``) and the
+    runner goes on; a job the database kept from running is run again by ``recover``."""
+    try:
+        run(app, name, quiet=quiet)
+    except Exception:  # noqa: BLE001 (logged by run)
+        pass
+
+
+# What recovery runs for each missed job: the catch-up does what scheduling and the cut-off missed;
+# the snapshot of coverage is taken again within the minute anyway.
+RECOVERY = {"schedule": "catch_up", "cutoff": "catch_up", "catch_up": "catch_up", "coverage": None}
+
+
+def recover(app: Flask) -> list[str]:
+    """Once the database answers again, run what it kept from running, once: the catch-up first,
+    then the other missed jobs. The jobs run, in order."""
+    names = missed(app)
+    wanted = {RECOVERY.get(name, name) for name in names} - {None}
+    order = sorted(wanted, key=lambda name: (name != "catch_up", name))
+    for name in order:
+        run_scheduled(app, name)  # a success takes its name off the missed ones
+    for name, instead in RECOVERY.items():  # what the catch-up stands for is done once it has run
+        if name in names and (instead is None or instead not in names):
+            names.discard(name)
+    return order
 
 
 def schedule_next_day() -> deliveries.ScheduleReport:

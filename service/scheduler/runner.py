@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from dataclasses import dataclass
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -27,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from service.database import unavailable
 from service.extensions import db
 from service.program.service import settings
 from service.scheduler import jobs
@@ -50,10 +52,25 @@ class Times:
 
 def read_times(app: Flask) -> Times:
     with app.app_context():
-        program = settings()
-        times = Times(program.timezone, program.schedule_time, program.delivery_cutoff)
-        db.session.remove()
-    return times
+        try:
+            program = settings()
+            return Times(program.timezone, program.schedule_time, program.delivery_cutoff)
+        finally:
+            db.session.remove()
+
+
+def wait_for_database(app: Flask) -> Times:
+    """The program's times, once the database answers: a runner started while it is down (a
+    machine booting, a failover) waits for it rather than exiting."""
+    while True:
+        try:
+            return read_times(app)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("the database is unavailable (%s): trying again in %ss", getattr(exc, "orig", exc),
+                        app.config["SCHEDULER_DATABASE_RETRY_SECONDS"])
+            time.sleep(app.config["SCHEDULER_DATABASE_RETRY_SECONDS"])
 
 
 def _daily(at: dt.time, timezone: str) -> CronTrigger:
@@ -66,29 +83,38 @@ def configure(scheduler: BaseScheduler, app: Flask, times: Times) -> None:
     for job_id, name, at in (("schedule", "schedule", times.schedule_time), ("cutoff", "cutoff", times.delivery_cutoff),
                              ("sweep", "sweep", SWEEP_AT), ("purge", "purge", PURGE_AT), ("tasks", "tasks", TASKS_AT),
                              ("tasks_after_cutoff", "tasks", after_cutoff)):
-        scheduler.add_job(jobs.run, _daily(at, times.timezone), args=[app, name], id=job_id, name=job_id,
+        scheduler.add_job(jobs.run_scheduled, _daily(at, times.timezone), args=[app, name], id=job_id, name=job_id,
                           replace_existing=True)
 
 
 class SettingsWatch:
     """Re-reads the program's times every minute; when they change, moves the jobs and catches up
-    (an earlier ``schedule_time`` that has passed today schedules tomorrow at once)."""
+    (an earlier ``schedule_time`` that has passed today schedules tomorrow at once). When the
+    database answers again after jobs could not run, runs them (``jobs.recover``)."""
 
     def __init__(self, scheduler: BaseScheduler, app: Flask, times: Times) -> None:
         self.scheduler, self.app, self.times = scheduler, app, times
 
     def __call__(self) -> None:
-        times = read_times(self.app)
+        try:
+            times = read_times(self.app)
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            log.warning("the database is unavailable (%s): jobs wait for it", getattr(exc, "orig", exc))
+            return
         if times != self.times:
             log.info("program times changed to %s: jobs moved", times)
             self.times = times
             configure(self.scheduler, self.app, times)
-            jobs.run(self.app, "catch_up")
+            jobs.run_scheduled(self.app, "catch_up")
+        if jobs.missed(self.app):
+            log.info("the database answers again: running %s", ", ".join(jobs.recover(self.app)))
 
 
 def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
-    """A scheduler with the program's jobs, not started."""
-    times = read_times(app)
+    """A scheduler with the program's jobs, not started (once the database answers)."""
+    times = wait_for_database(app)
     scheduler = scheduler_class(
         timezone=times.timezone,
         job_defaults={
@@ -99,7 +125,7 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
         },
     )
     configure(scheduler, app, times)
-    scheduler.add_job(jobs.run, IntervalTrigger(seconds=app.config["COVERAGE_SNAPSHOT_SECONDS"]),
+    scheduler.add_job(jobs.run_scheduled, IntervalTrigger(seconds=app.config["COVERAGE_SNAPSHOT_SECONDS"]),
                       args=[app, "coverage"], kwargs={"quiet": True}, id="coverage", name="coverage")
     scheduler.add_job(SettingsWatch(scheduler, app, times),
                       IntervalTrigger(seconds=app.config["SCHEDULER_SETTINGS_POLL_SECONDS"]),
@@ -108,12 +134,11 @@ def build(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
 
 
 def start(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
-    """Catch up on what was missed, then run the jobs at their times (blocks with the default class)."""
+    """Once the database answers, catch up on what was missed, then run the jobs at their times
+    (blocks with the default class)."""
+    wait_for_database(app)
     for name in ("catch_up", "tasks"):  # the recurring work too: the runner may have been down at 06:00
-        try:
-            jobs.run(app, name)
-        except Exception:  # logged by jobs.run; the daily jobs still get their chance
-            pass
+        jobs.run_scheduled(app, name)  # a failure is logged; the daily jobs still get their chance
     scheduler = build(app, scheduler_class)
     for job in scheduler.get_jobs():
         log.info("job %-8s %s", job.id, job.trigger)

@@ -26,7 +26,7 @@ from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.program.service import settings, today
 from service.recipients.models import Recipient, paused_on
-from service.tasks.models import VISITED, Task
+from service.tasks.models import visited_recipients
 from service.vendors.models import Inspection, Vendor
 
 WEEK = coverage.WEEK
@@ -62,12 +62,7 @@ def weekly_meal_rate(day: dt.date) -> float | None:
 
 
 def visit_rate(day: dt.date) -> float | None:
-    interval = settings().visit_interval_days
-    visited = (
-        select(Task.recipient_id)
-        .where(Task.type == "school_visit", Task.status == "done", Task.outcome.in_(VISITED),
-               Task.completed_on.between(day - dt.timedelta(days=interval - 1), day))
-    )
+    visited = visited_recipients(day, settings().visit_interval_days)
     eligible, seen = db.session.execute(
         select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(_eligible(day))
     ).one()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
@@ -41,6 +41,15 @@ VISITED = ("visited", "concern")  # school-visit outcomes that count for visit_r
 # Which of a task's subjects each type needs.
 NEEDS_RECIPIENT = frozenset({"verification_visit", "school_visit"})
 NEEDS_VENDOR = frozenset({"hygiene_inspection", "nutrition_check"})
+
+
+def visited_recipients(day: dt.date, interval_days: int):
+    """SQL: the ids of recipients with a school visit done (``VISITED``) in the ``interval_days``
+    ending ``day``: who counts as visited, for ``visit_rate`` and for the recurring visits. A set
+    read once (by the index on type, status and day), not a search per recipient."""
+    return select(Task.recipient_id).where(
+        Task.type == "school_visit", Task.status == "done", Task.outcome.in_(VISITED), Task.recipient_id.is_not(None),
+        Task.completed_on.between(day - dt.timedelta(days=interval_days - 1), day))
 
 
 FLAG_FOLLOW_UP = "follow_up:flag:"

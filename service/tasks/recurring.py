@@ -28,7 +28,7 @@ from service.deliveries.coverage import enrolled_on
 from service.extensions import db
 from service.program.service import settings, today
 from service.recipients.models import Recipient, paused_on
-from service.tasks.models import VISITED, Task, flag_follow_up_key
+from service.tasks.models import Task, flag_follow_up_key, visited_recipients
 from service.tasks.service import TITLES
 from service.vendors.models import Vendor
 
@@ -153,12 +153,11 @@ def _school_visits(day: dt.date, report: RecurringReport) -> int:
     spreader = _spreader("education", "school_visit", report, "school visits")
     if spreader is None:
         return 0
-    interval = settings().visit_interval_days
-    visited = exists().where(Task.recipient_id == Recipient.id, Task.type == "school_visit", Task.status == "done",
-                             Task.outcome.in_(VISITED), Task.completed_on > day - dt.timedelta(days=interval))
+    visited = visited_recipients(day, settings().visit_interval_days)
     due = db.session.execute(
         select(Recipient.id, Recipient.name, Recipient.village_id)
-        .where(enrolled_on(day), not_(paused_on(day)), not_(visited), not_(_open_task_of(Recipient, "school_visit")))
+        .where(enrolled_on(day), not_(paused_on(day)), Recipient.id.not_in(visited),
+               not_(_open_task_of(Recipient, "school_visit")))
         .order_by(Recipient.village_id, Recipient.id)
     ).all()
     by_village: dict[int, list] = defaultdict(list)

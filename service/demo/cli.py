@@ -1,3 +1,5 @@
+import time
+
 import click
 from flask.cli import AppGroup
 
@@ -19,10 +21,12 @@ def load(if_empty: bool, count: int):
         click.echo("The database holds data already: demo data not loaded.")
     else:
         set_actor(db.session, None, "demo")
-        with click.progressbar(length=1, label="loading the demo program") as bar:
-            data.load(recipient_count=count)
-            bar.update(1)
+        started = time.monotonic()
+        data.load(recipient_count=count,
+                  say=lambda stage: click.echo(f"[{time.monotonic() - started:6.1f} s] {stage}"))
+        click.echo(f"[{time.monotonic() - started:6.1f} s] saving")
         db.session.commit()
+        click.echo(f"[{time.monotonic() - started:6.1f} s] demo program loaded")
     click.echo("Demo logins (POST /api/v1/auth/token with email and password):")
     for cred in data.credentials():
         click.echo(f"  {cred.role:<22} {cred.email:<32} {cred.password}")

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -18,16 +20,20 @@ from geopy.distance import geodesic
 from sqlalchemy import bindparam, func, select, update
 
 from service.accounts import service as accounts
+from service.assignments import service as assignments
+from service.audit.service import creation_changes, record
+from service.db import bulk_insert
 from service.deliveries import planning
 from service.deliveries import service as deliveries
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
 from service.program.models import Area
-from service.recipients import service as recipients
-from service.recipients.models import Recipient
+from service.recipients import importing
+from service.recipients.models import Pause, Recipient
 from service.scheduler import jobs
 from service.accounts.models import Agency, User
+from service.assignments.models import Assignment
 from service.targets import service as targets
 from service.tasks import recurring
 from service.tasks import service as tasks
@@ -122,11 +128,15 @@ class NikSerials:
         return make_nik(district_code, birth, sex, serial)
 
 
-def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
-    """Areas, the four agencies with a user each, a coordinator, and recipients in every status."""
+def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None] = lambda stage: None
+         ) -> list[Credential]:
+    """Areas, the four agencies with a user each, a coordinator, stalls, recipients in every status
+    placed at the stalls, three weeks of meals and the agencies' work. ``say`` hears each stage
+    begin (the CLI shows them)."""
     rng = random.Random(seed)
     fake = Faker("id_ID")
     fake.seed_instance(seed)
+    say("areas, agencies and users")
     villages = load_areas()
     for name, code, kind, login in AGENCIES:
         agency = accounts.create_agency(name=name, code=code, kind=kind)
@@ -136,29 +146,19 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
                          role="coordinator")
     today = program_service.today()
     stall_villages, unreached = _stall_villages(villages)
-    stalls = load_stalls(stall_villages, rng, fake, today)
+    stalls_needed = math.ceil(STALL_PLACES_PER_RECIPIENT * recipient_count / 20)  # 20 places a stall on average
+    say(f"{max(stalls_needed, len(stall_villages)):,} food stalls with their inspections")
+    reached = [v for v in villages if v not in unreached]
+    stalls = load_stalls(_stall_sites(stall_villages, reached, stalls_needed), rng, fake, today)
     accounts.create_user(email=STALL_EMAIL, password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
                          vendor_id=stalls[0].id)
-    serials = NikSerials()
-    for serial in range(1, recipient_count + 1):
-        # one in 25 lives in a remote hamlet no stall reaches: the uncovered the volunteers will seek
-        village = rng.choice(unreached if serial % 25 == 0 else villages)
-        sex = rng.choice("FFFM")  # most elderly people living alone are women
-        birth = today - dt.timedelta(days=rng.randint(61 * 365, 94 * 365))
-        name = fake.name_female() if sex == "F" else fake.name_male()
-        gps = rng.random() < 0.7
-        recipient = recipients.register_recipient(
-            nik=serials.nik(village.parent.code, birth, sex), name=name, birth_date=birth, sex=sex,
-            address=f"{fake.street_address()}, RT {rng.randint(1, 9):02d}/RW {rng.randint(1, 9):02d}",
-            village_id=village.id, phone=fake.phone_number() if rng.random() < 0.5 else None,
-            latitude=village.latitude + rng.uniform(-0.01, 0.01) if gps else None,
-            longitude=village.longitude + rng.uniform(-0.01, 0.01) if gps else None,
-            dietary_needs=rng.sample(NEEDS, k=rng.choice([0, 0, 1, 2])),
-        )
-        _advance(recipient, rng, today)
+    say(f"{recipient_count:,} recipients, from candidate to exit")
+    load_recipients(recipient_count, villages, unreached, rng, fake, today)
+    say("placing the enrolled at stalls")
+    assignments.rebalance()
     # The health agency's latest visit to a stall in a well-served area found it unfit: its
     # recipients move to the stalls around it now, and those that do not fit become uncovered.
-    valid = stalls[3:]
+    valid = stalls[3:3 + 300]  # among the first few hundred: enough to find a well-served one
     for stall in valid:
         db.session.expire(stall, ["assigned_count"])  # counted afresh, with the recipients just placed
 
@@ -167,9 +167,88 @@ def load(recipient_count: int = 300, seed: int = 2026) -> list[Credential]:
     failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False,
                               findings="no running water at the washing place; cooked rice kept uncovered")
-    load_history(rng, today)
+    say("three weeks of meals, day by day")
+    load_history(rng, today, say=say)
+    say("the agencies' work and targets")
     load_work(rng, fake, today)
     return credentials()
+
+
+# Places at stalls for each recipient: enough for the enrolled (seven in ten) and a few more,
+# so that those a stall cannot reach, not those a full stall turns away, stay uncovered.
+STALL_PLACES_PER_RECIPIENT = 0.8
+
+
+def _stall_sites(chosen: list[Area], reached: list[Area], count: int) -> list[Area]:
+    """Where stalls open: one in each village chosen to reach the most; then, until there are
+    ``count``, one more in each reached village in turn, so that places follow where people live
+    (a big program has several stalls a village)."""
+    more = max(count - len(chosen), 0)
+    return chosen + [reached[i % len(reached)] for i in range(more)]
+
+
+def load_recipients(count: int, villages: list[Area], unreached: list[Area], rng: random.Random, fake: Faker,
+                    today: dt.date) -> None:
+    """Recipients registered through the import the data agency uses (every check, in bulk), then
+    taken along the lifecycle as the social agency would: most enrolled, some waiting, a few
+    rejected, exited or paused. The changes are written in bulk, each in the audit trail."""
+    serials = NikSerials()
+    rows = []
+    for serial in range(1, count + 1):
+        # one in 25 lives in a remote hamlet no stall reaches: the uncovered the volunteers will seek
+        village = rng.choice(unreached if serial % 25 == 0 else villages)
+        sex = rng.choice("FFFM")  # most elderly people living alone are women
+        birth = today - dt.timedelta(days=rng.randint(61 * 365, 94 * 365))
+        gps = rng.random() < 0.7
+        rows.append({
+            "nik": serials.nik(village.parent.code, birth, sex), "birth_date": birth.isoformat(), "sex": sex,
+            "name": fake.name_female() if sex == "F" else fake.name_male(),
+            "address": f"{fake.street_address()}, RT {rng.randint(1, 9):02d}/RW {rng.randint(1, 9):02d}",
+            "village_id": village.id, "phone": fake.phone_number() if rng.random() < 0.5 else None,
+            "latitude": village.latitude + rng.uniform(-0.01, 0.01) if gps else None,
+            "longitude": village.longitude + rng.uniform(-0.01, 0.01) if gps else None,
+            "dietary_needs": rng.sample(NEEDS, k=rng.choice([0, 0, 1, 2])),
+        })
+    report = importing.import_recipients(rows)
+    if report.rejected or report.duplicates:
+        raise RuntimeError(f"demo recipients refused: {report.errors[:3]} {report.duplicate_rows[:3]}")
+    _advance(report.created_ids, rng, today)
+
+
+def _advance(ids: list[int], rng: random.Random, today: dt.date) -> None:
+    """Move new candidates along the lifecycle: most are enrolled, some wait, a few leave."""
+    now = program_service.now()
+    changes, pauses = [], []
+    for recipient_id in ids:
+        roll = rng.random()
+        if roll < 0.15:
+            continue  # still a candidate, waiting for the verification visit
+        change = {"_id": recipient_id, "status": "verified", "verified_at": now, "enrolled_at": None,
+                  "exited_at": None, "exit_reason": None, "verification_notes": "lives alone; verified at home"}
+        if roll < 0.20:
+            change.update(status="rejected", verification_notes="lives with family who can care for them")
+        elif roll >= 0.30:
+            # in the program for a while: eligible on every day of the history
+            change.update(status="enrolled", enrolled_at=now - dt.timedelta(days=rng.randint(HISTORY_DAYS + 7, 180)))
+            if roll < 0.35:
+                change.update(status="exited", exited_at=now, exit_reason=rng.choice(["deceased", "moved", "declined"]))
+            elif roll < 0.42:
+                start = today + dt.timedelta(days=rng.randint(0, 5))
+                pauses.append({"recipient_id": recipient_id, "start_date": start,
+                               "end_date": start + dt.timedelta(days=rng.randint(2, 14)),
+                               "reason": rng.choice(["in hospital", "staying with family"]), "created_at": now})
+        changes.append(change)
+    table = Recipient.__table__
+    for first in range(0, len(changes), 5000):
+        chunk = changes[first:first + 5000]
+        db.session.execute(update(table).where(table.c.id == bindparam("_id")).values(
+            status=bindparam("status"), verified_at=bindparam("verified_at"), enrolled_at=bindparam("enrolled_at"),
+            exited_at=bindparam("exited_at"), exit_reason=bindparam("exit_reason"),
+            verification_notes=bindparam("verification_notes"), version=table.c.version + 1,
+            updated_at=now), chunk)
+        record(db.session, [("update", "recipient", c["_id"], {"status": ["candidate", c["status"]]}) for c in chunk])
+    pause_ids = bulk_insert(db.session, Pause.__table__, pauses)
+    record(db.session, [("create", "pause", pid, creation_changes(p)) for pid, p in zip(pause_ids, pauses)])
 
 
 def _metres_between(places: list) -> np.ndarray:
@@ -220,46 +299,27 @@ def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.d
     return stalls
 
 
-def _advance(recipient: Recipient, rng: random.Random, today: dt.date) -> None:
-    """Move a new candidate along the lifecycle: most are enrolled, some wait, a few leave."""
-    roll = rng.random()
-    if roll < 0.15:
-        return  # still a candidate, waiting for the verification visit
-    if roll < 0.20:
-        recipients.verify_recipient(recipient.id, eligible=False, notes="lives with family who can care for them")
-        return
-    recipients.verify_recipient(recipient.id, eligible=True, notes="lives alone; verified at home")
-    if roll < 0.30:
-        return  # verified, waiting to be enrolled
-    recipients.enrol_recipient(recipient.id)
-    if roll < 0.35:
-        recipients.exit_recipient(recipient.id, reason=rng.choice(["deceased", "moved", "declined"]))
-    elif roll < 0.42:
-        start = today + dt.timedelta(days=rng.randint(0, 5))
-        recipients.add_pause(recipient.id, start, start + dt.timedelta(days=rng.randint(2, 14)),
-                             reason=rng.choice(["in hospital", "staying with family"]))
-
-
 HISTORY_DAYS = 21
 FAILURE_REASONS = ["not at home", "house locked, neighbour says at the market", "refused the meal",
                    "road flooded", "motorbike broke down"]
 
 
-def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS) -> None:
+def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
+                 say: Callable[[str], None] = lambda stage: None) -> None:
     """Three weeks of the daily loop before today, closed as the cut-off closes them: most meals
     delivered (most with the phone's GPS), some failed with a reason, some missed; one stall has
     a bad week; one recipient went unfed the last three days and is flagged. Then today and, after
     the evening's scheduling time, tomorrow are scheduled as the job runner's catch-up would."""
     program = program_service.get_program()
-    enrolled = db.session.scalars(select(Recipient).where(Recipient.status == "enrolled").order_by(Recipient.id)).all()
-    for person in enrolled:  # in the program for a while: eligible on the days of the history
-        person.enrolled_at = program_service.now() - dt.timedelta(days=rng.randint(days + 7, 180))
-    db.session.flush()
     zone = ZoneInfo(program.timezone)
     hours = {slot: 11 + 6 * i for i, slot in enumerate(program.meal_slots)}  # 11:00 lunch, 17:00 dinner
-    stalls = sorted({p.assignment.vendor_id for p in enrolled if p.assignment and p.assignment.vendor_id})
+    fed = db.session.execute(
+        select(Assignment.recipient_id, Assignment.vendor_id).join(Recipient, Recipient.id == Assignment.recipient_id)
+        .where(Recipient.status == "enrolled", Assignment.vendor_id.is_not(None)).order_by(Assignment.recipient_id)
+    ).all()
+    stalls = sorted({vendor_id for _, vendor_id in fed})
     bad_stall = stalls[len(stalls) // 2] if stalls else None
-    unfed = next((p.id for p in reversed(enrolled) if p.assignment and p.assignment.vendor_id), None)
+    unfed = fed[-1].recipient_id if fed else None
     # Today belongs to the history too once its cut-off has passed (a demo loaded in the evening).
     last = 0 if planning.first_open_day(program) > today else 1
     for back in range(days - 1 + last, last - 1, -1):
@@ -270,6 +330,7 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS) -
         _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back < last + 7 else None,
                                  unfed if back < last + 3 else None)
         deliveries.close_day(day)
+        say(f"  {day}: meals confirmed, the day closed")
     jobs.catch_up()
     # Today so far, if still open: the meals whose round has passed are confirmed.
     _confirm_as_stalls_would(rng, today, zone, hours, None, None, until=program_service.now())
@@ -339,31 +400,25 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
         return tasks.complete_task(made.id, outcome, completed_on=today - dt.timedelta(days=days_ago),
                                    own_agency=None, by=by, **fields)
 
-    enrolled = db.session.scalars(select(Recipient).where(Recipient.status == "enrolled").order_by(Recipient.id)).all()
+    enrolled = db.session.execute(select(Recipient.id, Recipient.name).where(Recipient.status == "enrolled")
+                                  .order_by(Recipient.id)).all()
     visitors = [staff["education"], teacher]
     # A month ago every enrolled elder got a school visit: most done within the week, some late,
-    # some at a house with nobody home, a few not done yet (overdue), three with a concern.
-    for n, person in enumerate(enrolled):
+    # some at a house with nobody home, a few not done yet (overdue), three with a concern, whose
+    # referrals are made as a school would make them.
+    for n, person in enumerate(enrolled[:len(CONCERNS)]):
         by = visitors[n % 2]
         visit = task("education", "school_visit", 24, -17, by=by, recipient_id=person.id, assignee_id=by)
-        roll = rng.random()
-        if n < len(CONCERNS):
-            kind, seen, reason = CONCERNS[n]
-            visited = done(visit, "concern", 20, by, notes=seen, referral={"agency_id": agency[kind].id,
-                                                                           "reason": reason})
-            follow_up = db.session.get(Task, visited.referral_ids[0])  # opened the day of the visit
-            if n == 0:  # examined; passed on to the social agency for help at home
-                done(follow_up, "resolved", 15, staff["health"], notes="not TB; vitamins and a diet plan",
-                     referral={"agency_id": agency["social"].id, "reason": "needs someone to look in daily"})
-            elif n == 1:
-                follow_up.due_date = today - dt.timedelta(days=2)  # overdue: the repair is waiting
-        elif roll < 0.75:
-            done(visit, "visited", rng.randint(18, 23), by, notes="well; talked about family and the meals")
-        elif roll < 0.88:
-            done(visit, "visited", rng.randint(8, 16), by, notes="visited late: exams at school")
-        elif roll < 0.94:
-            done(visit, "not_at_home", rng.randint(18, 23), by, notes="neighbour says at the market")
-        # else: still open, overdue
+        kind, seen, reason = CONCERNS[n]
+        visited = done(visit, "concern", 20, by, notes=seen, referral={"agency_id": agency[kind].id,
+                                                                       "reason": reason})
+        follow_up = db.session.get(Task, visited.referral_ids[0])  # opened the day of the visit
+        if n == 0:  # examined; passed on to the social agency for help at home
+            done(follow_up, "resolved", 15, staff["health"], notes="not TB; vitamins and a diet plan",
+                 referral={"agency_id": agency["social"].id, "reason": "needs someone to look in daily"})
+        elif n == 1:
+            follow_up.due_date = today - dt.timedelta(days=2)  # overdue: the repair is waiting
+    _school_visits_a_month_ago(enrolled[len(CONCERNS):], agency["education"].id, visitors, rng, today)
     stalls = db.session.scalars(select(Vendor).order_by(Vendor.id)).all()
     valid = [v for v in stalls if v.may_cook_on(today)]
     if valid:
@@ -394,6 +449,33 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
                                                          "not_found": "nobody at the address"}[outcome])
     _targets(agency, staff, coordinator, today)
     db.session.flush()
+
+
+def _school_visits_a_month_ago(people, agency_id: int, visitors: list[int], rng: random.Random,
+                               today: dt.date) -> None:
+    """The month's school visits of ``people`` (id, name), as the job runner opened them 24 days
+    ago and the students did them, in bulk (tens of thousands at scale), each in the audit trail."""
+    opened, due, now = today - dt.timedelta(days=24), today - dt.timedelta(days=17), program_service.now()
+    rows = []
+    for n, person in enumerate(people):
+        by = visitors[n % 2]
+        roll = rng.random()
+        outcome, days_ago, notes = (
+            ("visited", rng.randint(18, 23), "well; talked about family and the meals") if roll < 0.75 else
+            ("visited", rng.randint(8, 16), "visited late: exams at school") if roll < 0.88 else
+            ("not_at_home", rng.randint(18, 23), "neighbour says at the market") if roll < 0.94 else
+            (None, None, None))  # still open, overdue
+        done_on = today - dt.timedelta(days=days_ago) if days_ago is not None else None
+        rows.append({
+            "type": "school_visit", "agency_id": agency_id, "title": f"School visit: {person.name}"[:200],
+            "status": "done" if outcome else "open", "opened_on": opened, "due_date": due,
+            "recipient_id": person.id, "origin": "recurring", "dedupe_key": f"school_visit:{person.id}",
+            "assignee_id": by, "outcome": outcome, "outcome_notes": notes, "completed_on": done_on,
+            "completed_at": now if outcome else None, "completed_by": by if outcome else None,
+            "version": 1, "created_at": now, "updated_at": now,
+        })
+    ids = bulk_insert(db.session, Task.__table__, rows)
+    record(db.session, [("create", "task", task_id, creation_changes(row)) for task_id, row in zip(ids, rows)])
 
 
 def _targets(agency: dict[str, Agency], staff: dict[str, int], coordinator: int, today: dt.date) -> None:

@@ -45,6 +45,7 @@ bench: install
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/confirm_load.py
 	$(BIN)/python bench/targets.py
+	$(BIN)/python bench/signin_timing.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .coverage *.egg-info

@@ -92,7 +92,8 @@ def test_the_settings_copy_holds_every_setting():
 
 def test_new_passwords_are_long_uncommon_and_not_the_email(client, coordinator, cli):
     cases = {"short-1": "at least 10 characters", "password123": "most common", "1234567890": "most common",
-             "Banyuwangi123": "most common", "sri.wahyuni-2026": "email"}
+             "Banyuwangi123": "most common", "sri.wahyuni-2026": "email", " " * 12: "different characters",
+             "ab" * 6: "different characters"}
     for password, says in cases.items():
         body = {"email": "sri.wahyuni@dinsos.example", "password": password, "name": "Sri", "role": "coordinator"}
         response = client.post("/api/v1/users", json=body, headers=coordinator)

@@ -90,10 +90,11 @@ def test_an_agency_reaches_only_the_recipients_its_work_is_about(client, coordin
     """A task shows its recipient's name, address and phone to the agency that does it. An agency
     that does not keep the registry may put on its tasks only recipients it has a reason to reach;
     any other id, of any status, answers exactly as an id that does not exist (no enumeration)."""
-    stall = make_vendor("Kaliasin")
+    stall, far_stall = make_vendor("Kaliasin"), make_vendor("Tembokrejo")
     fed_there = make_recipient("enrolled")
     stranger, candidate = make_recipient("enrolled", village_id=_area(client, "Tembokrejo"), latitude=-8.4367,
                                          longitude=114.3226), make_recipient()
+    assert (fed_there["vendor_id"], stranger["vendor_id"]) == (stall.id, far_stall.id)
     other_kind = make_user("agency", "other")[1]
     unknown = 10**6 + stranger["id"]
 
@@ -116,6 +117,20 @@ def test_an_agency_reaches_only_the_recipients_its_work_is_about(client, coordin
             assert dry.json["rejected"] == 1 and as_unknown(dry, person["id"]) == as_unknown(dry_missing, unknown)
     assert client.get(T, headers=coordinator).json["total"] == 0  # nothing was opened
 
+    # Work an agency opens itself about a stall gives it no reach to those the stall feeds: anyone
+    # may open a task about any stall (nor does a dry run that opens one first).
+    for headers in (agencies.health.headers, agencies.education.headers, other_kind):
+        assert client.post(T, json={"type": "other", "due_date": NEXT_WEEK, "vendor_id": stall.id},
+                           headers=headers).status_code == 201
+        assert as_unknown(attach(headers, fed_there["id"]), fed_there["id"]) == as_unknown(
+            attach(headers, unknown), unknown)
+        dry = client.post(f"{T}/logs?dry_run=true", json=[{"type": "other", "vendor_id": stall.id},
+                                                         {"type": "other", "recipient_id": fed_there["id"]}],
+                          headers=headers).json
+        assert [i["status"] for i in dry["items"]] == ["created", "rejected"]
+    open_task(client, agencies.health.headers, type="nutrition_check", vendor_id=stall.id)
+    assert attach(agencies.health.headers, fed_there["id"]).status_code == 422
+
     # The registry's own agencies reach anyone.
     for headers in (agencies.social.headers, agencies.data.headers):
         assert attach(headers, candidate["id"]).status_code == 201
@@ -125,6 +140,10 @@ def test_an_agency_reaches_only_the_recipients_its_work_is_about(client, coordin
     shown = attach(agencies.health.headers, fed_there["id"])
     assert shown.status_code == 201 and shown.json["recipient"]["phone"] == fed_there["phone"]
     assert attach(agencies.health.headers, stranger["id"]).status_code == 422
+    # ... and at a stall whose inspection the program office (or the job runner) asks of it.
+    open_task(client, coordinator, type="hygiene_inspection", vendor_id=far_stall.id,
+              agency_id=agencies.health.agency_id)
+    assert attach(agencies.health.headers, stranger["id"]).status_code == 201
     # The school reaches those it is asked to visit, while the visit is open.
     visit = visit_for(client, coordinator, agencies, stranger)
     assert attach(agencies.education.headers, stranger["id"]).status_code == 201

@@ -1,6 +1,6 @@
 """What a new password must be, and hashing that costs the same whether or not the account exists.
 
-A password is at least ``MIN_LENGTH`` characters, is not one of the 20,000 most common passwords
+A password is at least ``MIN_LENGTH`` characters with ``MIN_DIFFERENT`` different ones, is not one of the 20,000 most common passwords
 (``common-passwords.txt.gz``: Royce Williams' list as Django ships it, BSD licence; lowercased) or
 of a few that people here choose (``LOCAL_COMMON``), and does not contain the user's email or the
 name before its @. Passwords set before these rules keep working until they are changed.
@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 10
 MAX_LENGTH = 200
+MIN_DIFFERENT = 4  # "          " or "ababababab" is ten characters, not a password
 COMMON = Path(__file__).with_name("common-passwords.txt.gz")
 # Common here and long enough to pass the length rule: the program's, the place's and the faith's words.
 LOCAL_COMMON = frozenset({
@@ -38,6 +39,8 @@ def problems(password: str, email: str) -> list[str]:
         found.append(f"must be at least {MIN_LENGTH} characters")
     if len(password) > MAX_LENGTH:
         found.append(f"must be at most {MAX_LENGTH} characters")
+    if len(set(password.strip())) < MIN_DIFFERENT:
+        found.append(f"must have at least {MIN_DIFFERENT} different characters (not counting spaces at the ends)")
     lowered = password.lower()
     if lowered.strip() in _common():
         found.append("is one of the most common passwords: choose another")

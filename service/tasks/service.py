@@ -54,16 +54,20 @@ def reachable_by(agency: Agency):
     """SQL, on ``Recipient``: the agency has a reason to reach the recipient, so its tasks may be
     about them (and show their name, address and phone to its staff): its kind reads the registry
     anyway (social, data), or it has an open task of its own about them, or a referral about them
-    came to it, or they eat at a stall it inspects (it recorded an inspection of the stall, or has
-    open work there). Any other recipient is, to that agency, one that does not exist."""
+    came to it, or they eat at a stall it inspects: one where its staff recorded an inspection, or
+    whose inspection the job runner or another agency or the program office asked of it. Work an
+    agency opens itself about a stall gives it no reach (anyone may open a task about any stall),
+    so nothing it can do alone, dry run or not, turns a stranger into someone it reaches. Any
+    other recipient is, to that agency, one that does not exist."""
     if agency.kind in REGISTRY_KINDS:
         return true()
     own_work = exists().where(Task.agency_id == agency.id, Task.recipient_id == Recipient.id,
                               or_(Task.status == "open", Task.origin == "referral"))
-    inspected = (select(Inspection.vendor_id).join(User, User.id == Inspection.inspector_id)
-                 .where(User.agency_id == agency.id))
-    asked = select(Task.vendor_id).where(Task.agency_id == agency.id, Task.status == "open",
-                                         Task.vendor_id.is_not(None))
+    its_staff = select(User.id).where(User.agency_id == agency.id)
+    inspected = select(Inspection.vendor_id).where(Inspection.inspector_id.in_(its_staff))
+    asked = select(Task.vendor_id).where(
+        Task.agency_id == agency.id, Task.status == "open", Task.type.in_(tuple(INSPECTION_KIND)),
+        Task.vendor_id.is_not(None), or_(Task.created_by.is_(None), Task.created_by.not_in(its_staff)))
     at_its_stalls = exists().where(Assignment.recipient_id == Recipient.id,
                                    Assignment.vendor_id.in_(inspected.union(asked)))
     return or_(own_work, at_its_stalls)

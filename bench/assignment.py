@@ -3,7 +3,7 @@
 Recipients and stalls are spread over the 135 real places of ../shared/data (service/demo's copy)
 with jitter. Every recipient is enrolled and without a stall (a launch day: stalls registered
 after the lists were enrolled), every stall may cook. The rebalance runs as the API runs it
-(``assignments.rebalance()`` then the commit: loading, solving, geopy distances, writing the rows
+(``rebalancing.rebalance()`` then the commit: loading, solving, geopy distances, writing the rows
 and their audit events); then again, when nothing should move. Beside it, on the same arrays:
 
 - greedy: each recipient in enrolment order takes the nearest stall with room within reach, as
@@ -26,7 +26,9 @@ import numpy as np
 from common import fresh_app, postgres_url, sqlite_url
 from sqlalchemy import delete, func, select
 
-from service.assignments import service as assignments, solver
+from service import geo
+from service.assignments import rebalance as rebalancing
+from service.assignments import solver
 from service.assignments.models import Assignment
 from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
@@ -91,7 +93,7 @@ def set_places(assignment: np.ndarray) -> None:
     db.session.execute(delete(Assignment))
     problem = problem_from_database()
     placed = np.flatnonzero(assignment >= 0)
-    km = dict(zip(placed.tolist(), assignments.geodesic_km_many(
+    km = dict(zip(placed.tolist(), geo.geodesic_km_many(
         problem.r_lat[placed], problem.r_lon[placed], problem.v_lat[assignment[placed]],
         problem.v_lon[assignment[placed]])))
     now = utcnow()
@@ -101,9 +103,9 @@ def set_places(assignment: np.ndarray) -> None:
     db.session.commit()
 
 
-def timed_rebalance() -> tuple[float, assignments.RebalanceReport]:
+def timed_rebalance() -> tuple[float, rebalancing.RebalanceReport]:
     started = time.perf_counter()
-    report = assignments.rebalance()
+    report = rebalancing.rebalance()
     db.session.commit()
     return time.perf_counter() - started, report
 

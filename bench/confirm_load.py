@@ -34,7 +34,7 @@ from service.app import create_app
 from service.assignments.models import Assignment
 from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
-from service.deliveries import service as deliveries
+from service.deliveries import scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
 from service.idempotency.models import IdempotencyRecord
@@ -85,7 +85,7 @@ def set_up(url: str, stalls: int, per_stall: int) -> tuple[list[tuple[str, dict,
             user = accounts.create_user(email=f"stall{vendor_id}@bench.example", password="bench-password",
                                         name="Stall", role="vendor", vendor_id=vendor_id)
             tokens[vendor_id] = accounts.issue_token(user.email, "bench-password")[0]
-        deliveries.schedule_day(day)
+        scheduling.schedule_day(day)
         db.session.commit()
         rows = db.session.execute(select(Delivery.id, Delivery.vendor_id).where(Delivery.date == day)).all()
         db.session.remove()

@@ -32,10 +32,10 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from tqdm import tqdm
 
 from service.accounts import service as accounts
-from service.assignments import service as assignments
+from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
 from service.deliveries import coverage
-from service.deliveries import service as deliveries
+from service.deliveries import scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
 from service.program import service as program_service
@@ -107,7 +107,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         load(recipients, recipients // 25, capacity=30, jitter=0.03)
         db.session.execute(text("UPDATE recipients SET enrolled_at = :at"),
                            {"at": utc(noon - dt.timedelta(days=days + 30), engine)})
-        assignments.rebalance()
+        rebalancing.rebalance()
         db.session.commit()
         with bulk_loading():
             for back in tqdm(range(days, 0, -1), desc=f"{engine}: {days} days of history", unit="day"):
@@ -117,11 +117,11 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
                                                    "salt": back * 31337})
                 db.session.commit()
         for back in tqdm(range(days, 0, -1), desc=f"{engine}: closing each day", unit="day"):
-            deliveries.close_day(today - dt.timedelta(days=back))
+            scheduling.close_day(today - dt.timedelta(days=back))
             db.session.commit()
         # Today at noon: scheduled by the job, lunches confirmed.
         program_service.now = lambda: noon.astimezone(dt.timezone.utc)
-        deliveries.schedule_day(today)
+        scheduling.schedule_day(today)
         db.session.execute(text("UPDATE deliveries SET status = 'delivered', delivered_at = created_at, "
                                 "confirmed_at = created_at WHERE date = :day AND meal = 'lunch' AND id % 10 <> 0"),
                            {"day": today})

@@ -3,7 +3,7 @@
 Beside it, the rate of a bare bulk insert of the same rows into the same table on the same
 engine (COPY on PostgreSQL, a multi-row INSERT on SQLite): the floor that any scheduling must
 pay for writing the rows and their indexes. Scheduling runs as the API and the job runner run it
-(``deliveries.schedule_day`` then the commit: the advisory lock, the sweep of stalls that may not
+(``scheduling.schedule_day`` then the commit: the advisory lock, the sweep of stalls that may not
 cook that day, one INSERT ... SELECT ... ON CONFLICT DO NOTHING).
 
 Goal: scheduling at no less than half the bare insert's rate.
@@ -20,10 +20,10 @@ from assignment import load
 from common import fresh_app, postgres_url, sqlite_url
 from sqlalchemy import func, select
 
-from service.assignments import service as assignments
+from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
 from service.db import bulk_insert
-from service.deliveries import service as deliveries
+from service.deliveries import scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
 from service.program.service import today
@@ -36,18 +36,18 @@ def run(engine: str, url: str, recipients: int) -> None:
         started = time.perf_counter()
         stalls = recipients // 25
         load(recipients, stalls, capacity=30, jitter=0.03)
-        report = assignments.rebalance()
+        report = rebalancing.rebalance()
         db.session.commit()
         print(f"\n== {engine}: {report.covered:,} of {recipients:,} recipients placed at {stalls:,} stalls "
               f"(set up in {time.perf_counter() - started:.1f} s) ==")
         day = today() + dt.timedelta(days=1)
 
         started = time.perf_counter()
-        first = deliveries.schedule_day(day)
+        first = scheduling.schedule_day(day)
         db.session.commit()
         seconds = time.perf_counter() - started
         started = time.perf_counter()
-        again = deliveries.schedule_day(day)
+        again = scheduling.schedule_day(day)
         db.session.commit()
         again_seconds = time.perf_counter() - started
 

@@ -24,11 +24,11 @@ from sqlalchemy import select, text
 from tqdm import tqdm
 
 from service.accounts import service as accounts
-from service.assignments import service as assignments
+from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
 from service.deliveries import coverage
-from service.deliveries import service as deliveries
+from service.deliveries import scheduling
 from service.extensions import db
 from service.program import service as program_service
 from service.recipients.models import Recipient
@@ -54,7 +54,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         db.session.execute(text("UPDATE recipients SET enrolled_at = :at"),
                            {"at": utc(dt.datetime.combine(today, dt.time(9), zone) - dt.timedelta(days=days + 30),
                                       engine)})
-        assignments.rebalance()
+        rebalancing.rebalance()
         agency = {kind: accounts.create_agency(name=f"Dinas {kind}", code=kind.upper(), kind=kind).id
                   for kind in ("social", "health", "education")}
         now = utcnow()
@@ -80,7 +80,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         closing = []
         for back in tqdm(range(days, 0, -1), desc=f"{engine}: closing each day", unit="day"):
             began = time.perf_counter()
-            deliveries.close_day(today - dt.timedelta(days=back))
+            scheduling.close_day(today - dt.timedelta(days=back))
             db.session.commit()
             closing.append(time.perf_counter() - began)
         user = accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",

@@ -11,7 +11,7 @@ from schemas.common import page_of
 from schemas.deliveries import (CloseOut, ConfirmIn, CoverageArgs, CoverageOut, DayIn, DeliveryArgs, DeliveryOut,
                                 ManifestArgs, ManifestOut, PhotoIn, ScheduleOut, StatementArgs, StatementOut,
                                 TrendArgs, TrendOut, month_of)
-from service.deliveries import coverage
+from service.deliveries import coverage, photos, scheduling
 from service.deliveries import service
 from service.errors import NotFound
 from service.extensions import db
@@ -45,7 +45,7 @@ def schedule_deliveries(data):
     One delivery per meal slot for each enrolled recipient not paused that day and placed at a
     stall that may cook that day; recipients of stalls that may not cook that day move first.
     Running it again creates nothing twice (`created` 0, `existing` all)."""
-    report = service.schedule_day(data["date"])
+    report = scheduling.schedule_day(data["date"])
     db.session.commit()
     return report
 
@@ -57,7 +57,7 @@ def close_day(data):
     """Close a day after its cut-off (the job runner does it at `delivery_cutoff`): meals not
     confirmed become `missed`, recipients without a meal three days running are flagged for the
     social agency, and the day's coverage is stored. Closing again changes nothing more."""
-    report = service.close_day(data["date"])
+    report = scheduling.close_day(data["date"])
     db.session.commit()
     return report
 
@@ -114,7 +114,7 @@ def upload_photo(files, delivery_id):
     may. One image is evidence for one delivery only; every upload is in the audit trail."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
-    return service.attach_photo(delivery_id, data, own=own_stall(), by=g.caller.user_id)
+    return photos.attach_photo(delivery_id, data, own=own_stall(), by=g.caller.user_id)
 
 
 @blp.route("/deliveries/<int:delivery_id>/photo", methods=["GET"])
@@ -123,7 +123,7 @@ def upload_photo(files, delivery_id):
 def get_photo(delivery_id):
     """The photo evidence of a delivery, for the program office and the stall that sent it."""
     delivery = service.get_delivery(delivery_id, own=own_stall())
-    found = service.photo_file(delivery)
+    found = photos.photo_file(delivery)
     if found is None:
         raise NotFound("photo of delivery", delivery_id)
     path, media_type = found

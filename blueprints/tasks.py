@@ -8,7 +8,7 @@ from schemas.tasks import (CancelIn, ChainOut, CompleteIn, LogReportOut, LogsArg
                            TaskArgs, TaskIn, TaskLogIn, TaskOut, TaskPatch, load_logs)
 from service.extensions import api, db
 from service.targets import service as targets
-from service.tasks import recurring
+from service.tasks import logs, recurring
 from service.tasks import service
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1",
@@ -103,7 +103,7 @@ def _document(state) -> None:
 
 
 LOGS_BODY = {"required": True, "content": {"application/json": {"schema": {
-    "type": "array", "maxItems": service.MAX_LOGS, "items": {"$ref": "#/components/schemas/TaskLogIn"}}}}}
+    "type": "array", "maxItems": logs.MAX_LOGS, "items": {"$ref": "#/components/schemas/TaskLogIn"}}}}}
 
 
 @blp.route("/tasks/logs", methods=["POST"])
@@ -117,7 +117,7 @@ def push_logs(args):
     Each is taken or refused on its own; the answer reports every log by row (counting from 1),
     and every refusal by row and field. A log whose `external_ref` was pushed before is a
     duplicate and changes nothing, so a push can be retried. With `dry_run=true` nothing is kept."""
-    return service.push_logs(load_logs(json_list("task logs")), dry_run=args["dry_run"], own_agency=own_agency(), by=g.caller.user_id)
+    return logs.push_logs(load_logs(json_list("task logs")), dry_run=args["dry_run"], own_agency=own_agency(), by=g.caller.user_id)
 
 
 @blp.route("/tasks/recurring", methods=["POST"])

@@ -5,7 +5,7 @@ from blueprints.http import if_match
 from schemas.common import page_of
 from schemas.vendors import (InspectionArgs, InspectionIn, InspectionOut, InspectionRecordedOut, RebalanceOut,
                              VendorArgs, VendorIn, VendorOut, VendorPatch)
-from service.assignments import service as assignments
+from service.assignments import rebalance as rebalancing
 from service.extensions import db
 from service.vendors import service
 
@@ -86,6 +86,6 @@ def rebalance():
     """Place every enrolled recipient again, optimally: as many covered as possible, nobody who
     has a stall losing it, the least total distance, nobody farther than `max_vendor_distance_km`.
     Every change is in the audit trail (`entity=assignment`, `entity_id=<recipient id>`)."""
-    report = assignments.rebalance()
+    report = rebalancing.rebalance()
     db.session.commit()
     return report

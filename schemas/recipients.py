@@ -62,8 +62,10 @@ class RecipientOut(Schema):
     exited_at = fields.AwareDateTime(allow_none=True)
     exit_reason = fields.String(allow_none=True)
     pauses = fields.List(fields.Nested(PauseOut))
-    vendor_id = fields.Integer(allow_none=True, metadata={"description": "The stall that feeds them; null: none."})
-    distance_km = fields.Float(allow_none=True, metadata={"description": "Geodesic distance to that stall."})
+    vendor_id = fields.Function(lambda r: r.assignment.vendor_id if r.assignment else None, allow_none=True,
+                                metadata={"type": "integer", "description": "The stall that feeds them; null: none."})
+    distance_km = fields.Function(lambda r: r.assignment.distance_km if r.assignment else None, allow_none=True,
+                                  metadata={"type": "number", "description": "Geodesic distance to that stall."})
     assignment_note = fields.Function(lambda r: r.assignment.reason if r.assignment else None, allow_none=True,
                                       metadata={"type": "string",
                                                 "description": "Why they are at this stall, or at none."})

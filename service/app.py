@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import DEFAULT_SECRET_KEY, Config
 from service import models  # noqa: F401  (every model on the metadata, for Alembic)
+from service import wiring
 from service.extensions import api, db, limiter, migrate
 
 
@@ -35,6 +36,7 @@ def create_app(config: Mapping[str, Any] | None = None, blueprints: Iterable[Blu
     configure_extensions(app)
     register_blueprints(app, blueprints)
     register_cli(app)
+    wiring.wire()
     return app
 
 

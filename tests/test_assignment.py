@@ -282,7 +282,7 @@ def test_the_local_distance_agrees_with_geopy_to_the_millimetre():
 
 
 def test_the_stored_distance_is_geopys_geodesic_to_the_metre_for_every_pair():
-    from service.assignments.service import geodesic_km, geodesic_km_many
+    from service.geo import geodesic_km, geodesic_km_many
 
     rng = np.random.default_rng(11)
     n = 4000

@@ -2,7 +2,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from service.deliveries.planning import first_open_day
+from service.deliveries.scheduling import first_open_day
 from service.extensions import db
 from service.program.models import Area
 from service.recipients.models import Recipient

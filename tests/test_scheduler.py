@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from service.deliveries import service as deliveries
+from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
@@ -110,7 +110,7 @@ def test_two_runners_scheduling_at_once_create_each_meal_once(own_app, monkeypat
     at_jakarta(monkeypatch, TODAY, hour=18)
     with app.app_context():
         seed_stall_and_people(capacity=10, people=3, enrol=True)
-    reports, failures = race_twice(app, lambda: deliveries.schedule_day(TOMORROW).created)
+    reports, failures = race_twice(app, lambda: scheduling.schedule_day(TOMORROW).created)
     with app.app_context():
         count = db.session.scalar(select(func.count()).select_from(Delivery))
     assert count == 6

@@ -15,7 +15,6 @@ from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of, reads_registry
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
-from service.vendors.models import Vendor
 from service.audit.service import record, set_actor
 from service.db import Page, check_version, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
@@ -45,6 +44,13 @@ def list_agencies(page: int, per_page: int, kind: str | None = None) -> Page[Age
     return paginate(db.session, query, page, per_page)
 
 
+def _bound_to_existing(column, value: int) -> bool:
+    """Whether the row a user is bound to exists: found through the column's foreign key, in a
+    table of an area above accounts (a stall's), which accounts does not import."""
+    [key] = column.property.columns[0].foreign_keys
+    return db.session.scalar(select(key.column).where(key.column == value)) is not None
+
+
 def create_user(
     email: str, password: str, name: str, role: str, agency_id: int | None = None,
     vendor_id: int | None = None, volunteer_id: int | None = None,
@@ -64,7 +70,7 @@ def create_user(
             errors[field] = [f"only a {bound_role} user has {field}"]
     if role == "agency" and agency_id is not None and db.session.get(Agency, agency_id) is None:
         errors["agency_id"] = [f"agency {agency_id} does not exist"]
-    if role == "vendor" and vendor_id is not None and db.session.get(Vendor, vendor_id) is None:
+    if role == "vendor" and vendor_id is not None and not _bound_to_existing(User.vendor_id, vendor_id):
         errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
     if errors:
         raise Invalid(errors)

@@ -1,7 +1,8 @@
 import click
 from flask.cli import AppGroup
 
-from service.assignments import service
+from service.assignments import placement
+from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
 from service.extensions import db
 
@@ -16,7 +17,7 @@ def sweep():
     Idempotent; the job runner runs it daily, just after midnight in the program's timezone.
     """
     set_actor(db.session, None, "assignments sweep")
-    result = service.sweep()
+    result = placement.sweep()
     db.session.commit()
     if not result:
         click.echo("Every stall may cook and reaches its recipients today: no stall to sweep.")
@@ -30,7 +31,7 @@ def rebalance():
     """Place every enrolled recipient again, optimally (as POST /api/v1/assignments/rebalance)."""
     set_actor(db.session, None, "assignments rebalance")
     click.echo("Rebalancing...")
-    report = service.rebalance()
+    report = rebalancing.rebalance()
     db.session.commit()
     click.echo(f"{report.enrolled} enrolled: {report.covered} covered ({report.assigned} newly placed, "
                f"{report.moved} moved), {report.unassigned} without a stall within reach; "

@@ -1,12 +1,13 @@
-"""Which stall feeds which recipient."""
+"""Which stall feeds which recipient, and the rule of being fed by a stall on a day."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, func, select
+from sqlalchemy import ColumnElement, ForeignKey, String, exists, func, select
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from service.db import Base, utcnow
+from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 
@@ -33,7 +34,23 @@ class Assignment(Base):
     vendor: Mapped[Vendor | None] = relationship()
 
 
+# The registry shows each recipient with their place: loaded with them, in the same query.
+Recipient.assignment = relationship(Assignment, back_populates="recipient", uselist=False, lazy="joined",
+                                    cascade="all, delete-orphan")
+
 # A stall's load: how many recipients it feeds (paused ones keep their place).
 Vendor.assigned_count = column_property(
     select(func.count()).where(Assignment.vendor_id == Vendor.id).correlate_except(Assignment).scalar_subquery()
 )
+
+
+def cooks_for(day) -> ColumnElement[bool]:
+    """SQL, on ``Assignment`` joined to its ``Vendor``: the stall may cook on ``day`` (a date or a
+    date column) and the recipient lives within the program's reach of it."""
+    return Vendor.may_cook_on(day) & (Assignment.distance_km <= settings().max_vendor_distance_km)
+
+
+def placed_to_cook_on(day: dt.date) -> ColumnElement[bool]:
+    """SQL, on ``Recipient``: placed, within reach, at a stall that may cook on ``day``: how a
+    stall reaches a recipient (``Recipient.reached_on``)."""
+    return exists().where(Assignment.recipient_id == Recipient.id, Assignment.vendor_id == Vendor.id, cooks_for(day))

@@ -26,31 +26,12 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 from scipy.spatial import cKDTree
 
-# WGS-84, as geopy's geodesic uses.
-_A = 6378137.0
-_F = 1 / 298.257223563
-_E2 = _F * (2 - _F)
-_SPHERE_M = 6371008.8
+from service.geo import distance_m
+
 # The k-d tree works on a sphere; the ellipsoid's local radii differ from it by under 0.7%.
+_SPHERE_M = 6371008.8
 _REACH_MARGIN = 1.01
 UNASSIGNED = -1
-
-
-def distance_m(lat1, lon1, lat2, lon2) -> np.ndarray:
-    """Distances in metres between points (arrays), on the WGS-84 ellipsoid.
-
-    The plane tangent at the mid-latitude with the ellipsoid's meridional and prime-vertical radii
-    of curvature: under a millimetre from the true geodesic for points 15 km apart.
-    """
-    lat1, lon1, lat2, lon2 = (np.asarray(x, dtype=float) for x in (lat1, lon1, lat2, lon2))
-    phi = np.radians((lat1 + lat2) / 2)
-    sin_phi = np.sin(phi)
-    w = np.sqrt(1 - _E2 * sin_phi * sin_phi)
-    meridional = _A * (1 - _E2) / w**3
-    prime_vertical = _A / w
-    dy = np.radians(lat2 - lat1) * meridional
-    dx = np.radians(lon2 - lon1) * prime_vertical * np.cos(phi)
-    return np.hypot(dx, dy)
 
 
 def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

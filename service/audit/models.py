@@ -6,8 +6,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, utcnow
-from service.program.models import JSONType
+from service.db import Base, JSONType, utcnow
 
 
 class AuditEvent(Base):

@@ -13,12 +13,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, fields
 from typing import Iterable
-from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, case, delete, func, not_, or_, select
+from sqlalchemy import case, delete, func, select
 
-from service.assignments.service import uncovered_query
 from service.db import bulk_insert
 from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.errors import Invalid
@@ -26,7 +24,7 @@ from service.extensions import db
 from service.program.models import Area
 from service.program import service as program_service
 from service.program.service import settings, today
-from service.recipients.models import Recipient, paused_on
+from service.recipients.models import Recipient
 
 MAX_TREND_DAYS = 366
 
@@ -80,20 +78,6 @@ class DayCoverage:
     by_village: list[VillageCoverage]
 
 
-def _day_end_utc(day: dt.date, timezone: str) -> dt.datetime:
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(timezone))
-
-
-def enrolled_on(day: dt.date):
-    """SQL: the recipient was enrolled at the end of ``day`` (the program's local day). From today
-    on that is the status alone, which the (status, village_id) index answers."""
-    if day >= today():
-        return Recipient.status == "enrolled"
-    end = _day_end_utc(day, settings().timezone)
-    return and_(Recipient.enrolled_at < end,
-                or_(Recipient.status == "enrolled", and_(Recipient.status == "exited", Recipient.exited_at >= end)))
-
-
 def live_counts(day: dt.date) -> dict[int, Counts]:
     """Counts by village for ``day``, straight from recipients and deliveries: three grouped queries."""
     by_village: dict[int, Counts] = {}
@@ -103,12 +87,12 @@ def live_counts(day: dt.date) -> dict[int, Counts]:
 
     eligible = db.session.execute(
         select(Recipient.village_id, func.count())
-        .where(enrolled_on(day), not_(paused_on(day))).group_by(Recipient.village_id)
+        .where(Recipient.eligible_on(day)).group_by(Recipient.village_id)
     )
     for village_id, n in eligible:
         slot(village_id).eligible = n
     uncovered = db.session.execute(
-        uncovered_query(day).with_only_columns(Recipient.village_id, func.count()).group_by(Recipient.village_id)
+        select(Recipient.village_id, func.count()).where(Recipient.uncovered_on(day)).group_by(Recipient.village_id)
     )
     for village_id, n in uncovered:
         slot(village_id).uncovered = n
@@ -164,7 +148,7 @@ def well_fed_by_village(day: dt.date) -> dict[int, int]:
     return dict(db.session.execute(
         select(Recipient.village_id, func.count())
         .join(well_fed, well_fed.c.recipient_id == Recipient.id)
-        .where(enrolled_on(day), not_(paused_on(day))).group_by(Recipient.village_id)
+        .where(Recipient.eligible_on(day)).group_by(Recipient.village_id)
     ).all())
 
 

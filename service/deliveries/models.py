@@ -73,7 +73,7 @@ class DeliveryPhoto(Base):
     it shows. Uploads are in the audit trail as ``photo`` events of the delivery."""
 
     __tablename__ = "delivery_photos"
-    __audited__ = False  # recorded as an event of its delivery instead (service.attach_photo)
+    __audited__ = False  # recorded as an event of its delivery instead (photos.attach_photo)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), unique=True)

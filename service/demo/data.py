@@ -20,11 +20,10 @@ from geopy.distance import geodesic
 from sqlalchemy import bindparam, func, select, update
 
 from service.accounts import service as accounts
-from service.assignments import service as assignments
+from service.assignments import rebalance
 from service.audit.service import creation_changes, record
 from service.db import bulk_insert
-from service.deliveries import planning
-from service.deliveries import service as deliveries
+from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
@@ -38,7 +37,7 @@ from service.targets import service as targets
 from service.tasks import recurring
 from service.tasks import service as tasks
 from service.tasks.models import Task
-from service.assignments.solver import distance_m
+from service.geo import distance_m
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
 
@@ -155,7 +154,7 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     say(f"{recipient_count:,} recipients, from candidate to exit")
     load_recipients(recipient_count, villages, unreached, rng, fake, today)
     say("placing the enrolled at stalls")
-    assignments.rebalance()
+    rebalance.rebalance()
     # The health agency's latest visit to a stall in a well-served area found it unfit: its
     # recipients move to the stalls around it now, and those that do not fit become uncovered.
     valid = stalls[3:3 + 300]  # among the first few hundred: enough to find a well-served one
@@ -321,15 +320,15 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
     bad_stall = stalls[len(stalls) // 2] if stalls else None
     unfed = fed[-1].recipient_id if fed else None
     # Today belongs to the history too once its cut-off has passed (a demo loaded in the evening).
-    last = 0 if planning.first_open_day(program) > today else 1
+    last = 0 if scheduling.first_open_day(program) > today else 1
     for back in range(days - 1 + last, last - 1, -1):
         day = today - dt.timedelta(days=back)
-        planning.insert_due(day)
+        scheduling.insert_due(day)
         db.session.add(DeliveryDay(date=day, scheduled_at=dt.datetime.combine(
             day - dt.timedelta(days=1), program.schedule_time, tzinfo=zone)))
         _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back < last + 7 else None,
                                  unfed if back < last + 3 else None)
-        deliveries.close_day(day)
+        scheduling.close_day(day)
         say(f"  {day}: meals confirmed, the day closed")
     jobs.catch_up()
     # Today so far, if still open: the meals whose round has passed are confirmed.

@@ -2,13 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, utcnow
-
-JSONType = JSON().with_variant(JSONB(), "postgresql")
+from service.db import Base, JSONType, utcnow
 
 AREA_KINDS = ("district", "village")
 PROGRAM_ID = 1  # the one settings row, inserted by the first migration

@@ -1,21 +1,38 @@
+"""Recipients, their pauses, and the rules of who is eligible, paused, reached or uncovered on a day:
+each written once, for Python and for SQL."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, String, Text, exists
-from typing import TYPE_CHECKING
-
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, exists, false, not_, or_
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, utcnow
-from service.program.models import Area, JSONType
-
-if TYPE_CHECKING:
-    from service.assignments.models import Assignment
+from service.db import Base, JSONType, utcnow
+from service.program.models import Area
+from service.program.service import settings, today
 
 STATUSES = ("candidate", "verified", "rejected", "enrolled", "exited")
-LOCATION_SOURCES = ("gps", "geocoded", "village")
 EXIT_REASONS = ("deceased", "moved", "declined", "other")
+
+
+def _end_of(day: dt.date) -> dt.datetime:
+    """The first moment after ``day``, in the program's timezone."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(settings().timezone))
+
+
+# How a recipient can be reached (fed) on a day: SQL conditions on ``Recipient`` that the areas
+# above register (``reached_by``): placed at a stall that may cook, and soon a volunteer's claim.
+_REACHED: list[Callable[[dt.date], ColumnElement[bool]]] = []
+
+
+def reached_by(source: Callable[[dt.date], ColumnElement[bool]]) -> None:
+    """Count ``source(day)`` as a way a recipient is reached on ``day`` (the composition root wires
+    them; an area above adds its own without this one knowing it)."""
+    if source not in _REACHED:
+        _REACHED.append(source)
 
 
 class Recipient(Base):
@@ -60,21 +77,64 @@ class Recipient(Base):
         back_populates="recipient", order_by="Pause.start_date", lazy="selectin"
     )
 
-    # Enrolled recipients have one: the stall that feeds them, or none (uncovered) and why.
-    assignment: Mapped[Assignment | None] = relationship(back_populates="recipient", cascade="all, delete-orphan")
+    # Enrolled recipients have an ``assignment`` too (the stall that feeds them, or none and why),
+    # a relationship the assignments area adds (service/assignments/models.py).
 
     __mapper_args__ = {"version_id_col": version}
 
-    @property
-    def vendor_id(self) -> int | None:
-        return self.assignment.vendor_id if self.assignment else None
-
-    @property
-    def distance_km(self) -> float | None:
-        return self.assignment.distance_km if self.assignment else None
-
     def pause_on(self, day: dt.date) -> Pause | None:
         return next((p for p in self.pauses if p.start_date <= day <= p.end_date), None)
+
+    @hybrid_method
+    def paused_on(self, day: dt.date) -> bool:
+        """Paused on ``day`` (a date, or in SQL a date column too)."""
+        return self.pause_on(day) is not None
+
+    @paused_on.inplace.expression
+    @classmethod
+    def _paused_on_sql(cls, day) -> ColumnElement[bool]:
+        return paused(day, cls.id)
+
+    @hybrid_method
+    def enrolled_on(self, day: dt.date) -> bool:
+        """Enrolled at the end of ``day`` (the program's local day): from today on that is the
+        status alone (which the (status, village_id) index answers); for a past day, enrolled by
+        then and not exited before its end."""
+        if day >= today():
+            return self.status == "enrolled"
+        end = _end_of(day)
+        return self.enrolled_at is not None and self.enrolled_at < end and (
+            self.status == "enrolled" or (self.status == "exited" and self.exited_at >= end))
+
+    @enrolled_on.inplace.expression
+    @classmethod
+    def _enrolled_on_sql(cls, day: dt.date) -> ColumnElement[bool]:
+        if day >= today():
+            return cls.status == "enrolled"
+        end = _end_of(day)
+        return and_(cls.enrolled_at < end,
+                    or_(cls.status == "enrolled", and_(cls.status == "exited", cls.exited_at >= end)))
+
+    @hybrid_method
+    def eligible_on(self, day: dt.date) -> bool:
+        """Eligible for meals on ``day``: enrolled and not paused."""
+        return self.enrolled_on(day) and not self.paused_on(day)
+
+    @eligible_on.inplace.expression
+    @classmethod
+    def _eligible_on_sql(cls, day: dt.date) -> ColumnElement[bool]:
+        return and_(cls.enrolled_on(day), not_(cls.paused_on(day)))
+
+    @classmethod
+    def reached_on(cls, day: dt.date) -> ColumnElement[bool]:
+        """SQL: reached (fed) on ``day`` by any of the ways the areas above registered."""
+        return or_(*(source(day) for source in _REACHED)) if _REACHED else false()
+
+    @classmethod
+    def uncovered_on(cls, day: dt.date) -> ColumnElement[bool]:
+        """SQL: verified or enrolled, not paused on ``day``, and reached by nobody: whom the
+        program does not reach yet."""
+        return and_(cls.status.in_(("verified", "enrolled")), not_(cls.paused_on(day)), not_(cls.reached_on(day)))
 
 
 class Pause(Base):
@@ -92,8 +152,8 @@ class Pause(Base):
     recipient: Mapped[Recipient] = relationship(back_populates="pauses")
 
 
-def paused_on(day, recipient_id=None):
-    """SQL: the recipient (``Recipient.id``, or another column naming one) is paused on ``day``
-    (a date or a date column)."""
-    recipient_id = Recipient.id if recipient_id is None else recipient_id
+def paused(day, recipient_id) -> ColumnElement[bool]:
+    """SQL: the recipient ``recipient_id`` (a column naming one: ``Recipient.id``,
+    ``Delivery.recipient_id``) is paused on ``day`` (a date or a date column). The one home of
+    the rule ``Recipient.paused_on`` reads in SQL."""
     return exists().where(Pause.recipient_id == recipient_id, Pause.start_date <= day, Pause.end_date >= day)

@@ -7,19 +7,16 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
-from service.assignments import service as assignments
-from service.assignments.models import Assignment
+from service import events
 from service.db import Page, check_version, fetch, paginate, utcnow
-from service.deliveries import planning
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import settings, get_village, not_a_village, today
+from service.program.service import get_village, not_a_village, settings, today
+from service.recipients.events import FlagCleared, PausesChanged, RecipientEnrolled, RecipientExited, RecipientVerified
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
 from service.recipients.rules import coordinates_error, identity_errors
-from service.tasks.models import flag_follow_up_key
-from service.tasks.settle import settle_open
 
 # Which statuses each action may start from.
 TRANSITIONS = {
@@ -30,9 +27,9 @@ TRANSITIONS = {
 }
 
 
-# A recipient is shown with its village, the village's district, its pauses and its stall: one query.
-AS_SHOWN = (joinedload(Recipient.village).joinedload(Area.parent), joinedload(Recipient.pauses),
-            joinedload(Recipient.assignment))
+# A recipient is shown with its village, the village's district, its pauses and its place (which
+# the place's relationship loads by itself): one query.
+AS_SHOWN = (joinedload(Recipient.village).joinedload(Area.parent), joinedload(Recipient.pauses))
 
 
 def get_recipient(recipient_id: int) -> Recipient:
@@ -91,8 +88,9 @@ def register_recipient(
     recipient = Recipient(
         nik=nik, name=name.strip(), birth_date=birth_date, sex=sex, address=address.strip(),
         village=village, phone=phone, dietary_needs=dietary_needs or [], notes=notes,
-        status="candidate", pauses=[], assignment=None,  # a new recipient has none: no query for that
+        status="candidate", pauses=[],  # a new recipient has none: no query for that
     )
+    recipient.assignment = None
     _place(recipient, latitude, longitude)
     db.session.add(recipient)
     db.session.flush()
@@ -135,7 +133,8 @@ def _transition(recipient_id: int, action: str) -> Recipient:
     return recipient
 
 
-def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None) -> Recipient:
+def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None, *, by: int | None = None
+                     ) -> Recipient:
     """The social agency's visit decides: ``verified`` if eligible, else ``rejected``."""
     recipient = _transition(recipient_id, "verify")
     recipient.status = "verified" if eligible else "rejected"
@@ -143,7 +142,7 @@ def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None
     recipient.verified_at = utcnow()
     db.session.flush()
     # The visit is done, whichever way it was recorded: its open task closes with it.
-    settle_open("verification_visit", recipient.status, today(), recipient_id=recipient.id, notes=notes)
+    events.publish(RecipientVerified(recipient.id, recipient.status, notes, today(), by))
     return recipient
 
 
@@ -154,7 +153,7 @@ def enrol_recipient(recipient_id: int) -> Recipient:
     recipient.status = "enrolled"
     recipient.enrolled_at = utcnow()
     db.session.flush()
-    assignments.assign_on_enrolment(recipient)
+    events.publish(RecipientEnrolled(recipient))  # placed at a stall near them, if one has room
     return recipient
 
 
@@ -172,7 +171,7 @@ def add_pause(recipient_id: int, start_date: dt.date, end_date: dt.date, reason:
     pause = Pause(recipient=recipient, start_date=start_date, end_date=end_date, reason=reason)
     db.session.add(pause)
     db.session.flush()
-    planning.follow([recipient.id], start_date)  # meals already scheduled in the pause are cancelled
+    events.publish(PausesChanged(recipient.id, start_date))  # meals already scheduled in the pause are cancelled
     return pause
 
 
@@ -207,7 +206,7 @@ def change_pause(recipient_id: int, pause_id: int, end_date: dt.date, reason: st
     if reason:
         pause.reason = reason
     db.session.flush()
-    planning.follow([recipient_id])
+    events.publish(PausesChanged(recipient_id))
     return pause
 
 
@@ -218,7 +217,7 @@ def cancel_pause(recipient_id: int, pause_id: int) -> None:
         raise InvalidTransition(f"pause {pause_id} began on {pause.start_date}: change its end_date instead")
     db.session.delete(pause)
     db.session.flush()
-    planning.follow([recipient_id])
+    events.publish(PausesChanged(recipient_id))
 
 
 def exit_recipient(recipient_id: int, reason: str) -> Recipient:
@@ -228,12 +227,12 @@ def exit_recipient(recipient_id: int, reason: str) -> Recipient:
     recipient.status = "exited"
     recipient.exit_reason = reason
     recipient.exited_at = utcnow()
-    assignments.release(recipient)  # the stall's place is free for someone else at once
+    events.publish(RecipientExited(recipient))  # the stall's place is free for someone else at once
     db.session.flush()
     return recipient
 
 
-def clear_flag(recipient_id: int) -> Recipient:
+def clear_flag(recipient_id: int, *, by: int | None = None) -> Recipient:
     """The social agency has looked in on a recipient flagged for days without a meal."""
     recipient = get_recipient(recipient_id)
     if recipient.flagged_on is None:
@@ -242,8 +241,7 @@ def clear_flag(recipient_id: int) -> Recipient:
     recipient.flagged_on = None
     recipient.flag_reason = None
     db.session.flush()
-    settle_open("follow_up", "resolved", today(), recipient_id=recipient.id, notes="flag cleared",
-                dedupe_key=flag_follow_up_key(recipient.id, flagged_on))
+    events.publish(FlagCleared(recipient.id, flagged_on, today(), by))  # its follow-up is done
     return recipient
 
 
@@ -263,9 +261,9 @@ def list_recipients(
     means fed today by a stall that may cook."""
     query = select(Recipient).options(*AS_SHOWN).order_by(Recipient.id)
     if vendor_id is not None:
-        query = query.where(Recipient.id.in_(select(Assignment.recipient_id).where(Assignment.vendor_id == vendor_id)))
+        query = query.where(Recipient.assignment.has(vendor_id=vendor_id))
     if covered is not None:
-        condition = assignments.covered_condition(today())
+        condition = Recipient.reached_on(today())
         query = query.where(condition if covered else ~condition)
     if flagged is not None:
         query = query.where(Recipient.flagged_on.is_not(None) if flagged else Recipient.flagged_on.is_(None))
@@ -293,7 +291,7 @@ def list_uncovered(page: int, per_page: int, status: str | None = None, village_
                    district_id: int | None = None) -> Page[Recipient]:
     """Verified or enrolled, not paused today, fed by no stall that may cook today: who the
     program does not reach yet, in registration order."""
-    query = assignments.uncovered_query(today()).options(*AS_SHOWN).order_by(Recipient.id)
+    query = select(Recipient).where(Recipient.uncovered_on(today())).options(*AS_SHOWN).order_by(Recipient.id)
     if status:
         query = query.where(Recipient.status == status)
     if village_id is not None:

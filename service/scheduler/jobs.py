@@ -12,11 +12,10 @@ from typing import Callable
 from flask import Flask
 from sqlalchemy import select
 
-from service.assignments import service as assignments
+from service.assignments import placement
 from service.audit.service import set_actor
 from service.database import unavailable
-from service.deliveries import coverage, planning
-from service.deliveries import service as deliveries
+from service.deliveries import coverage, scheduling
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.idempotency import service as idempotency
@@ -88,14 +87,14 @@ def recover(app: Flask) -> list[str]:
     return order
 
 
-def schedule_next_day() -> deliveries.ScheduleReport:
+def schedule_next_day() -> scheduling.ScheduleReport:
     """The evening job: tomorrow's meals (in the program's timezone)."""
-    return deliveries.schedule_day(today() + dt.timedelta(days=1))
+    return scheduling.schedule_day(today() + dt.timedelta(days=1))
 
 
-def close_today() -> deliveries.CloseReport:
+def close_today() -> scheduling.CloseReport:
     """The cut-off job: close today (the runner opens follow-ups of those it flagged just after)."""
-    return deliveries.close_day(today())
+    return scheduling.close_day(today())
 
 
 def open_recurring_work() -> dict:
@@ -106,7 +105,7 @@ def open_recurring_work() -> dict:
 
 def sweep() -> dict:
     """Just after midnight: recipients of stalls whose certificate lapsed move to stalls that may cook."""
-    moves = assignments.sweep()
+    moves = placement.sweep()
     return {vendor_id: vars(m) for vendor_id, m in moves.items()}
 
 
@@ -134,16 +133,16 @@ def catch_up() -> dict[str, list[str]]:
         .order_by(DeliveryDay.date)
     ).all()
     for past in open_days:
-        if moment >= planning.cutoff_at(past, program):
-            deliveries.close_day(past)
+        if moment >= scheduling.cutoff_at(past, program):
+            scheduling.close_day(past)
             done["closed"].append(past.isoformat())
-    scheduled = set(planning.scheduled_days(day))
-    if day not in scheduled and planning.first_open_day(program) == day:
-        deliveries.schedule_day(day)
+    scheduled = set(scheduling.scheduled_days(day))
+    if day not in scheduled and scheduling.first_open_day(program) == day:
+        scheduling.schedule_day(day)
         done["scheduled"].append(day.isoformat())
     tomorrow = day + dt.timedelta(days=1)
-    if tomorrow not in scheduled and moment >= planning.local_moment(day, program.schedule_time, program):
-        deliveries.schedule_day(tomorrow)
+    if tomorrow not in scheduled and moment >= scheduling.local_moment(day, program.schedule_time, program):
+        scheduling.schedule_day(tomorrow)
         done["scheduled"].append(tomorrow.isoformat())
     return done
 

@@ -25,7 +25,7 @@ from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.program.service import settings, today
-from service.recipients.models import Recipient, paused_on
+from service.recipients.models import Recipient
 from service.tasks.models import visited_recipients
 from service.vendors.models import Inspection, Vendor
 
@@ -36,10 +36,6 @@ FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
 
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _eligible(day: dt.date):
-    return and_(coverage.enrolled_on(day), not_(paused_on(day)))
 
 
 def coverage_rate(day: dt.date) -> float | None:
@@ -56,7 +52,7 @@ def weekly_meal_rate(day: dt.date) -> float | None:
     stored = coverage.stored_well_fed(day)
     if stored is None:  # not closed (or closed before the count was kept): counted now
         fed = coverage.well_fed_by_village(day)
-        eligible = db.session.scalar(select(func.count()).select_from(Recipient).where(_eligible(day)))
+        eligible = db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.eligible_on(day)))
         stored = sum(fed.values()), eligible or 0
     return _rate(*stored)
 
@@ -64,7 +60,7 @@ def weekly_meal_rate(day: dt.date) -> float | None:
 def visit_rate(day: dt.date) -> float | None:
     visited = visited_recipients(day, settings().visit_interval_days)
     eligible, seen = db.session.execute(
-        select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(_eligible(day))
+        select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(Recipient.eligible_on(day))
     ).one()
     return _rate(int(seen or 0), eligible)
 
@@ -87,7 +83,7 @@ def hygiene_valid_rate(day: dt.date) -> float | None:
 
 
 def enrolled_count(day: dt.date) -> float:
-    return float(db.session.scalar(select(func.count()).select_from(Recipient).where(coverage.enrolled_on(day))) or 0)
+    return float(db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.enrolled_on(day))) or 0)
 
 
 MEASURES: dict[str, Callable[[dt.date], float | None]] = {

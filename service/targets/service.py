@@ -21,8 +21,8 @@ from service.extensions import db
 from service.program.service import today
 from service.targets.indicators import WEEK, Measurer
 from service.targets.models import INDICATORS, RATES, Signatory, Target
-from service.tasks import service as tasks
-from service.tasks.service import TaskCounts
+from service.tasks import performance
+from service.tasks.performance import TaskCounts
 
 # Changing any of these changes the promise: the signatures given to the old one are void.
 PROMISE = frozenset({"indicator", "threshold", "due_date", "owner_agency_id", "signatory_agency_ids"})
@@ -185,11 +185,11 @@ def agency_performance(agency_id: int, first: dt.date | None = None, last: dt.da
     """An agency's work in a period (the last 30 days by default): its tasks opened, done on time,
     done late, cancelled and overdue, in total and by type, and the targets it owns as the data
     stands. An agency sees its own only."""
-    agency = tasks.agency_for(agency_id, own_agency)
+    agency = performance.agency_for(agency_id, own_agency)
     last = last or today()
     first = first or last - dt.timedelta(days=29)
     if first > last:
         raise Invalid({"from": ["must not be after `to`"]})
-    total, by_type = tasks.task_counts(agency.id, first, last)
+    total, by_type = performance.task_counts(agency.id, first, last)
     return Performance(agency_id=agency.id, agency=agency.name, kind=agency.kind, from_=first, to=last,
                        tasks=total, by_type=by_type, targets=owned_readings(agency.id))

@@ -24,10 +24,9 @@ from sqlalchemy import and_, exists, func, not_, or_, select, update
 
 from service.accounts.models import Agency, User
 from service.db import advisory_lock, bulk_insert, utcnow
-from service.deliveries.coverage import enrolled_on
 from service.extensions import db
 from service.program.service import settings, today
-from service.recipients.models import Recipient, paused_on
+from service.recipients.models import Recipient
 from service.tasks.models import Task, flag_follow_up_key, visited_recipients
 from service.tasks.service import TITLES
 from service.vendors.models import Vendor
@@ -156,7 +155,7 @@ def _school_visits(day: dt.date, report: RecurringReport) -> int:
     visited = visited_recipients(day, settings().visit_interval_days)
     due = db.session.execute(
         select(Recipient.id, Recipient.name, Recipient.village_id)
-        .where(enrolled_on(day), not_(paused_on(day)), Recipient.id.not_in(visited),
+        .where(Recipient.eligible_on(day), Recipient.id.not_in(visited),
                not_(_open_task_of(Recipient, "school_visit")))
         .order_by(Recipient.village_id, Recipient.id)
     ).all()

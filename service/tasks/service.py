@@ -1,5 +1,6 @@
 """Agency tasks: opening, listing, completing (with what completing a task does to the program),
-referrals between agencies, task logs pushed in bulk, and each agency's performance.
+referrals between agencies, and the open tasks that work recorded elsewhere completes. Task logs
+pushed in bulk are ``logs``; each agency's counts, ``performance``.
 
 ``own_agency`` arguments carry the agency an agency user works for: such a caller sees and
 completes that agency's tasks only, and any other id is "not found", never "forbidden". The
@@ -22,17 +23,20 @@ from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, N
 from service.extensions import db
 from service.program.service import today
 from service.recipients import service as recipients
+from service.recipients.events import FlagCleared, RecipientVerified
 from service.recipients.models import Recipient
-from service.tasks.models import FLAG_FOLLOW_UP, KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task
+from service.tasks.models import (FLAG_FOLLOW_UP, KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task,
+                                  flag_follow_up_key)
 from service.vendors import service as vendors
+from service.vendors.events import InspectionRecorded
 from service.vendors.models import Inspection, Vendor
 
 REFERRAL_DUE_DAYS = 7  # a referral's follow-up is due a week after the visit that raised it
-MAX_LOGS = 5000  # task logs in one push
 TITLES = {"verification_visit": "Verification visit", "hygiene_inspection": "Hygiene inspection",
           "nutrition_check": "Nutrition check", "school_visit": "School visit", "follow_up": "Follow-up",
           "complaint": "Complaint", "other": "Task"}
 INSPECTION_KIND = {"hygiene_inspection": "hygiene", "nutrition_check": "nutrition"}
+TASK_OF_KIND = {kind: type_ for type_, kind in INSPECTION_KIND.items()}
 
 
 def _agency(agency_id: int, field_name: str = "agency_id") -> Agency:
@@ -255,7 +259,7 @@ def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, sco
          by: int | None) -> None:
     """What the completed work changes in the program."""
     if task.type == "verification_visit" and outcome in ("verified", "rejected"):
-        recipients.verify_recipient(task.recipient_id, eligible=outcome == "verified", notes=notes)
+        recipients.verify_recipient(task.recipient_id, eligible=outcome == "verified", notes=notes, by=by)
     elif task.type in INSPECTION_KIND:
         inspection = vendors.record_inspection(task.vendor_id, INSPECTION_KIND[task.type], completed_on, score,
                                                passed=outcome == "passed", findings=notes, inspector_id=by)
@@ -264,7 +268,7 @@ def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, sco
           and task.dedupe_key.startswith(FLAG_FOLLOW_UP)):
         person = recipients.get_recipient(task.recipient_id)
         if person.flagged_on is not None:
-            recipients.clear_flag(person.id)
+            recipients.clear_flag(person.id, by=by)
     db.session.flush()
 
 
@@ -330,156 +334,41 @@ def task_chain(task_id: int, own_agency: int | None = None) -> Chain:
     return Chain(task_id=task.id, root_id=root.id, items=links)
 
 
-# Task logs pushed in bulk -----------------------------------------------------------------------
-
-@dataclass
-class LogError:
-    row: int
-    field: str
-    message: str
-
-
-@dataclass
-class LogResult:
-    row: int
-    status: str  # created | completed | duplicate | rejected
-    task_id: int | None = None
-
-
-@dataclass
-class LogReport:
-    dry_run: bool
-    created: int = 0
-    completed: int = 0
-    duplicates: int = 0
-    rejected: int = 0
-    errors: list[LogError] = field(default_factory=list)
-    items: list[LogResult] = field(default_factory=list)
+def settle_open(type_: str, outcome: str, completed_on: dt.date, *, by: int | None,
+                recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
+                inspection_id: int | None = None, dedupe_key: str | None = None) -> list[Task]:
+    """Complete the open tasks of ``type_`` for this recipient or stall with ``outcome``, as done
+    by ``by`` (None: the job runner, or a command)."""
+    query = select(Task).where(Task.type == type_, Task.status == "open")
+    if recipient_id is not None:
+        query = query.where(Task.recipient_id == recipient_id)
+    if vendor_id is not None:
+        query = query.where(Task.vendor_id == vendor_id)
+    if dedupe_key is not None:
+        query = query.where(Task.dedupe_key == dedupe_key)
+    tasks = db.session.scalars(query).all()
+    for task in tasks:
+        task.status, task.outcome, task.outcome_notes = "done", outcome, notes
+        task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), by
+        task.inspection_id = inspection_id
+    db.session.flush()
+    return tasks
 
 
-def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[str]]]], *, dry_run: bool,
-              own_agency: int | None, by: int | None) -> LogReport:
-    """Many task logs from an agency's own system, each on its own: a log with ``task_id``
-    completes that task; one without opens a task (and completes it too when it carries
-    ``complete``). A log whose ``external_ref`` was pushed before is a duplicate and changes
-    nothing. Every bad log is reported by row and field, and the good ones are kept. ``items``
-    are ``(row, fields or None, wire errors)`` as the schema reads them; no more than the limit
-    (and one) is read before a push over it is refused."""
-    items = list(islice(logs, MAX_LOGS + 1))
-    if len(items) > MAX_LOGS:
-        raise Invalid({"_body": [f"at most {MAX_LOGS} logs in one push; split the list"]})
-    report = LogReport(dry_run=dry_run)
-    for row, log, wire_errors in items:
-        if wire_errors or log is None:
-            _reject(report, row, wire_errors or {"_body": ["not a task log"]})
-            continue
-        savepoint = db.session.begin_nested()
-        try:
-            status, task_id, created = _push_one(log, own_agency=own_agency, by=by)
-        except DomainError as error:
-            savepoint.rollback()
-            _reject(report, row, error.errors if isinstance(error, Invalid) else {_blamed(error, log): [error.detail]})
-            continue
-        savepoint.commit()
-        report.items.append(LogResult(row=row, status=status, task_id=task_id))
-        report.duplicates += status == "duplicate"
-        report.created += created
-        report.completed += status == "completed"
-    if dry_run:
-        db.session.rollback()
-    return report
+# One action, one truth: work recorded directly (a verification through the recipient's endpoint,
+# an inspection through the stall's) completes the open task that asked for it, so nobody enters
+# it twice. The registry and the stalls say what happened; these act on it (service/wiring.py).
+
+def on_verified(event: RecipientVerified) -> None:
+    settle_open("verification_visit", event.status, event.on, by=event.by, recipient_id=event.recipient_id,
+                notes=event.notes)
 
 
-def _blamed(error: DomainError, log: dict[str, Any]) -> str:
-    """The field a refusal other than invalid values is reported under."""
-    if isinstance(error, Forbidden):
-        return "agency_id"
-    return "task_id" if log.get("task_id") is not None else "complete"
+def on_flag_cleared(event: FlagCleared) -> None:
+    settle_open("follow_up", "resolved", event.on, by=event.by, recipient_id=event.recipient_id, notes="flag cleared",
+                dedupe_key=flag_follow_up_key(event.recipient_id, event.flagged_on))
 
 
-def _reject(report: LogReport, row: int, errors: dict[str, list[str]]) -> None:
-    report.rejected += 1
-    report.items.append(LogResult(row=row, status="rejected"))
-    report.errors.extend(LogError(row=row, field=f, message=m) for f, messages in errors.items() for m in messages)
-
-
-def _push_one(log: dict[str, Any], *, own_agency: int | None, by: int | None) -> tuple[str, int, bool]:
-    """What became of one log: its status (completed, created, duplicate), the task, and whether
-    the task is new."""
-    completion = log.get("complete")
-    if log.get("task_id") is not None:
-        if completion is None:
-            raise Invalid({"complete": ["a log of an existing task says how it ended"]})
-        task = complete_task(log["task_id"], **completion, own_agency=own_agency, by=by)
-        return "completed", task.id, False
-    ref = log.get("external_ref")
-    agency_id = log.get("agency_id") if own_agency is None else own_agency
-    if ref is not None and agency_id is not None:
-        existing = db.session.scalar(select(Task.id).where(Task.agency_id == agency_id, Task.external_ref == ref))
-        if existing is not None:
-            return "duplicate", existing, False
-    fields = {k: v for k, v in log.items() if k not in ("complete", "task_id")}
-    done_on = (completion or {}).get("completed_on") or today()
-    fields.setdefault("due_date", done_on)
-    # Work logged after it was done was opened when it was due or done, whichever came first.
-    opened_on = min(fields["due_date"], done_on, today()) if completion is not None else None
-    task = create_task(**fields, own_agency=own_agency, by=by, origin="log", opened_on=opened_on)
-    if completion is not None:
-        complete_task(task.id, **completion, own_agency=own_agency, by=by)
-    return ("created" if completion is None else "completed"), task.id, True
-
-
-# Performance ------------------------------------------------------------------------------------
-
-@dataclass
-class TaskCounts:
-    type: str | None
-    opened: int = 0
-    done_on_time: int = 0
-    done_late: int = 0
-    cancelled: int = 0
-    overdue: int = 0  # open, and due before today
-    open: int = 0
-
-    @property
-    def on_time_rate(self) -> float | None:
-        done = self.done_on_time + self.done_late
-        return round(self.done_on_time / done, 4) if done else None
-
-
-def task_counts(agency_id: int, first: dt.date, last: dt.date) -> tuple[TaskCounts, list[TaskCounts]]:
-    """The agency's tasks in the period ``first``..``last``, in total and by type: opened in it,
-    done in it (on time: on or before the due date), cancelled in it, and of the tasks due in it,
-    how many are still open, overdue or not."""
-    day = today()
-    done = Task.status == "done"
-    finished_in = Task.completed_on.between(first, last)
-    due_in = Task.due_date.between(first, last)
-    still_open = and_(Task.status == "open", due_in)
-
-    def n(condition):
-        return func.sum(case((condition, 1), else_=0))
-
-    rows = db.session.execute(
-        select(Task.type, n(Task.opened_on.between(first, last)),
-               n(and_(done, finished_in, Task.completed_on <= Task.due_date)),
-               n(and_(done, finished_in, Task.completed_on > Task.due_date)),
-               n(and_(Task.status == "cancelled", finished_in)),
-               n(and_(still_open, Task.due_date < day)), n(still_open))
-        .where(Task.agency_id == agency_id).group_by(Task.type).order_by(Task.type)
-    ).all()
-    by_type = [TaskCounts(type_, *(int(v or 0) for v in values)) for type_, *values in rows]
-    total = TaskCounts(None)
-    for counts in by_type:
-        for name in ("opened", "done_on_time", "done_late", "cancelled", "overdue", "open"):
-            setattr(total, name, getattr(total, name) + getattr(counts, name))
-    return total, [c for c in by_type if any((c.opened, c.done_on_time, c.done_late, c.cancelled, c.open))]
-
-
-def agency_for(agency_id: int, own_agency: int | None) -> Agency:
-    """The agency, if the caller may see its work (its own staff, or the coordinator)."""
-    agency = db.session.get(Agency, agency_id)
-    if agency is None or (own_agency is not None and agency_id != own_agency):
-        raise NotFound("agency", agency_id)
-    return agency
-
+def on_inspection(event: InspectionRecorded) -> None:
+    settle_open(TASK_OF_KIND[event.kind], "passed" if event.passed else "failed", event.on, by=event.by,
+                vendor_id=event.vendor_id, notes=event.findings, inspection_id=event.inspection_id)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, and_, event, false, or_, true
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_, case, event, false
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -46,32 +47,30 @@ class Vendor(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
-    def hygiene_status_on(self, today: dt.date) -> str:
-        """none | valid | expired | failed, for ``today`` (the program's local date)."""
+    @hybrid_method
+    def hygiene_status_on(self, day: dt.date) -> str:
+        """none | valid | expired | failed, on ``day`` (the program's local date)."""
         if self.hygiene_passed is None:
             return "none"
         if not self.hygiene_passed:
             return "failed"
-        return "valid" if self.hygiene_valid_until and self.hygiene_valid_until >= today else "expired"
+        return "valid" if self.hygiene_valid_until is not None and self.hygiene_valid_until >= day else "expired"
 
-    def may_cook_on(self, today: dt.date) -> bool:
-        return self.status == "active" and self.hygiene_status_on(today) == "valid"
-
+    @hygiene_status_on.inplace.expression
     @classmethod
-    def hygiene_is(cls, status: str, today: dt.date):
-        """SQL condition: the stall's hygiene status is ``status`` on ``today``."""
-        return {
-            "none": cls.hygiene_passed.is_(None),
-            "failed": cls.hygiene_passed == false(),
-            "valid": and_(cls.hygiene_passed == true(), cls.hygiene_valid_until >= today),
-            "expired": and_(cls.hygiene_passed == true(),
-                            or_(cls.hygiene_valid_until.is_(None), cls.hygiene_valid_until < today)),
-        }[status]
+    def _hygiene_status_on_sql(cls, day) -> ColumnElement[str]:
+        return case((cls.hygiene_passed.is_(None), "none"), (cls.hygiene_passed == false(), "failed"),
+                    (cls.hygiene_valid_until >= day, "valid"), else_="expired")
 
+    @hybrid_method
+    def may_cook_on(self, day: dt.date) -> bool:
+        """The stall may cook on ``day``: active, with a hygiene certificate valid that day."""
+        return self.status == "active" and self.hygiene_status_on(day) == "valid"
+
+    @may_cook_on.inplace.expression
     @classmethod
-    def eligible_on(cls, today: dt.date):
-        """SQL condition: the stall may cook on ``today``."""
-        return and_(cls.status == "active", cls.hygiene_is("valid", today))
+    def _may_cook_on_sql(cls, day) -> ColumnElement[bool]:
+        return and_(cls.status == "active", cls.hygiene_status_on(day) == "valid")
 
 
 class Inspection(Base):

@@ -11,16 +11,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from service.assignments import service as assignments
+from service import events, geo
 from service.db import Page, check_version, fetch, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.program.models import Area
-from service.program.service import settings, get_village, today
-from service.tasks.settle import settle_open
+from service.program.service import get_village, settings, today
+from service.vendors.events import InspectionRecorded, Moves, StallChanged
 from service.vendors.models import Inspection, Vendor
-
-TASK_OF_KIND = {"hygiene": "hygiene_inspection", "nutrition": "nutrition_check"}
 
 # What a stall may change about itself: not its status (suspension and closure are the program's
 # decisions) and never its hygiene (only inspections change that).
@@ -31,7 +29,7 @@ VENDOR_EDITABLE = frozenset({"name", "owner_name", "phone", "address", "village_
 def _check_point(village: Area, latitude: float, longitude: float) -> None:
     """A stall's point must lie near its village: swapped or mistyped coordinates are caught here."""
     limit = current_app.config["VENDOR_MAX_KM_FROM_VILLAGE"]
-    km = assignments.geodesic_km(latitude, longitude, village.latitude, village.longitude)
+    km = geo.geodesic_km(latitude, longitude, village.latitude, village.longitude)
     if km > limit:
         raise Invalid({"latitude": [
             f"the point is {km:.0f} km from the centre of {village.name} (at most {limit:g} km): "
@@ -76,15 +74,15 @@ def list_vendors(
     if status:
         query = query.where(Vendor.status == status)
     if hygiene_status:
-        query = query.where(Vendor.hygiene_is(hygiene_status, today()))
+        query = query.where(Vendor.hygiene_status_on(today()) == hygiene_status)
     if village_id is not None:
         query = query.where(Vendor.village_id == village_id)
     if radius_km is None:
         return paginate(db.session, query, page, per_page)
     # A box in SQL, then the geodesic distance for the few stalls inside it.
     found = []
-    for vendor in db.session.scalars(query.where(assignments.near(Vendor, [(lat, lon)], radius_km))):
-        vendor.distance_km = assignments.geodesic_km(lat, lon, vendor.latitude, vendor.longitude)
+    for vendor in db.session.scalars(query.where(geo.near(Vendor, [(lat, lon)], radius_km))):
+        vendor.distance_km = geo.geodesic_km(lat, lon, vendor.latitude, vendor.longitude)
         if vendor.distance_km <= radius_km:
             found.append(vendor)
     found.sort(key=lambda v: (v.distance_km, v.id))
@@ -119,7 +117,7 @@ def update_vendor(
     said = [f"{k} {before[k]} -> {getattr(vendor, k)}" for k in before if before[k] != getattr(vendor, k)]
     if said:
         moved = (before["latitude"], before["longitude"]) != (vendor.latitude, vendor.longitude)
-        assignments.settle(vendor, "changed: " + ", ".join(said), relocated=moved)
+        events.publish(StallChanged(vendor, "changed: " + ", ".join(said), relocated=moved))
     return vendor
 
 
@@ -142,8 +140,7 @@ def record_inspection(
     db.session.flush()
     inspection.recipients_moved = inspection.recipients_uncovered = inspection.recipients_placed = 0
     # The inspection is done, however it was recorded: the open task that asked for it closes.
-    settle_open(TASK_OF_KIND[kind], "passed" if passed else "failed", inspected_on, vendor_id=vendor.id,
-                notes=findings, inspection_id=inspection.id)
+    events.publish(InspectionRecorded(inspection.id, vendor.id, kind, passed, inspected_on, findings, inspector_id))
     if kind != "hygiene":
         return inspection
     latest = db.session.scalars(
@@ -157,7 +154,7 @@ def record_inspection(
     vendor.hygiene_valid_until = valid_until
     db.session.flush()
     verdict = "passed" if passed else "failed"
-    result = assignments.settle(vendor, f"{verdict} its hygiene inspection of {inspected_on}")
+    result = Moves.total(events.publish(StallChanged(vendor, f"{verdict} its hygiene inspection of {inspected_on}")))
     inspection.recipients_moved = result.moved
     inspection.recipients_uncovered = result.uncovered
     inspection.recipients_placed = result.placed

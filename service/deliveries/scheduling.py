@@ -1,31 +1,38 @@
-"""Which meals are planned, in set-based SQL: scheduling a day, and keeping the meals already
-scheduled in step with pauses, exits and changes of stall.
+"""The day's plan, in set-based SQL: scheduling a day, keeping the meals already scheduled in step
+with pauses, exits and changes of stall, and closing the day at the cut-off.
 
-A meal is due on day D for a recipient who is enrolled, not paused on D, and placed within the
-program's reach at a stall that may cook on D. Assignment, recipient and stall changes call
-:func:`follow` for the recipients they touched, so a scheduled meal always names the stall that
-will cook it; the scheduling job inserts what is missing with ``ON CONFLICT DO NOTHING``.
-
-This module reads models only, so the assignment service can call it without a cycle.
+A meal is due on day D for a recipient who is eligible on D (enrolled, not paused) and placed
+within the program's reach at a stall that may cook on D (``assignments.models.cooks_for``). When
+places or pauses change, the registry and the assignments publish an event and :func:`follow`
+brings their scheduled meals in line, so a scheduled meal always names the stall that will cook
+it; the scheduling job inserts what is missing with ``ON CONFLICT DO NOTHING``.
 """
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, case, literal, not_, select, true, union_all, update
+from sqlalchemy import Date, String, case, func, literal, not_, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.assignments.models import Assignment
-from service.db import UTCDateTime
+from service.assignments import placement
+from service.assignments.events import PlacesChanged
+from service.assignments.models import Assignment, cooks_for
+from service.db import UTCDateTime, advisory_lock
+from service.deliveries import coverage
 from service.deliveries.models import Delivery, DeliveryDay
+from service.errors import Invalid
 from service.extensions import db
 from service.program import service as program_service
 from service.program.service import Settings, settings, today
-from service.recipients.models import Recipient, paused_on
+from service.recipients.events import PausesChanged
+from service.recipients.models import Recipient, paused
 from service.vendors.models import Vendor
 
+SCHEDULE_AHEAD_DAYS = 7  # how far ahead a day may be scheduled by hand
+FLAG_AFTER_DAYS = 3  # days running without a delivered meal before the social agency is told
 SCHEDULE_LOCK = 0x52414E55  # "RANU": one scheduling or closing run at a time, across processes
 
 
@@ -70,8 +77,7 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
         .join(Assignment, Assignment.recipient_id == Recipient.id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(meals, true())
-        .where(Recipient.status == "enrolled", Vendor.eligible_on(day),
-               Assignment.distance_km <= program.max_vendor_distance_km, not_(paused_on(day)))
+        .where(Recipient.eligible_on(day), cooks_for(day))
     )
     if recipient_ids is not None:
         rows = rows.where(Recipient.id.in_(recipient_ids))
@@ -81,14 +87,12 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
 
 def _cooking_stall():
     """SQL, correlated to a delivery: the stall that should cook it now, or NULL if none should."""
-    program = settings()
     return (
         select(Assignment.vendor_id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(Recipient, Recipient.id == Assignment.recipient_id)
         .where(Assignment.recipient_id == Delivery.recipient_id, Recipient.status == "enrolled",
-               Vendor.eligible_on(Delivery.date), Assignment.distance_km <= program.max_vendor_distance_km,
-               not_(paused_on(Delivery.date, Delivery.recipient_id)))
+               not_(paused(Delivery.date, Delivery.recipient_id)), cooks_for(Delivery.date))
         .scalar_subquery()
     )
 
@@ -97,7 +101,7 @@ def _why_cancelled():
     status = select(Recipient.status).where(Recipient.id == Delivery.recipient_id).scalar_subquery()
     return case(
         (status != "enrolled", literal("recipient exited")),
-        (paused_on(Delivery.date, Delivery.recipient_id), literal("recipient paused")),
+        (paused(Delivery.date, Delivery.recipient_id), literal("recipient paused")),
         else_=literal("no stall may cook for the recipient"),
     )
 
@@ -146,3 +150,99 @@ def scheduled_days(from_day: dt.date) -> list[dt.date]:
         .order_by(DeliveryDay.date)
     ))
 
+
+@dataclass
+class ScheduleReport:
+    date: dt.date
+    created: int
+    existing: int
+    moved: int = 0  # recipients moved off stalls that may not cook that day
+
+
+def _day_row(day: dt.date) -> DeliveryDay:
+    row = db.session.get(DeliveryDay, day)
+    if row is None:
+        row = DeliveryDay(date=day)
+        db.session.add(row)
+    return row
+
+
+def schedule_day(day: dt.date) -> ScheduleReport:
+    """Create ``day``'s deliveries: one per meal slot for each recipient who is enrolled, not
+    paused that day, and placed at a stall that may cook that day.
+
+    Idempotent and safe to run in several processes at once: a PostgreSQL advisory lock makes a
+    second run wait, and the unique (recipient, date, meal) key with ``ON CONFLICT DO NOTHING``
+    makes it create nothing twice, so a run killed half-way is completed by the next. First the
+    recipients of stalls that may not cook that day (a certificate expiring tonight) move to
+    stalls that may, so their meals are scheduled there.
+    """
+    program = settings()
+    first, last = first_open_day(program), today(program) + dt.timedelta(days=SCHEDULE_AHEAD_DAYS)
+    if not first <= day <= last:
+        raise Invalid({"date": [f"must be from {first} (the first day not closed) to {last}"]})
+    advisory_lock(db.session, SCHEDULE_LOCK)
+    moved = sum(m.moved + m.uncovered for m in placement.sweep(day).values())
+    created = insert_due(day)
+    total = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.date == day)) or 0
+    row = _day_row(day)
+    row.scheduled_at = row.scheduled_at or program_service.now()
+    db.session.flush()
+    return ScheduleReport(date=day, created=created, existing=total - created, moved=moved)
+
+
+@dataclass
+class CloseReport:
+    date: dt.date
+    missed: int
+    flagged: int
+    coverage_rate: float
+
+
+def close_day(day: dt.date) -> CloseReport:
+    """The cut-off of ``day``: meals still ``scheduled`` become ``missed``; a recipient without a
+    delivered meal for three days running is flagged for the social agency; the day's coverage is
+    written to the summary the trend reads. Running it again changes nothing more."""
+    program = settings()
+    if program_service.now() < cutoff_at(day, program):
+        raise Invalid({"date": [f"{day} closes at {program.delivery_cutoff:%H:%M} ({program.timezone})"]})
+    advisory_lock(db.session, SCHEDULE_LOCK)
+    missed = db.session.execute(
+        update(Delivery).where(Delivery.date == day, Delivery.status == "scheduled")
+        .values(status="missed", reason="not confirmed by the cut-off")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    flagged = _flag_unfed(day)
+    summary = coverage.write_summary(day)
+    row = _day_row(day)
+    row.closed_at = row.closed_at or program_service.now()
+    db.session.flush()
+    return CloseReport(date=day, missed=missed, flagged=flagged, coverage_rate=summary.coverage_rate)
+
+
+def _flag_unfed(day: dt.date) -> int:
+    """Flag recipients who had meals due on each of the last three days and got none of them."""
+    first = day - dt.timedelta(days=FLAG_AFTER_DAYS - 1)
+    unfed = (
+        select(Delivery.recipient_id)
+        .where(Delivery.date.between(first, day), Delivery.status.in_(("delivered", "failed", "missed")))
+        .group_by(Delivery.recipient_id)
+        .having(func.count(Delivery.date.distinct()) == FLAG_AFTER_DAYS,
+                func.sum(case((Delivery.status == "delivered", 1), else_=0)) == 0)
+    )
+    people = db.session.scalars(
+        select(Recipient).where(Recipient.id.in_(unfed), Recipient.flagged_on.is_(None))
+    ).all()
+    for recipient in people:  # through the ORM: each flag is in the audit trail
+        recipient.flagged_on = day
+        recipient.flag_reason = f"no meal delivered from {first} to {day} (failed or missed)"
+    db.session.flush()
+    return len(people)
+
+
+def on_places_changed(event: PlacesChanged) -> None:
+    follow(list(event.recipient_ids), event.from_day)
+
+
+def on_pauses_changed(event: PausesChanged) -> None:
+    follow([event.recipient_id], event.from_day)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import ColumnElement, ForeignKey, String, exists, func, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from service.db import Base, utcnow
@@ -33,6 +34,16 @@ class Assignment(Base):
     recipient: Mapped[Recipient] = relationship(back_populates="assignment")
     vendor: Mapped[Vendor | None] = relationship()
 
+    @hybrid_property
+    def within_reach(self) -> bool:
+        """The recipient lives within the program's reach (``max_vendor_distance_km``) of the stall."""
+        return self.distance_km is not None and self.distance_km <= settings().max_vendor_distance_km
+
+    @within_reach.inplace.expression
+    @classmethod
+    def _within_reach_sql(cls) -> ColumnElement[bool]:
+        return cls.distance_km <= settings().max_vendor_distance_km
+
 
 # The registry shows each recipient with their place: loaded with them, in the same query.
 Recipient.assignment = relationship(Assignment, back_populates="recipient", uselist=False, lazy="joined",
@@ -47,7 +58,7 @@ Vendor.assigned_count = column_property(
 def cooks_for(day) -> ColumnElement[bool]:
     """SQL, on ``Assignment`` joined to its ``Vendor``: the stall may cook on ``day`` (a date or a
     date column) and the recipient lives within the program's reach of it."""
-    return Vendor.may_cook_on(day) & (Assignment.distance_km <= settings().max_vendor_distance_km)
+    return Vendor.may_cook_on(day) & Assignment.within_reach
 
 
 def placed_to_cook_on(day: dt.date) -> ColumnElement[bool]:

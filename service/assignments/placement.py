@@ -132,7 +132,7 @@ def settle(vendor: Vendor, cause: str, relocated: bool = False, day: dt.date | N
         for a in mine:
             a.distance_km = geo.geodesic_km(a.recipient.latitude, a.recipient.longitude, vendor.latitude, vendor.longitude)
         db.session.flush()
-    within = sum(1 for a in mine if a.distance_km is not None and a.distance_km <= program.max_vendor_distance_km)
+    within = sum(1 for a in mine if a.within_reach)
     keep = min(vendor.daily_capacity, within)
     moves = displace(vendor, cause, keep=keep, day=day) if len(mine) > keep else Moves()
     moves.placed = fill(vendor, cause, day=day)
@@ -219,8 +219,7 @@ def sweep(day: dt.date | None = None) -> dict[int, Moves]:
     people near it. Idempotent: the job runner runs it daily, ``flask assignments sweep`` at will."""
     program = settings()
     day = day or today(program)
-    beyond = exists().where(Assignment.vendor_id == Vendor.id,
-                            Assignment.distance_km > program.max_vendor_distance_km)
+    beyond = exists().where(Assignment.vendor_id == Vendor.id, not_(Assignment.within_reach))
     stale = db.session.scalars(
         select(Vendor).where(or_(
             and_(not_(Vendor.may_cook_on(day)), Vendor.assigned_count > 0),

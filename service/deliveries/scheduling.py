@@ -91,8 +91,8 @@ def _cooking_stall():
         select(Assignment.vendor_id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(Recipient, Recipient.id == Assignment.recipient_id)
-        .where(Assignment.recipient_id == Delivery.recipient_id, Recipient.status == "enrolled",
-               not_(paused(Delivery.date, Delivery.recipient_id)), cooks_for(Delivery.date))
+        .where(Assignment.recipient_id == Delivery.recipient_id, Recipient.eligible_on(Delivery.date),
+               cooks_for(Delivery.date))
         .scalar_subquery()
     )
 

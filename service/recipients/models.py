@@ -108,8 +108,9 @@ class Recipient(Base):
 
     @enrolled_on.inplace.expression
     @classmethod
-    def _enrolled_on_sql(cls, day: dt.date) -> ColumnElement[bool]:
-        if day >= today():
+    def _enrolled_on_sql(cls, day) -> ColumnElement[bool]:
+        """``day`` a date, or a date column of days still to come (scheduled meals)."""
+        if not isinstance(day, dt.date) or day >= today():
             return cls.status == "enrolled"
         end = _end_of(day)
         return and_(cls.enrolled_at < end,

@@ -178,12 +178,12 @@ def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
     needs = or_(Vendor.hygiene_passed.is_(None),
                 and_(Vendor.hygiene_passed, Vendor.hygiene_valid_until <= day + dt.timedelta(days=HYGIENE_WARNING_DAYS)))
     stalls = db.session.execute(
-        select(Vendor.id, Vendor.name, Vendor.hygiene_valid_until)
+        select(Vendor.id, Vendor.name, Vendor.hygiene_valid_until, Vendor.hygiene_status_on(day).label("hygiene"))
         .where(Vendor.status == "active", needs, not_(_open_task_of(Vendor, "hygiene_inspection"))).order_by(Vendor.id)
     ).all()
     rows = []
     for stall in stalls:
-        valid = stall.hygiene_valid_until is not None and stall.hygiene_valid_until >= day
+        valid = stall.hygiene == "valid"
         rows.append(_row(
             "hygiene_inspection", spreader.take(), day,
             stall.hygiene_valid_until if valid else day + dt.timedelta(days=INSPECTION_DUE_DAYS),

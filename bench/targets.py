@@ -24,6 +24,7 @@ from sqlalchemy import select, text
 from tqdm import tqdm
 
 from service.accounts import service as accounts
+from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
@@ -88,9 +89,10 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         for indicator in INDICATORS:
             target = targets.create_target(f"Bench {indicator}", indicator, THRESHOLDS[indicator],
                                            today + dt.timedelta(days=30), agency["social"], list(agency.values()),
-                                           by=user.id)
-            for agency_id in agency.values():
-                targets.sign_target(target.id, agency_id, by=user.id)
+                                           scope=Scope(role="coordinator", user_id=user.id, label=user.email))
+            for kind, agency_id in agency.items():
+                targets.sign_target(target.id, scope=Scope(role="agency", user_id=user.id, label=user.email,
+                                                           agency_id=agency_id, agency_kind=kind))
         token, _ = accounts.issue_token(user.email, "bench-password")
         db.session.commit()
         if engine == "PostgreSQL":  # as autovacuum would have it: visibility map set, statistics fresh

@@ -62,6 +62,6 @@ def revoke_user_tokens(user_id):
 def update_user(changes, user_id):
     """Rename a user, move agency staff to another agency, or deactivate (`active: false`: someone
     who left; every token is revoked, so reactivating brings none back) and reactivate them."""
-    user = service.update_user(user_id, changes, expected_version=if_match(), by=g.caller.user_id)
+    user = service.update_user(user_id, changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
     return user

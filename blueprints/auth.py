@@ -57,8 +57,7 @@ def revoke_token():
 def change_password(data):
     """Change your own password (the current one, then the new one). Every other token of yours is
     revoked: a lost phone or a shared computer is signed out; this token keeps working."""
-    count = service.change_password(g.caller.user_id, data["old_password"], data["new_password"],
-                                    token_id=g.caller.token_id)
+    count = service.change_password(data["old_password"], data["new_password"], scope=g.caller)
     db.session.commit()
     return {"revoked": count}
 

@@ -6,7 +6,6 @@ from flask import current_app, g, request, send_file
 from flask_smorest import Blueprint
 
 from blueprints.http import idempotent
-from blueprints.vendors import own_stall
 from schemas.common import page_of
 from schemas.deliveries import (CloseOut, ConfirmIn, CoverageArgs, CoverageOut, DayIn, DeliveryArgs, DeliveryOut,
                                 ManifestArgs, ManifestOut, PhotoIn, ScheduleOut, StatementArgs, StatementOut,
@@ -62,11 +61,6 @@ def close_day(data):
     return report
 
 
-def sees_people() -> bool:
-    """Whom a meal fed and where: for the registry's staff, and the stall for its own meals."""
-    return g.caller.reads_registry or g.caller.role == "vendor"
-
-
 @blp.route("/deliveries", methods=["GET"])
 @blp.arguments(DeliveryArgs(), location="query")
 @blp.response(200, page_of(DeliveryOut))
@@ -75,14 +69,14 @@ def list_deliveries(args):
     """Deliveries, newest day first. A stall sees only its own. The health, education and other
     agencies see each meal without whom it fed or where (no `recipient_id`, GPS point, reason or
     photo) and cannot filter by recipient."""
-    return service.list_deliveries(**args, own=own_stall(), with_person=sees_people())
+    return service.list_deliveries(**args, scope=g.caller)
 
 
 @blp.route("/deliveries/<int:delivery_id>", methods=["GET"])
 @blp.response(200, DeliveryOut)
 def get_delivery(delivery_id):
     """One meal; as in the list, without whom it fed or where for agencies that do not keep the registry."""
-    return service.get_delivery(delivery_id, own=own_stall(), with_person=sees_people())
+    return service.get_delivery(delivery_id, g.caller)
 
 
 @blp.route("/deliveries/<int:delivery_id>/confirm", methods=["POST"])
@@ -96,7 +90,7 @@ def confirm_delivery(data, delivery_id):
     Send an `Idempotency-Key`: a retry gets the first answer. Confirming again with the same
     outcome changes nothing; with another it is a 409, as is any confirmation after the day's
     cut-off (the meal is `missed`). Another stall's delivery is a 404."""
-    return service.confirm(delivery_id, **data, by=g.caller.user_id, own=own_stall())
+    return service.confirm(delivery_id, **data, scope=g.caller)
 
 
 @blp.route("/deliveries/<int:delivery_id>/photo", methods=["POST"])
@@ -114,7 +108,7 @@ def upload_photo(files, delivery_id):
     may. One image is evidence for one delivery only; every upload is in the audit trail."""
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
-    return photos.attach_photo(delivery_id, data, own=own_stall(), by=g.caller.user_id)
+    return photos.attach_photo(delivery_id, data, scope=g.caller)
 
 
 @blp.route("/deliveries/<int:delivery_id>/photo", methods=["GET"])
@@ -122,7 +116,7 @@ def upload_photo(files, delivery_id):
 @blp.alt_response(200, description="A PNG photo.", content_type="image/png", success=True)
 def get_photo(delivery_id):
     """The photo evidence of a delivery, for the program office and the stall that sent it."""
-    delivery = service.get_delivery(delivery_id, own=own_stall())
+    delivery = service.own_delivery(delivery_id, g.caller)
     found = photos.photo_file(delivery)
     if found is None:
         raise NotFound("photo of delivery", delivery_id)
@@ -139,7 +133,7 @@ def get_photo(delivery_id):
 def manifest(args):
     """The calling stall's meals of a day (today by default): whom to feed, where, and what they
     may not eat; each item's `id` is the delivery to confirm."""
-    return service.manifest(g.caller.vendor_id, args.get("date"))
+    return service.manifest(args.get("date"), scope=g.caller)
 
 
 @blp.route("/vendors/<int:vendor_id>/statement", methods=["GET"])
@@ -149,7 +143,7 @@ def manifest(args):
 def statement(args, vendor_id):
     """What a stall is owed for a month: delivered meals per day, how many carry evidence (a photo
     or GPS), and the amount at `meal_price`. JSON, or CSV with `Accept: text/csv`."""
-    result = service.statement(vendor_id, month_of(args["month"]), own=own_stall())
+    result = service.statement(vendor_id, month_of(args["month"]), scope=g.caller)
     if wants_csv():
         rows = [(line.date.isoformat(), line.delivered, line.with_evidence, line.failed, line.missed, line.amount)
                 for line in result.lines]

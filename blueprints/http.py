@@ -21,7 +21,6 @@ from werkzeug.exceptions import HTTPException
 from blueprints import access
 from schemas.common import ProblemSchema, flat_messages
 from service.accounts.service import authenticate
-from service.audit.service import set_actor
 from service.database import BEGIN_DEFERRED, unavailable
 from service.errors import (Conflict, DomainError, Forbidden, Invalid, NotFound, PreconditionFailed, TooLarge,
                             Unauthenticated, UnsupportedMedia)
@@ -156,7 +155,7 @@ def authorize() -> None:
             # A public route ignores a stale or bogus token: an app holding an expired one can
             # still sign in again, read the areas, the documentation.
         else:
-            set_actor(db.session, g.caller.user_id, g.caller.email)
+            g.caller.act_in(db.session)
     if rule == access.PUBLIC:
         return
     if rule is None:

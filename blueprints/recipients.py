@@ -63,7 +63,7 @@ def update_recipient(changes, recipient_id):
 @blp.alt_response(409, description="Only a candidate can be verified.")
 def verify_recipient(data, recipient_id):
     """The verification visit's decision: `verified` if eligible, else `rejected`."""
-    recipient = service.verify_recipient(recipient_id, **data, by=g.caller.user_id)
+    recipient = service.verify_recipient(recipient_id, **data, scope=g.caller)
     db.session.commit()
     return recipient
 
@@ -126,7 +126,7 @@ def exit_recipient(data, recipient_id):
 def clear_flag(recipient_id):
     """Clear the flag the cut-off set after three days without a meal, once the social agency has
     looked in on the recipient (the audit trail keeps the flag's history)."""
-    recipient = service.clear_flag(recipient_id, by=g.caller.user_id)
+    recipient = service.clear_flag(recipient_id, scope=g.caller)
     db.session.commit()
     return recipient
 

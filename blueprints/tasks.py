@@ -15,11 +15,6 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/v1",
                 description="Agencies working together: tasks, recurring work, referrals, signed targets.")
 
 
-def own_agency() -> int | None:
-    """The agency an agency user works for: such a caller reaches that agency's tasks only."""
-    return g.caller.agency_id if g.caller.role == "agency" else None
-
-
 @blp.route("/tasks", methods=["POST"])
 @blp.arguments(TaskIn())
 @blp.response(201, TaskOut)
@@ -28,7 +23,7 @@ def create_task(data):
     """Open a task: the coordinator for any agency, an agency for itself. Each agency kind does its
     own kind of work (social: verification visits; health: hygiene inspections and nutrition
     checks; education: school visits); every agency has follow-ups, complaints and other work."""
-    task = service.create_task(**data, own_agency=own_agency(), by=g.caller.user_id)
+    task = service.create_task(**data, scope=g.caller)
     db.session.commit()
     return task
 
@@ -38,13 +33,13 @@ def create_task(data):
 @blp.response(200, page_of(TaskOut))
 def list_tasks(args):
     """Tasks, soonest due first. An agency user sees its own agency's only."""
-    return service.list_tasks(**args, own_agency=own_agency())
+    return service.list_tasks(**args, scope=g.caller)
 
 
 @blp.route("/tasks/<int:task_id>", methods=["GET"])
 @blp.response(200, TaskOut)
 def get_task(task_id):
-    return service.get_task(task_id, own_agency())
+    return service.get_task(task_id, g.caller)
 
 
 @blp.route("/tasks/<int:task_id>", methods=["PATCH"])
@@ -55,7 +50,7 @@ def get_task(task_id):
 def update_task(changes, task_id):
     """Edit an open task (send `If-Match: <version>`): hand it to another user of the agency, move
     its due date, retitle it, add notes."""
-    task = service.update_task(task_id, changes, expected_version=if_match(), own_agency=own_agency())
+    task = service.update_task(task_id, changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
     return task
 
@@ -74,7 +69,7 @@ def complete_task(data, task_id):
     resolved, clears the flag. A `referral` opens a `follow_up` for another agency, linked by
     `source_task_id` (a school visit's `concern` needs one). A phone on a bad network sends an
     `Idempotency-Key`: its retry gets the first answer."""
-    return service.complete_task(task_id, **data, own_agency=own_agency(), by=g.caller.user_id)
+    return service.complete_task(task_id, **data, scope=g.caller)
 
 
 @blp.route("/tasks/<int:task_id>/cancel", methods=["POST"])
@@ -83,7 +78,7 @@ def complete_task(data, task_id):
 @blp.alt_response(409, description="Completed or cancelled already.")
 def cancel_task(data, task_id):
     """Close a task that no longer needs doing, saying why."""
-    task = service.cancel_task(task_id, data["reason"], own_agency=own_agency(), by=g.caller.user_id)
+    task = service.cancel_task(task_id, data["reason"], scope=g.caller)
     db.session.commit()
     return task
 
@@ -94,7 +89,7 @@ def task_chain(task_id):
     """The referral chain the task belongs to, read from either end: the task that started it and
     every follow-up referred from it, in order. Another agency's tasks show their status and
     outcome, not their notes."""
-    return service.task_chain(task_id, own_agency())
+    return service.task_chain(task_id, g.caller)
 
 
 @blp.record_once
@@ -117,7 +112,7 @@ def push_logs(args):
     Each is taken or refused on its own; the answer reports every log by row (counting from 1),
     and every refusal by row and field. A log whose `external_ref` was pushed before is a
     duplicate and changes nothing, so a push can be retried. With `dry_run=true` nothing is kept."""
-    return logs.push_logs(load_logs(json_list("task logs")), dry_run=args["dry_run"], own_agency=own_agency(), by=g.caller.user_id)
+    return logs.push_logs(load_logs(json_list("task logs")), dry_run=args["dry_run"], scope=g.caller)
 
 
 @blp.route("/tasks/recurring", methods=["POST"])
@@ -136,7 +131,7 @@ def open_recurring():
 @blp.response(201, TargetOut)
 def create_target(data):
     """Draft a target; it is in force once every signatory agency has signed it."""
-    target = targets.create_target(**data, by=g.caller.user_id)
+    target = targets.create_target(**data, scope=g.caller)
     db.session.commit()
     return target
 
@@ -172,7 +167,7 @@ def update_target(changes, target_id):
 @blp.alt_response(403, description="The caller's agency is not a signatory.")
 def sign_target(target_id):
     """The caller's agency signs the target. Signing again changes nothing."""
-    target = targets.sign_target(target_id, g.caller.agency_id, by=g.caller.user_id)
+    target = targets.sign_target(target_id, scope=g.caller)
     db.session.commit()
     return target
 
@@ -184,4 +179,4 @@ def agency_performance(args, agency_id):
     """An agency's work over a period (the last 30 days by default): tasks opened, done on time,
     done late, cancelled and overdue, in total and by type, and the targets it owns. An agency
     sees its own."""
-    return targets.agency_performance(agency_id, args.get("from_"), args.get("to"), own_agency=own_agency())
+    return targets.agency_performance(agency_id, args.get("from_"), args.get("to"), scope=g.caller)

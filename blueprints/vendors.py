@@ -13,11 +13,6 @@ blp = Blueprint("vendors", __name__, url_prefix="/api/v1",
                 description="Partner food stalls, their hygiene inspections, and who they feed.")
 
 
-def own_stall() -> int | None:
-    """The stall a vendor user acts for: such a caller reaches that stall only."""
-    return g.caller.vendor_id if g.caller.role == "vendor" else None
-
-
 @blp.route("/vendors", methods=["POST"])
 @blp.arguments(VendorIn())
 @blp.response(201, VendorOut)
@@ -33,13 +28,13 @@ def create_vendor(data):
 @blp.response(200, page_of(VendorOut))
 def list_vendors(args):
     """Stalls by id, or nearest first with `lat`, `lon` and `radius_km`. A stall sees only itself."""
-    return service.list_vendors(**args, own=own_stall())
+    return service.list_vendors(**args, scope=g.caller)
 
 
 @blp.route("/vendors/<int:vendor_id>", methods=["GET"])
 @blp.response(200, VendorOut)
 def get_vendor(vendor_id):
-    return service.get_vendor(vendor_id, own=own_stall())
+    return service.get_vendor(vendor_id, g.caller)
 
 
 @blp.route("/vendors/<int:vendor_id>", methods=["PATCH"])
@@ -51,7 +46,7 @@ def update_vendor(changes, vendor_id):
     moving its kitchen moves its recipients to other stalls in the same transaction (see the
     audit trail); reactivating it or raising its capacity takes in uncovered recipients nearby.
     A stall may edit itself, but not its status."""
-    vendor = service.update_vendor(vendor_id, changes, expected_version=if_match(), own=own_stall())
+    vendor = service.update_vendor(vendor_id, changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
     return vendor
 
@@ -67,7 +62,7 @@ def record_inspection(data, vendor_id):
     move to other stalls in this transaction (the answer counts them). An inspection dated before
     the latest one is kept as history and changes nothing.
     """
-    inspection = service.record_inspection(vendor_id, **data, inspector_id=g.caller.user_id)
+    inspection = service.record_inspection(vendor_id, **data, scope=g.caller)
     db.session.commit()
     return inspection
 
@@ -77,7 +72,7 @@ def record_inspection(data, vendor_id):
 @blp.response(200, page_of(InspectionOut))
 def list_inspections(args, vendor_id):
     """A stall's inspection history, newest first."""
-    return service.list_inspections(vendor_id, **args, own=own_stall())
+    return service.list_inspections(vendor_id, **args, scope=g.caller)
 
 
 @blp.route("/assignments/rebalance", methods=["POST"])

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from blueprints import BLUEPRINTS
 from service.accounts import service as accounts
+from service.accounts.scope import Scope
 from service.app import create_app
 from service.database import BEGIN_DEFERRED
 from service.demo.data import make_nik
@@ -28,6 +29,7 @@ from service.program import service as program_service
 from service.recipients import service as recipient_service
 from service.vendors import service as vendor_service
 
+SYSTEM = Scope.system("test")  # service calls a test makes as the program itself
 TEST_CONFIG = {
     "TESTING": True,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
@@ -283,7 +285,7 @@ def make_vendor(areas):
         vendor = vendor_service.register_vendor(**body)
         if hygiene:
             inspected = program_service.today() - dt.timedelta(days=HYGIENE_AGE[hygiene])
-            vendor_service.record_inspection(vendor.id, "hygiene", inspected, 80 if hygiene != "failed" else 40,
+            vendor_service.record_inspection(vendor.id, "hygiene", inspected, 80 if hygiene != "failed" else 40, scope=SYSTEM,
                                              passed=hygiene != "failed")
         db.session.commit()
         return vendor
@@ -345,14 +347,14 @@ def seed_stall_and_people(capacity: int, people: int, enrol: bool) -> tuple[int,
     stall = vendor_service.register_vendor(name="Warung", owner_name="Sri", address="Jl. Raya 1",
                                            village_id=village.id, latitude=-8.3538, longitude=114.1668,
                                            daily_capacity=capacity)
-    vendor_service.record_inspection(stall.id, "hygiene", program_service.today(), 90, passed=True)
+    vendor_service.record_inspection(stall.id, "hygiene", program_service.today(), 90, passed=True, scope=SYSTEM)
     ids = []
     for serial in range(1, people + 1):
         birth = dt.date(1950, 3, serial)
         person = recipient_service.register_recipient(make_nik("35.10.09", birth, "M", serial), "Slamet", birth,
                                                       "M", "Dusun Krajan", village.id, latitude=-8.354,
                                                       longitude=114.167)
-        recipient_service.verify_recipient(person.id, eligible=True)
+        recipient_service.verify_recipient(person.id, eligible=True, scope=SYSTEM)
         if enrol:
             recipient_service.enrol_recipient(person.id)
         ids.append(person.id)

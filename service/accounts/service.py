@@ -12,7 +12,8 @@ from flask import current_app
 from sqlalchemy import bindparam, select, update
 
 from service.accounts import callers, passwords
-from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User, principal_of, reads_registry
+from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from service.accounts.scope import Scope
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
 from service.audit.service import record, set_actor
@@ -101,7 +102,7 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
     # An unknown email costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
         raise Unauthenticated("wrong email or password")
-    set_actor(db.session, user.id, user.email)  # signing in is the user's own act
+    set_actor(db.session, user.id, user.email)  # signing in is the user's own act (no scope yet)
     token = secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     api_token = ApiToken(token_hash=hash_token(token), user=user, expires_at=utcnow() + ttl)
@@ -110,35 +111,13 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
     return token, api_token
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling, as one lean query finds it: every request pays for this lookup."""
-
-    token_id: int
-    user_id: int
-    email: str
-    role: str
-    agency_id: int | None
-    agency_kind: str | None
-    vendor_id: int | None
-    volunteer_id: int | None
-
-    @property
-    def principal(self) -> str:
-        return principal_of(self.role, self.agency_kind)
-
-    @property
-    def reads_registry(self) -> bool:
-        return reads_registry(self.role, self.agency_kind)
-
-
 # The caller and, in the same round trip, the stamp of the program's settings row: nearly every
 # request reads the settings (the timezone decides what "today" is), and with the stamp it reads
 # this process's copy (``program.settings()``) rather than loading the row. Columns, not entities:
 # the ORM's loading cost more than the query.
 _CALLER = (
-    select(ApiToken.id.label("token_id"), User.id.label("user_id"), User.email, User.role, User.agency_id,
-           Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
+    select(ApiToken.id.label("token_id"), User.id.label("user_id"), User.email.label("label"), User.role,
+           User.agency_id, Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
            ApiToken.expires_at, ApiToken.revoked_at, User.active,
            Program.version.label("program_version"), Program.updated_at.label("program_updated_at"))
     .join(User, User.id == ApiToken.user_id)
@@ -154,12 +133,12 @@ _CALLER = (
 class Found:
     """What authentication found for a live token, as ``callers`` remembers it."""
 
-    caller: Caller
+    caller: Scope
     expires_at: dt.datetime
     program_stamp: tuple[int, dt.datetime]
 
 
-def authenticate(token: str) -> Caller:
+def authenticate(token: str) -> Scope:
     """The caller behind a bearer string; expired, revoked or unknown tokens are refused.
     The stamp of the program's settings is noted in the session on the way.
 
@@ -183,7 +162,7 @@ def _look_up(token_hash: str) -> Found:
     if row is None or row.revoked_at is not None or not row.active:
         raise Unauthenticated("the token is unknown or revoked")
     fields = row._asdict()
-    return Found(Caller(**{name: fields[name] for name in Caller.__dataclass_fields__}), row.expires_at,
+    return Found(Scope(**{name: fields[name] for name in Scope.__dataclass_fields__}), row.expires_at,
                  (row.program_version, row.program_updated_at))
 
 
@@ -207,10 +186,10 @@ def revoke_user_tokens(user_id: int, keep: int | None = None) -> int:
     return result.rowcount
 
 
-def change_password(user_id: int, old_password: str, new_password: str, token_id: int) -> int:
-    """The user's own new password, given the current one; every other token of theirs is revoked
-    (a phone that was lost, a session on a shared computer): how many."""
-    user = fetch(db.session, User, user_id)
+def change_password(old_password: str, new_password: str, *, scope: Scope) -> int:
+    """The caller's own new password, given the current one; every other token of theirs is
+    revoked (a phone that was lost, a session on a shared computer): how many."""
+    user = fetch(db.session, User, scope.user_id)
     errors: dict[str, list[str]] = {}
     if not passwords.matches(user.password_hash, old_password):
         errors["old_password"] = ["is not your current password"]
@@ -222,14 +201,14 @@ def change_password(user_id: int, old_password: str, new_password: str, token_id
         raise Invalid(errors)
     user.password_hash = passwords.hashed(new_password)
     db.session.flush()
-    return revoke_user_tokens(user.id, keep=token_id)
+    return revoke_user_tokens(user.id, keep=scope.token_id)
 
 
 USER_EDITABLE = frozenset({"active", "name", "agency_id"})
 
 
 def update_user(user_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
-                by: int) -> User:
+                scope: Scope) -> User:
     """The coordinator's changes to a user: a name, another agency for agency staff, or ``active``.
     Deactivating (someone who left) revokes every token, so reactivating brings none back; nobody
     deactivates themselves."""
@@ -243,7 +222,7 @@ def update_user(user_id: int, changes: dict[str, Any], expected_version: int | N
             errors["agency_id"] = [f"agency {changes['agency_id']} does not exist"]
     if errors:
         raise Invalid(errors)
-    if changes.get("active") is False and user.id == by:
+    if changes.get("active") is False and user.id == scope.user_id:
         raise Conflict("you cannot deactivate yourself: ask another coordinator")
     leaving = user.active and changes.get("active") is False
     for key, value in changes.items():

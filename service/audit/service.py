@@ -72,10 +72,12 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
     return changes
 
 
-def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]]]) -> None:
-    """Write audit events ``(action, entity, entity_id, changes)`` as the session's actor."""
+def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]]],
+           actor: tuple[int | None, str] | None = None) -> None:
+    """Write audit events ``(action, entity, entity_id, changes)`` as ``actor`` (user id, label),
+    or the session's actor."""
     now = utcnow()
-    actor_id, actor = acting(session)
+    actor_id, actor = actor or acting(session)
     rows = [
         {
             "at": now,

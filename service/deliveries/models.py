@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint, or_
+from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, Integer, String, UniqueConstraint, or_, true
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.accounts.scope import Scope
 from service.db import Base, utcnow
 from service.recipients.models import Recipient
 
@@ -54,6 +55,11 @@ class Delivery(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     recipient: Mapped[Recipient] = relationship()
+
+    @classmethod
+    def visible_to(cls, scope: Scope) -> ColumnElement[bool]:
+        """SQL: the deliveries ``scope`` reaches: a stall's user its own stall's; staff every one."""
+        return cls.vendor_id == scope.stall if scope.stall is not None else true()
 
     @hybrid_property
     def has_evidence(self) -> bool:

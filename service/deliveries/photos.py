@@ -11,6 +11,7 @@ import warnings
 from flask import current_app
 from sqlalchemy import select
 
+from service.accounts.scope import Scope
 from service.audit.service import record
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryPhoto
 from service.deliveries.scheduling import cutoff_at
@@ -70,21 +71,21 @@ def photo_file(delivery: Delivery) -> tuple[str, str] | None:
     return None
 
 
-def attach_photo(delivery_id: int, data: bytes, *, own: int | None, by: int | None) -> Delivery:
+def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
     """Keep a photo of the handover as evidence, stored once under the instance folder by its
     sha256 (``photos/ab/abcd....jpg``): JPEG or PNG by content, at most ``PHOTO_MAX_BYTES`` and
     ``PHOTO_MAX_PIXELS``.
 
     Evidence belongs to the meal as it happened: only a meal confirmed delivered or failed, and the
-    stall (``own``) adds it only on the meal's own day before the cut-off; after that only the
-    program office (``own`` None) may, and every upload is in the audit trail. An image already
+    stall adds it only on the meal's own day before the cut-off; after that only the
+    program office may, and every upload is in the audit trail. An image already
     evidence for another delivery is refused; sending the same one again changes nothing."""
-    delivery = own_delivery(delivery_id, own, for_update=True)
+    delivery = own_delivery(delivery_id, scope, for_update=True)
     if delivery.status not in OUTCOMES:
         hint = "confirm it first" if delivery.status == "scheduled" else "no evidence to add"
         raise InvalidTransition(f"delivery {delivery_id} is {delivery.status}: {hint}", delivery_status=delivery.status)
     program = settings()
-    if own is not None and (delivery.date != today(program) or program_service.now() >= cutoff_at(
+    if not scope.everything and (delivery.date != today(program) or program_service.now() >= cutoff_at(
             delivery.date, program)):
         raise InvalidTransition(f"the day {delivery.date} is closed: evidence after the cut-off is added by the "
                                 "program office", delivery_status=delivery.status)
@@ -98,7 +99,7 @@ def attach_photo(delivery_id: int, data: bytes, *, own: int | None, by: int | No
         raise Conflict("this photo is evidence for another delivery already: take a photo of this handover")
     if kept is None:
         db.session.add(DeliveryPhoto(sha256=digest, delivery_id=delivery.id, delivery_date=delivery.date,
-                                     uploaded_by=by))
+                                     uploaded_by=scope.user_id))
     if delivery.photo_sha256 == digest:
         return delivery  # the same photo again: nothing changes
     path = _photo_file(digest, EXTENSION[kind])
@@ -108,7 +109,8 @@ def attach_photo(delivery_id: int, data: bytes, *, own: int | None, by: int | No
         with tempfile.NamedTemporaryFile(dir=folder, delete=False) as tmp:  # never a half-written file
             tmp.write(data)
         os.replace(tmp.name, path)
-    record(db.session, [("photo", "delivery", delivery.id, {"photo_sha256": [delivery.photo_sha256, digest]})])
+    record(db.session, [("photo", "delivery", delivery.id, {"photo_sha256": [delivery.photo_sha256, digest]})],
+           actor=(scope.user_id, scope.label))
     delivery.photo_sha256 = digest
     db.session.flush()
     return delivery

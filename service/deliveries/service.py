@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, literal_column, null, select, update
 
 from service.audit.models import AuditEvent
-from service.audit.service import acting, plain, record
+from service.accounts.scope import Scope
+from service.audit.service import plain, record
 from service.db import Page, paginate
 from service.deliveries.models import OUTCOMES, Delivery
 from service.deliveries.scheduling import cutoff_at
@@ -25,12 +26,18 @@ from service.vendors import service as vendors
 CLOCK_SKEW = dt.timedelta(minutes=10)  # a phone's clock may run this much ahead
 
 
-def own_delivery(delivery_id: int, vendor_id: int | None, for_update: bool = False) -> Delivery:
-    """The delivery, if the caller may see it (``vendor_id``: the calling stall's); else 404."""
-    delivery = db.session.get(Delivery, delivery_id, with_for_update=for_update)
-    if delivery is None or (vendor_id is not None and delivery.vendor_id != vendor_id):
+def own_delivery(delivery_id: int, scope: Scope, for_update: bool = False) -> Delivery:
+    """The delivery, if ``scope`` reaches it (a stall: its own); else 404."""
+    query = select(Delivery).where(Delivery.id == delivery_id, Delivery.visible_to(scope))
+    delivery = db.session.scalar(query.with_for_update() if for_update else query)
+    if delivery is None:
         raise NotFound("delivery", delivery_id)
     return delivery
+
+
+def sees_people(scope: Scope) -> bool:
+    """Whom a meal fed and where: for the registry's staff, and for the stall (its own meals)."""
+    return scope.reads_registry or scope.stall is not None
 
 
 # A delivery as those whose work is not the registry see it (the health, education and other
@@ -42,12 +49,13 @@ WITHOUT_PERSON = (Delivery.id, Delivery.vendor_id, Delivery.volunteer_id, Delive
                   Delivery.has_evidence.label("has_evidence"))
 
 
-def get_delivery(delivery_id: int, own: int | None = None, with_person: bool = True) -> Delivery | Row:
-    """The delivery (``own``: the calling stall's only); without ``with_person``, only its
-    ``WITHOUT_PERSON`` columns."""
-    if with_person:
-        return own_delivery(delivery_id, own)
-    found = db.session.execute(select(*WITHOUT_PERSON).where(Delivery.id == delivery_id)).first()
+def get_delivery(delivery_id: int, scope: Scope) -> Delivery | Row:
+    """The delivery, as ``scope`` may see it: a stall its own; agencies that do not keep the
+    registry only its ``WITHOUT_PERSON`` columns."""
+    if sees_people(scope):
+        return own_delivery(delivery_id, scope)
+    found = db.session.execute(select(*WITHOUT_PERSON).where(Delivery.id == delivery_id,
+                                                             Delivery.visible_to(scope))).first()
     if found is None:
         raise NotFound("delivery", delivery_id)
     return found
@@ -56,19 +64,18 @@ def get_delivery(delivery_id: int, own: int | None = None, with_person: bool = T
 def list_deliveries(
     page: int, per_page: int, date: dt.date | None = None, vendor_id: int | None = None,
     status: str | None = None, village_id: int | None = None, recipient_id: int | None = None,
-    meal: str | None = None, own: int | None = None, with_person: bool = True,
+    meal: str | None = None, *, scope: Scope,
 ) -> Page[Delivery] | Page[Row]:
-    """Deliveries, newest day first (``own``: the calling stall's only). Without ``with_person``,
-    only their ``WITHOUT_PERSON`` columns, and no following one recipient day by day."""
-    if with_person:
+    """Deliveries, newest day first, as ``scope`` may see them: a stall its own; agencies that do
+    not keep the registry only their ``WITHOUT_PERSON`` columns, and no following one recipient
+    day by day."""
+    if sees_people(scope):
         query = select(Delivery)
     elif recipient_id is not None:
         raise Forbidden("deliveries by recipient are for the registry's staff and the stall that feeds them")
     else:
         query = select(*WITHOUT_PERSON)
-    query = query.order_by(Delivery.date.desc(), Delivery.id)
-    if own is not None:
-        query = query.where(Delivery.vendor_id == own)
+    query = query.where(Delivery.visible_to(scope)).order_by(Delivery.date.desc(), Delivery.id)
     for column, value in ((Delivery.date, date), (Delivery.vendor_id, vendor_id), (Delivery.status, status),
                           (Delivery.village_id, village_id), (Delivery.recipient_id, recipient_id),
                           (Delivery.meal, meal)):
@@ -84,22 +91,20 @@ class Manifest:
     deliveries: list = field(default_factory=list)
 
 
-def manifest(vendor_id: int, day: dt.date | None = None) -> Manifest:
-    """The stall's meals of ``day`` (today by default), with what the cook and the rider need to
-    know of each recipient; one query."""
+def manifest(day: dt.date | None = None, *, scope: Scope) -> Manifest:
+    """The calling stall's meals of ``day`` (today by default), with what the cook and the rider
+    need to know of each recipient; one query."""
     day = day or today()
     slot = {meal: i for i, meal in enumerate(settings().meal_slots)}
     rows = db.session.execute(
-        select(Delivery.id, Delivery.meal, Delivery.status, Recipient.id, Recipient.name, Recipient.address,
-               Recipient.latitude, Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
+        select(Delivery.id, Delivery.meal, Delivery.status, Recipient.id.label("recipient_id"), Recipient.name,
+               Recipient.address, Recipient.latitude, Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
         .join(Recipient, Recipient.id == Delivery.recipient_id)
-        .where(Delivery.vendor_id == vendor_id, Delivery.date == day)
+        .where(Delivery.vendor_id == scope.stall, Delivery.date == day)
         .order_by(Recipient.name, Recipient.id)
     ).all()
-    rows.sort(key=lambda r: slot.get(r[1], len(slot)))  # lunch round, then dinner round; stable by name
-    keys = ("id", "meal", "status", "recipient_id", "name", "address", "latitude", "longitude", "phone",
-            "dietary_needs")
-    return Manifest(date=day, vendor_id=vendor_id, deliveries=[dict(zip(keys, r)) for r in rows])
+    rows.sort(key=lambda r: slot.get(r.meal, len(slot)))  # lunch round, then dinner round; stable by name
+    return Manifest(date=day, vendor_id=scope.stall, deliveries=[r._asdict() for r in rows])
 
 
 def _confirm_statement(own: bool, dialect: str):
@@ -144,16 +149,16 @@ _CONFIRM = {(dialect, own): _confirm_statement(own, dialect) for dialect in ("po
             for own in (False, True)}
 
 
-def _audit_confirmation(row: Row) -> None:
+def _audit_confirmation(row: Row, scope: Scope) -> None:
     """The confirmation's event in the trail, where the confirming statement could not write it."""
     changes = {"status": ["scheduled", row.status]}
     changes.update({name: [None, plain(getattr(row, name))] for name in CONFIRMED_FIELDS
                     if getattr(row, name) is not None})
-    record(db.session, [("confirm", "delivery", row.id, changes)])
+    record(db.session, [("confirm", "delivery", row.id, changes)], actor=(scope.user_id, scope.label))
 
 
 def confirm(
-    delivery_id: int, status: str, *, by: int, own: int | None, reason: str | None = None,
+    delivery_id: int, status: str, *, scope: Scope, reason: str | None = None,
     delivered_at: dt.datetime | None = None, latitude: float | None = None, longitude: float | None = None,
 ) -> Delivery | Row:
     """The stall's word on one meal: ``delivered``, or ``failed`` with a reason.
@@ -184,20 +189,19 @@ def confirm(
         # The usual case in one statement: a scheduled meal of today becomes confirmed. A retry
         # racing its original waits for the row, then finds it confirmed and changes nothing.
         connection = db.session.connection()
-        actor_id, actor = acting(db.session)
-        confirmed = connection.execute(_CONFIRM[connection.dialect.name, own is not None], {
-            "delivery_id": delivery_id, "today": day, "own": own, "new_status": status,
+        confirmed = connection.execute(_CONFIRM[connection.dialect.name, scope.stall is not None], {
+            "delivery_id": delivery_id, "today": day, "own": scope.stall, "new_status": status,
             "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
             "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
-            "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": by,
-            "actor_id": actor_id, "actor": actor,
+            "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": scope.user_id,
+            "actor_id": scope.user_id, "actor": scope.label,
         }).first()
         if confirmed is not None:
             if connection.dialect.name != "postgresql":
-                _audit_confirmation(confirmed)
+                _audit_confirmation(confirmed, scope)
             return confirmed
     # Not confirmed: say why (or, for the same answer again, change nothing).
-    delivery = own_delivery(delivery_id, own)
+    delivery = own_delivery(delivery_id, scope)
     if delivery.status == status:
         return delivery
     if delivery.status in OUTCOMES:
@@ -238,10 +242,10 @@ class Statement:
     lines: list[StatementLine]
 
 
-def statement(vendor_id: int, month: dt.date, own: int | None = None) -> Statement:
+def statement(vendor_id: int, month: dt.date, *, scope: Scope) -> Statement:
     """What the stall is owed for ``month`` (its first day): delivered meals per day, how many carry
     evidence (a photo or the phone's GPS), and the amount at ``meal_price``."""
-    vendor = vendors.get_vendor(vendor_id, own=own)
+    vendor = vendors.get_vendor(vendor_id, scope)
     price = settings().meal_price
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     delivered = Delivery.status == "delivered"

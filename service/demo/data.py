@@ -32,6 +32,7 @@ from service.recipients import importing
 from service.recipients.models import Pause, Recipient
 from service.scheduler import jobs
 from service.accounts.models import Agency, User
+from service.accounts.scope import Scope
 from service.assignments.models import Assignment
 from service.targets import service as targets
 from service.tasks import recurring
@@ -60,6 +61,14 @@ STALL_EMAIL = "warung@rantang.example"
 TEACHER_EMAIL = "guru@rantang.example"  # a second education user: school visits are spread over both
 STALL_SHARE_OF_VILLAGES = 0.95  # stalls are recruited until they reach 95% of villages: a few stay unreached
 NEEDS = ["soft food", "low salt", "low sugar", "no spicy food", "vegetarian"]
+
+
+DEMO = Scope.system("demo")
+
+
+def on_behalf_of(user_id: int | None) -> Scope:
+    """The demo doing what a member of staff did: the program's reach, the staff member's name."""
+    return Scope(role="system", user_id=user_id, label="demo")
 
 
 @dataclass
@@ -164,7 +173,7 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     reach_m = program_service.get_program().max_vendor_distance_km * 1000
     neighbours = (_metres_between(valid) <= reach_m).sum(axis=1) - 1
     failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
-    vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False,
+    vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False, scope=DEMO,
                               findings="no running water at the washing place; cooked rice kept uncovered")
     say("three weeks of meals, day by day")
     load_history(rng, today, say=say)
@@ -291,9 +300,9 @@ def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.d
             continue  # registered last week, waiting for its first inspection
         latest = today - dt.timedelta(days=rng.randint(7, 150) if index != 2 else 200)  # index 2: expired
         for inspected in (latest - dt.timedelta(days=180), latest):
-            vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True,
+            vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True, scope=DEMO,
                                       findings="clean kitchen; safe water; food covered")
-        vendors.record_inspection(stall.id, "nutrition", latest, score=rng.randint(60, 95),
+        vendors.record_inspection(stall.id, "nutrition", latest, score=rng.randint(60, 95), scope=DEMO,
                                   passed=rng.random() < 0.9, findings="portion sizes and protein checked")
     return stalls
 
@@ -392,12 +401,13 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
     coordinator = db.session.scalar(select(User.id).where(User.email == COORDINATOR_EMAIL))
 
     def task(kind: str, type_: str, opened: int, due: int, by: int | None = None, **fields) -> Task:
-        return tasks.create_task(type_, today + dt.timedelta(days=due), agency_id=agency[kind].id, own_agency=None,
-                                 by=by or staff[kind], opened_on=today - dt.timedelta(days=opened), **fields)
+        return tasks.create_task(type_, today + dt.timedelta(days=due), agency_id=agency[kind].id,
+                                 scope=on_behalf_of(by or staff[kind]), opened_on=today - dt.timedelta(days=opened),
+                                 **fields)
 
     def done(made: Task, outcome: str, days_ago: int, by: int, **fields) -> Task:
         return tasks.complete_task(made.id, outcome, completed_on=today - dt.timedelta(days=days_ago),
-                                   own_agency=None, by=by, **fields)
+                                   scope=on_behalf_of(by), **fields)
 
     enrolled = db.session.execute(select(Recipient.id, Recipient.name).where(Recipient.status == "enrolled")
                                   .order_by(Recipient.id)).all()
@@ -433,8 +443,8 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
     done(task("data", "other", 30, -20, title="Match the recipient list against the civil registry"), "done", 21,
          staff["data"], notes="NIKs checked: 3 corrected")
     cancelled = task("social", "other", 10, -3, title="Home visit with the village head")
-    tasks.cancel_task(cancelled.id, "the village head came to the office instead", own_agency=None,
-                      by=staff["social"])
+    tasks.cancel_task(cancelled.id, "the village head came to the office instead",
+                      scope=on_behalf_of(staff["social"]))
     # Today's recurring work, as the job runner opens it every morning; a few already done.
     recurring.open_recurring(today)
     if len(valid) > 1:  # a routine re-inspection, done this morning (the stalls the job asked for still wait)
@@ -492,12 +502,13 @@ def _targets(agency: dict[str, Agency], staff: dict[str, int], coordinator: int,
     ]
     for n, (title, indicator, threshold, days, owner, signatories) in enumerate(plans):
         target = targets.create_target(title, indicator, threshold, today + dt.timedelta(days=days),
-                                       agency[owner].id, signatories, by=coordinator)
+                                       agency[owner].id, signatories, scope=on_behalf_of(coordinator))
         unsigned = {agency["education"].id} if indicator == "visit_rate" else set()  # still a draft
         for agency_id in signatories:
             if agency_id not in unsigned:
                 kind = next(k for k, a in agency.items() if a.id == agency_id)
-                targets.sign_target(target.id, agency_id, by=staff[kind])
+                targets.sign_target(target.id, scope=Scope(role="agency", user_id=staff[kind], label="demo",
+                                                           agency_id=agency_id, agency_kind=kind))
 
 
 def is_empty() -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from service.accounts.scope import Scope
 from service.recipients.models import Recipient
 
 
@@ -38,7 +39,7 @@ class RecipientVerified:
     status: str
     notes: str | None
     on: dt.date
-    by: int | None
+    scope: Scope
 
 
 @dataclass(frozen=True)
@@ -48,4 +49,4 @@ class FlagCleared:
     recipient_id: int
     flagged_on: dt.date
     on: dt.date
-    by: int | None
+    scope: Scope

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import joinedload
 
 from service import events
+from service.accounts.scope import Scope
 from service.db import Page, check_version, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
@@ -133,8 +134,7 @@ def _transition(recipient_id: int, action: str) -> Recipient:
     return recipient
 
 
-def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None, *, by: int | None = None
-                     ) -> Recipient:
+def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None, *, scope: Scope) -> Recipient:
     """The social agency's visit decides: ``verified`` if eligible, else ``rejected``."""
     recipient = _transition(recipient_id, "verify")
     recipient.status = "verified" if eligible else "rejected"
@@ -142,7 +142,7 @@ def verify_recipient(recipient_id: int, eligible: bool, notes: str | None = None
     recipient.verified_at = utcnow()
     db.session.flush()
     # The visit is done, whichever way it was recorded: its open task closes with it.
-    events.publish(RecipientVerified(recipient.id, recipient.status, notes, today(), by))
+    events.publish(RecipientVerified(recipient.id, recipient.status, notes, today(), scope))
     return recipient
 
 
@@ -232,7 +232,7 @@ def exit_recipient(recipient_id: int, reason: str) -> Recipient:
     return recipient
 
 
-def clear_flag(recipient_id: int, *, by: int | None = None) -> Recipient:
+def clear_flag(recipient_id: int, *, scope: Scope) -> Recipient:
     """The social agency has looked in on a recipient flagged for days without a meal."""
     recipient = get_recipient(recipient_id)
     if recipient.flagged_on is None:
@@ -241,7 +241,7 @@ def clear_flag(recipient_id: int, *, by: int | None = None) -> Recipient:
     recipient.flagged_on = None
     recipient.flag_reason = None
     db.session.flush()
-    events.publish(FlagCleared(recipient.id, flagged_on, today(), by))  # its follow-up is done
+    events.publish(FlagCleared(recipient.id, flagged_on, today(), scope))  # its follow-up is done
     return recipient
 
 

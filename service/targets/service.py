@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.accounts.models import Agency
+from service.accounts.scope import Scope
 from service.db import Page, check_version, fetch, utcnow
 from service.errors import Forbidden, Invalid
 from service.extensions import db
@@ -89,12 +90,12 @@ def _check(indicator: str | None, threshold: float | None, due_date: dt.date | N
 
 
 def create_target(title: str, indicator: str, threshold: float, due_date: dt.date, owner_agency_id: int,
-                  signatory_agency_ids: list[int], *, by: int | None) -> Target:
+                  signatory_agency_ids: list[int], *, scope: Scope) -> Target:
     """A draft target; it is in force once every signatory agency has signed it."""
     signatory_agency_ids = list(dict.fromkeys(signatory_agency_ids))
     _check(indicator, threshold, due_date, owner_agency_id, signatory_agency_ids)
     target = Target(title=title.strip(), indicator=indicator, threshold=threshold, due_date=due_date,
-                    owner_agency_id=owner_agency_id, created_by=by,
+                    owner_agency_id=owner_agency_id, created_by=scope.user_id,
                     signatories=[Signatory(agency_id=a) for a in signatory_agency_ids])
     db.session.add(target)
     db.session.flush()
@@ -124,14 +125,14 @@ def list_targets(page: int, per_page: int, status: str | None = None, indicator:
     return Page(items=targets[start:start + per_page], page=page, per_page=per_page, total=len(targets))
 
 
-def sign_target(target_id: int, agency_id: int | None, *, by: int | None) -> Target:
+def sign_target(target_id: int, *, scope: Scope) -> Target:
     """The caller's agency signs. Signing again changes nothing."""
     target = fetch(db.session, Target, target_id)
-    signatory = next((s for s in target.signatories if s.agency_id == agency_id), None)
+    signatory = next((s for s in target.signatories if s.agency_id == scope.agency), None)
     if signatory is None:
-        raise Forbidden(f"agency {agency_id} is not a signatory of target {target_id}")
+        raise Forbidden(f"agency {scope.agency} is not a signatory of target {target_id}")
     if signatory.signed_at is None:
-        signatory.signed_at, signatory.signed_by = utcnow(), by
+        signatory.signed_at, signatory.signed_by = utcnow(), scope.user_id
         db.session.flush()
     return _read(target, Measurer())
 
@@ -180,12 +181,12 @@ class Performance:
     targets: list[Target]
 
 
-def agency_performance(agency_id: int, first: dt.date | None = None, last: dt.date | None = None,
-                       own_agency: int | None = None) -> Performance:
+def agency_performance(agency_id: int, first: dt.date | None = None, last: dt.date | None = None, *,
+                       scope: Scope) -> Performance:
     """An agency's work in a period (the last 30 days by default): its tasks opened, done on time,
     done late, cancelled and overdue, in total and by type, and the targets it owns as the data
     stands. An agency sees its own only."""
-    agency = performance.agency_for(agency_id, own_agency)
+    agency = performance.agency_for(agency_id, scope)
     last = last or today()
     first = first or last - dt.timedelta(days=29)
     if first > last:

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import select
 
+from service.accounts.scope import Scope
 from service.errors import DomainError, Forbidden, Invalid
 from service.extensions import db
 from service.program.service import today
@@ -43,7 +44,7 @@ class LogReport:
 
 
 def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[str]]]], *, dry_run: bool,
-              own_agency: int | None, by: int | None) -> LogReport:
+              scope: Scope) -> LogReport:
     """Many task logs from an agency's own system, each on its own: a log with ``task_id``
     completes that task; one without opens a task (and completes it too when it carries
     ``complete``). A log whose ``external_ref`` was pushed before is a duplicate and changes
@@ -60,7 +61,7 @@ def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[st
             continue
         savepoint = db.session.begin_nested()
         try:
-            status, task_id, created = _push_one(log, own_agency=own_agency, by=by)
+            status, task_id, created = _push_one(log, scope=scope)
         except DomainError as error:
             savepoint.rollback()
             _reject(report, row, error.errors if isinstance(error, Invalid) else {_blamed(error, log): [error.detail]})
@@ -88,17 +89,17 @@ def _reject(report: LogReport, row: int, errors: dict[str, list[str]]) -> None:
     report.errors.extend(LogError(row=row, field=f, message=m) for f, messages in errors.items() for m in messages)
 
 
-def _push_one(log: dict[str, Any], *, own_agency: int | None, by: int | None) -> tuple[str, int, bool]:
+def _push_one(log: dict[str, Any], *, scope: Scope) -> tuple[str, int, bool]:
     """What became of one log: its status (completed, created, duplicate), the task, and whether
     the task is new."""
     completion = log.get("complete")
     if log.get("task_id") is not None:
         if completion is None:
             raise Invalid({"complete": ["a log of an existing task says how it ended"]})
-        task = complete_task(log["task_id"], **completion, own_agency=own_agency, by=by)
+        task = complete_task(log["task_id"], **completion, scope=scope)
         return "completed", task.id, False
     ref = log.get("external_ref")
-    agency_id = log.get("agency_id") if own_agency is None else own_agency
+    agency_id = log.get("agency_id") if scope.agency is None else scope.agency
     if ref is not None and agency_id is not None:
         existing = db.session.scalar(select(Task.id).where(Task.agency_id == agency_id, Task.external_ref == ref))
         if existing is not None:
@@ -108,7 +109,7 @@ def _push_one(log: dict[str, Any], *, own_agency: int | None, by: int | None) ->
     fields.setdefault("due_date", done_on)
     # Work logged after it was done was opened when it was due or done, whichever came first.
     opened_on = min(fields["due_date"], done_on, today()) if completion is not None else None
-    task = create_task(**fields, own_agency=own_agency, by=by, origin="log", opened_on=opened_on)
+    task = create_task(**fields, scope=scope, origin="log", opened_on=opened_on)
     if completion is not None:
-        complete_task(task.id, **completion, own_agency=own_agency, by=by)
+        complete_task(task.id, **completion, scope=scope)
     return ("created" if completion is None else "completed"), task.id, True

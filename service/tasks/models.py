@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select, text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, false, select, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
+from service.accounts.scope import Scope
 from service.db import Base, utcnow
 from service.recipients.models import Recipient
 
@@ -120,6 +121,14 @@ class Task(Base):
     source_task: Mapped[Task | None] = relationship(remote_side=[id], back_populates="referrals")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @classmethod
+    def visible_to(cls, scope: Scope) -> ColumnElement[bool]:
+        """SQL: the tasks ``scope`` reaches: agency staff their agency's; the program office and
+        the program every task; nobody else any."""
+        if scope.agency is not None:
+            return cls.agency_id == scope.agency
+        return true() if scope.everything else false()
 
     def overdue_on(self, today: dt.date) -> bool:
         return self.status == "open" and self.due_date < today

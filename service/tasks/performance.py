@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select
 
 from service.accounts.models import Agency
+from service.accounts.scope import Scope
 from service.errors import NotFound
 from service.extensions import db
 from service.program.service import today
@@ -58,9 +59,9 @@ def task_counts(agency_id: int, first: dt.date, last: dt.date) -> tuple[TaskCoun
     return total, [c for c in by_type if any((c.opened, c.done_on_time, c.done_late, c.cancelled, c.open))]
 
 
-def agency_for(agency_id: int, own_agency: int | None) -> Agency:
+def agency_for(agency_id: int, scope: Scope) -> Agency:
     """The agency, if the caller may see its work (its own staff, or the coordinator)."""
     agency = db.session.get(Agency, agency_id)
-    if agency is None or (own_agency is not None and agency_id != own_agency):
+    if agency is None or (scope.agency is not None and agency_id != scope.agency):
         raise NotFound("agency", agency_id)
     return agency

@@ -2,9 +2,9 @@
 referrals between agencies, and the open tasks that work recorded elsewhere completes. Task logs
 pushed in bulk are ``logs``; each agency's counts, ``performance``.
 
-``own_agency`` arguments carry the agency an agency user works for: such a caller sees and
-completes that agency's tasks only, and any other id is "not found", never "forbidden". The
-coordinator passes None and reaches every task.
+Agency staff see and complete their own agency's tasks only (``Task.visible_to(scope)``): any
+other id is "not found", never "forbidden". The program office and the job runner reach every
+task.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import and_, case, exists, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from service.accounts.models import REGISTRY_KINDS, Agency, User
+from service.accounts.scope import Scope
 from service.assignments.models import Assignment
 from service.db import Page, check_version, paginate, utcnow
 from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
@@ -94,17 +95,30 @@ def default_title(type_: str, recipient: Recipient | None, vendor: Vendor | None
 def create_task(
     type: str, due_date: dt.date, title: str | None = None, agency_id: int | None = None,
     recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
-    assignee_id: int | None = None, *, own_agency: int | None, by: int | None, origin: str = "manual",
-    source_task_id: int | None = None, external_ref: str | None = None, opened_on: dt.date | None = None,
+    assignee_id: int | None = None, *, scope: Scope, origin: str = "manual", external_ref: str | None = None,
+    opened_on: dt.date | None = None,
 ) -> Task:
     """Open a task, today or (``opened_on``: a log of work done before it was entered) on a past
     day. The coordinator opens one for any agency; an agency opens its own (work for another
     agency goes there as a referral, when completing a task). It is not due before it opens."""
-    if own_agency is not None:
-        if agency_id is not None and agency_id != own_agency:
+    if scope.agency is not None:
+        if agency_id is not None and agency_id != scope.agency:
             raise Forbidden("an agency opens tasks for itself; to hand work to another agency, complete "
                             "your task with a referral")
-        agency_id = own_agency
+        agency_id = scope.agency
+    return _open(type, due_date, title, agency_id, recipient_id, vendor_id, notes, assignee_id,
+                 by=scope.user_id, restricted=scope.agency is not None, origin=origin, external_ref=external_ref,
+                 opened_on=opened_on)
+
+
+def _open(
+    type: str, due_date: dt.date, title: str | None, agency_id: int | None, recipient_id: int | None,
+    vendor_id: int | None, notes: str | None, assignee_id: int | None, *, by: int | None, restricted: bool,
+    origin: str, external_ref: str | None = None, opened_on: dt.date | None = None,
+    source_task_id: int | None = None,
+) -> Task:
+    """A new task for ``agency_id``: every check on its fields, and (``restricted``: an agency
+    opening its own) on the recipients it may reach."""
     errors: dict[str, list[str]] = {}
     if agency_id is None:
         raise Invalid({"agency_id": ["say which agency does the work"]})
@@ -114,7 +128,7 @@ def create_task(
     elif type not in KIND_TYPES[agency.kind]:
         allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
         errors["type"] = [f"{agency.kind} agencies do not do {type} (they do {allowed})"]
-    recipient = _recipient(recipient_id, agency, own_agency is not None) if recipient_id is not None else None
+    recipient = _recipient(recipient_id, agency, restricted) if recipient_id is not None else None
     vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
     if recipient_id is not None and recipient is None:  # or out of the agency's reach: the same answer
         errors["recipient_id"] = [f"recipient {recipient_id} does not exist"]
@@ -146,9 +160,10 @@ def create_task(
 AS_SHOWN = (selectinload(Task.recipient).lazyload(Recipient.pauses), selectinload(Task.referrals).lazyload("*"))
 
 
-def get_task(task_id: int, own_agency: int | None = None, for_update: bool = False) -> Task:
-    task = db.session.get(Task, task_id, with_for_update=for_update, options=AS_SHOWN)
-    if task is None or (own_agency is not None and task.agency_id != own_agency):
+def get_task(task_id: int, scope: Scope, for_update: bool = False) -> Task:
+    query = select(Task).where(Task.id == task_id, Task.visible_to(scope)).options(*AS_SHOWN)
+    task = db.session.scalar(query.with_for_update() if for_update else query)
+    if task is None:
         raise NotFound("task", task_id)
     return task
 
@@ -157,12 +172,10 @@ def list_tasks(
     page: int, per_page: int, agency_id: int | None = None, type: str | None = None, status: str | None = None,
     overdue: bool | None = None, recipient_id: int | None = None, vendor_id: int | None = None,
     assignee_id: int | None = None, source_task_id: int | None = None, origin: str | None = None,
-    due_before: dt.date | None = None, own_agency: int | None = None,
+    due_before: dt.date | None = None, *, scope: Scope,
 ) -> Page[Task]:
     """Tasks by due date (the most pressing first). An agency sees its own only."""
-    query = select(Task).options(*AS_SHOWN).order_by(Task.due_date, Task.id)
-    if own_agency is not None:
-        query = query.where(Task.agency_id == own_agency)
+    query = select(Task).where(Task.visible_to(scope)).options(*AS_SHOWN).order_by(Task.due_date, Task.id)
     for column, value in ((Task.agency_id, agency_id), (Task.type, type), (Task.status, status),
                           (Task.recipient_id, recipient_id), (Task.vendor_id, vendor_id),
                           (Task.assignee_id, assignee_id), (Task.source_task_id, source_task_id),
@@ -178,10 +191,10 @@ def list_tasks(
 
 
 def update_task(task_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
-                own_agency: int | None) -> Task:
+                scope: Scope) -> Task:
     """Edit an open task: hand it to another user of the agency, move its due date, retitle it,
     add notes. Done and cancelled tasks are history (409)."""
-    task = get_task(task_id, own_agency, for_update=True)
+    task = get_task(task_id, scope, for_update=True)
     check_version(task, expected_version)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status}: it is history now", task_status=task.status)
@@ -200,7 +213,7 @@ def update_task(task_id: int, changes: dict[str, Any], expected_version: int | N
 
 def complete_task(
     task_id: int, outcome: str, notes: str | None = None, completed_on: dt.date | None = None,
-    referral: dict | None = None, score: int | None = None, *, own_agency: int | None, by: int | None,
+    referral: dict | None = None, score: int | None = None, *, scope: Scope,
 ) -> Task:
     """Record that the work is done: the outcome, notes, the day and who. Completing does what the
     work means, in the same transaction, so nothing is entered twice:
@@ -215,7 +228,7 @@ def complete_task(
     A ``referral`` ``{agency_id, reason, due_date?}`` opens a ``follow_up`` for another agency,
     linked by ``source_task_id``. A task is completed once (409 after).
     """
-    task = get_task(task_id, own_agency, for_update=True)
+    task = get_task(task_id, scope, for_update=True)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
     day = today()
@@ -243,42 +256,42 @@ def complete_task(
     if errors:
         raise Invalid(errors)
     task.status, task.outcome, task.outcome_notes = "done", outcome, notes
-    task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), by
+    task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), scope.user_id
     db.session.flush()
-    _act(task, outcome, notes, completed_on, score, by)
+    _act(task, outcome, notes, completed_on, score, scope)
     if to_agency is not None:
-        create_task("follow_up", referral.get("due_date") or day + dt.timedelta(days=REFERRAL_DUE_DAYS),
-                    title=f"Referral from {task.agency.name}: {referral['reason']}"[:200], agency_id=to_agency.id,
-                    recipient_id=task.recipient_id, vendor_id=task.vendor_id, notes=referral["reason"],
-                    own_agency=None, by=by, origin="referral", source_task_id=task.id, opened_on=completed_on)
+        _open("follow_up", referral.get("due_date") or day + dt.timedelta(days=REFERRAL_DUE_DAYS),
+              f"Referral from {task.agency.name}: {referral['reason']}"[:200], to_agency.id, task.recipient_id,
+              task.vendor_id, referral["reason"], None, by=scope.user_id, restricted=False, origin="referral",
+              source_task_id=task.id, opened_on=completed_on)
         db.session.expire(task, ["referrals"])
     return task
 
 
 def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, score: int | None,
-         by: int | None) -> None:
+         scope: Scope) -> None:
     """What the completed work changes in the program."""
     if task.type == "verification_visit" and outcome in ("verified", "rejected"):
-        recipients.verify_recipient(task.recipient_id, eligible=outcome == "verified", notes=notes, by=by)
+        recipients.verify_recipient(task.recipient_id, eligible=outcome == "verified", notes=notes, scope=scope)
     elif task.type in INSPECTION_KIND:
         inspection = vendors.record_inspection(task.vendor_id, INSPECTION_KIND[task.type], completed_on, score,
-                                               passed=outcome == "passed", findings=notes, inspector_id=by)
+                                               passed=outcome == "passed", findings=notes, scope=scope)
         task.inspection_id = inspection.id
     elif (task.type == "follow_up" and outcome == "resolved" and task.dedupe_key
           and task.dedupe_key.startswith(FLAG_FOLLOW_UP)):
         person = recipients.get_recipient(task.recipient_id)
         if person.flagged_on is not None:
-            recipients.clear_flag(person.id, by=by)
+            recipients.clear_flag(person.id, scope=scope)
     db.session.flush()
 
 
-def cancel_task(task_id: int, reason: str, *, own_agency: int | None, by: int | None) -> Task:
+def cancel_task(task_id: int, reason: str, *, scope: Scope) -> Task:
     """Close a task that no longer needs doing (the recipient moved away, a duplicate)."""
-    task = get_task(task_id, own_agency, for_update=True)
+    task = get_task(task_id, scope, for_update=True)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
     task.status, task.outcome_notes = "cancelled", reason
-    task.completed_on, task.completed_at, task.completed_by = today(), utcnow(), by
+    task.completed_on, task.completed_at, task.completed_by = today(), utcnow(), scope.user_id
     db.session.flush()
     return task
 
@@ -310,10 +323,10 @@ class Chain:
     items: list[ChainLink]
 
 
-def task_chain(task_id: int, own_agency: int | None = None) -> Chain:
+def task_chain(task_id: int, scope: Scope) -> Chain:
     """The referral chain a task belongs to, from the task that started it through every referral
     that followed, in order of opening: readable from any task of it the caller may see."""
-    task = get_task(task_id, own_agency)
+    task = get_task(task_id, scope)
     root, seen = task, {task.id}
     while root.source_task_id is not None and root.source_task_id not in seen:
         seen.add(root.source_task_id)
@@ -325,7 +338,7 @@ def task_chain(task_id: int, own_agency: int | None = None) -> Chain:
     day = today()
     links = []
     for t in sorted(chain, key=lambda t: t.id):
-        mine = own_agency is None or t.agency_id == own_agency
+        mine = scope.agency is None or t.agency_id == scope.agency
         links.append(ChainLink(
             id=t.id, type=t.type, agency_id=t.agency_id, agency=t.agency.name, status=t.status,
             overdue=t.overdue_on(day), due_date=t.due_date, completed_on=t.completed_on, outcome=t.outcome,
@@ -334,11 +347,11 @@ def task_chain(task_id: int, own_agency: int | None = None) -> Chain:
     return Chain(task_id=task.id, root_id=root.id, items=links)
 
 
-def settle_open(type_: str, outcome: str, completed_on: dt.date, *, by: int | None,
+def settle_open(type_: str, outcome: str, completed_on: dt.date, *, scope: Scope,
                 recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
                 inspection_id: int | None = None, dedupe_key: str | None = None) -> list[Task]:
     """Complete the open tasks of ``type_`` for this recipient or stall with ``outcome``, as done
-    by ``by`` (None: the job runner, or a command)."""
+    by the ``scope``'s user (none: the job runner, or a command)."""
     query = select(Task).where(Task.type == type_, Task.status == "open")
     if recipient_id is not None:
         query = query.where(Task.recipient_id == recipient_id)
@@ -349,7 +362,7 @@ def settle_open(type_: str, outcome: str, completed_on: dt.date, *, by: int | No
     tasks = db.session.scalars(query).all()
     for task in tasks:
         task.status, task.outcome, task.outcome_notes = "done", outcome, notes
-        task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), by
+        task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), scope.user_id
         task.inspection_id = inspection_id
     db.session.flush()
     return tasks
@@ -360,15 +373,15 @@ def settle_open(type_: str, outcome: str, completed_on: dt.date, *, by: int | No
 # it twice. The registry and the stalls say what happened; these act on it (service/wiring.py).
 
 def on_verified(event: RecipientVerified) -> None:
-    settle_open("verification_visit", event.status, event.on, by=event.by, recipient_id=event.recipient_id,
+    settle_open("verification_visit", event.status, event.on, scope=event.scope, recipient_id=event.recipient_id,
                 notes=event.notes)
 
 
 def on_flag_cleared(event: FlagCleared) -> None:
-    settle_open("follow_up", "resolved", event.on, by=event.by, recipient_id=event.recipient_id, notes="flag cleared",
+    settle_open("follow_up", "resolved", event.on, scope=event.scope, recipient_id=event.recipient_id, notes="flag cleared",
                 dedupe_key=flag_follow_up_key(event.recipient_id, event.flagged_on))
 
 
 def on_inspection(event: InspectionRecorded) -> None:
-    settle_open(TASK_OF_KIND[event.kind], "passed" if event.passed else "failed", event.on, by=event.by,
+    settle_open(TASK_OF_KIND[event.kind], "passed" if event.passed else "failed", event.on, scope=event.scope,
                 vendor_id=event.vendor_id, notes=event.findings, inspection_id=event.inspection_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from service.accounts.scope import Scope
 from service.vendors.models import Vendor
 
 
@@ -47,4 +48,4 @@ class InspectionRecorded:
     passed: bool
     on: dt.date
     findings: str | None
-    by: int | None
+    scope: Scope

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_, case, event, false
+from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_, case, event, false, true
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from service.accounts.scope import Scope
 from service.db import Base, utcnow
 from service.program.models import Area
 
@@ -46,6 +47,11 @@ class Vendor(Base):
     village: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
 
     __mapper_args__ = {"version_id_col": version}
+
+    @classmethod
+    def visible_to(cls, scope: Scope) -> ColumnElement[bool]:
+        """SQL: the stalls ``scope`` reaches: a stall's user its own; everyone else every stall."""
+        return cls.id == scope.stall if scope.stall is not None else true()
 
     @hybrid_method
     def hygiene_status_on(self, day: dt.date) -> str:

@@ -1,7 +1,7 @@
 """Food stalls: registration, edits, the hygiene gate, and the search for stalls near a point.
 
-``own`` arguments carry the stall a vendor user acts for: such a caller reaches only that stall,
-and any other id is "not found", never "forbidden".
+A stall's user reaches its own stall only (``Scope.stall``): any other id is "not found", never
+"forbidden".
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from service import events, geo
-from service.db import Page, check_version, fetch, paginate
+from service.accounts.scope import Scope
+from service.db import Page, check_version, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.program.models import Area
@@ -51,16 +52,17 @@ def register_vendor(
     return vendor
 
 
-def get_vendor(vendor_id: int, own: int | None = None) -> Vendor:
-    if own is not None and vendor_id != own:
+def get_vendor(vendor_id: int, scope: Scope) -> Vendor:
+    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id, Vendor.visible_to(scope)))
+    if vendor is None:
         raise NotFound("vendor", vendor_id)
-    return fetch(db.session, Vendor, vendor_id)
+    return vendor
 
 
 def list_vendors(
     page: int, per_page: int, status: str | None = None, hygiene_status: str | None = None,
     village_id: int | None = None, lat: float | None = None, lon: float | None = None,
-    radius_km: float | None = None, own: int | None = None,
+    radius_km: float | None = None, *, scope: Scope,
 ) -> Page[Vendor]:
     """Stalls by id; near a point (``lat``, ``lon``, ``radius_km``) they come nearest first, each
     with ``distance_km``."""
@@ -68,9 +70,7 @@ def list_vendors(
     if any(v is not None for v in near) and not all(v is not None for v in near):
         missing = [k for k, v in zip(("lat", "lon", "radius_km"), near) if v is None]
         raise Invalid({k: ["lat, lon and radius_km come together"] for k in missing})
-    query = select(Vendor).order_by(Vendor.id)
-    if own is not None:
-        query = query.where(Vendor.id == own)
+    query = select(Vendor).where(Vendor.visible_to(scope)).order_by(Vendor.id)
     if status:
         query = query.where(Vendor.status == status)
     if hygiene_status:
@@ -90,14 +90,13 @@ def list_vendors(
     return Page(items=found[start:start + per_page], page=page, per_page=per_page, total=len(found))
 
 
-def update_vendor(
-    vendor_id: int, changes: dict[str, Any], expected_version: int | None = None, own: int | None = None
-) -> Vendor:
+def update_vendor(vendor_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
+                  scope: Scope) -> Vendor:
     """Edit a stall. What the change means for its recipients happens in the same transaction:
     suspended, closed, less room or a kitchen moved out of reach moves them to other stalls;
     active again or more room takes in uncovered recipients nearby."""
-    vendor = get_vendor(vendor_id, own=own)
-    if own is not None and changes.keys() - VENDOR_EDITABLE:
+    vendor = get_vendor(vendor_id, scope)
+    if scope.stall is not None and changes.keys() - VENDOR_EDITABLE:
         fields = ", ".join(sorted(changes.keys() - VENDOR_EDITABLE))
         raise Forbidden(f"a stall cannot change its own {fields}: ask the program office")
     check_version(vendor, expected_version)
@@ -123,24 +122,24 @@ def update_vendor(
 
 def record_inspection(
     vendor_id: int, kind: str, inspected_on: dt.date, score: int, passed: bool,
-    findings: str | None = None, inspector_id: int | None = None,
+    findings: str | None = None, *, scope: Scope,
 ) -> Inspection:
     """Keep an inspection in the stall's history. The latest hygiene inspection by date decides
     the certificate: passed, it holds until ``inspected_on + hygiene_validity_days``; failed, the
     stall may not cook from now on and its recipients move to other stalls at once."""
-    vendor = get_vendor(vendor_id)
+    vendor = get_vendor(vendor_id, scope)
     program = settings()
     day = today(program)
     if inspected_on > day:
         raise Invalid({"inspected_on": [f"cannot be after today ({day.isoformat()})"]})
     valid_until = inspected_on + dt.timedelta(days=program.hygiene_validity_days) if kind == "hygiene" and passed else None
     inspection = Inspection(vendor_id=vendor.id, kind=kind, inspected_on=inspected_on, score=score, passed=passed,
-                            findings=findings, valid_until=valid_until, inspector_id=inspector_id)
+                            findings=findings, valid_until=valid_until, inspector_id=scope.user_id)
     db.session.add(inspection)
     db.session.flush()
     inspection.recipients_moved = inspection.recipients_uncovered = inspection.recipients_placed = 0
     # The inspection is done, however it was recorded: the open task that asked for it closes.
-    events.publish(InspectionRecorded(inspection.id, vendor.id, kind, passed, inspected_on, findings, inspector_id))
+    events.publish(InspectionRecorded(inspection.id, vendor.id, kind, passed, inspected_on, findings, scope))
     if kind != "hygiene":
         return inspection
     latest = db.session.scalars(
@@ -161,10 +160,10 @@ def record_inspection(
     return inspection
 
 
-def list_inspections(vendor_id: int, page: int, per_page: int, kind: str | None = None,
-                     own: int | None = None) -> Page[Inspection]:
+def list_inspections(vendor_id: int, page: int, per_page: int, kind: str | None = None, *,
+                     scope: Scope) -> Page[Inspection]:
     """A stall's inspections, newest first."""
-    get_vendor(vendor_id, own=own)
+    get_vendor(vendor_id, scope)
     query = (select(Inspection).where(Inspection.vendor_id == vendor_id)
              .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()))
     if kind:

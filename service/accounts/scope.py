@@ -1,0 +1,63 @@
+"""Who is calling, and so what they may reach: the one argument the service takes about its caller.
+
+A handler passes the request's ``Scope`` (what authentication found); a job or a command passes
+``Scope.system(...)``. Each area reads from it what it needs (the stall a vendor acts for, the agency
+of agency staff, whether personal data is theirs to see) and filters rows in SQL with it
+(``Model.visible_to(scope)``); another's object is "not found". The scope also names the actor:
+whoever changes something, created_by, completed_by, confirmed_by and the audit trail (which the
+edge opens the session with, ``act_in``) all come from it, and from nowhere else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from service.accounts.models import principal_of, reads_registry
+from service.audit.service import set_actor
+
+
+@dataclass(frozen=True)
+class Scope:
+    role: str  # coordinator | agency | vendor | volunteer | system (a job, a command)
+    user_id: int | None = None
+    label: str = "system"  # how the audit trail names the actor: an email, "scheduler", "cli"
+    agency_id: int | None = None
+    agency_kind: str | None = None
+    vendor_id: int | None = None
+    volunteer_id: int | None = None
+    token_id: int | None = None
+
+    @classmethod
+    def system(cls, label: str) -> Scope:
+        """The program itself (the job runner, a command): reaches everything, acts as nobody."""
+        return cls(role="system", label=label)
+
+    @property
+    def principal(self) -> str:
+        """What the permission table speaks of: the role, and for agency staff the agency's kind."""
+        return principal_of(self.role, self.agency_kind)
+
+    @property
+    def everything(self) -> bool:
+        """The program office and the program itself reach every row."""
+        return self.role in ("coordinator", "system")
+
+    @property
+    def reads_registry(self) -> bool:
+        """Whether the recipients' personal data is theirs to see (the registry's staff)."""
+        return self.role == "system" or reads_registry(self.role, self.agency_kind)
+
+    @property
+    def agency(self) -> int | None:
+        """The agency agency staff act for (they reach its work only); None for everyone else."""
+        return self.agency_id if self.role == "agency" else None
+
+    @property
+    def stall(self) -> int | None:
+        """The stall a stall's user acts for (it reaches itself only); None for everyone else."""
+        return self.vendor_id if self.role == "vendor" else None
+
+    def act_in(self, session: Session) -> None:
+        """Name this caller as the actor of everything the session writes (the audit trail)."""
+        set_actor(session, self.user_id, self.label)

@@ -49,19 +49,17 @@ class TargetOut(Schema):
     signatory_agency_ids = fields.List(fields.Integer())
     signed_by = fields.List(fields.Nested(SignatureOut), metadata={"description": "The signatures given so far."})
     in_force_since = fields.AwareDateTime(allow_none=True, metadata={"description": "When the last signatory signed."})
-    current_value = fields.Function(lambda t: t.reading.current_value, allow_none=True, metadata={
-        "type": "number", "description": "The indicator from the data now, on `measured_on` (null: nothing to "
-                                         "measure yet, such as nobody eligible)."})
-    measured_on = fields.Function(lambda t: t.reading.measured_on.isoformat(), metadata={
-        "type": "string", "format": "date",
+    current_value = fields.Float(allow_none=True, metadata={
+        "description": "The indicator from the data now, on `measured_on` (null: nothing to measure yet, such as "
+                       "nobody eligible)."})
+    measured_on = fields.Date(metadata={
         "description": "The day measured: today (indicators counted from meals: the last day the cut-off "
                        "closed), or the due date once it has passed."})
-    value_week_before = fields.Function(lambda t: t.reading.value_week_before, allow_none=True,
-                                        metadata={"type": "number"})
-    projected_value = fields.Function(lambda t: t.reading.projected_value, allow_none=True, metadata={
-        "type": "number", "description": "The last week's trend carried on to the due date."})
-    status = fields.Function(lambda t: t.reading.status, metadata={
-        "type": "string", "enum": list(STATUSES),
+    value_week_before = fields.Float(allow_none=True)
+    projected_value = fields.Float(allow_none=True, metadata={
+        "description": "The last week's trend carried on to the due date."})
+    status = fields.String(metadata={
+        "enum": list(STATUSES),
         "description": "draft (not signed by all) | achieved | on_track / at_risk (by the projection, before the "
                        "due date) | missed (below the threshold on the due date)."})
     created_by = fields.Integer(allow_none=True)

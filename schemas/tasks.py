@@ -3,7 +3,6 @@ from typing import Any, Iterator
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import BodySchema, Int, PageArgs, Text, flat_messages
-from service.program.service import today
 from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
 
 OUTCOME_HELP = "; ".join(f"{t}: {' | '.join(o)}" for t, o in OUTCOMES.items())
@@ -120,8 +119,7 @@ class TaskOut(Schema):
     agency = fields.Function(lambda t: t.agency.name, metadata={"type": "string"})
     title = fields.String()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
-    overdue = fields.Function(lambda t: t.overdue_on(today()), metadata={
-        "type": "boolean", "description": "Open and due before today (the program's local day)."})
+    overdue = fields.Boolean(metadata={"description": "Open and due before today (the program's local day)."})
     opened_on = fields.Date()
     due_date = fields.Date()
     recipient_id = fields.Integer(allow_none=True)

@@ -1,7 +1,6 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
-from service.program.service import today
 from service.vendors.models import HYGIENE_STATUSES, INSPECTION_KINDS, STATUSES
 
 class VendorIn(BodySchema):
@@ -34,14 +33,13 @@ class VendorOut(Schema):
     longitude = fields.Float()
     daily_capacity = fields.Integer()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
-    # Read for the program's today at the moment of the answer, so it is never stale.
-    hygiene_status = fields.Function(lambda v: v.hygiene_status_on(today()), metadata={
-        "type": "string", "enum": list(HYGIENE_STATUSES),
+    hygiene_status = fields.String(metadata={
+        "enum": list(HYGIENE_STATUSES),
         "description": "none | valid | expired | failed, today in the program's timezone (read-only)."})
     hygiene_inspected_on = fields.Date(allow_none=True)
     hygiene_valid_until = fields.Date(allow_none=True, metadata={
         "description": "Last day the hygiene certificate holds; the stall may not cook from the day after."})
-    eligible = fields.Function(lambda v: v.may_cook_on(today()), metadata={"type": "boolean","description": "May cook today: active with a valid certificate."})
+    eligible = fields.Boolean(metadata={"description": "May cook today: active with a valid certificate."})
     assigned_count = fields.Integer(metadata={"description": "Recipients it feeds (paused ones keep their place)."})
     distance_km = fields.Float(metadata={"description": "Only in a search near a point."})
     version = fields.Integer()

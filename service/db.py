@@ -77,6 +77,19 @@ class Page(Generic[T]):
     total: int
 
 
+class Showing:
+    """A result that shows an entity (``subject``) with what the service read beside it (for today,
+    or from other tables): its own fields first, then the entity's. Schemas dump it as they would
+    the entity, and nothing is stuck on the entity itself."""
+
+    subject: Any
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "subject":  # asked before the field is set: not the entity's to answer
+            raise AttributeError(name)
+        return getattr(self.subject, name)
+
+
 def entity_name(obj_or_cls: Any) -> str:
     """What the program calls a model's rows: ``ApiToken`` -> ``api_token``."""
     cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)

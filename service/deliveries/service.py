@@ -157,10 +157,37 @@ def _audit_confirmation(row: Row, scope: Scope) -> None:
     record(db.session, [("confirm", "delivery", row.id, changes)], actor=(scope.user_id, scope.label))
 
 
+@dataclass(frozen=True)
+class Confirmed:
+    """A meal as its confirmation answers it: the delivery as it stands after the stall's word,
+    whether the statement just changed it or it was confirmed so before."""
+
+    id: int
+    recipient_id: int
+    vendor_id: int | None
+    volunteer_id: int | None
+    village_id: int
+    date: dt.date
+    meal: str
+    status: str
+    reason: str | None
+    delivered_at: dt.datetime | None
+    latitude: float | None
+    longitude: float | None
+    confirmed_at: dt.datetime | None
+    confirmed_by: int | None
+    photo_sha256: str | None
+    has_evidence: bool
+
+    @classmethod
+    def of(cls, meal: Delivery | Row) -> Confirmed:
+        return cls(*(getattr(meal, name) for name in cls.__dataclass_fields__))
+
+
 def confirm(
     delivery_id: int, status: str, *, scope: Scope, reason: str | None = None,
     delivered_at: dt.datetime | None = None, latitude: float | None = None, longitude: float | None = None,
-) -> Delivery | Row:
+) -> Confirmed:
     """The stall's word on one meal: ``delivered``, or ``failed`` with a reason.
 
     Confirming again with the same outcome changes nothing (a phone's retry); another outcome is
@@ -199,11 +226,11 @@ def confirm(
         if confirmed is not None:
             if connection.dialect.name != "postgresql":
                 _audit_confirmation(confirmed, scope)
-            return confirmed
+            return Confirmed.of(confirmed)
     # Not confirmed: say why (or, for the same answer again, change nothing).
     delivery = own_delivery(delivery_id, scope)
     if delivery.status == status:
-        return delivery
+        return Confirmed.of(delivery)
     if delivery.status in OUTCOMES:
         raise InvalidTransition(f"delivery {delivery_id} was confirmed as {delivery.status} already",
                                 delivery_status=delivery.status)
@@ -245,7 +272,7 @@ class Statement:
 def statement(vendor_id: int, month: dt.date, *, scope: Scope) -> Statement:
     """What the stall is owed for ``month`` (its first day): delivered meals per day, how many carry
     evidence (a photo or the phone's GPS), and the amount at ``meal_price``."""
-    vendor = vendors.get_vendor(vendor_id, scope)
+    vendor = vendors.stall_of(vendor_id, scope)
     price = settings().meal_price
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
     delivered = Delivery.status == "delivered"

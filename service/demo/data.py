@@ -294,7 +294,7 @@ def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.d
             address=f"{fake.street_address()}, {village.name}", village_id=village.id,
             latitude=village.latitude + rng.uniform(-0.004, 0.004),
             longitude=village.longitude + rng.uniform(-0.004, 0.004), daily_capacity=rng.choice([15, 20, 25]),
-        )
+        ).subject
         stalls.append(stall)
         if index == 1:
             continue  # registered last week, waiting for its first inspection

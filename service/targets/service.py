@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Page, check_version, fetch, utcnow
+from service.db import Page, Showing, check_version, fetch, utcnow
 from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.program.service import today
@@ -60,9 +60,22 @@ def evaluate(target: Target, measure: Measurer | None = None) -> Reading:
                    status=status)
 
 
-def _read(target: Target, measure: Measurer) -> Target:
-    target.reading = evaluate(target, measure)
-    return target
+@dataclass(frozen=True)
+class TargetShown(Showing):
+    """A target as shown: its row, and its indicator as the data stands now."""
+
+    subject: Target
+    current_value: float | None
+    measured_on: dt.date
+    value_week_before: float | None
+    projected_value: float | None
+    status: str
+
+
+def _read(target: Target, measure: Measurer) -> TargetShown:
+    reading = evaluate(target, measure)
+    return TargetShown(target, reading.current_value, reading.measured_on, reading.value_week_before,
+                       reading.projected_value, reading.status)
 
 
 def _check(indicator: str | None, threshold: float | None, due_date: dt.date | None, owner_agency_id: int | None,
@@ -90,7 +103,7 @@ def _check(indicator: str | None, threshold: float | None, due_date: dt.date | N
 
 
 def create_target(title: str, indicator: str, threshold: float, due_date: dt.date, owner_agency_id: int,
-                  signatory_agency_ids: list[int], *, scope: Scope) -> Target:
+                  signatory_agency_ids: list[int], *, scope: Scope) -> TargetShown:
     """A draft target; it is in force once every signatory agency has signed it."""
     signatory_agency_ids = list(dict.fromkeys(signatory_agency_ids))
     _check(indicator, threshold, due_date, owner_agency_id, signatory_agency_ids)
@@ -102,12 +115,12 @@ def create_target(title: str, indicator: str, threshold: float, due_date: dt.dat
     return _read(target, Measurer())
 
 
-def get_target(target_id: int) -> Target:
+def get_target(target_id: int) -> TargetShown:
     return _read(fetch(db.session, Target, target_id), Measurer())
 
 
 def list_targets(page: int, per_page: int, status: str | None = None, indicator: str | None = None,
-                 owner_agency_id: int | None = None, signatory_agency_id: int | None = None) -> Page[Target]:
+                 owner_agency_id: int | None = None, signatory_agency_id: int | None = None) -> Page[TargetShown]:
     """Targets by due date, each read from the data now. Few by nature (a program has a handful),
     so the status filter reads them all."""
     query = select(Target).order_by(Target.due_date, Target.id)
@@ -120,12 +133,12 @@ def list_targets(page: int, per_page: int, status: str | None = None, indicator:
     measure = Measurer()
     targets = [_read(t, measure) for t in db.session.scalars(query)]
     if status:
-        targets = [t for t in targets if t.reading.status == status]
+        targets = [t for t in targets if t.status == status]
     start = (page - 1) * per_page
     return Page(items=targets[start:start + per_page], page=page, per_page=per_page, total=len(targets))
 
 
-def sign_target(target_id: int, *, scope: Scope) -> Target:
+def sign_target(target_id: int, *, scope: Scope) -> TargetShown:
     """The caller's agency signs. Signing again changes nothing."""
     target = fetch(db.session, Target, target_id)
     signatory = next((s for s in target.signatories if s.agency_id == scope.agency), None)
@@ -137,7 +150,7 @@ def sign_target(target_id: int, *, scope: Scope) -> Target:
     return _read(target, Measurer())
 
 
-def update_target(target_id: int, changes: dict[str, Any], expected_version: int | None = None) -> Target:
+def update_target(target_id: int, changes: dict[str, Any], expected_version: int | None = None) -> TargetShown:
     """Edit a target. A change to the promise (indicator, threshold, due date, owner or
     signatories) voids the signatures given: the agencies sign the new promise again."""
     target = fetch(db.session, Target, target_id)
@@ -162,7 +175,7 @@ def update_target(target_id: int, changes: dict[str, Any], expected_version: int
     return _read(target, Measurer())
 
 
-def owned_readings(agency_id: int) -> list[Target]:
+def owned_readings(agency_id: int) -> list[TargetShown]:
     """The targets an agency owns, each read from the data now."""
     measure = Measurer()
     return [_read(t, measure) for t in db.session.scalars(
@@ -178,7 +191,7 @@ class Performance:
     to: dt.date
     tasks: TaskCounts
     by_type: list[TaskCounts]
-    targets: list[Target]
+    targets: list[TargetShown]
 
 
 def agency_performance(agency_id: int, first: dt.date | None = None, last: dt.date | None = None, *,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 from service.accounts.models import REGISTRY_KINDS, Agency, User
 from service.accounts.scope import Scope
 from service.assignments.models import Assignment
-from service.db import Page, check_version, paginate, utcnow
+from service.db import Page, Showing, check_version, paginate, utcnow
 from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import today
@@ -97,7 +97,7 @@ def create_task(
     recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
     assignee_id: int | None = None, *, scope: Scope, origin: str = "manual", external_ref: str | None = None,
     opened_on: dt.date | None = None,
-) -> Task:
+) -> TaskShown:
     """Open a task, today or (``opened_on``: a log of work done before it was entered) on a past
     day. The coordinator opens one for any agency; an agency opens its own (work for another
     agency goes there as a referral, when completing a task). It is not due before it opens."""
@@ -106,9 +106,9 @@ def create_task(
             raise Forbidden("an agency opens tasks for itself; to hand work to another agency, complete "
                             "your task with a referral")
         agency_id = scope.agency
-    return _open(type, due_date, title, agency_id, recipient_id, vendor_id, notes, assignee_id,
-                 by=scope.user_id, restricted=scope.agency is not None, origin=origin, external_ref=external_ref,
-                 opened_on=opened_on)
+    return shown(_open(type, due_date, title, agency_id, recipient_id, vendor_id, notes, assignee_id,
+                       by=scope.user_id, restricted=scope.agency is not None, origin=origin,
+                       external_ref=external_ref, opened_on=opened_on))
 
 
 def _open(
@@ -160,7 +160,20 @@ def _open(
 AS_SHOWN = (selectinload(Task.recipient).lazyload(Recipient.pauses), selectinload(Task.referrals).lazyload("*"))
 
 
-def get_task(task_id: int, scope: Scope, for_update: bool = False) -> Task:
+@dataclass(frozen=True)
+class TaskShown(Showing):
+    """A task as shown: its row, and whether it is overdue today (the program's local day)."""
+
+    subject: Task
+    overdue: bool
+
+
+def shown(task: Task, day: dt.date | None = None) -> TaskShown:
+    return TaskShown(task, task.overdue_on(day or today()))
+
+
+def _task(task_id: int, scope: Scope, for_update: bool = False) -> Task:
+    """The task's row, if ``scope`` reaches it (agency staff: their agency's); else "not found"."""
     query = select(Task).where(Task.id == task_id, Task.visible_to(scope)).options(*AS_SHOWN)
     task = db.session.scalar(query.with_for_update() if for_update else query)
     if task is None:
@@ -168,12 +181,16 @@ def get_task(task_id: int, scope: Scope, for_update: bool = False) -> Task:
     return task
 
 
+def get_task(task_id: int, scope: Scope) -> TaskShown:
+    return shown(_task(task_id, scope))
+
+
 def list_tasks(
     page: int, per_page: int, agency_id: int | None = None, type: str | None = None, status: str | None = None,
     overdue: bool | None = None, recipient_id: int | None = None, vendor_id: int | None = None,
     assignee_id: int | None = None, source_task_id: int | None = None, origin: str | None = None,
     due_before: dt.date | None = None, *, scope: Scope,
-) -> Page[Task]:
+) -> Page[TaskShown]:
     """Tasks by due date (the most pressing first). An agency sees its own only."""
     query = select(Task).where(Task.visible_to(scope)).options(*AS_SHOWN).order_by(Task.due_date, Task.id)
     for column, value in ((Task.agency_id, agency_id), (Task.type, type), (Task.status, status),
@@ -187,14 +204,16 @@ def list_tasks(
     if overdue is not None:
         late = and_(Task.status == "open", Task.due_date < today())
         query = query.where(late if overdue else ~late)
-    return paginate(db.session, query, page, per_page)
+    found = paginate(db.session, query, page, per_page)
+    day = today()
+    return Page(items=[shown(t, day) for t in found.items], page=page, per_page=per_page, total=found.total)
 
 
 def update_task(task_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
-                scope: Scope) -> Task:
+                scope: Scope) -> TaskShown:
     """Edit an open task: hand it to another user of the agency, move its due date, retitle it,
     add notes. Done and cancelled tasks are history (409)."""
-    task = get_task(task_id, scope, for_update=True)
+    task = _task(task_id, scope, for_update=True)
     check_version(task, expected_version)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status}: it is history now", task_status=task.status)
@@ -208,13 +227,13 @@ def update_task(task_id: int, changes: dict[str, Any], expected_version: int | N
     for key, value in changes.items():
         setattr(task, key, value.strip() if key == "title" else value)
     db.session.flush()
-    return task
+    return shown(task)
 
 
 def complete_task(
     task_id: int, outcome: str, notes: str | None = None, completed_on: dt.date | None = None,
     referral: dict | None = None, score: int | None = None, *, scope: Scope,
-) -> Task:
+) -> TaskShown:
     """Record that the work is done: the outcome, notes, the day and who. Completing does what the
     work means, in the same transaction, so nothing is entered twice:
 
@@ -228,7 +247,7 @@ def complete_task(
     A ``referral`` ``{agency_id, reason, due_date?}`` opens a ``follow_up`` for another agency,
     linked by ``source_task_id``. A task is completed once (409 after).
     """
-    task = get_task(task_id, scope, for_update=True)
+    task = _task(task_id, scope, for_update=True)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
     day = today()
@@ -265,7 +284,7 @@ def complete_task(
               task.vendor_id, referral["reason"], None, by=scope.user_id, restricted=False, origin="referral",
               source_task_id=task.id, opened_on=completed_on)
         db.session.expire(task, ["referrals"])
-    return task
+    return shown(task)
 
 
 def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, score: int | None,
@@ -285,15 +304,15 @@ def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, sco
     db.session.flush()
 
 
-def cancel_task(task_id: int, reason: str, *, scope: Scope) -> Task:
+def cancel_task(task_id: int, reason: str, *, scope: Scope) -> TaskShown:
     """Close a task that no longer needs doing (the recipient moved away, a duplicate)."""
-    task = get_task(task_id, scope, for_update=True)
+    task = _task(task_id, scope, for_update=True)
     if task.status != "open":
         raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
     task.status, task.outcome_notes = "cancelled", reason
     task.completed_on, task.completed_at, task.completed_by = today(), utcnow(), scope.user_id
     db.session.flush()
-    return task
+    return shown(task)
 
 
 @dataclass
@@ -326,7 +345,7 @@ class Chain:
 def task_chain(task_id: int, scope: Scope) -> Chain:
     """The referral chain a task belongs to, from the task that started it through every referral
     that followed, in order of opening: readable from any task of it the caller may see."""
-    task = get_task(task_id, scope)
+    task = _task(task_id, scope)
     root, seen = task, {task.id}
     while root.source_task_id is not None and root.source_task_id not in seen:
         seen.add(root.source_task_id)

@@ -6,6 +6,7 @@ A stall's user reaches its own stall only (``Scope.stall``): any other id is "no
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from service import events, geo
 from service.accounts.scope import Scope
-from service.db import Page, check_version, paginate
+from service.db import Page, Showing, check_version, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.program.models import Area
@@ -37,10 +38,43 @@ def _check_point(village: Area, latitude: float, longitude: float) -> None:
             "check the coordinates (latitude first, negative south of the equator)"]})
 
 
+@dataclass(frozen=True)
+class Stall(Showing):
+    """A stall as shown: its row, and what it is today (read in the program's timezone when the
+    answer is made, so an expired certificate shows the day after it expires), and how far it is
+    from the point a search asked about."""
+
+    subject: Vendor
+    hygiene_status: str
+    eligible: bool
+
+
+@dataclass(frozen=True)
+class NearStall(Stall):
+    """A stall found near a point, with its geodesic distance from it."""
+
+    distance_km: float = 0.0
+
+
+def shown(vendor: Vendor, day: dt.date | None = None) -> Stall:
+    day = day or today()
+    return Stall(vendor, vendor.hygiene_status_on(day), vendor.may_cook_on(day))
+
+
+@dataclass(frozen=True)
+class RecordedInspection(Showing):
+    """An inspection just recorded, and what it did to the stall's recipients."""
+
+    subject: Inspection
+    recipients_moved: int = 0
+    recipients_uncovered: int = 0
+    recipients_placed: int = 0
+
+
 def register_vendor(
     name: str, owner_name: str, address: str, village_id: int, latitude: float, longitude: float,
     daily_capacity: int, phone: str | None = None, status: str = "active",
-) -> Vendor:
+) -> Stall:
     """A new partner stall. It may cook once it has passed a hygiene inspection."""
     village = get_village(village_id)
     _check_point(village, latitude, longitude)
@@ -49,21 +83,26 @@ def register_vendor(
                     status=status, assigned_count=0)
     db.session.add(vendor)
     db.session.flush()
-    return vendor
+    return shown(vendor)
 
 
-def get_vendor(vendor_id: int, scope: Scope) -> Vendor:
+def stall_of(vendor_id: int, scope: Scope) -> Vendor:
+    """The stall's row, if ``scope`` reaches it (a stall: itself); else "not found"."""
     vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id, Vendor.visible_to(scope)))
     if vendor is None:
         raise NotFound("vendor", vendor_id)
     return vendor
 
 
+def get_vendor(vendor_id: int, scope: Scope) -> Stall:
+    return shown(stall_of(vendor_id, scope))
+
+
 def list_vendors(
     page: int, per_page: int, status: str | None = None, hygiene_status: str | None = None,
     village_id: int | None = None, lat: float | None = None, lon: float | None = None,
     radius_km: float | None = None, *, scope: Scope,
-) -> Page[Vendor]:
+) -> Page[Stall]:
     """Stalls by id; near a point (``lat``, ``lon``, ``radius_km``) they come nearest first, each
     with ``distance_km``."""
     near = (lat, lon, radius_km)
@@ -77,25 +116,27 @@ def list_vendors(
         query = query.where(Vendor.hygiene_status_on(today()) == hygiene_status)
     if village_id is not None:
         query = query.where(Vendor.village_id == village_id)
+    day = today()
     if radius_km is None:
-        return paginate(db.session, query, page, per_page)
+        found = paginate(db.session, query, page, per_page)
+        return Page(items=[shown(v, day) for v in found.items], page=page, per_page=per_page, total=found.total)
     # A box in SQL, then the geodesic distance for the few stalls inside it.
-    found = []
+    near = []
     for vendor in db.session.scalars(query.where(geo.near(Vendor, [(lat, lon)], radius_km))):
-        vendor.distance_km = geo.geodesic_km(lat, lon, vendor.latitude, vendor.longitude)
-        if vendor.distance_km <= radius_km:
-            found.append(vendor)
-    found.sort(key=lambda v: (v.distance_km, v.id))
+        km = geo.geodesic_km(lat, lon, vendor.latitude, vendor.longitude)
+        if km <= radius_km:
+            near.append(NearStall(vendor, vendor.hygiene_status_on(day), vendor.may_cook_on(day), km))
+    near.sort(key=lambda stall: (stall.distance_km, stall.id))
     start = (page - 1) * per_page
-    return Page(items=found[start:start + per_page], page=page, per_page=per_page, total=len(found))
+    return Page(items=near[start:start + per_page], page=page, per_page=per_page, total=len(near))
 
 
 def update_vendor(vendor_id: int, changes: dict[str, Any], expected_version: int | None = None, *,
-                  scope: Scope) -> Vendor:
+                  scope: Scope) -> Stall:
     """Edit a stall. What the change means for its recipients happens in the same transaction:
     suspended, closed, less room or a kitchen moved out of reach moves them to other stalls;
     active again or more room takes in uncovered recipients nearby."""
-    vendor = get_vendor(vendor_id, scope)
+    vendor = stall_of(vendor_id, scope)
     if scope.stall is not None and changes.keys() - VENDOR_EDITABLE:
         fields = ", ".join(sorted(changes.keys() - VENDOR_EDITABLE))
         raise Forbidden(f"a stall cannot change its own {fields}: ask the program office")
@@ -117,17 +158,17 @@ def update_vendor(vendor_id: int, changes: dict[str, Any], expected_version: int
     if said:
         moved = (before["latitude"], before["longitude"]) != (vendor.latitude, vendor.longitude)
         events.publish(StallChanged(vendor, "changed: " + ", ".join(said), relocated=moved))
-    return vendor
+    return shown(vendor)
 
 
 def record_inspection(
     vendor_id: int, kind: str, inspected_on: dt.date, score: int, passed: bool,
     findings: str | None = None, *, scope: Scope,
-) -> Inspection:
+) -> RecordedInspection:
     """Keep an inspection in the stall's history. The latest hygiene inspection by date decides
     the certificate: passed, it holds until ``inspected_on + hygiene_validity_days``; failed, the
     stall may not cook from now on and its recipients move to other stalls at once."""
-    vendor = get_vendor(vendor_id, scope)
+    vendor = stall_of(vendor_id, scope)
     program = settings()
     day = today(program)
     if inspected_on > day:
@@ -137,33 +178,29 @@ def record_inspection(
                             findings=findings, valid_until=valid_until, inspector_id=scope.user_id)
     db.session.add(inspection)
     db.session.flush()
-    inspection.recipients_moved = inspection.recipients_uncovered = inspection.recipients_placed = 0
     # The inspection is done, however it was recorded: the open task that asked for it closes.
     events.publish(InspectionRecorded(inspection.id, vendor.id, kind, passed, inspected_on, findings, scope))
     if kind != "hygiene":
-        return inspection
+        return RecordedInspection(inspection)
     latest = db.session.scalars(
         select(Inspection).where(Inspection.vendor_id == vendor.id, Inspection.kind == "hygiene")
         .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()).limit(1)
     ).one()
     if latest.id != inspection.id:
-        return inspection  # an older inspection, kept as history: the newer one still decides
+        return RecordedInspection(inspection)  # an older one, kept as history: the newer one still decides
     vendor.hygiene_inspected_on = inspected_on
     vendor.hygiene_passed = passed
     vendor.hygiene_valid_until = valid_until
     db.session.flush()
     verdict = "passed" if passed else "failed"
-    result = Moves.total(events.publish(StallChanged(vendor, f"{verdict} its hygiene inspection of {inspected_on}")))
-    inspection.recipients_moved = result.moved
-    inspection.recipients_uncovered = result.uncovered
-    inspection.recipients_placed = result.placed
-    return inspection
+    moves = Moves.total(events.publish(StallChanged(vendor, f"{verdict} its hygiene inspection of {inspected_on}")))
+    return RecordedInspection(inspection, moves.moved, moves.uncovered, moves.placed)
 
 
 def list_inspections(vendor_id: int, page: int, per_page: int, kind: str | None = None, *,
                      scope: Scope) -> Page[Inspection]:
     """A stall's inspections, newest first."""
-    get_vendor(vendor_id, scope)
+    stall_of(vendor_id, scope)
     query = (select(Inspection).where(Inspection.vendor_id == vendor_id)
              .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()))
     if kind:

@@ -71,7 +71,7 @@ def load(recipients: int, stalls: int, capacity: int, jitter: float) -> None:
         for i, (p, a, o) in enumerate(zip(index, lat, lon))])
     bulk_insert(db.session, Assignment.__table__, [
         {"recipient_id": rid, "vendor_id": None, "distance_km": None, "since": now,
-         "reason": "enrolled before any stall was registered"} for rid in ids])
+         "reason": {"code": "text", "text": "enrolled before any stall was registered"}} for rid in ids])
     db.session.commit()
 
 
@@ -99,7 +99,7 @@ def set_places(assignment: np.ndarray) -> None:
     now = utcnow()
     bulk_insert(db.session, Assignment.__table__, [
         {"recipient_id": rid, "vendor_id": vendor_ids[v] if v >= 0 else None, "distance_km": km.get(i),
-         "reason": "enrolled", "since": now} for i, (rid, v) in enumerate(zip(ids, assignment.tolist()))])
+         "reason": {"code": "text", "text": "enrolled"}, "since": now} for i, (rid, v) in enumerate(zip(ids, assignment.tolist()))])
     db.session.commit()
 
 

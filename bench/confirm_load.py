@@ -78,7 +78,7 @@ def set_up(url: str, stalls: int, per_stall: int) -> tuple[list[tuple[str, dict,
         vendor_of = [p.pop("_vendor") for p in people]
         ids = bulk_insert(db.session, Recipient.__table__, people)
         bulk_insert(db.session, Assignment.__table__, [
-            {"recipient_id": rid, "vendor_id": vid, "distance_km": 0.5, "reason": "bench", "since": now}
+            {"recipient_id": rid, "vendor_id": vid, "distance_km": 0.5, "reason": {"code": "text", "text": "bench"}, "since": now}
             for rid, vid in zip(ids, vendor_of)])
         tokens = {}
         for vendor_id in vendor_ids:

@@ -1,9 +1,10 @@
 import datetime as dt
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, missing, validate
 
 from schemas.common import BodySchema, PageArgs, QuerySchema, Text
+from schemas.words import words
 from service.deliveries.models import OUTCOMES, STATUSES
 
 Latitude = lambda **kw: fields.Float(validate=validate.Range(min=-90, max=90), **kw)  # noqa: E731
@@ -53,7 +54,11 @@ class DeliveryOut(Schema):
     date = fields.Date()
     meal = fields.String()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
-    reason = fields.String(allow_none=True, metadata={"description": PERSONAL})
+    reason = fields.Function(lambda d: _reason(d), allow_none=True, metadata={
+        "type": "string", "description": "Why it failed (the stall's words), or why it was cancelled or missed. "
+                                         + PERSONAL})
+    cause = fields.Raw(allow_none=True, metadata={
+        "type": "object", "description": "Why it was cancelled or missed, as a code. " + PERSONAL})
     delivered_at = fields.AwareDateTime(allow_none=True)
     latitude = fields.Float(allow_none=True, metadata={"description": PERSONAL})
     longitude = fields.Float(allow_none=True, metadata={"description": PERSONAL})
@@ -61,6 +66,13 @@ class DeliveryOut(Schema):
     confirmed_by = fields.Integer(allow_none=True)
     photo_sha256 = fields.String(allow_none=True, metadata={"description": PERSONAL})
     has_evidence = fields.Boolean(metadata={"description": "With a photo or the phone's GPS."})
+
+
+def _reason(meal):
+    """The stall's words, or the service's cause in words; nothing where the caller may not see it."""
+    if not hasattr(meal, "reason"):
+        return missing
+    return meal.reason or words(getattr(meal, "cause", None))
 
 
 class ManifestArgs(QuerySchema):

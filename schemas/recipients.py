@@ -2,6 +2,7 @@ from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
 from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
+from schemas.words import words
 from service.recipients.models import EXIT_REASONS, STATUSES
 
 NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
@@ -66,13 +67,18 @@ class RecipientOut(Schema):
                                 metadata={"type": "integer", "description": "The stall that feeds them; null: none."})
     distance_km = fields.Function(lambda r: r.assignment.distance_km if r.assignment else None, allow_none=True,
                                   metadata={"type": "number", "description": "Geodesic distance to that stall."})
-    assignment_note = fields.Function(lambda r: r.assignment.reason if r.assignment else None, allow_none=True,
+    assignment_note = fields.Function(lambda r: words(r.assignment.reason) if r.assignment else None, allow_none=True,
                                       metadata={"type": "string",
                                                 "description": "Why they are at this stall, or at none."})
+    assignment_reason = fields.Function(lambda r: r.assignment.reason if r.assignment else None, allow_none=True,
+                                        metadata={"type": "object", "description": "The same as a code with its "
+                                                  "parameters, for clients that say it in their own words."})
     flagged_on = fields.Date(allow_none=True, metadata={
         "description": "Set by the cut-off after three days running without a delivered meal, for the social "
                        "agency to look in on them; cleared with DELETE /recipients/{id}/flag."})
-    flag_reason = fields.String(allow_none=True)
+    flag_reason = fields.Function(lambda r: words(r.flag_reason), allow_none=True, metadata={"type": "string"})
+    flag_code = fields.Raw(attribute="flag_reason", allow_none=True, metadata={
+        "type": "object", "description": "The flag's reason as a code with its parameters."})
     version = fields.Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

@@ -3,6 +3,7 @@ from typing import Any, Iterator
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import BodySchema, Int, PageArgs, Text, flat_messages
+from schemas.words import words
 from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
 
 OUTCOME_HELP = "; ".join(f"{t}: {' | '.join(o)}" for t, o in OUTCOMES.items())
@@ -117,7 +118,7 @@ class TaskOut(Schema):
     type = fields.String(metadata={"description": " | ".join(TYPES)})
     agency_id = fields.Integer()
     agency = fields.Function(lambda t: t.agency.name, metadata={"type": "string"})
-    title = fields.String()
+    title = fields.Function(lambda t: t.title or words(t.title_code), metadata={"type": "string"})
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
     overdue = fields.Boolean(metadata={"description": "Open and due before today (the program's local day)."})
     opened_on = fields.Date()
@@ -125,7 +126,11 @@ class TaskOut(Schema):
     recipient_id = fields.Integer(allow_none=True)
     recipient = fields.Nested(SubjectOut, allow_none=True)
     vendor_id = fields.Integer(allow_none=True)
-    notes = fields.String(allow_none=True)
+    notes = fields.Function(lambda t: t.notes or words(t.notes_code), allow_none=True, metadata={"type": "string"})
+    codes = fields.Function(lambda t: {k: v for k, v in (("title", t.title_code), ("notes", t.notes_code),
+                                                         ("outcome_notes", t.outcome_code)) if v}, metadata={
+        "type": "object", "description": "What the service wrote of the title, notes and outcome, as codes "
+                                         "(the fields above give them in words where people wrote nothing)."})
     origin = fields.String(metadata={"description": "manual | recurring (the job runner) | referral | log"})
     source_task_id = fields.Integer(allow_none=True, metadata={"description": "The task whose referral opened it."})
     referral_ids = fields.List(fields.Integer(), metadata={"description": "Follow-ups this task referred."})
@@ -133,7 +138,8 @@ class TaskOut(Schema):
     external_ref = fields.String(allow_none=True)
     created_by = fields.Integer(allow_none=True)
     outcome = fields.String(allow_none=True)
-    outcome_notes = fields.String(allow_none=True)
+    outcome_notes = fields.Function(lambda t: t.outcome_notes or words(t.outcome_code), allow_none=True,
+                                    metadata={"type": "string"})
     completed_on = fields.Date(allow_none=True)
     completed_at = fields.AwareDateTime(allow_none=True)
     completed_by = fields.Integer(allow_none=True)
@@ -156,9 +162,12 @@ class ChainLinkOut(Schema):
     completed_on = fields.Date(allow_none=True)
     outcome = fields.String(allow_none=True)
     source_task_id = fields.Integer(allow_none=True)
-    title = fields.String(allow_none=True, metadata={"description": "Only for the caller's own agency's tasks."})
-    notes = fields.String(allow_none=True, metadata={"description": "Only for the caller's own agency's tasks."})
-    outcome_notes = fields.String(allow_none=True, metadata={"description": "Only for the caller's own agency's tasks."})
+    title = fields.Function(lambda t: t.title or words(t.title_code), allow_none=True, metadata={
+        "type": "string", "description": "Only for the caller's own agency's tasks."})
+    notes = fields.Function(lambda t: t.notes or words(t.notes_code), allow_none=True, metadata={
+        "type": "string", "description": "Only for the caller's own agency's tasks."})
+    outcome_notes = fields.Function(lambda t: t.outcome_notes or words(t.outcome_code), allow_none=True, metadata={
+        "type": "string", "description": "Only for the caller's own agency's tasks."})
 
 
 class ChainOut(Schema):

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ForeignKey, String, exists, func, select
+from sqlalchemy import ColumnElement, ForeignKey, exists, func, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from service.db import Base, utcnow
+from service.db import Base, JSONType, utcnow
 from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
@@ -27,8 +27,9 @@ class Assignment(Base):
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
     # geopy's geodesic distance from the stall to the recipient, in km.
     distance_km: Mapped[float | None]
-    # Why the recipient is at this stall, or at none: shown to the social agency and in the trail.
-    reason: Mapped[str] = mapped_column(String(300))
+    # Why the recipient is at this stall, or at none, as a code (service/codes.py): shown to the
+    # social agency, in words, and in the trail.
+    reason: Mapped[dict] = mapped_column(JSONType)
     since: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     recipient: Mapped[Recipient] = relationship(back_populates="assignment")

@@ -18,6 +18,7 @@ from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from service import events, geo
+from service.codes import Code, code
 from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment
 from service.db import advisory_lock, utcnow
@@ -72,10 +73,10 @@ def _nearest_pairs_first(
     return placed
 
 
-def _set(assignment: Assignment, vendor: Vendor | None, km: float | None, reason: str) -> None:
+def _set(assignment: Assignment, vendor: Vendor | None, km: float | None, reason: Code) -> None:
     assignment.vendor = vendor
     assignment.distance_km = km
-    assignment.reason = reason[:300]
+    assignment.reason = reason
     assignment.since = utcnow()
 
 
@@ -90,10 +91,9 @@ def assign_on_enrolment(recipient: Recipient) -> Assignment:
     assignment = recipient.assignment or Assignment(recipient_id=recipient.id)
     if recipient.id in placed:
         vendor, km = placed[recipient.id]
-        _set(assignment, vendor, km, f"enrolled: nearest eligible stall with room ({km:.1f} km)")
+        _set(assignment, vendor, km, code("enrolled_placed", km=km))
     else:
-        _set(assignment, None, None,
-             f"enrolled: no eligible stall with room within {program.max_vendor_distance_km:g} km")
+        _set(assignment, None, None, code("enrolled_unplaced", reach_km=program.max_vendor_distance_km))
     recipient.assignment = assignment
     db.session.flush()
     _expire_loads(stalls)
@@ -112,7 +112,7 @@ def release(recipient: Recipient) -> None:
         events.publish(PlacesChanged([recipient.id]))  # the meals not yet delivered are cancelled
 
 
-def settle(vendor: Vendor, cause: str, relocated: bool = False, day: dt.date | None = None) -> Moves:
+def settle(vendor: Vendor, cause: Code, relocated: bool = False, day: dt.date | None = None) -> Moves:
     """Bring the stall's recipients in line with what it is on ``day`` (today by default), in the
     caller's transaction.
 
@@ -139,7 +139,7 @@ def settle(vendor: Vendor, cause: str, relocated: bool = False, day: dt.date | N
     return moves
 
 
-def displace(vendor: Vendor, cause: str, keep: int = 0, day: dt.date | None = None) -> Moves:
+def displace(vendor: Vendor, cause: Code, keep: int = 0, day: dt.date | None = None) -> Moves:
     """Move the stall's recipients to other stalls that may cook on ``day`` (today by default),
     nearest first, keeping the ``keep`` nearest to it; those that no stall within reach can take
     become uncovered. In the caller's transaction; every move carries ``cause`` in the trail.
@@ -165,11 +165,11 @@ def displace(vendor: Vendor, cause: str, keep: int = 0, day: dt.date | None = No
     for assignment in leaving:
         if assignment.recipient_id in placed:
             new, km = placed[assignment.recipient_id]
-            _set(assignment, new, km, f"moved: stall {vendor.id} {cause} ({km:.1f} km)")
+            _set(assignment, new, km, code("moved", from_vendor_id=vendor.id, cause=cause, km=km))
             moves.moved += 1
         else:
-            _set(assignment, None, None, f"uncovered: stall {vendor.id} {cause}; no eligible stall with "
-                 f"room within {program.max_vendor_distance_km:g} km")
+            _set(assignment, None, None, code("uncovered", from_vendor_id=vendor.id, cause=cause,
+                                              reach_km=program.max_vendor_distance_km))
             moves.uncovered += 1
     db.session.flush()
     _expire_loads([vendor, *stalls])
@@ -178,7 +178,7 @@ def displace(vendor: Vendor, cause: str, keep: int = 0, day: dt.date | None = No
     return moves
 
 
-def fill(vendor: Vendor, cause: str, day: dt.date | None = None) -> int:
+def fill(vendor: Vendor, cause: Code, day: dt.date | None = None) -> int:
     """A stall that may cook on ``day`` (today by default) and has room takes uncovered recipients
     near it, nearest first; returns how many. Their meals start with the next day scheduled."""
     program = settings()
@@ -200,7 +200,7 @@ def fill(vendor: Vendor, cause: str, day: dt.date | None = None) -> int:
     for assignment in waiting:
         if assignment.recipient_id in placed:
             km = placed[assignment.recipient_id][1]
-            _set(assignment, vendor, km, f"placed: stall {vendor.id} {cause} ({km:.1f} km)")
+            _set(assignment, vendor, km, code("placed", vendor_id=vendor.id, cause=cause, km=km))
     db.session.flush()
     _expire_loads([vendor])
     events.publish(PlacesChanged(list(placed), max(day, now_day + dt.timedelta(days=1))))
@@ -226,19 +226,19 @@ def sweep(day: dt.date | None = None) -> dict[int, Moves]:
             and_(Vendor.may_cook_on(day), or_(beyond, Vendor.assigned_count > Vendor.daily_capacity)),
         )).order_by(Vendor.id)
     ).all()
-    cause = f"is beyond the program's reach of {program.max_vendor_distance_km:g} km"
+    cause = code("beyond_reach", reach_km=program.max_vendor_distance_km)
     return {v.id: settle(v, cause, day=day) for v in stale}
 
 
-def why_ineligible(vendor: Vendor, day: dt.date) -> str:
+def why_ineligible(vendor: Vendor, day: dt.date) -> Code:
     if vendor.status != "active":
-        return f"is {vendor.status}"
+        return code("stall_status", status=vendor.status)
     status = vendor.hygiene_status_on(day)
     if status == "expired":
-        return f"hygiene certificate expired on {vendor.hygiene_valid_until}"
+        return code("certificate_expired", on=vendor.hygiene_valid_until)
     if status == "failed":
-        return f"failed its hygiene inspection of {vendor.hygiene_inspected_on}"
-    return "has no hygiene certificate"
+        return code("inspection_failed", on=vendor.hygiene_inspected_on)
+    return code("no_certificate")
 
 
 # What the registry's and the stalls' events ask of placement (wired in service/wiring.py).

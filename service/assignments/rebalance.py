@@ -17,6 +17,7 @@ from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment
 from service.assignments.placement import lock
 from service.audit.service import record
+from service.codes import code
 from service.db import bulk_insert, utcnow
 from service.extensions import db
 from service.program.service import settings, today
@@ -95,14 +96,13 @@ def rebalance() -> RebalanceReport:
             total += km
             if old is None:
                 assigned += 1
-                reason = f"rebalance: placed at stall {vendor} ({km:.1f} km)"
+                reason = code("rebalance_placed", vendor_id=vendor, km=km)
             else:
                 moved += 1
-                reason = f"rebalance: moved from stall {old} ({km:.1f} km)"
+                reason = code("rebalance_moved", from_vendor_id=old, km=km)
         else:
-            reason = (f"rebalance: no eligible stall with room within {program.max_vendor_distance_km:g} km"
-                      + (f"; stall {old} {'cannot keep them' if old in slot else 'may not cook'}"
-                         if old is not None else ""))
+            reason = code("rebalance_unplaced", reach_km=program.max_vendor_distance_km, from_vendor_id=old,
+                          why=None if old is None else "cannot_keep" if old in slot else "may_not_cook")
         rows.append({"recipient_id": recipient_id, "vendor_id": vendor, "distance_km": km,
                      "reason": reason, "since": now})
         if exists_:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, utcnow
+from service.db import Base, JSONType, utcnow
 from service.recipients.models import Recipient
 
 STATUSES = ("scheduled", "delivered", "failed", "missed", "cancelled")
@@ -42,8 +42,10 @@ class Delivery(Base):
     date: Mapped[dt.date]
     meal: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
-    # Why a meal failed (from the stall) or was cancelled or missed (from the service).
+    # Why a meal failed, in the stall's words.
     reason: Mapped[str | None] = mapped_column(String(300))
+    # Why the service cancelled it or marked it missed, as a code (service/codes.py).
+    cause: Mapped[dict | None] = mapped_column(JSONType)
     # The stall's own account: when and where the meal was handed over.
     delivered_at: Mapped[dt.datetime | None]
     latitude: Mapped[float | None]

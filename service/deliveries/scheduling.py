@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service.assignments import placement
 from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment, cooks_for
-from service.db import UTCDateTime, advisory_lock
+from service.codes import code
+from service.db import JSONType, UTCDateTime, advisory_lock
 from service.deliveries import coverage
 from service.deliveries.models import Delivery, DeliveryDay
 from service.errors import Invalid
@@ -98,11 +99,12 @@ def _cooking_stall():
 
 
 def _why_cancelled():
+    """SQL: the code of why a meal nobody should cook is cancelled."""
     status = select(Recipient.status).where(Recipient.id == Delivery.recipient_id).scalar_subquery()
     return case(
-        (status != "enrolled", literal("recipient exited")),
-        (paused(Delivery.date, Delivery.recipient_id), literal("recipient paused")),
-        else_=literal("no stall may cook for the recipient"),
+        (status != "enrolled", literal(code("recipient_exited"), JSONType)),
+        (paused(Delivery.date, Delivery.recipient_id), literal(code("recipient_paused"), JSONType)),
+        else_=literal(code("no_stall"), JSONType),
     )
 
 
@@ -131,13 +133,13 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
         update(Delivery)
         .where(*scope, Delivery.status.in_(("scheduled", "cancelled")), stall.is_not(None),
                (Delivery.status == "cancelled") | Delivery.vendor_id.is_distinct_from(stall))
-        .values(vendor_id=stall, status="scheduled", reason=None)
+        .values(vendor_id=stall, status="scheduled", cause=None)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(Delivery)
         .where(*scope, Delivery.status == "scheduled", stall.is_(None))
-        .values(status="cancelled", reason=_why_cancelled())
+        .values(status="cancelled", cause=_why_cancelled())
         .execution_options(synchronize_session=False)
     )
     for day in scheduled_days(start):
@@ -209,7 +211,7 @@ def close_day(day: dt.date) -> CloseReport:
     advisory_lock(db.session, SCHEDULE_LOCK)
     missed = db.session.execute(
         update(Delivery).where(Delivery.date == day, Delivery.status == "scheduled")
-        .values(status="missed", reason="not confirmed by the cut-off")
+        .values(status="missed", cause=code("not_confirmed"))
         .execution_options(synchronize_session=False)
     ).rowcount
     flagged = _flag_unfed(day)
@@ -235,7 +237,7 @@ def _flag_unfed(day: dt.date) -> int:
     ).all()
     for recipient in people:  # through the ORM: each flag is in the audit trail
         recipient.flagged_on = day
-        recipient.flag_reason = f"no meal delivered from {first} to {day} (failed or missed)"
+        recipient.flag_reason = code("unfed", from_=first, to=day)
     db.session.flush()
     return len(people)
 

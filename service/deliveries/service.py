@@ -171,6 +171,7 @@ class Confirmed:
     meal: str
     status: str
     reason: str | None
+    cause: dict | None
     delivered_at: dt.datetime | None
     latitude: float | None
     longitude: float | None
@@ -238,8 +239,8 @@ def confirm(
         raise InvalidTransition(f"delivery {delivery_id} was missed: its day closed at the cut-off",
                                 delivery_status=delivery.status)
     if delivery.status == "cancelled":
-        raise InvalidTransition(f"delivery {delivery_id} was cancelled ({delivery.reason})",
-                                delivery_status=delivery.status)
+        raise InvalidTransition(f"delivery {delivery_id} was cancelled", delivery_status=delivery.status,
+                                cause=delivery.cause)
     if delivery.date > day:
         raise InvalidTransition(f"delivery {delivery_id} is for {delivery.date}, not today",
                                 delivery_status=delivery.status)

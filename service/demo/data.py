@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, func, select, update
 from service.accounts import service as accounts
 from service.assignments import rebalance
 from service.audit.service import creation_changes, record
+from service.codes import code
 from service.db import bulk_insert
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
@@ -476,7 +477,8 @@ def _school_visits_a_month_ago(people, agency_id: int, visitors: list[int], rng:
             (None, None, None))  # still open, overdue
         done_on = today - dt.timedelta(days=days_ago) if days_ago is not None else None
         rows.append({
-            "type": "school_visit", "agency_id": agency_id, "title": f"School visit: {person.name}"[:200],
+            "type": "school_visit", "agency_id": agency_id, "title_code": code("task_title", type="school_visit",
+                                                                              subject=person.name),
             "status": "done" if outcome else "open", "opened_on": opened, "due_date": due,
             "recipient_id": person.id, "origin": "recurring", "dedupe_key": f"school_visit:{person.id}",
             "assignee_id": by, "outcome": outcome, "outcome_notes": notes, "completed_on": done_on,

@@ -67,7 +67,7 @@ class Recipient(Base):
     # Set by the cut-off when the recipient went three days running without a delivered meal,
     # for the social agency to look in on them; cleared by the agency.
     flagged_on: Mapped[dt.date | None]
-    flag_reason: Mapped[str | None] = mapped_column(String(300))
+    flag_reason: Mapped[dict | None] = mapped_column(JSONType)  # a code (service/codes.py)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Base, utcnow
+from service.db import Base, JSONType, utcnow
 from service.recipients.models import Recipient
 
 TYPES = ("verification_visit", "hygiene_inspection", "nutrition_check", "school_visit", "follow_up", "complaint",
@@ -88,13 +88,17 @@ class Task(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(32))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    title: Mapped[str] = mapped_column(String(200))
+    # A title people gave it; else the service's, as a code (service/codes.py), and so its notes
+    # and the outcome of work the service closed.
+    title: Mapped[str | None] = mapped_column(String(200))
+    title_code: Mapped[dict | None] = mapped_column(JSONType)
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_on: Mapped[dt.date]  # the program's local day it was opened: what performance counts by
     due_date: Mapped[dt.date]
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"))
     notes: Mapped[str | None] = mapped_column(Text)
+    notes_code: Mapped[dict | None] = mapped_column(JSONType)
     origin: Mapped[str] = mapped_column(String(16), default="manual")
     source_task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
     dedupe_key: Mapped[str | None] = mapped_column(String(120))
@@ -103,6 +107,7 @@ class Task(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(32))
     outcome_notes: Mapped[str | None] = mapped_column(Text)
+    outcome_code: Mapped[dict | None] = mapped_column(JSONType)
     completed_on: Mapped[dt.date | None]
     completed_at: Mapped[dt.datetime | None]
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -23,12 +23,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, exists, func, not_, or_, select, update
 
 from service.accounts.models import Agency, User
+from service.audit.service import creation_changes, record
+from service.codes import Code, code
 from service.db import advisory_lock, bulk_insert, utcnow
 from service.extensions import db
 from service.program.service import settings, today
 from service.recipients.models import Recipient
 from service.tasks.models import Task, flag_follow_up_key, visited_recipients
-from service.tasks.service import TITLES
 from service.vendors.models import Vendor
 
 TASKS_LOCK = 0x5441534B  # "TASK": one recurring run at a time, across processes
@@ -37,6 +38,7 @@ SCHOOL_VISIT_DUE_DAYS = 7
 VERIFICATION_DUE_DAYS = 14
 INSPECTION_DUE_DAYS = 7  # for stalls without a valid certificate
 FLAG_FOLLOW_UP_DUE_DAYS = 2  # an elderly person unfed three days running is urgent
+CHUNK = 5_000  # ids in one statement
 
 
 @dataclass
@@ -95,11 +97,13 @@ def _open_task_of(subject, type_: str):
 
 
 def _insert(rows: list[dict]) -> int:
+    """Open the tasks of ``rows`` in bulk, each with its event in the audit trail."""
     if rows:
         now = utcnow()
         for row in rows:
             row.update(status="open", origin="recurring", created_at=now, updated_at=now, version=1)
-        bulk_insert(db.session, Task.__table__, rows)
+        ids = bulk_insert(db.session, Task.__table__, rows)
+        record(db.session, [("create", "task", task_id, creation_changes(row)) for task_id, row in zip(ids, rows)])
     return len(rows)
 
 
@@ -118,17 +122,26 @@ def open_recurring(day: dt.date | None = None) -> RecurringReport:
 
 
 def _cancel_unneeded() -> int:
-    """Recurring visits of recipients who left the program, inspections of closed stalls."""
+    """Recurring visits of recipients who left the program, inspections of closed stalls: cancelled
+    in bulk, each in the audit trail."""
     gone = select(Recipient.id).where(Recipient.status.in_(("exited", "rejected")))
     closed = select(Vendor.id).where(Vendor.status == "closed")
-    return db.session.execute(
-        update(Task).where(Task.status == "open", Task.origin == "recurring", or_(
+    unneeded = db.session.scalars(select(Task.id).where(
+        Task.status == "open", Task.origin == "recurring", or_(
             and_(Task.type.in_(("school_visit", "verification_visit")), Task.recipient_id.in_(gone)),
-            and_(Task.type == "hygiene_inspection", Task.vendor_id.in_(closed))))
-        .values(status="cancelled", outcome_notes="no longer needed: the recipient left or the stall closed",
-                completed_on=today(), completed_at=utcnow(), updated_at=utcnow(), version=Task.version + 1)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+            and_(Task.type == "hygiene_inspection", Task.vendor_id.in_(closed))))).all()
+    if not unneeded:
+        return 0
+    day, now, why = today(), utcnow(), code("no_longer_needed")
+    for first in range(0, len(unneeded), CHUNK):
+        db.session.execute(
+            update(Task).where(Task.id.in_(unneeded[first:first + CHUNK]), Task.status == "open")
+            .values(status="cancelled", outcome_code=why, completed_on=day, completed_at=now, updated_at=now,
+                    version=Task.version + 1)
+            .execution_options(synchronize_session=False))
+    changes = {"status": ["open", "cancelled"], "outcome_code": [None, why], "completed_on": [None, day.isoformat()]}
+    record(db.session, [("update", "task", task_id, changes) for task_id in unneeded])
+    return len(unneeded)
 
 
 def _spreader(kind: str, type_: str, report: RecurringReport, work: str) -> Spreader | None:
@@ -139,13 +152,13 @@ def _spreader(kind: str, type_: str, report: RecurringReport, work: str) -> Spre
     return spreader
 
 
-def _row(type_: str, taker: tuple[int, int | None], day: dt.date, due_date: dt.date, key: str, title: str,
-         recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None) -> dict:
+def _row(type_: str, taker: tuple[int, int | None], day: dt.date, due_date: dt.date, key: str, title: Code,
+         recipient_id: int | None = None, vendor_id: int | None = None, notes: Code | None = None) -> dict:
     """One recurring task's row for the bulk insert (every row with the same columns)."""
     agency_id, user_id = taker
-    return {"type": type_, "agency_id": agency_id, "assignee_id": user_id, "title": title[:200], "opened_on": day,
+    return {"type": type_, "agency_id": agency_id, "assignee_id": user_id, "title_code": title, "opened_on": day,
             "due_date": due_date, "dedupe_key": key, "recipient_id": recipient_id, "vendor_id": vendor_id,
-            "notes": notes}
+            "notes_code": notes}
 
 
 def _school_visits(day: dt.date, report: RecurringReport) -> int:
@@ -166,7 +179,8 @@ def _school_visits(day: dt.date, report: RecurringReport) -> int:
     for people in sorted(by_village.values(), key=len, reverse=True):  # biggest villages first: balanced loads
         taker = spreader.take(len(people))
         rows.extend(_row("school_visit", taker, day, day + dt.timedelta(days=SCHOOL_VISIT_DUE_DAYS),
-                         f"school_visit:{p.id}", f"{TITLES['school_visit']}: {p.name}", recipient_id=p.id)
+                         f"school_visit:{p.id}", code("task_title", type="school_visit", subject=p.name),
+                         recipient_id=p.id)
                     for p in people)
     return _insert(rows)
 
@@ -187,9 +201,9 @@ def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
         rows.append(_row(
             "hygiene_inspection", spreader.take(), day,
             stall.hygiene_valid_until if valid else day + dt.timedelta(days=INSPECTION_DUE_DAYS),
-            f"hygiene_inspection:{stall.id}", f"{TITLES['hygiene_inspection']}: {stall.name}", vendor_id=stall.id,
-            notes=f"certificate valid until {stall.hygiene_valid_until}" if valid else
-            "no valid certificate: the stall may not cook until it passes"))
+            f"hygiene_inspection:{stall.id}", code("task_title", type="hygiene_inspection", subject=stall.name),
+            vendor_id=stall.id, notes=code("certificate_valid_until", on=stall.hygiene_valid_until) if valid else
+            code("no_valid_certificate")))
     return _insert(rows)
 
 
@@ -203,7 +217,8 @@ def _verification_visits(day: dt.date, report: RecurringReport) -> int:
         .order_by(Recipient.id)
     ).all()
     return _insert([_row("verification_visit", spreader.take(), day, day + dt.timedelta(days=VERIFICATION_DUE_DAYS),
-                         f"verification_visit:{p.id}", f"{TITLES['verification_visit']}: {p.name}", recipient_id=p.id)
+                         f"verification_visit:{p.id}", code("task_title", type="verification_visit", subject=p.name),
+                         recipient_id=p.id)
                     for p in people])
 
 
@@ -219,5 +234,5 @@ def _flag_follow_ups(day: dt.date, report: RecurringReport) -> int:
     known = set(db.session.scalars(select(Task.dedupe_key).where(Task.dedupe_key.in_(list(keys))))) if keys else set()
     # Once per flag: a follow-up opened for it already (and perhaps done) is not opened again.
     return _insert([_row("follow_up", spreader.take(), day, day + dt.timedelta(days=FLAG_FOLLOW_UP_DUE_DAYS), key,
-                         f"Unfed three days: {p.name}", recipient_id=p.id, notes=p.flag_reason)
+                         code("unfed_follow_up", subject=p.name), recipient_id=p.id, notes=p.flag_reason)
                     for key, p in keys.items() if key not in known])

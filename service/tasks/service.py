@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from service.accounts.models import REGISTRY_KINDS, Agency, User
 from service.accounts.scope import Scope
 from service.assignments.models import Assignment
+from service.codes import Code, code
 from service.db import Page, Showing, check_version, paginate, utcnow
 from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
@@ -33,9 +34,6 @@ from service.vendors.events import InspectionRecorded
 from service.vendors.models import Inspection, Vendor
 
 REFERRAL_DUE_DAYS = 7  # a referral's follow-up is due a week after the visit that raised it
-TITLES = {"verification_visit": "Verification visit", "hygiene_inspection": "Hygiene inspection",
-          "nutrition_check": "Nutrition check", "school_visit": "School visit", "follow_up": "Follow-up",
-          "complaint": "Complaint", "other": "Task"}
 INSPECTION_KIND = {"hygiene_inspection": "hygiene", "nutrition_check": "nutrition"}
 TASK_OF_KIND = {kind: type_ for type_, kind in INSPECTION_KIND.items()}
 
@@ -87,9 +85,10 @@ def _recipient(recipient_id: int, agency: Agency, restricted: bool) -> Recipient
     return db.session.scalar(query)
 
 
-def default_title(type_: str, recipient: Recipient | None, vendor: Vendor | None) -> str:
+def default_title(type_: str, recipient: Recipient | None, vendor: Vendor | None) -> Code:
+    """The title a task gets when nobody gave it one: its type, and whom or what it is about."""
     subject = recipient.name if recipient else vendor.name if vendor else None
-    return f"{TITLES[type_]}: {subject}" if subject else TITLES[type_]
+    return code("task_title", type=type_, subject=subject)
 
 
 def create_task(
@@ -115,7 +114,7 @@ def _open(
     type: str, due_date: dt.date, title: str | None, agency_id: int | None, recipient_id: int | None,
     vendor_id: int | None, notes: str | None, assignee_id: int | None, *, by: int | None, restricted: bool,
     origin: str, external_ref: str | None = None, opened_on: dt.date | None = None,
-    source_task_id: int | None = None,
+    source_task_id: int | None = None, title_code: Code | None = None,
 ) -> Task:
     """A new task for ``agency_id``: every check on its fields, and (``restricted``: an agency
     opening its own) on the recipients it may reach."""
@@ -146,7 +145,9 @@ def _open(
         errors["assignee_id"] = [f"user {assignee_id} is not an active user of agency {agency_id}"]
     if errors:
         raise Invalid(errors)
-    task = Task(type=type, agency=agency, title=(title or "").strip() or default_title(type, recipient, vendor),
+    title = (title or "").strip() or None
+    task = Task(type=type, agency=agency, title=title,
+                title_code=None if title else title_code or default_title(type, recipient, vendor),
                 opened_on=opened_on, due_date=due_date, recipient_id=recipient_id, vendor_id=vendor_id,
                 notes=notes, origin=origin, source_task_id=source_task_id, external_ref=external_ref,
                 assignee_id=assignee_id, created_by=by)
@@ -279,10 +280,10 @@ def complete_task(
     db.session.flush()
     _act(task, outcome, notes, completed_on, score, scope)
     if to_agency is not None:
-        _open("follow_up", referral.get("due_date") or day + dt.timedelta(days=REFERRAL_DUE_DAYS),
-              f"Referral from {task.agency.name}: {referral['reason']}"[:200], to_agency.id, task.recipient_id,
-              task.vendor_id, referral["reason"], None, by=scope.user_id, restricted=False, origin="referral",
-              source_task_id=task.id, opened_on=completed_on)
+        _open("follow_up", referral.get("due_date") or day + dt.timedelta(days=REFERRAL_DUE_DAYS), None,
+              to_agency.id, task.recipient_id, task.vendor_id, referral["reason"], None, by=scope.user_id,
+              restricted=False, origin="referral", source_task_id=task.id, opened_on=completed_on,
+              title_code=code("referral", agency=task.agency.name, reason=referral["reason"]))
         db.session.expire(task, ["referrals"])
     return shown(task)
 
@@ -331,8 +332,11 @@ class ChainLink:
     outcome: str | None
     source_task_id: int | None
     title: str | None = None
+    title_code: dict | None = None
     notes: str | None = None
+    notes_code: dict | None = None
     outcome_notes: str | None = None
+    outcome_code: dict | None = None
 
 
 @dataclass
@@ -361,14 +365,16 @@ def task_chain(task_id: int, scope: Scope) -> Chain:
         links.append(ChainLink(
             id=t.id, type=t.type, agency_id=t.agency_id, agency=t.agency.name, status=t.status,
             overdue=t.overdue_on(day), due_date=t.due_date, completed_on=t.completed_on, outcome=t.outcome,
-            source_task_id=t.source_task_id, title=t.title if mine else None, notes=t.notes if mine else None,
-            outcome_notes=t.outcome_notes if mine else None))
+            source_task_id=t.source_task_id,
+            **({"title": t.title, "title_code": t.title_code, "notes": t.notes, "notes_code": t.notes_code,
+                "outcome_notes": t.outcome_notes, "outcome_code": t.outcome_code} if mine else {})))
     return Chain(task_id=task.id, root_id=root.id, items=links)
 
 
 def settle_open(type_: str, outcome: str, completed_on: dt.date, *, scope: Scope,
                 recipient_id: int | None = None, vendor_id: int | None = None, notes: str | None = None,
-                inspection_id: int | None = None, dedupe_key: str | None = None) -> list[Task]:
+                outcome_code: Code | None = None, inspection_id: int | None = None,
+                dedupe_key: str | None = None) -> list[Task]:
     """Complete the open tasks of ``type_`` for this recipient or stall with ``outcome``, as done
     by the ``scope``'s user (none: the job runner, or a command)."""
     query = select(Task).where(Task.type == type_, Task.status == "open")
@@ -380,7 +386,7 @@ def settle_open(type_: str, outcome: str, completed_on: dt.date, *, scope: Scope
         query = query.where(Task.dedupe_key == dedupe_key)
     tasks = db.session.scalars(query).all()
     for task in tasks:
-        task.status, task.outcome, task.outcome_notes = "done", outcome, notes
+        task.status, task.outcome, task.outcome_notes, task.outcome_code = "done", outcome, notes, outcome_code
         task.completed_on, task.completed_at, task.completed_by = completed_on, utcnow(), scope.user_id
         task.inspection_id = inspection_id
     db.session.flush()
@@ -397,8 +403,8 @@ def on_verified(event: RecipientVerified) -> None:
 
 
 def on_flag_cleared(event: FlagCleared) -> None:
-    settle_open("follow_up", "resolved", event.on, scope=event.scope, recipient_id=event.recipient_id, notes="flag cleared",
-                dedupe_key=flag_follow_up_key(event.recipient_id, event.flagged_on))
+    settle_open("follow_up", "resolved", event.on, scope=event.scope, recipient_id=event.recipient_id,
+                outcome_code=code("flag_cleared"), dedupe_key=flag_follow_up_key(event.recipient_id, event.flagged_on))
 
 
 def on_inspection(event: InspectionRecorded) -> None:

@@ -5,6 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from service.accounts.scope import Scope
+from service.codes import Code
 from service.vendors.models import Vendor
 
 
@@ -14,7 +15,7 @@ class StallChanged:
     it): those it feeds are brought in line (moved, or taken in). Handlers answer ``Moves``."""
 
     vendor: Vendor
-    cause: str
+    cause: Code
     relocated: bool = False
     day: dt.date | None = None
 

@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from service import events, geo
+from service.codes import code
 from service.accounts.scope import Scope
 from service.db import Page, Showing, check_version, paginate
 from service.errors import Forbidden, Invalid, NotFound
@@ -154,10 +155,10 @@ def update_vendor(vendor_id: int, changes: dict[str, Any], expected_version: int
     if relocating:
         _check_point(vendor.village, vendor.latitude, vendor.longitude)
     db.session.flush()
-    said = [f"{k} {before[k]} -> {getattr(vendor, k)}" for k in before if before[k] != getattr(vendor, k)]
-    if said:
+    changed = {k: [before[k], getattr(vendor, k)] for k in before if before[k] != getattr(vendor, k)}
+    if changed:
         moved = (before["latitude"], before["longitude"]) != (vendor.latitude, vendor.longitude)
-        events.publish(StallChanged(vendor, "changed: " + ", ".join(said), relocated=moved))
+        events.publish(StallChanged(vendor, code("stall_changed", changes=changed), relocated=moved))
     return shown(vendor)
 
 
@@ -192,8 +193,8 @@ def record_inspection(
     vendor.hygiene_passed = passed
     vendor.hygiene_valid_until = valid_until
     db.session.flush()
-    verdict = "passed" if passed else "failed"
-    moves = Moves.total(events.publish(StallChanged(vendor, f"{verdict} its hygiene inspection of {inspected_on}")))
+    verdict = code("inspection_passed" if passed else "inspection_failed", on=inspected_on)
+    moves = Moves.total(events.publish(StallChanged(vendor, verdict)))
     return RecordedInspection(inspection, moves.moved, moves.uncovered, moves.placed)
 
 

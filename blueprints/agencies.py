@@ -1,7 +1,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match
+from blueprints.http import if_match, versioned
 from schemas.accounts import AgencyArgs, AgencyIn, AgencyOut, RevokedOut, UserArgs, UserIn, UserOut, UserPatch
 from schemas.common import page_of
 from service.accounts import service
@@ -64,4 +64,4 @@ def update_user(changes, user_id):
     who left; every token is revoked, so reactivating brings none back) and reactivate them."""
     user = service.update_user(user_id, changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
-    return user
+    return versioned(user)

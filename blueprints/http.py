@@ -203,6 +203,12 @@ def json_list(what: str) -> list:
     return items
 
 
+def versioned(resource: Any) -> tuple[Any, dict[str, str]]:
+    """An editable resource's answer with its ``ETag`` (the version, weak: the same version may be
+    shown in more than one form), which ``If-Match`` takes back."""
+    return resource, {"ETag": f'W/"{resource.version}"'}
+
+
 def if_match() -> int | None:
     """The version a client expects, from ``If-Match: "3"`` (or 3, or W/"3"), or None."""
     value = request.headers.get("If-Match")

@@ -1,6 +1,6 @@
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match
+from blueprints.http import if_match, versioned
 from schemas.common import page_of
 from schemas.program import AreaArgs, AreaIn, AreaOut, ProgramOut, ProgramPatch
 from service.extensions import db
@@ -13,7 +13,7 @@ blp = Blueprint("program", __name__, url_prefix="/api/v1", description="Program 
 @blp.response(200, ProgramOut)
 def get_program():
     """The program's settings."""
-    return service.get_program()
+    return versioned(service.get_program())
 
 
 @blp.route("/program", methods=["PATCH"])
@@ -24,7 +24,7 @@ def update_program(changes):
     """Change settings; send `If-Match: <version>` to avoid overwriting someone else's change."""
     program = service.update_program(changes, expected_version=if_match())
     db.session.commit()
-    return program
+    return versioned(program)
 
 
 @blp.route("/areas", methods=["GET"])

@@ -1,7 +1,7 @@
 from flask import g, request
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match, json_list
+from blueprints.http import if_match, json_list, versioned
 from schemas.common import page_of
 from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, PausePatch, RecipientArgs,
                                 RecipientIn, RecipientOut, RecipientPatch, UncoveredArgs, VerifyIn)
@@ -43,7 +43,7 @@ def list_uncovered(args):
 @blp.route("/recipients/<int:recipient_id>", methods=["GET"])
 @blp.response(200, RecipientOut)
 def get_recipient(recipient_id):
-    return service.get_recipient(recipient_id)
+    return versioned(service.get_recipient(recipient_id))
 
 
 @blp.route("/recipients/<int:recipient_id>", methods=["PATCH"])
@@ -54,7 +54,7 @@ def update_recipient(changes, recipient_id):
     """Correct registration fields; send `If-Match: <version>` to avoid overwriting another edit."""
     recipient = service.update_recipient(recipient_id, changes, expected_version=if_match())
     db.session.commit()
-    return recipient
+    return versioned(recipient)
 
 
 @blp.route("/recipients/<int:recipient_id>/verify", methods=["POST"])

@@ -1,7 +1,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import idempotent, if_match, json_list
+from blueprints.http import idempotent, if_match, json_list, versioned
 from schemas.common import page_of
 from schemas.targets import PerformanceOut, TargetArgs, TargetIn, TargetOut, TargetPatch
 from schemas.tasks import (CancelIn, ChainOut, CompleteIn, LogReportOut, LogsArgs, PerformanceArgs, RecurringOut,
@@ -39,7 +39,7 @@ def list_tasks(args):
 @blp.route("/tasks/<int:task_id>", methods=["GET"])
 @blp.response(200, TaskOut)
 def get_task(task_id):
-    return service.get_task(task_id, g.caller)
+    return versioned(service.get_task(task_id, g.caller))
 
 
 @blp.route("/tasks/<int:task_id>", methods=["PATCH"])
@@ -52,7 +52,7 @@ def update_task(changes, task_id):
     its due date, retitle it, add notes."""
     task = service.update_task(task_id, changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
-    return task
+    return versioned(task)
 
 
 @blp.route("/tasks/<int:task_id>/complete", methods=["POST"])
@@ -147,7 +147,7 @@ def list_targets(args):
 @blp.route("/targets/<int:target_id>", methods=["GET"])
 @blp.response(200, TargetOut)
 def get_target(target_id):
-    return targets.get_target(target_id)
+    return versioned(targets.get_target(target_id))
 
 
 @blp.route("/targets/<int:target_id>", methods=["PATCH"])
@@ -159,7 +159,7 @@ def update_target(changes, target_id):
     date, owner or signatories) voids the signatures: the agencies sign again."""
     target = targets.update_target(target_id, changes, expected_version=if_match())
     db.session.commit()
-    return target
+    return versioned(target)
 
 
 @blp.route("/targets/<int:target_id>/sign", methods=["POST"])

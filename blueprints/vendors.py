@@ -1,7 +1,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match
+from blueprints.http import if_match, versioned
 from schemas.common import page_of
 from schemas.vendors import (InspectionArgs, InspectionIn, InspectionOut, InspectionRecordedOut, RebalanceOut,
                              VendorArgs, VendorIn, VendorOut, VendorPatch)
@@ -34,7 +34,7 @@ def list_vendors(args):
 @blp.route("/vendors/<int:vendor_id>", methods=["GET"])
 @blp.response(200, VendorOut)
 def get_vendor(vendor_id):
-    return service.get_vendor(vendor_id, g.caller)
+    return versioned(service.get_vendor(vendor_id, g.caller))
 
 
 @blp.route("/vendors/<int:vendor_id>", methods=["PATCH"])
@@ -48,7 +48,7 @@ def update_vendor(changes, vendor_id):
     A stall may edit itself, but not its status."""
     vendor = service.update_vendor(vendor_id, changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
-    return vendor
+    return versioned(vendor)
 
 
 @blp.route("/vendors/<int:vendor_id>/inspections", methods=["POST"])

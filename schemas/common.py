@@ -4,6 +4,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
+from service.text import PHONE_ERROR, PHONE_PATTERN
+
 MAX_PER_PAGE = 500
 
 
@@ -44,8 +46,9 @@ def Text(max_length: int, required: bool = False, **kwargs) -> fields.String:
 
 
 def Phone(**kwargs) -> fields.String:
-    """A phone number as people write it: +62 812-3456-7890, 0812 3456 7890."""
-    return fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{6,20}$", error="not a phone number"), **kwargs)
+    """A phone number as people write it: +62 812-3456-7890, 0812 3456 7890 (the rule the import
+    applies too: ``service/text.py``)."""
+    return fields.String(validate=validate.Regexp(PHONE_PATTERN, error=PHONE_ERROR), **kwargs)
 
 
 _pages: dict[type, type] = {}

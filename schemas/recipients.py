@@ -3,27 +3,28 @@ from webargs.fields import DelimitedList
 
 from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
 from schemas.words import words
+from service.recipients import rules
 from service.recipients.models import EXIT_REASONS, STATUSES
 
 NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
            metadata={"example": "3510154107540001",
                      "description": "16 digits; digits 7-12 are the birth date DDMMYY, day + 40 for women."})
-NEEDS = fields.List(fields.String(validate=validate.Length(min=1, max=50)), validate=validate.Length(max=20),
-                    metadata={"example": ["soft food", "low salt"]})
+NEEDS = fields.List(fields.String(validate=validate.Length(min=1, max=rules.NEED_MAX)),
+                    validate=validate.Length(max=rules.NEEDS_MAX), metadata={"example": ["soft food", "low salt"]})
 
 
 class RecipientIn(BodySchema):
     nik = fields.String(required=True, **NIK)
-    name = Text(200, required=True)
+    name = Text(rules.NAME_MAX, required=True)
     birth_date = fields.Date(required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
-    address = Text(500, required=True)
+    address = Text(rules.ADDRESS_MAX, required=True)
     village_id = Int(required=True)
     phone = Phone(allow_none=True)
     latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
     dietary_needs = NEEDS
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=rules.NOTES_MAX))
 
 
 class RecipientPatch(RecipientIn):

@@ -14,7 +14,7 @@ The areas stand in one order, lowest first; an area imports only the areas below
 8. ``scheduler``: the job runner;
 9. ``demo``: a demo program, built through the areas and the runner's jobs.
 
-Beneath them all stands the foundation every area may use: ``config``, ``errors``, ``db``, ``codes``,
+Beneath them all stands the foundation every area may use: ``config``, ``errors``, ``db``, ``codes``, ``text``,
 ``database``, ``extensions``, ``events``, ``geo``, ``audit``, ``idempotency``. Above them all, the
 composition root: ``app`` (the factory), ``models`` (every model, for Alembic) and ``wiring``.
 

@@ -21,7 +21,6 @@ class Config:
     READS_WITHOUT_TRANSACTION = True
     # Request bodies larger than this are refused with 413 (a CSV of ~100,000 recipients fits).
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
-    JSON_SORT_KEYS = False
 
     # Authentication
     TOKEN_TTL_HOURS = 24 * 7

@@ -1,5 +1,7 @@
 from dataclasses import fields
 
+from service.extensions import db
+
 from service.program.models import Program
 from service.program.service import Settings
 
@@ -153,3 +155,18 @@ def test_someone_who_left_is_deactivated_and_no_old_token_comes_back(client, coo
     assert client.patch(path, json={"active": False}, headers=headers).status_code == 401
     staff = make_user("agency", "social")[1]
     assert client.patch(path, json={"active": False}, headers=staff).status_code == 403
+
+
+def test_after_a_change_of_the_settings_the_same_request_reads_the_new_ones(app):
+    """A request's authentication notes the settings' stamp; a change later in the same request (or
+    job) must not leave the rest of it reading the old copy."""
+    from service.program import service as program_service
+    from service.program.service import SEEN_STAMP, settings
+
+    before = settings()
+    db.session.info[SEEN_STAMP] = before.stamp  # as authentication leaves it
+    assert settings() is before
+    program_service.update_program({"min_age": before.min_age + 5})
+    assert settings().min_age == before.min_age + 5
+    program_service.update_program({"visit_interval_days": 14})
+    assert (settings().min_age, settings().visit_interval_days) == (before.min_age + 5, 14)

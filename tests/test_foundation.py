@@ -158,3 +158,18 @@ def test_an_unexpected_error_is_a_500_problem_without_internals(app, client, soc
     assert response.mimetype == "application/problem+json"
     assert "secret" not in response.get_data(as_text=True)
     assert response.json["detail"] == "Something went wrong on our side; it has been logged."
+
+
+def test_editable_resources_send_an_etag_that_if_match_takes(client, coordinator, make_recipient, make_vendor):
+    person = make_recipient()
+    stall = make_vendor()
+    for path, change in ((f"/api/v1/recipients/{person['id']}", {"address": "Dusun Krajan RT 03"}),
+                         (f"/api/v1/vendors/{stall.id}", {"daily_capacity": 12}),
+                         ("/api/v1/program", {"min_age": 61})):
+        read = client.get(path, headers=coordinator)
+        tag = read.headers["ETag"]
+        assert tag == f'W/"{read.json["version"]}"', path
+        changed = client.patch(path, json=change, headers={**coordinator, "If-Match": tag})
+        assert changed.status_code == 200 and changed.headers["ETag"] == f'W/"{read.json["version"] + 1}"', path
+        stale = client.patch(path, json=change, headers={**coordinator, "If-Match": tag})
+        assert stale.status_code == 412, path

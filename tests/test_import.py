@@ -174,3 +174,19 @@ def _body(serial):
     return {"nik": make_nik("35.10.09", birth, "M", serial), "name": "Slamet", "birth_date": birth.isoformat(),
             "sex": "M", "address": "Dusun Krajan", "village_id": db.session.scalar(
                 select(Recipient.village_id).limit(1))}
+
+
+def test_the_import_refuses_what_a_single_registration_refuses(client, social, recipient_data):
+    """One set of field rules for both ways in: a phone that is not a number, a dietary need too
+    long, too many needs, a name too long."""
+    bad = {"phone": "call my son", "dietary_needs": ["x" * 80], "name": "N" * 201}
+    many = {"dietary_needs": [f"need {n}" for n in range(21)]}
+    for fields in (bad, many):
+        body = recipient_data(**fields)
+        single = client.post("/api/v1/recipients", json=body, headers=social)
+        assert single.status_code == 422, single.json
+        report = client.post("/api/v1/recipients/import", json=[body], headers=social).json
+        assert report["created"] == 0 and report["rejected"] == 1, report
+        assert {e["field"] for e in report["errors"]} == {f.split(".")[0] for f in single.json["errors"]} == set(fields)
+    fine = client.post("/api/v1/recipients/import", json=[recipient_data(phone="(0333) 424 242")], headers=social)
+    assert fine.json["created"] == 1

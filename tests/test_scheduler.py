@@ -6,6 +6,7 @@ import datetime as dt
 import time
 from zoneinfo import ZoneInfo
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
@@ -13,6 +14,7 @@ from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
+from service.program.models import Area
 from service.scheduler import jobs, runner
 from tests.conftest import at_jakarta, race_twice, seed_stall_and_people
 from tests.test_deliveries import TODAY, TOMORROW, deliveries_of
@@ -88,14 +90,14 @@ def test_the_daily_jobs(app, client, coordinator, loop, monkeypatch):
 
 def test_a_failing_job_is_logged_and_rolled_back(app, monkeypatch, caplog):
     def broken():
+        program_service.create_area("Written before the failure", "district", -8.3, 114.1, code="BROKEN")
         raise RuntimeError("disk full")
 
     monkeypatch.setitem(jobs.JOBS, "schedule", broken)
-    try:
+    with pytest.raises(RuntimeError, match="disk full"):
         jobs.run(app, "schedule")
-    except RuntimeError:
-        pass
     assert "job schedule failed" in caplog.text
+    assert db.session.scalar(select(Area).where(Area.code == "BROKEN")) is None  # rolled back
 
 
 def test_run_a_job_from_the_command_line(cli, loop, monkeypatch):

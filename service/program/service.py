@@ -119,6 +119,9 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     for key, value in changes.items():
         setattr(program, key, value)
     db.session.flush()
+    # What this request's authentication read is the old stamp: the rest of the request (and a
+    # job in the same session) reads the settings as they are now.
+    db.session.info.pop(SEEN_STAMP, None)
     return program
 
 

@@ -24,7 +24,9 @@ from service.extensions import db
 from service.program.models import Area
 from service.program.service import settings, today
 from service.recipients.models import Recipient
-from service.recipients.rules import coordinates_error, identity_errors
+from service.recipients.rules import (ADDRESS_MAX, NAME_MAX, NOTES_MAX, PHONE_MAX, coordinates_error, identity_errors,
+                                      needs_error)
+from service.text import phone_error
 
 REQUIRED = ("nik", "name", "birth_date", "sex", "address")
 OPTIONAL = ("village_id", "village_code", "phone", "latitude", "longitude", "dietary_needs", "notes")
@@ -132,7 +134,17 @@ def _needs(value: Any) -> list[str]:
     if value is None:
         return []
     items = value if isinstance(value, list) else str(value).replace(",", ";").split(";")
-    return [str(item).strip() for item in items if str(item).strip()]
+    needs = [str(item).strip() for item in items if str(item).strip()]
+    if error := needs_error(needs):
+        raise ValueError(error)
+    return needs
+
+
+def _phone(value: Any) -> str | None:
+    phone = _text(value, PHONE_MAX, False)
+    if phone is not None and (error := phone_error(phone)):
+        raise ValueError(error)
+    return phone
 
 
 class _Villages:
@@ -172,15 +184,15 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
                               "quote values that hold the delimiter"}
     parsers: dict[str, Callable[[Any], Any]] = {
         "nik": _nik,
-        "name": lambda v: _text(v, 200, True),
+        "name": lambda v: _text(v, NAME_MAX, True),
         "birth_date": _date,
         "sex": _sex,
-        "address": lambda v: _text(v, 500, True),
-        "phone": lambda v: _text(v, 32, False),
+        "address": lambda v: _text(v, ADDRESS_MAX, True),
+        "phone": _phone,
         "latitude": lambda v: _coordinate(v, 90),
         "longitude": lambda v: _coordinate(v, 180),
         "dietary_needs": _needs,
-        "notes": lambda v: _text(v, 5000, False),
+        "notes": lambda v: _text(v, NOTES_MAX, False),
     }
     for name, parse in parsers.items():
         try:

@@ -1,10 +1,23 @@
-"""Rules about a person's identity: the NIK and the age."""
+"""Rules of a recipient's record, for every way one comes in (one registration, an edit, the bulk
+import): the NIK and the age, and what each field may hold."""
 from __future__ import annotations
 
 import datetime as dt
 import re
 
 NIK_RE = re.compile(r"^\d{16}$")
+NAME_MAX, ADDRESS_MAX, PHONE_MAX, NOTES_MAX = 200, 500, 32, 5000
+NEED_MAX, NEEDS_MAX = 50, 20  # a dietary need's characters; needs a recipient may have
+
+
+def needs_error(needs: list[str]) -> str | None:
+    """What is wrong with a list of dietary needs, or None."""
+    if len(needs) > NEEDS_MAX:
+        return f"at most {NEEDS_MAX} dietary needs"
+    long = next((n for n in needs if len(n) > NEED_MAX), None)
+    if long is not None:
+        return f"each dietary need is at most {NEED_MAX} characters ({long[:20]!r}... is {len(long)})"
+    return None
 
 
 def coordinates_error(latitude: float | None, longitude: float | None) -> tuple[str, str] | None:

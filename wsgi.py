@@ -1,5 +1,4 @@
-"""The composition root: the service's app with the HTTP blueprints."""
-from blueprints import BLUEPRINTS
-from service.app import create_app
+"""The composition root: the service's app with its HTTP layer."""
+from blueprints import create_web_app
 
-app = create_app(blueprints=BLUEPRINTS)
+app = create_web_app()

@@ -62,7 +62,8 @@ def call(port: int, method: str, path: str, token: str, body: dict | None = None
     """One request on a kept-alive connection, as a phone or an agency's system would send it."""
     payload = json.dumps(body).encode() if body is not None else None
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    conn = _connections.get(port) or _connections.setdefault(port, http.client.HTTPConnection("127.0.0.1", port, timeout=10))
+    conn = _connections.get(port) or _connections.setdefault(
+        port, http.client.HTTPConnection("127.0.0.1", port, timeout=10))
     started = time.perf_counter()
     try:
         conn.request(method, path, body=payload, headers=headers)
@@ -128,7 +129,8 @@ def main() -> None:
         cases = {
             "GET /me (baseline)": lambda i: call(port, "GET", "/api/v1/me", token),
             "GET /recipients/{id}": lambda i: call(port, "GET", f"/api/v1/recipients/{rng.choice(people)[0]}", token),
-            "GET /recipients?q=<nik>": lambda i: call(port, "GET", f"/api/v1/recipients?q={rng.choice(people)[1]}", token),
+            "GET /recipients?q=<nik>": lambda i: call(port, "GET", f"/api/v1/recipients?q={rng.choice(people)[1]}",
+                                                      token),
             "POST /recipients": lambda i: call(port, "POST", "/api/v1/recipients", token, bodies[i]),
         }
         goals = {"GET /me (baseline)": 5, "GET /recipients/{id}": 5, "GET /recipients?q=<nik>": 5,

@@ -99,7 +99,8 @@ def set_places(assignment: np.ndarray) -> None:
     now = utcnow()
     bulk_insert(db.session, Assignment.__table__, [
         {"recipient_id": rid, "vendor_id": vendor_ids[v] if v >= 0 else None, "distance_km": km.get(i),
-         "reason": {"code": "text", "text": "enrolled"}, "since": now} for i, (rid, v) in enumerate(zip(ids, assignment.tolist()))])
+         "reason": {"code": "text", "text": "enrolled"}, "since": now}
+        for i, (rid, v) in enumerate(zip(ids, assignment.tolist()))])
     db.session.commit()
 
 

@@ -14,8 +14,7 @@ import flask_migrate  # noqa: E402
 import psycopg  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from blueprints import BLUEPRINTS  # noqa: E402
-from service.app import create_app  # noqa: E402
+from blueprints import create_web_app  # noqa: E402
 from service.demo.data import NikSerials, load_areas  # noqa: E402
 from service.extensions import db  # noqa: E402
 
@@ -37,8 +36,8 @@ def sqlite_url() -> str:
 
 def fresh_app(url: str):
     """An app on an empty, migrated database holding Banyuwangi's districts and villages."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
-                      "RATELIMIT_ENABLED": False}, blueprints=BLUEPRINTS)
+    app = create_web_app({"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+                      "RATELIMIT_ENABLED": False})
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:

@@ -9,8 +9,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Blueprint, jsonify  # noqa: E402
 
-from blueprints import BLUEPRINTS, access  # noqa: E402
-from service.app import create_app  # noqa: E402
+from blueprints import BLUEPRINTS, access, create_web_app  # noqa: E402
 from service.deliveries.models import Delivery  # noqa: E402
 from service.extensions import db  # noqa: E402
 
@@ -24,4 +23,4 @@ def read_one(delivery_id: int):
 
 
 access.PERMISSIONS["bench.read_one"] = access.PUBLIC
-app = create_app(blueprints=[*BLUEPRINTS, bare])
+app = create_web_app(blueprints=[*BLUEPRINTS, bare])

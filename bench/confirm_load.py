@@ -69,7 +69,8 @@ def set_up(url: str, stalls: int, per_stall: int) -> tuple[list[tuple[str, dict,
         for n, vendor_id in enumerate(vendor_ids):
             v = villages[n % len(villages)]
             for k in range(per_stall):
-                people.append({"nik": f"3510{n:06d}{k:06d}", "name": f"Warga {n}-{k}", "birth_date": dt.date(1950, 1, 1),
+                people.append({"nik": f"3510{n:06d}{k:06d}", "name": f"Warga {n}-{k}",
+                               "birth_date": dt.date(1950, 1, 1),
                                "sex": "F", "address": "Dusun Krajan", "village_id": v.id,
                                "latitude": v.latitude + rng.uniform(-0.005, 0.005),
                                "longitude": v.longitude + rng.uniform(-0.005, 0.005), "location_source": "gps",
@@ -78,7 +79,8 @@ def set_up(url: str, stalls: int, per_stall: int) -> tuple[list[tuple[str, dict,
         vendor_of = [p.pop("_vendor") for p in people]
         ids = bulk_insert(db.session, Recipient.__table__, people)
         bulk_insert(db.session, Assignment.__table__, [
-            {"recipient_id": rid, "vendor_id": vid, "distance_km": 0.5, "reason": {"code": "text", "text": "bench"}, "since": now}
+            {"recipient_id": rid, "vendor_id": vid, "distance_km": 0.5, "reason": {"code": "text", "text": "bench"},
+             "since": now}
             for rid, vid in zip(ids, vendor_of)])
         tokens = {}
         for vendor_id in vendor_ids:

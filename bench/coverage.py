@@ -34,8 +34,7 @@ from tqdm import tqdm
 from service.accounts import service as accounts
 from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
-from service.deliveries import coverage
-from service.deliveries import scheduling
+from service.deliveries import coverage, scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
 from service.program import service as program_service
@@ -81,7 +80,7 @@ def bulk_loading():
 
 def utc(moment: dt.datetime, engine: str) -> dt.datetime:
     """A timestamp for raw SQL: aware on PostgreSQL, naive UTC on SQLite (as the models store it)."""
-    moment = moment.astimezone(dt.timezone.utc)
+    moment = moment.astimezone(dt.UTC)
     return moment.replace(tzinfo=None) if engine == "SQLite" else moment
 
 
@@ -120,7 +119,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
             scheduling.close_day(today - dt.timedelta(days=back))
             db.session.commit()
         # Today at noon: scheduled by the job, lunches confirmed.
-        program_service.now = lambda: noon.astimezone(dt.timezone.utc)
+        program_service.now = lambda: noon.astimezone(dt.UTC)
         scheduling.schedule_day(today)
         db.session.execute(text("UPDATE deliveries SET status = 'delivered', delivered_at = created_at, "
                                 "confirmed_at = created_at WHERE date = :day AND meal = 'lunch' AND id % 10 <> 0"),

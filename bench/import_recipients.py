@@ -13,9 +13,8 @@ import csv
 import io
 import time
 
-from psycopg.types.json import Jsonb
-
 from common import fresh_app, postgres_url, recipient_rows, sqlite_url
+from psycopg.types.json import Jsonb
 from sqlalchemy import delete, insert, select
 
 from service.audit.models import AuditEvent
@@ -79,7 +78,8 @@ def run(engine: str, url: str, count: int) -> None:
     created = report.created
     print(f"{engine:<11} import {created:>6} rows in {elapsed:6.2f} s = {created / elapsed:>8,.0f} rows/s"
           f" (duplicates {report.duplicates})   bare bulk insert {len(plain) / bare:>9,.0f} rows/s"
-          f"   import/bare {bare / elapsed:5.1%}   goal >= 5,000 rows/s: {'met' if created / elapsed >= 5000 else 'NOT met'}")
+          f"   import/bare {bare / elapsed:5.1%}   "
+          f"goal >= 5,000 rows/s: {'met' if created / elapsed >= 5000 else 'NOT met'}")
 
 
 def main() -> None:

@@ -43,7 +43,8 @@ def main() -> None:
     for kind, values in times.items():
         print(f"{kind:<30} {statistics.median(values):>10.1f} {percentile(values, 90):>8.1f}")
     ratio = statistics.median(times["unknown email"]) / statistics.median(times["known email, wrong password"])
-    print(f"unknown / known: {ratio:.2f}  goal (0.9-1.1, the time tells nothing): {'met' if 0.9 <= ratio <= 1.1 else 'NOT met'}")
+    verdict = "met" if 0.9 <= ratio <= 1.1 else "NOT met"
+    print(f"unknown / known: {ratio:.2f}  goal (0.9-1.1, the time tells nothing): {verdict}")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,7 @@ from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
 from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
-from service.deliveries import coverage
-from service.deliveries import scheduling
+from service.deliveries import coverage, scheduling
 from service.extensions import db
 from service.program import service as program_service
 from service.recipients.models import Recipient

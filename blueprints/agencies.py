@@ -1,7 +1,7 @@
 from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match, versioned
+from blueprints.requests import if_match, versioned
 from schemas.accounts import AgencyArgs, AgencyIn, AgencyOut, RevokedOut, UserArgs, UserIn, UserOut, UserPatch
 from schemas.common import page_of
 from service.accounts import service

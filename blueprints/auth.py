@@ -1,9 +1,10 @@
 from flask import current_app, g, request
 from flask_smorest import Blueprint
 
+from blueprints.extensions import limiter
 from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
-from service.extensions import db, limiter
+from service.extensions import db
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Tokens and the signed-in user.")
 

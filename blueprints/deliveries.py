@@ -1,22 +1,37 @@
 import csv
 import io
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from flask import current_app, g, request, send_file
 from flask_smorest import Blueprint
 
-from blueprints.http import idempotent
+from blueprints.idempotency import idempotent
 from schemas.common import page_of
-from schemas.deliveries import (CloseOut, ConfirmIn, CoverageArgs, CoverageOut, DayIn, DeliveryArgs, DeliveryOut,
-                                ManifestArgs, ManifestOut, PhotoIn, ScheduleOut, StatementArgs, StatementOut,
-                                TrendArgs, TrendOut, month_of)
-from service.deliveries import coverage, photos, scheduling
-from service.deliveries import service
+from schemas.deliveries import (
+    CloseOut,
+    ConfirmIn,
+    CoverageArgs,
+    CoverageOut,
+    DayIn,
+    DeliveryArgs,
+    DeliveryOut,
+    ManifestArgs,
+    ManifestOut,
+    PhotoIn,
+    ScheduleOut,
+    StatementArgs,
+    StatementOut,
+    TrendArgs,
+    TrendOut,
+    month_of,
+)
+from service.deliveries import coverage, photos, scheduling, service
 from service.errors import NotFound
 from service.extensions import db
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api/v1",
-                description="The daily loop: scheduling, the stalls' manifests and confirmations, statements, coverage.")
+                description="The daily loop: scheduling, the stalls' manifests and confirmations, statements, "
+                            "coverage.")
 
 CSV = "text/csv"
 

@@ -1,6 +1,6 @@
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match, versioned
+from blueprints.requests import if_match, versioned
 from schemas.common import page_of
 from schemas.program import AreaArgs, AreaIn, AreaOut, ProgramOut, ProgramPatch
 from service.extensions import db

@@ -1,10 +1,22 @@
 from flask import g, request
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match, json_list, versioned
+from blueprints.requests import if_match, json_list, versioned
 from schemas.common import page_of
-from schemas.recipients import (ExitIn, ImportArgs, ImportReportOut, PauseIn, PauseOut, PausePatch, RecipientArgs,
-                                RecipientIn, RecipientOut, RecipientPatch, UncoveredArgs, VerifyIn)
+from schemas.recipients import (
+    ExitIn,
+    ImportArgs,
+    ImportReportOut,
+    PauseIn,
+    PauseOut,
+    PausePatch,
+    RecipientArgs,
+    RecipientIn,
+    RecipientOut,
+    RecipientPatch,
+    UncoveredArgs,
+    VerifyIn,
+)
 from service.errors import Invalid
 from service.extensions import db
 from service.recipients import importing, service

@@ -1,15 +1,29 @@
 from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import idempotent, if_match, json_list, versioned
+from blueprints.extensions import api
+from blueprints.idempotency import idempotent
+from blueprints.requests import if_match, json_list, versioned
 from schemas.common import page_of
 from schemas.targets import PerformanceOut, TargetArgs, TargetIn, TargetOut, TargetPatch
-from schemas.tasks import (CancelIn, ChainOut, CompleteIn, LogReportOut, LogsArgs, PerformanceArgs, RecurringOut,
-                           TaskArgs, TaskIn, TaskLogIn, TaskOut, TaskPatch, load_logs)
-from service.extensions import api, db
+from schemas.tasks import (
+    CancelIn,
+    ChainOut,
+    CompleteIn,
+    LogReportOut,
+    LogsArgs,
+    PerformanceArgs,
+    RecurringOut,
+    TaskArgs,
+    TaskIn,
+    TaskLogIn,
+    TaskOut,
+    TaskPatch,
+    load_logs,
+)
+from service.extensions import db
 from service.targets import service as targets
-from service.tasks import logs, recurring
-from service.tasks import service
+from service.tasks import logs, recurring, service
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1",
                 description="Agencies working together: tasks, recurring work, referrals, signed targets.")

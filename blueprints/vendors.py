@@ -1,10 +1,19 @@
 from flask import g
 from flask_smorest import Blueprint
 
-from blueprints.http import if_match, versioned
+from blueprints.requests import if_match, versioned
 from schemas.common import page_of
-from schemas.vendors import (InspectionArgs, InspectionIn, InspectionOut, InspectionRecordedOut, RebalanceOut,
-                             VendorArgs, VendorIn, VendorOut, VendorPatch)
+from schemas.vendors import (
+    InspectionArgs,
+    InspectionIn,
+    InspectionOut,
+    InspectionRecordedOut,
+    RebalanceOut,
+    VendorArgs,
+    VendorIn,
+    VendorOut,
+    VendorPatch,
+)
 from service.assignments import rebalance as rebalancing
 from service.extensions import db
 from service.vendors import service

@@ -93,7 +93,8 @@ class RecipientArgs(PageArgs):
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "A NIK, its first digits, or part of a name (empty: no search)."})
     vendor_id = fields.Integer(metadata={"description": "Fed by this stall."})
-    covered = fields.Boolean(metadata={"description": "Fed today by a stall that may cook, within reach (true) or not (false)."})
+    covered = fields.Boolean(metadata={
+        "description": "Fed today by a stall that may cook, within reach (true) or not (false)."})
     flagged = fields.Boolean(metadata={"description": "Flagged for three days running without a meal (true) or not."})
 
 

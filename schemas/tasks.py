@@ -1,4 +1,5 @@
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
@@ -69,7 +70,8 @@ class TaskLogIn(TaskIn):
             raise ValidationError({"type": ["say what work it was (or give the task_id it completes)"]})
         if data.get("task_id") is not None and (data.keys() - {"task_id", "complete"}):
             extra = ", ".join(sorted(data.keys() - {"task_id", "complete"}))
-            raise ValidationError({"task_id": [f"a log of an existing task has only task_id and complete, not {extra}"]})
+            raise ValidationError({"task_id": [
+                f"a log of an existing task has only task_id and complete, not {extra}"]})
 
 
 def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[str]]]]:

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
 from service.vendors.models import HYGIENE_STATUSES, INSPECTION_KINDS, STATUSES
 
+
 class VendorIn(BodySchema):
     name = Text(200, required=True, metadata={"example": "Warung Bu Sri"})
     owner_name = Text(200, required=True)

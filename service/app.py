@@ -1,40 +1,27 @@
-"""The application factory. It reads like a table of contents; the blueprints come from outside."""
+"""The domain's application factory: settings, the database, the domain's extensions, the CLI and
+the wiring of the areas. It reads like a table of contents. The HTTP layer (blueprints, the OpenAPI
+document, rate limits) is added by ``blueprints.create_web_app``: the service knows nothing of it."""
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-import flask_smorest
-from flask import Blueprint, Flask
-from flask.sessions import SessionInterface, SessionMixin
-from werkzeug.middleware.proxy_fix import ProxyFix
+from flask import Flask
 
+from service import (
+    models,  # noqa: F401  (every model on the metadata, for Alembic)
+    wiring,
+)
 from service.config import DEFAULT_SECRET_KEY, Config
-from service import models  # noqa: F401  (every model on the metadata, for Alembic)
-from service import wiring
-from service.extensions import api, db, limiter, migrate
+from service.extensions import db, migrate
 
 
-class NoCookieSession(SessionInterface):
-    """Callers identify with bearer tokens: no request reads or writes a cookie session, so none
-    is built (Flask's default signs and parses one for every request, a few percent of a
-    confirmation's time). Writing to ``flask.session`` fails loudly."""
-
-    def open_session(self, app: Flask, request) -> SessionMixin:
-        return self.make_null_session(app)
-
-    def save_session(self, app: Flask, session: SessionMixin, response) -> None:
-        return None
-
-
-def create_app(config: Mapping[str, Any] | None = None, blueprints: Iterable[Blueprint] = ()) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("service", instance_relative_config=True, static_folder=None)
-    app.session_interface = NoCookieSession()
     configure_settings(app, config)
-    configure_proxies(app)
     configure_database(app)
     configure_extensions(app)
-    register_blueprints(app, blueprints)
     register_cli(app)
     wiring.wire()
     return app
@@ -61,14 +48,6 @@ def configure_settings(app: Flask, config: Mapping[str, Any] | None) -> None:
         raise RuntimeError("RANTANG_SECRET_KEY must be set to a secret value in production")
 
 
-def configure_proxies(app: Flask) -> None:
-    """Behind ``TRUSTED_PROXIES`` proxies the client's address (which rate limits count by) and
-    scheme come from their X-Forwarded-For and -Proto; with none, those headers are ignored."""
-    hops = int(app.config["TRUSTED_PROXIES"])
-    if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-
-
 def configure_database(app: Flask) -> None:
     """Connections as ``service.database`` holds them (its listeners: SQLite's transactions, stale
     pooled connections replaced at checkout)."""
@@ -87,26 +66,12 @@ def configure_extensions(app: Flask) -> None:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()))
-    limiter.init_app(app)
-    api.init_app(app, spec_kwargs={
-        "info": {"description": "Rantang: one meal program run by several agencies. See README."},
-        "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearerAuth": []}],
-    })
     locating.init_app(app)
     callers.init_app(app, db)
 
 
 def _migrations_dir() -> str:
     return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
-
-
-def register_blueprints(app: Flask, blueprints: Iterable[Blueprint]) -> None:
-    for blueprint in blueprints:
-        if isinstance(blueprint, flask_smorest.Blueprint):
-            api.register_blueprint(blueprint)
-        else:
-            app.register_blueprint(blueprint)
 
 
 def register_cli(app: Flask) -> None:

@@ -17,7 +17,7 @@ class Config:
     DATABASE_RETRY_AFTER_SECONDS = 5
     # SQLite: how long a writer waits for another to finish before the request gets a 503.
     SQLITE_BUSY_TIMEOUT = 15.0
-    # GET requests run without BEGIN/ROLLBACK on PostgreSQL (see blueprints/http.py).
+    # GET requests run without BEGIN/ROLLBACK on PostgreSQL (see blueprints/caller.py).
     READS_WITHOUT_TRANSACTION = True
     # Request bodies larger than this are refused with 413 (a CSV of ~100,000 recipients fits).
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024

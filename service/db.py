@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, Select, func, select, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -37,15 +38,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime: store aware timestamps only")
-        value = value.astimezone(dt.timezone.utc)
+        value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc)
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
 
 
 def render_item(type_: str, obj: object, autogen_context) -> str | bool:
@@ -63,7 +64,7 @@ class Base(DeclarativeBase):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 T = TypeVar("T")
@@ -160,35 +161,38 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
     if not rows:
         return []
     columns = [c for c in table.columns if c.name != "id"]
-    for row in rows:
-        for column in columns:
-            if column.name not in row and column.default is not None and column.default.is_scalar:
-                row[column.name] = column.default.arg
-            elif column.name not in row and column.default is not None and column.default.is_callable:
-                row[column.name] = column.default.arg(None)
+    _fill_defaults(rows, columns)
     connection = session.connection()
     serial = "id" in table.c  # tables keyed otherwise (assignments by recipient) bring their key
-    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM_ROWS:
-        if not serial:
-            connection.execute(table.insert(), rows)
-            return []
-        result = connection.execute(
-            table.insert().returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        return list(result.scalars())
+    if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:
+        return _copy(connection, table, columns, rows, serial)
+    if not serial:
+        connection.execute(table.insert(), rows)
+        return []
+    return list(connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows).scalars())
+
+
+def _fill_defaults(rows: list[dict[str, Any]], columns) -> None:
+    """The Python-side defaults of ``columns`` in each row that does not say otherwise."""
+    defaults = [c for c in columns if c.default is not None and (c.default.is_scalar or c.default.is_callable)]
+    for row in rows:
+        for column in defaults:
+            if column.name not in row:
+                row[column.name] = column.default.arg if column.default.is_scalar else column.default.arg(None)
+
+
+def _copy(connection, table, columns, rows: list[dict[str, Any]], serial: bool) -> list[int]:
+    """PostgreSQL's COPY of ``rows``, with their ids drawn from the table's sequence first."""
     from psycopg.types.json import Jsonb
 
     names = [c.name for c in columns]
     json_columns = {c.name for c in columns if _is_json(c)}
-    raw = connection.connection.driver_connection
-    with raw.cursor() as cursor:
+    with connection.connection.driver_connection.cursor() as cursor:
         ids: list[int] = []
         if serial:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (table.name, len(rows)),
-            )
-            ids = [r[0] for r in cursor.fetchall()]
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           (table.name, len(rows)))
+            ids = [row[0] for row in cursor.fetchall()]  # the one column selected
         key = ["id"] if serial else []
         with cursor.copy(f"COPY {table.name} ({', '.join(key + names)}) FROM STDIN") as copy:
             for index, row in enumerate(rows):

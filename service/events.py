@@ -13,7 +13,8 @@ Events are dataclasses defined by the area that publishes them (``<area>/events.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 E = TypeVar("E")
 _handlers: dict[type, list[Callable[[Any], Any]]] = {}

@@ -8,7 +8,7 @@ measure with it.
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from geopy.distance import geodesic

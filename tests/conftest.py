@@ -18,13 +18,13 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
-from blueprints import BLUEPRINTS
+from blueprints import BLUEPRINTS, create_web_app
+from blueprints.extensions import limiter
 from service.accounts import service as accounts
 from service.accounts.scope import Scope
-from service.app import create_app
 from service.database import BEGIN_DEFERRED
 from service.demo.data import make_nik
-from service.extensions import db, limiter
+from service.extensions import db
 from service.program import service as program_service
 from service.recipients import service as recipient_service
 from service.vendors import service as vendor_service
@@ -59,7 +59,7 @@ def drop_everything() -> None:
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory)},
+    app = create_web_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url(tmp_path_factory)},
                      blueprints=BLUEPRINTS)
     with app.app_context():
         drop_everything()
@@ -150,8 +150,10 @@ def areas():
     muncar = program_service.create_area("Muncar", "district", -8.4344, 114.3331, code="35.10.05")
     villages = {
         "Kaliasin": program_service.create_area("Kaliasin", "village", -8.3538, 114.1668, genteng.id, "35.10.09.2001"),
-        "Kembiritan": program_service.create_area("Kembiritan", "village", -8.3906, 114.1514, genteng.id, "35.10.09.2002"),
-        "Tembokrejo": program_service.create_area("Tembokrejo", "village", -8.4367, 114.3226, muncar.id, "35.10.05.2001"),
+        "Kembiritan": program_service.create_area("Kembiritan", "village", -8.3906, 114.1514, genteng.id,
+                                                  "35.10.09.2002"),
+        "Tembokrejo": program_service.create_area("Tembokrejo", "village", -8.4367, 114.3226, muncar.id,
+                                                  "35.10.05.2001"),
     }
     db.session.commit()
     return {"genteng": genteng, "muncar": muncar, **villages}
@@ -285,7 +287,8 @@ def make_vendor(areas):
         vendor = vendor_service.register_vendor(**body)
         if hygiene:
             inspected = program_service.today() - dt.timedelta(days=HYGIENE_AGE[hygiene])
-            vendor_service.record_inspection(vendor.id, "hygiene", inspected, 80 if hygiene != "failed" else 40, scope=SYSTEM,
+            vendor_service.record_inspection(vendor.id, "hygiene", inspected, 80 if hygiene != "failed" else 40,
+                                             scope=SYSTEM,
                                              passed=hygiene != "failed")
         db.session.commit()
         return vendor
@@ -296,7 +299,7 @@ def make_vendor(areas):
 def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
     """Move the program's clock to ``hour:minute`` in Jakarta on ``day``."""
     moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    monkeypatch.setattr(program_service, "now", lambda: moment.astimezone(dt.timezone.utc))
+    monkeypatch.setattr(program_service, "now", lambda: moment.astimezone(dt.UTC))
 
 
 @pytest.fixture
@@ -328,7 +331,7 @@ def own_database(tmp_path_factory):
 @pytest.fixture
 def own_app(own_database, monkeypatch):
     """An app on a migrated database of its own, with real sessions that commit; disposed after."""
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database}, blueprints=BLUEPRINTS)
+    app = create_web_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database})
     monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0

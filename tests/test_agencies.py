@@ -1,7 +1,6 @@
 from dataclasses import fields
 
 from service.extensions import db
-
 from service.program.models import Program
 from service.program.service import Settings
 

@@ -151,7 +151,8 @@ def test_a_kitchen_moved_out_of_reach_loses_those_it_no_longer_reaches(client, c
     assert moved.status_code == 200, moved.json
     shown = client.get(f"/api/v1/recipients/{person['id']}", headers=coordinator).json
     assert shown["vendor_id"] == stall.id and shown["distance_km"] == round(geodesic(NEAR_KALIASIN, nearby).km, 3)
-    client.patch(f"/api/v1/vendors/{stall.id}", headers=coordinator, json={"latitude": too_far[0], "longitude": too_far[1]})
+    client.patch(f"/api/v1/vendors/{stall.id}", headers=coordinator,
+                 json={"latitude": too_far[0], "longitude": too_far[1]})
     shown = client.get(f"/api/v1/recipients/{person['id']}", headers=coordinator).json
     assert shown["vendor_id"] is None and "latitude" in shown["assignment_note"]
 

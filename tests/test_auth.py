@@ -46,7 +46,7 @@ def test_revoked_and_expired_tokens_are_refused(client, make_user):
 
     token = client.post("/api/v1/auth/token", json={"email": user.email, "password": "password-1"}).json["token"]
     stored = db.session.scalars(select(ApiToken).where(ApiToken.revoked_at.is_(None))).one()
-    stored.expires_at = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    stored.expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)
     db.session.commit()
     response = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and "expired" in response.json["detail"]
@@ -129,8 +129,7 @@ def test_sign_in_is_limited_per_account_whatever_the_address(app, client, make_u
 
 
 def test_the_client_address_comes_from_x_forwarded_for_only_behind_trusted_proxies(app, client, monkeypatch):
-    from blueprints import BLUEPRINTS
-    from service.app import create_app
+    from blueprints import create_web_app
     from tests.conftest import TEST_CONFIG
 
     def attempts(with_client, forwarded):
@@ -141,8 +140,8 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_trusted_proxi
     monkeypatch.setitem(app.config, "RATELIMIT_AUTH", "2 per minute")
     assert attempts(client, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]) == [401, 401, 429]
     # One trusted proxy: the address it appended is the client's; what the client wrote before it is not.
-    behind = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-                         "TRUSTED_PROXIES": 1, "RATELIMIT_AUTH": "2 per minute"}, blueprints=BLUEPRINTS)
+    behind = create_web_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+                         "TRUSTED_PROXIES": 1, "RATELIMIT_AUTH": "2 per minute"})
     try:
         proxied = behind.test_client()
         assert attempts(proxied, ["203.0.113.7", "1.1.1.1, 203.0.113.7", "2.2.2.2, 203.0.113.7"]) == [401, 401, 429]
@@ -155,9 +154,8 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_trusted_proxi
 
 SIGN_IN_FROM_ANOTHER_PROCESS = """
 import json, sys
-from blueprints import BLUEPRINTS
-from service.app import create_app
-client = create_app(blueprints=BLUEPRINTS).test_client()
+from blueprints import create_web_app
+client = create_web_app().test_client()
 print(json.dumps([client.post("/api/v1/auth/token", json={"email": "nobody@rantang.example", "password": "x"},
                               environ_base={"REMOTE_ADDR": "192.0.2.10"}).status_code
                   for _ in range(int(sys.argv[1]))]))
@@ -179,7 +177,8 @@ def test_the_sign_in_limit_is_shared_by_every_web_process_through_redis(app):
 
     def sign_in(times: int) -> list[int]:
         done = subprocess.run([sys.executable, "-c", SIGN_IN_FROM_ANOTHER_PROCESS, str(times)], env=env,
-                              capture_output=True, text=True, timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))
+                              capture_output=True, text=True, timeout=60,
+                              cwd=os.path.dirname(os.path.dirname(__file__)))
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])
 

@@ -74,7 +74,7 @@ def test_a_caller_is_remembered_until_another_process_changes_what_it_depends_on
         assert client.get("/api/v1/me", headers=second).status_code == 200  # remembered too
         with other.begin() as conn:
             conn.execute(update(ApiToken).where(ApiToken.user_id == first_id)
-                         .values(revoked_at=dt.datetime.now(dt.timezone.utc)))
+                         .values(revoked_at=dt.datetime.now(dt.UTC)))
         assert eventually(lambda: client.get("/api/v1/me", headers=first).status_code == 401)
         assert client.get("/api/v1/me", headers=second).status_code == 200
         with other.begin() as conn:

@@ -8,9 +8,8 @@ import json
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from blueprints import BLUEPRINTS
+from blueprints import create_web_app
 from schemas.words import words
-from service.app import create_app
 from service.assignments.models import Assignment
 from service.deliveries.models import Delivery
 from service.extensions import db
@@ -56,7 +55,8 @@ def test_words_say_every_code_the_service_writes():
                   "cause": {"code": "stall_changed", "changes": {"status": ["active", "suspended"]}}},
         "uncovered": {"code": "uncovered", "from_vendor_id": 3, "reach_km": 5.0,
                       "cause": {"code": "inspection_failed", "on": "2026-12-01"}},
-        "rebalance_unplaced": {"code": "rebalance_unplaced", "reach_km": 5.0, "from_vendor_id": 4, "why": "may_not_cook"},
+        "rebalance_unplaced": {"code": "rebalance_unplaced", "reach_km": 5.0, "from_vendor_id": 4,
+                               "why": "may_not_cook"},
         "unfed": {"code": "unfed", "from": "2026-11-29", "to": "2026-12-01"},
         "task_title": {"code": "task_title", "type": "hygiene_inspection", "subject": "Warung Sri"},
         "referral": {"code": "referral", "agency": "Dinas Pendidikan", "reason": "cough"},
@@ -77,14 +77,15 @@ def test_words_say_every_code_the_service_writes():
 def test_migration_0008_reads_the_stored_sentences_into_codes(tmp_path):
     """Rows written before codes existed, migrated: each sentence becomes its code, and the API says
     the same words as before."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.db"}, blueprints=BLUEPRINTS)
+    app = create_web_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/old.db"})
     runner = app.test_cli_runner()
     with app.app_context():
         assert runner.invoke(args=["db", "upgrade", "0007"]).exit_code == 0
         now = dt.datetime(2026, 11, 30, 3, 0)
         with db.engine.begin() as conn:
             run = conn.exec_driver_sql
-            run("INSERT INTO areas (id, name, kind, latitude, longitude) VALUES (1, 'Genteng', 'district', -8.3, 114.1)")
+            run("INSERT INTO areas (id, name, kind, latitude, longitude) "
+                "VALUES (1, 'Genteng', 'district', -8.3, 114.1)")
             run("INSERT INTO areas (id, name, kind, parent_id, latitude, longitude) "
                 "VALUES (2, 'Kaliasin', 'village', 1, -8.35, 114.16)")
             for rid, flag in ((1, "no meal delivered from 2026-11-28 to 2026-11-30 (failed or missed)"), (2, None)):

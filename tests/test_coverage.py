@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.conftest import at_jakarta
-from tests.test_deliveries import D, TODAY, confirm, deliveries_of, schedule
+from tests.test_deliveries import TODAY, D, confirm, deliveries_of, schedule
 
 C = "/api/v1/coverage"
 
@@ -31,7 +31,8 @@ def test_coverage_of_today_counts_live(client, coordinator, social, loop, make_r
                 "missed": 0, "pending": 3, "coverage_rate": 0.25, "delivery_rate": 0.3333}
     assert {k: body[k] for k in expected} == expected
     (village,) = body["by_village"]
-    assert (village["village_id"], village["village"], village["district"]) == (areas["Kaliasin"].id, "Kaliasin", "Genteng")
+    assert (village["village_id"], village["village"], village["district"]) == (
+        areas["Kaliasin"].id, "Kaliasin", "Genteng")
     assert village["eligible"] == 4 and village["covered"] == 1
     assert far["vendor_id"] is None
 

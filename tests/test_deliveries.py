@@ -91,11 +91,12 @@ def test_pause_and_exit_cancel_scheduled_meals_and_a_cancelled_pause_restores_th
     client.post(f"/api/v1/recipients/{second}/exit", json={"reason": "moved"}, headers=social)
     rows = {(r["recipient_id"], r["meal"]): r for r in deliveries_of(client, coordinator, date=TOMORROW.isoformat())}
     assert rows[(first, "lunch")]["status"] == "cancelled" and rows[(first, "lunch")]["reason"] == "recipient paused"
-    assert rows[(second, "dinner")]["status"] == "cancelled" and rows[(second, "dinner")]["reason"] == "recipient exited"
+    assert (rows[(second, "dinner")]["status"], rows[(second, "dinner")]["reason"]) == ("cancelled", "recipient exited")
     assert rows[(loop.ids[2], "lunch")]["status"] == "scheduled"
 
     client.delete(f"/api/v1/recipients/{first}/pauses/{pause.json['id']}", headers=social)
-    after = {(r["recipient_id"], r["meal"]): r["status"] for r in deliveries_of(client, coordinator, recipient_id=first)}
+    after = {(r["recipient_id"], r["meal"]): r["status"]
+             for r in deliveries_of(client, coordinator, recipient_id=first)}
     assert after == {(first, "lunch"): "scheduled", (first, "dinner"): "scheduled"}
     assert schedule(client, coordinator).json["created"] == 0  # and scheduling again adds nothing
 
@@ -150,7 +151,7 @@ def test_confirming_a_delivery(client, coordinator, loop):
     assert ok.status_code == 200, ok.json
     assert ok.json["status"] == "delivered" and ok.json["has_evidence"] is True
     assert dt.datetime.fromisoformat(ok.json["delivered_at"]) == dt.datetime.combine(
-        TODAY, dt.time(2, 45), tzinfo=dt.timezone.utc)
+        TODAY, dt.time(2, 45), tzinfo=dt.UTC)
     # a retry without a key: the same outcome changes nothing
     again = confirm(client, loop.phone_a, lunch["id"])
     assert again.status_code == 200 and again.json["confirmed_at"] == ok.json["confirmed_at"]
@@ -161,7 +162,8 @@ def test_confirming_a_delivery(client, coordinator, loop):
 
     no_reason = confirm(client, loop.phone_a, dinner["id"], status="failed")
     assert no_reason.status_code == 422 and "reason" in no_reason.json["errors"]
-    failed = confirm(client, loop.phone_a, dinner["id"], status="failed", reason="not at home, neighbour says at market")
+    failed = confirm(client, loop.phone_a, dinner["id"], status="failed",
+                     reason="not at home, neighbour says at market")
     assert failed.status_code == 200 and failed.json["reason"].startswith("not at home")
 
 
@@ -214,7 +216,8 @@ def test_bad_confirmations_are_refused_with_reasons(client, coordinator, loop):
                         ({"delivered_at": "2026-11-23T09:00:00"}, "delivered_at"), ({"colour": "red"}, "colour")):
         response = confirm(client, loop.phone_a, today_id, **body)
         assert response.status_code == 422 and field in response.json["errors"], (body, response.json)
-    response = client.post(f"{D}/{today_id}/confirm", data="{", headers={**loop.phone_a, "Content-Type": "application/json"})
+    response = client.post(f"{D}/{today_id}/confirm", data="{",
+                           headers={**loop.phone_a, "Content-Type": "application/json"})
     assert response.status_code == 400
 
 
@@ -403,7 +406,8 @@ def test_evidence_belongs_to_the_meal_as_it_happened(client, coordinator, loop, 
                              headers=coordinator).json["items"]
     confirmation = lunch_trail[-1]
     assert confirmation["action"] == "confirm" and confirmation["changes"]["latitude"] == [None, -8.3541]
-    assert confirmation["changes"]["status"] == ["scheduled", "delivered"] and confirmation["changes"]["delivered_at"][1]
+    assert confirmation["changes"]["status"] == ["scheduled", "delivered"]
+    assert confirmation["changes"]["delivered_at"][1]
 
 
 def loop_user(client, headers) -> int:

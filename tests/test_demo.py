@@ -24,7 +24,8 @@ def test_demo_load_builds_a_believable_program(cli, client):
     # every demo login works, and the social agency sees the registry
     token = client.post("/api/v1/auth/token", json={"email": "sosial@rantang.example", "password": "rantang-demo"})
     assert token.status_code == 201
-    listed = client.get("/api/v1/recipients?status=enrolled", headers={"Authorization": f"Bearer {token.json['token']}"})
+    listed = client.get("/api/v1/recipients?status=enrolled",
+                        headers={"Authorization": f"Bearer {token.json['token']}"})
     assert listed.json["total"] == statuses["enrolled"]
     paused = [r for r in db.session.scalars(select(Recipient)).all() if r.pauses]
     assert paused and all(r.status == "enrolled" for r in paused)

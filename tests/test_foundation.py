@@ -1,7 +1,7 @@
 """The app as a whole: configuration, errors, the permission table, the OpenAPI document."""
 import pytest
 
-from blueprints import BLUEPRINTS, access
+from blueprints import access, create_web_app
 from service.app import create_app
 
 
@@ -91,7 +91,7 @@ def test_every_answer_carries_the_safety_headers(app, client, make_user, monkeyp
 
 def test_production_refuses_the_default_secret_key(tmp_path):
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
-        create_app({"ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+        create_web_app({"ENV": "production", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
     app = create_app({"ENV": "production", "SECRET_KEY": "s3cret-from-a-vault",
                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
     assert app.config["ENV"] == "production"
@@ -110,7 +110,7 @@ def test_settings_come_from_prefixed_environment_variables(monkeypatch, tmp_path
 
 def test_the_default_database_is_a_sqlite_file_in_the_instance_folder(monkeypatch):
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    app = create_app(blueprints=BLUEPRINTS)
+    app = create_web_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{app.instance_path}/rantang.db"
 
 
@@ -121,7 +121,7 @@ def test_reads_run_without_a_transaction_and_writes_keep_theirs(app, monkeypatch
 
     from service.extensions import db
 
-    reads = create_app({**app.config, "READS_WITHOUT_TRANSACTION": True}, blueprints=BLUEPRINTS)
+    reads = create_web_app({**app.config, "READS_WITHOUT_TRANSACTION": True})
     # A session of the service's own kind, outside the test's rolled-back transaction: this
     # test reads, and its one write is refused before it writes anything.
     monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))

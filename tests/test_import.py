@@ -56,7 +56,8 @@ def test_a_csv_with_broken_rows(client, make_user, areas):
     assert count() == before + 3
     made = client.get("/api/v1/recipients?q=Warga", headers=data_agency).json["items"]
     assert [(r["location_source"], r["dietary_needs"]) for r in made] == [
-        ("village", ["soft food", "low salt"]), ("gps", ["soft food", "low salt"]), ("village", ["soft food", "low salt"])]
+        ("village", ["soft food", "low salt"]), ("gps", ["soft food", "low salt"]),
+        ("village", ["soft food", "low salt"])]
     assert made[0]["latitude"] == areas["Kaliasin"].latitude and made[2]["sex"] == "F"
     # a second import of the same file creates nothing: every good row is now a duplicate
     again = client.post("/api/v1/recipients/import", headers=data_agency, data=csv_with_broken_rows(),
@@ -148,7 +149,8 @@ def test_imported_rows_are_in_the_audit_trail(client, social, coordinator, areas
     rid = client.get("/api/v1/recipients?q=Warga 31", headers=social).json["items"][0]["id"]
     assert response.json["created"] == 1
     events = client.get(f"/api/v1/audit?entity=recipient&entity_id={rid}", headers=coordinator).json["items"]
-    assert len(events) == 1 and events[0]["action"] == "create" and events[0]["changes"]["status"] == [None, "candidate"]
+    assert len(events) == 1 and events[0]["action"] == "create"
+    assert events[0]["changes"]["status"] == [None, "candidate"]
 
 
 def test_a_large_import_is_inserted_in_bulk_with_its_audit_trail(client, social, coordinator, areas):

@@ -2,8 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from blueprints import BLUEPRINTS
-from service.app import create_app
+from blueprints import create_web_app
 from service.extensions import db
 from service.program.service import get_program
 
@@ -26,7 +25,7 @@ def test_the_first_migration_creates_the_program_settings(app):
 
 
 def test_flask_db_upgrade_and_downgrade_on_a_new_sqlite_file(tmp_path):
-    fresh = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fresh.db"}, blueprints=BLUEPRINTS)
+    fresh = create_web_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/fresh.db"})
     runner = fresh.test_cli_runner()
     # Flask's CLI reuses an app context that is already pushed: push the fresh app's.
     with fresh.app_context():

@@ -18,9 +18,8 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import make_url
 
-from blueprints import BLUEPRINTS
+from blueprints import create_web_app
 from service.accounts import service as accounts
-from service.app import create_app
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.scheduler import jobs, runner
@@ -39,7 +38,7 @@ def postgres_admin_url():
 
 
 def make_app(url: str, **config):
-    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config}, blueprints=BLUEPRINTS)
+    app = create_web_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config})
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
     return app

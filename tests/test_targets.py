@@ -171,7 +171,7 @@ def test_agency_performance_counts_its_work(client, coordinator, agencies, make_
     assert response.status_code == 200, response.json
     report = response.json
     assert report["tasks"] == {"type": None, "opened": 4, "done_on_time": 1, "done_late": 1, "cancelled": 0,
-                               "overdue": 1, "open": 1, "on_time_rate": 0.5}  # the task due next week is after the period
+                               "overdue": 1, "open": 1, "on_time_rate": 0.5}  # due next week: after the period
     assert {r["type"]: (r["opened"], r["overdue"]) for r in report["by_type"]} == {
         "other": (2, 1), "school_visit": (2, 0)}
     assert [t["id"] for t in report["targets"]] == [owned["id"]]

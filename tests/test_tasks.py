@@ -252,7 +252,8 @@ def test_a_verification_visit_verifies_the_candidate_once(client, agencies, make
     assert client.get(f"{T}/{task['id']}", headers=agencies.social.headers).json["status"] == "open"
     # The same pushed as a log: refused by row, and the task it would have opened is not kept.
     report = client.post(f"{T}/logs", json=[{"type": "verification_visit", "recipient_id": other["id"],
-                                             "complete": {"outcome": "verified"}}], headers=agencies.social.headers).json
+                                             "complete": {"outcome": "verified"}}],
+                         headers=agencies.social.headers).json
     assert report["rejected"] == 1 and report["errors"][0]["field"] == "complete"
     assert "cannot verify" in report["errors"][0]["message"]
     assert client.get(T, query_string={"recipient_id": other["id"]}, headers=agencies.social.headers).json["total"] == 2
@@ -298,7 +299,8 @@ def test_a_referral_followed_from_the_visit_to_the_follow_up(client, coordinator
                                                            agencies.social.agency_id]
     assert [t["outcome"] for t in from_start["items"]] == ["concern", "resolved", None]
     # Each agency reads its own notes, and only where the others stand.
-    assert from_start["items"][0]["notes"] is None and from_start["items"][0]["outcome_notes"] == done.json["outcome_notes"]
+    assert from_start["items"][0]["notes"] is None
+    assert from_start["items"][0]["outcome_notes"] == done.json["outcome_notes"]
     assert from_start["items"][1]["outcome_notes"] is None
     assert from_end["items"][2]["notes"] == "needs help at home" and from_end["items"][0]["outcome_notes"] is None
     office = client.get(f"{T}/{follow_up_id}/chain", headers=coordinator).json
@@ -420,7 +422,8 @@ def test_recurring_work_is_opened_once_and_spread(client, coordinator, agencies,
     assert all(len(users) == 1 for users in by_village.values())
     assert set().union(*by_village.values()) == {agencies.education.user.id, second_teacher.id}
 
-    [inspection] = client.get(T, query_string={"type": "hygiene_inspection"}, headers=agencies.health.headers).json["items"]
+    [inspection] = client.get(T, query_string={"type": "hygiene_inspection"},
+                              headers=agencies.health.headers).json["items"]
     assert inspection["vendor_id"] == expiring.id and inspection["due_date"] == (
         inspected + dt.timedelta(days=program_service.get_program().hygiene_validity_days)).isoformat()
     [verification] = client.get(T, query_string={"type": "verification_visit"},

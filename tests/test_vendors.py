@@ -180,7 +180,8 @@ def test_bad_inspections_are_refused(client, health, make_user, make_vendor):
     vendor = make_vendor(hygiene=None)
     tomorrow = (program_service.today() + dt.timedelta(days=1)).isoformat()
     cases = [({"inspected_on": tomorrow}, "inspected_on"), ({"score": 101}, "score"), ({"score": "80"}, "score"),
-             ({"passed": "yes"}, "passed"), ({"kind": "fire"}, "kind"), ({"inspected_on": "2026-02-30"}, "inspected_on")]
+             ({"passed": "yes"}, "passed"), ({"kind": "fire"}, "kind"),
+             ({"inspected_on": "2026-02-30"}, "inspected_on")]
     for change, field in cases:
         response = inspect(client, health, vendor.id, **change)
         assert response.status_code == 422 and field in response.json["errors"], (change, response.json)

@@ -1,9 +1,10 @@
 """What a new password must be, and hashing that costs the same whether or not the account exists.
 
-A password is at least ``MIN_LENGTH`` characters with ``MIN_DIFFERENT`` different ones, is not one of the 20,000 most common passwords
-(``common-passwords.txt.gz``: Royce Williams' list as Django ships it, BSD licence; lowercased) or
-of a few that people here choose (``LOCAL_COMMON``), and does not contain the user's email or the
-name before its @. Passwords set before these rules keep working until they are changed.
+A password is at least ``MIN_LENGTH`` characters with ``MIN_DIFFERENT`` different ones, is not one
+of the 20,000 most common passwords (``common-passwords.txt.gz``: Royce Williams' list as Django
+ships it, BSD licence; lowercased) or of a few that people here choose (``LOCAL_COMMON``), and
+does not contain the user's email or the name before its @. Passwords set before these rules keep
+working until they are changed.
 """
 from __future__ import annotations
 

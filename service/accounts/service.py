@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-
 from typing import Any
 
 from flask import current_app
@@ -14,12 +13,12 @@ from sqlalchemy import bindparam, select, update
 from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from service.accounts.scope import Scope
-from service.program.models import PROGRAM_ID, Program
-from service.program.service import SEEN_STAMP
 from service.audit.service import record, set_actor
 from service.db import Page, check_version, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
+from service.program.models import PROGRAM_ID, Program
+from service.program.service import SEEN_STAMP
 
 
 def hash_token(token: str) -> str:

@@ -11,16 +11,16 @@ recipients' meals follow (``PlacesChanged``, which the daily loop acts on).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import and_, exists, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from service import events, geo
-from service.codes import Code, code
 from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment
+from service.codes import Code, code
 from service.db import advisory_lock, utcnow
 from service.extensions import db
 from service.program.service import settings, today
@@ -130,7 +130,8 @@ def settle(vendor: Vendor, cause: Code, relocated: bool = False, day: dt.date | 
     ).all()
     if relocated:
         for a in mine:
-            a.distance_km = geo.geodesic_km(a.recipient.latitude, a.recipient.longitude, vendor.latitude, vendor.longitude)
+            a.distance_km = geo.geodesic_km(a.recipient.latitude, a.recipient.longitude, vendor.latitude,
+                                            vendor.longitude)
         db.session.flush()
     within = sum(1 for a in mine if a.within_reach)
     keep = min(vendor.daily_capacity, within)
@@ -173,8 +174,8 @@ def displace(vendor: Vendor, cause: Code, keep: int = 0, day: dt.date | None = N
             moves.uncovered += 1
     db.session.flush()
     _expire_loads([vendor, *stalls])
-    events.publish(PlacesChanged([a.recipient_id for a in leaving],
-                                 now_day if not vendor.may_cook_on(now_day) else max(day, now_day + dt.timedelta(days=1))))
+    from_day = now_day if not vendor.may_cook_on(now_day) else max(day, now_day + dt.timedelta(days=1))
+    events.publish(PlacesChanged([a.recipient_id for a in leaving], from_day))
     return moves
 
 

@@ -56,7 +56,7 @@ def rebalance() -> RebalanceReport:
     day = today(program)
     people = db.session.execute(
         select(Recipient.id, Recipient.latitude, Recipient.longitude, Assignment.vendor_id,
-               Assignment.distance_km, Assignment.reason, Assignment.recipient_id.is_not(None))
+               Assignment.distance_km, Assignment.reason, Assignment.recipient_id.is_not(None).label("has_row"))
         .outerjoin(Assignment, Assignment.recipient_id == Recipient.id)
         .where(Recipient.status == "enrolled").order_by(Recipient.id)
     ).all()
@@ -64,54 +64,92 @@ def rebalance() -> RebalanceReport:
         select(Vendor.id, Vendor.latitude, Vendor.longitude, Vendor.daily_capacity)
         .where(Vendor.may_cook_on(day), Vendor.daily_capacity > 0).order_by(Vendor.id)
     ).all()
-    vendor_ids = np.array([s[0] for s in stalls], dtype=np.int64)
-    slot = {vid: i for i, vid in enumerate(vendor_ids.tolist())}
-    current = np.array([slot.get(p[3], -1) for p in people], dtype=np.int64)
+    plan = _solve(people, stalls, program.max_vendor_distance_km)
+    changed = _rewrite(people, plan, program.max_vendor_distance_km)
+    # Meals already scheduled for the coming days follow (today's stay with the stall cooking them).
+    events.publish(PlacesChanged([people[i].id for i in plan.changed.tolist()], day + dt.timedelta(days=1)))
+    covered = int(np.count_nonzero(plan.result >= 0))
+    return RebalanceReport(
+        enrolled=len(people), covered=covered, assigned=changed.assigned, moved=changed.moved,
+        unassigned=len(people) - covered, total_distance_km=round(plan.kept_km + changed.km, 3),
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+@dataclass
+class _Plan:
+    """The solver's answer, read against where everyone is now."""
+
+    result: np.ndarray  # each recipient's stall (an index into the stalls), or -1
+    new_vendor: np.ndarray  # each recipient's stall id after the rebalance, or -1
+    changed: np.ndarray  # the recipients whose row is written again
+    km_of: dict[int, float]  # the geodesic distance of those newly placed
+    kept_km: float  # the distance of those who stay where they are
+    stalls_open: set[int]  # the stalls that may cook
+
+
+def _solve(people, stalls, reach_km: float) -> _Plan:
+    vendor_ids = np.array([s.id for s in stalls], dtype=np.int64)
+    slot = {vendor_id: i for i, vendor_id in enumerate(vendor_ids.tolist())}
     problem = solver.Problem(
-        r_lat=np.array([p[1] for p in people], dtype=float), r_lon=np.array([p[2] for p in people], dtype=float),
-        v_lat=np.array([s[1] for s in stalls], dtype=float), v_lon=np.array([s[2] for s in stalls], dtype=float),
-        capacity=np.array([s[3] for s in stalls], dtype=np.int64),
-        max_m=program.max_vendor_distance_km * 1000, current=current,
+        r_lat=np.array([p.latitude for p in people], dtype=float),
+        r_lon=np.array([p.longitude for p in people], dtype=float),
+        v_lat=np.array([s.latitude for s in stalls], dtype=float),
+        v_lon=np.array([s.longitude for s in stalls], dtype=float),
+        capacity=np.array([s.daily_capacity for s in stalls], dtype=np.int64),
+        max_m=reach_km * 1000, current=np.array([slot.get(p.vendor_id, -1) for p in people], dtype=np.int64),
     )
     result = solver.rebalance(problem, k=current_app.config["ASSIGNMENT_NEIGHBOURS"])
-
-    now = utcnow()
     placed = result >= 0
     new_vendor = np.where(placed, vendor_ids[np.maximum(result, 0)] if len(vendor_ids) else -1, -1)
-    old_vendor = np.array([p[3] if p[3] is not None else -1 for p in people], dtype=np.int64)
-    stays = placed & (new_vendor == old_vendor) & np.array([p[4] is not None for p in people], dtype=bool)
-    has_row = np.array([p[6] for p in people], dtype=bool)
-    changed = np.flatnonzero(~stays & ~(~placed & (old_vendor < 0) & has_row))
+    old_vendor = np.array([p.vendor_id if p.vendor_id is not None else -1 for p in people], dtype=np.int64)
+    stays = placed & (new_vendor == old_vendor) & np.array([p.distance_km is not None for p in people], dtype=bool)
+    has_row = np.array([p.has_row for p in people], dtype=bool)
+    changed = np.flatnonzero(~stays & ~(~placed & (old_vendor < 0) & has_row))  # not: still nowhere
     going = changed[placed[changed]]
     km_of = dict(zip(going.tolist(), geo.geodesic_km_many(
         problem.r_lat[going], problem.r_lon[going], problem.v_lat[result[going]], problem.v_lon[result[going]])))
-    total = float(sum(people[i][4] for i in np.flatnonzero(stays).tolist()))
+    kept_km = float(sum(people[i].distance_km for i in np.flatnonzero(stays).tolist()))
+    return _Plan(result, new_vendor, changed, km_of, kept_km, set(slot))
+
+
+@dataclass
+class _Written:
+    assigned: int = 0
+    moved: int = 0
+    km: float = 0.0
+
+
+def _rewrite(people, plan: _Plan, reach_km: float) -> _Written:
+    """Write the changed places: each one's new row, and its event in the trail. Changed rows are
+    deleted and written again: one DELETE and one COPY (or multi-row INSERT) beat tens of thousands
+    of single-row UPDATEs on both engines."""
+    now = utcnow()
+    written = _Written()
     rows, audit_events, ids = [], [], []
-    assigned = moved = 0
-    for i in changed.tolist():
-        recipient_id, _, _, old, old_km, old_reason, exists_ = people[i]
-        vendor = int(new_vendor[i]) if placed[i] else None
-        km = km_of.get(i)
+    for i in plan.changed.tolist():
+        person = people[i]
+        old = person.vendor_id
+        vendor = int(plan.new_vendor[i]) if plan.result[i] >= 0 else None
+        km = plan.km_of.get(i)
         if vendor is not None:
-            total += km
+            written.km += km
             if old is None:
-                assigned += 1
+                written.assigned += 1
                 reason = code("rebalance_placed", vendor_id=vendor, km=km)
             else:
-                moved += 1
+                written.moved += 1
                 reason = code("rebalance_moved", from_vendor_id=old, km=km)
         else:
-            reason = code("rebalance_unplaced", reach_km=program.max_vendor_distance_km, from_vendor_id=old,
-                          why=None if old is None else "cannot_keep" if old in slot else "may_not_cook")
-        rows.append({"recipient_id": recipient_id, "vendor_id": vendor, "distance_km": km,
-                     "reason": reason, "since": now})
-        if exists_:
-            ids.append(recipient_id)
-        changes = {"vendor_id": [old, vendor], "distance_km": [old_km, km], "reason": [old_reason, reason]}
-        audit_events.append(("update" if exists_ else "create", "assignment", recipient_id, changes))
-
-    # Changed rows are deleted and written again: one DELETE and one COPY (or multi-row INSERT)
-    # beat tens of thousands of single-row UPDATEs on both engines.
+            reason = code("rebalance_unplaced", reach_km=reach_km, from_vendor_id=old,
+                          why=None if old is None else "cannot_keep" if old in plan.stalls_open else "may_not_cook")
+        rows.append({"recipient_id": person.id, "vendor_id": vendor, "distance_km": km, "reason": reason,
+                     "since": now})
+        if person.has_row:
+            ids.append(person.id)
+        changes = {"vendor_id": [old, vendor], "distance_km": [person.distance_km, km],
+                   "reason": [person.reason, reason]}
+        audit_events.append(("update" if person.has_row else "create", "assignment", person.id, changes))
     if db.session.connection().dialect.name == "postgresql":  # one array parameter, not 50,000
         db.session.execute(delete(Assignment).where(
             Assignment.recipient_id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))))
@@ -121,11 +159,4 @@ def rebalance() -> RebalanceReport:
     bulk_insert(db.session, Assignment.__table__, rows)
     record(db.session, audit_events)
     db.session.expire_all()
-    # Meals already scheduled for the coming days follow (today's stay with the stall cooking them).
-    events.publish(PlacesChanged([people[i][0] for i in changed.tolist()], day + dt.timedelta(days=1)))
-    covered = int(np.count_nonzero(result >= 0))
-    return RebalanceReport(
-        enrolled=len(people), covered=covered, assigned=assigned, moved=moved,
-        unassigned=len(people) - covered, total_distance_km=round(total, 3),
-        seconds=round(time.perf_counter() - started, 3),
-    )
+    return written

@@ -7,7 +7,8 @@ rolled back. Bulk writes that bypass the unit of work call :func:`record` themse
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
@@ -105,7 +106,8 @@ def _audit_flush(session: Session, flush_context) -> None:
                 continue
             changes = _changes(obj, action)
             if changes or action != "update":
-                events.append((action, entity_name(obj), inspect(obj).mapper.primary_key_from_instance(obj)[0], changes))
+                key = inspect(obj).mapper.primary_key_from_instance(obj)[0]
+                events.append((action, entity_name(obj), key, changes))
     record(session, events)
 
 

@@ -11,8 +11,8 @@ fresh snapshot (the runner is down), or when asked (``live``), the day is counte
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
-from typing import Iterable
 
 from flask import current_app
 from sqlalchemy import case, delete, func, select
@@ -21,9 +21,9 @@ from service.db import bulk_insert
 from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
-from service.program.models import Area
 from service.program import service as program_service
-from service.program.service import settings, today
+from service.program.models import Area
+from service.program.service import today
 from service.recipients.models import Recipient
 
 MAX_TREND_DAYS = 366
@@ -156,14 +156,13 @@ def stored_well_fed(day: dt.date) -> tuple[int, int] | None:
     """``(well fed in the week, eligible)`` as the cut-off of ``day`` stored them, or None if it
     did not (the day is open, or was closed before the count was kept)."""
     row = db.session.execute(
-        select(func.count(), func.count(CoverageDay.fed_week), func.sum(CoverageDay.fed_week),
-               func.sum(CoverageDay.eligible))
+        select(func.count().label("villages"), func.count(CoverageDay.fed_week).label("counted"),
+               func.sum(CoverageDay.fed_week).label("fed"), func.sum(CoverageDay.eligible).label("eligible"))
         .where(CoverageDay.date == day, CoverageDay.final)
     ).one()
-    villages, counted, fed, eligible = row
-    if not villages or counted != villages:
+    if not row.villages or row.counted != row.villages:
         return None
-    return int(fed or 0), int(eligible or 0)
+    return int(row.fed or 0), int(row.eligible or 0)
 
 
 def refresh_today() -> Counts:
@@ -189,14 +188,15 @@ def _stored(first: dt.date, last: dt.date, by_village: bool) -> dict[dt.date, St
     fresh_after = program_service.now() - dt.timedelta(seconds=current_app.config["COVERAGE_SNAPSHOT_MAX_AGE_SECONDS"])
     keys = [CoverageDay.date, CoverageDay.final] + ([CoverageDay.village_id] if by_village else [])
     rows = db.session.execute(
-        select(*keys, func.min(CoverageDay.counted_at), *(func.sum(getattr(CoverageDay, n)) for n in _COUNT_COLUMNS))
+        select(*keys, func.min(CoverageDay.counted_at).label("counted_at"),
+               *(func.sum(getattr(CoverageDay, n)).label(n) for n in _COUNT_COLUMNS))
         .where(CoverageDay.date.between(first, last)).group_by(*keys)
     ).all()
     out: dict[dt.date, Stored] = {}
     for row in rows:
-        day, final = row[0], bool(row[1])
-        village_id = row[2] if by_village else 0
-        counted_at, counts = row[-1 - len(_COUNT_COLUMNS)], Counts(*(int(x) for x in row[-len(_COUNT_COLUMNS):]))
+        day, final, counted_at = row.date, bool(row.final), row.counted_at
+        village_id = row.village_id if by_village else 0
+        counts = Counts(**{n: int(getattr(row, n)) for n in _COUNT_COLUMNS})
         if not final and counted_at < fresh_after:
             continue
         stored = out.setdefault(day, Stored(by_village={}, final=final, counted_at=counted_at))

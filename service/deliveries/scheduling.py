@@ -10,11 +10,11 @@ it; the scheduling job inserts what is missing with ``ON CONFLICT DO NOTHING``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, case, func, literal, not_, select, true, union_all, update
+from sqlalchemy import Date, String, case, func, literal, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.assignments import placement

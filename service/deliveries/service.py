@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, literal_column, null, select, update
 
-from service.audit.models import AuditEvent
 from service.accounts.scope import Scope
+from service.audit.models import AuditEvent
 from service.audit.service import plain, record
 from service.db import Page, paginate
 from service.deliveries.models import OUTCOMES, Delivery
@@ -195,17 +195,7 @@ def confirm(
     a conflict, as is any confirmation after the day's cut-off (the meal is ``missed``), of a
     cancelled meal, or of a day not begun.
     """
-    errors: dict[str, list[str]] = {}
-    if status not in OUTCOMES:
-        errors["status"] = [f"must be one of {', '.join(OUTCOMES)}"]
-    if status == "failed" and not (reason or "").strip():
-        errors["reason"] = ["say why the meal could not be delivered"]
-    if (latitude is None) != (longitude is None):
-        errors["latitude"] = ["send latitude and longitude together"]
-    if delivered_at is not None and delivered_at.tzinfo is None:
-        errors["delivered_at"] = ["give the time with its offset, such as 2026-11-23T11:30:00+07:00"]
-    if errors:
-        raise Invalid(errors)
+    _check_word(status, reason, delivered_at, latitude, longitude)
     program = settings()
     moment = program_service.now()
     day = today(program)  # only today's meals can be confirmed, and only before its cut-off
@@ -228,24 +218,41 @@ def confirm(
             if connection.dialect.name != "postgresql":
                 _audit_confirmation(confirmed, scope)
             return Confirmed.of(confirmed)
-    # Not confirmed: say why (or, for the same answer again, change nothing).
     delivery = own_delivery(delivery_id, scope)
-    if delivery.status == status:
+    if delivery.status == status:  # the same answer again: nothing changes
         return Confirmed.of(delivery)
+    raise _why_not(delivery, day, program)
+
+
+def _check_word(status: str, reason: str | None, delivered_at: dt.datetime | None, latitude: float | None,
+                longitude: float | None) -> None:
+    """The stall's word, field by field, before anything is read."""
+    errors: dict[str, list[str]] = {}
+    if status not in OUTCOMES:
+        errors["status"] = [f"must be one of {', '.join(OUTCOMES)}"]
+    if status == "failed" and not (reason or "").strip():
+        errors["reason"] = ["say why the meal could not be delivered"]
+    if (latitude is None) != (longitude is None):
+        errors["latitude"] = ["send latitude and longitude together"]
+    if delivered_at is not None and delivered_at.tzinfo is None:
+        errors["delivered_at"] = ["give the time with its offset, such as 2026-11-23T11:30:00+07:00"]
+    if errors:
+        raise Invalid(errors)
+
+
+def _why_not(delivery: Delivery, day: dt.date, program) -> InvalidTransition:
+    """Why a meal cannot take the stall's word now."""
+    said = {"delivery_status": delivery.status}
     if delivery.status in OUTCOMES:
-        raise InvalidTransition(f"delivery {delivery_id} was confirmed as {delivery.status} already",
-                                delivery_status=delivery.status)
+        return InvalidTransition(f"delivery {delivery.id} was confirmed as {delivery.status} already", **said)
     if delivery.status == "missed":
-        raise InvalidTransition(f"delivery {delivery_id} was missed: its day closed at the cut-off",
-                                delivery_status=delivery.status)
+        return InvalidTransition(f"delivery {delivery.id} was missed: its day closed at the cut-off", **said)
     if delivery.status == "cancelled":
-        raise InvalidTransition(f"delivery {delivery_id} was cancelled", delivery_status=delivery.status,
-                                cause=delivery.cause)
+        return InvalidTransition(f"delivery {delivery.id} was cancelled", cause=delivery.cause, **said)
     if delivery.date > day:
-        raise InvalidTransition(f"delivery {delivery_id} is for {delivery.date}, not today",
-                                delivery_status=delivery.status)
-    raise InvalidTransition(f"the day {delivery.date} closed at {program.delivery_cutoff:%H:%M}: too late to "
-                            "confirm", delivery_status=delivery.status)
+        return InvalidTransition(f"delivery {delivery.id} is for {delivery.date}, not today", **said)
+    return InvalidTransition(f"the day {delivery.date} closed at {program.delivery_cutoff:%H:%M}: too late to "
+                             "confirm", **said)
 
 
 @dataclass

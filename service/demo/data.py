@@ -9,9 +9,9 @@ import datetime as dt
 import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -20,26 +20,26 @@ from geopy.distance import geodesic
 from sqlalchemy import bindparam, func, select, update
 
 from service.accounts import service as accounts
+from service.accounts.models import Agency, User
+from service.accounts.scope import Scope
 from service.assignments import rebalance
+from service.assignments.models import Assignment
 from service.audit.service import creation_changes, record
 from service.codes import code
 from service.db import bulk_insert
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
+from service.geo import distance_m
 from service.program import service as program_service
 from service.program.models import Area
 from service.recipients import importing
 from service.recipients.models import Pause, Recipient
 from service.scheduler import jobs
-from service.accounts.models import Agency, User
-from service.accounts.scope import Scope
-from service.assignments.models import Assignment
 from service.targets import service as targets
 from service.tasks import recurring
 from service.tasks import service as tasks
 from service.tasks.models import Task
-from service.geo import distance_m
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
 
@@ -147,8 +147,8 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     fake.seed_instance(seed)
     say("areas, agencies and users")
     villages = load_areas()
-    for name, code, kind, login in AGENCIES:
-        agency = accounts.create_agency(name=name, code=code, kind=kind)
+    for name, agency_code, kind, login in AGENCIES:
+        agency = accounts.create_agency(name=name, code=agency_code, kind=kind)
         accounts.create_user(email=f"{login}@rantang.example", password=DEMO_PASSWORD,
                              name=fake.name(), role="agency", agency_id=agency.id)
     accounts.create_user(email=COORDINATOR_EMAIL, password=DEMO_PASSWORD, name="Koordinator Program",
@@ -301,7 +301,8 @@ def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.d
             continue  # registered last week, waiting for its first inspection
         latest = today - dt.timedelta(days=rng.randint(7, 150) if index != 2 else 200)  # index 2: expired
         for inspected in (latest - dt.timedelta(days=180), latest):
-            vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True, scope=DEMO,
+            vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True,
+                                      scope=DEMO,
                                       findings="clean kitchen; safe water; food covered")
         vendors.record_inspection(stall.id, "nutrition", latest, score=rng.randint(60, 95), scope=DEMO,
                                   passed=rng.random() < 0.9, findings="portion sizes and protein checked")
@@ -389,6 +390,24 @@ CONCERNS = [  # what students saw, and who can act on it
 ]
 
 
+@dataclass
+class _Work:
+    """The agencies' work as the demo writes it: tasks opened and done by their staff, on days before today."""
+
+    agency: dict[str, Agency]
+    staff: dict[str, int]
+    today: dt.date
+
+    def task(self, kind: str, type_: str, opened: int, due: int, by: int | None = None, **fields) -> Task:
+        return tasks.create_task(type_, self.today + dt.timedelta(days=due), agency_id=self.agency[kind].id,
+                                 scope=on_behalf_of(by or self.staff[kind]),
+                                 opened_on=self.today - dt.timedelta(days=opened), **fields)
+
+    def done(self, made: Task, outcome: str, days_ago: int, by: int, **fields) -> Task:
+        return tasks.complete_task(made.id, outcome, completed_on=self.today - dt.timedelta(days=days_ago),
+                                   scope=on_behalf_of(by), **fields)
+
+
 def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
     """The agencies' work on the program: a month of school visits done on time or late, a few
     with concerns referred onward (one passed on again), inspections and nutrition checks,
@@ -400,65 +419,73 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
     teacher = accounts.create_user(email=TEACHER_EMAIL, password=DEMO_PASSWORD, name=fake.name_female(),
                                    role="agency", agency_id=agency["education"].id).id
     coordinator = db.session.scalar(select(User.id).where(User.email == COORDINATOR_EMAIL))
-
-    def task(kind: str, type_: str, opened: int, due: int, by: int | None = None, **fields) -> Task:
-        return tasks.create_task(type_, today + dt.timedelta(days=due), agency_id=agency[kind].id,
-                                 scope=on_behalf_of(by or staff[kind]), opened_on=today - dt.timedelta(days=opened),
-                                 **fields)
-
-    def done(made: Task, outcome: str, days_ago: int, by: int, **fields) -> Task:
-        return tasks.complete_task(made.id, outcome, completed_on=today - dt.timedelta(days=days_ago),
-                                   scope=on_behalf_of(by), **fields)
-
+    work = _Work(agency, staff, today)
     enrolled = db.session.execute(select(Recipient.id, Recipient.name).where(Recipient.status == "enrolled")
                                   .order_by(Recipient.id)).all()
     visitors = [staff["education"], teacher]
-    # A month ago every enrolled elder got a school visit: most done within the week, some late,
-    # some at a house with nobody home, a few not done yet (overdue), three with a concern, whose
-    # referrals are made as a school would make them.
-    for n, person in enumerate(enrolled[:len(CONCERNS)]):
-        by = visitors[n % 2]
-        visit = task("education", "school_visit", 24, -17, by=by, recipient_id=person.id, assignee_id=by)
-        kind, seen, reason = CONCERNS[n]
-        visited = done(visit, "concern", 20, by, notes=seen, referral={"agency_id": agency[kind].id,
-                                                                       "reason": reason})
-        follow_up = db.session.get(Task, visited.referral_ids[0])  # opened the day of the visit
-        if n == 0:  # examined; passed on to the social agency for help at home
-            done(follow_up, "resolved", 15, staff["health"], notes="not TB; vitamins and a diet plan",
-                 referral={"agency_id": agency["social"].id, "reason": "needs someone to look in daily"})
-        elif n == 1:
-            follow_up.due_date = today - dt.timedelta(days=2)  # overdue: the repair is waiting
+    _concerns(work, enrolled[:len(CONCERNS)], visitors)
     _school_visits_a_month_ago(enrolled[len(CONCERNS):], agency["education"].id, visitors, rng, today)
-    stalls = db.session.scalars(select(Vendor).order_by(Vendor.id)).all()
-    valid = [v for v in stalls if v.may_cook_on(today)]
-    if valid:
-        check = task("health", "nutrition_check", 12, -5, vendor_id=valid[0].id)
-        done(check, "passed", 6, staff["health"], score=84, notes="portions right; more vegetables asked")
-        task("health", "nutrition_check", 3, 10, vendor_id=valid[-1].id)
-        complaint = task("health", "complaint", 9, -4, vendor_id=valid[-1].id,
-                         notes="a family says the rice smelled sour on Tuesday")
-        done(complaint, "unfounded", 7, staff["health"], notes="kitchen checked; rice cooked fresh twice a day")
-    task("social", "complaint", 2, 3, recipient_id=enrolled[-1].id, title="Complaint: meal came cold twice",
-         notes="reported by her son by phone")
-    task("data", "other", 14, -7, title="Digitise the Muncar candidate list from paper")
-    done(task("data", "other", 30, -20, title="Match the recipient list against the civil registry"), "done", 21,
-         staff["data"], notes="NIKs checked: 3 corrected")
-    cancelled = task("social", "other", 10, -3, title="Home visit with the village head")
-    tasks.cancel_task(cancelled.id, "the village head came to the office instead",
-                      scope=on_behalf_of(staff["social"]))
-    # Today's recurring work, as the job runner opens it every morning; a few already done.
-    recurring.open_recurring(today)
-    if len(valid) > 1:  # a routine re-inspection, done this morning (the stalls the job asked for still wait)
-        done(task("health", "hygiene_inspection", 5, 2, vendor_id=valid[1].id), "passed", 0, staff["health"],
-             score=86, notes="clean; water tested safe")
-    candidates = db.session.scalars(select(Task).where(Task.type == "verification_visit", Task.status == "open")
-                                    .order_by(Task.id)).all()
-    for visit, outcome in zip(candidates, ("verified", "rejected", "not_found")):
-        done(visit, outcome, 0, staff["social"], notes={"verified": "lives alone; verified at home",
-                                                         "rejected": "lives with a daughter who cares for her",
-                                                         "not_found": "nobody at the address"}[outcome])
+    valid = [v for v in db.session.scalars(select(Vendor).order_by(Vendor.id)) if v.may_cook_on(today)]
+    _stalls_work(work, valid)
+    _offices_work(work, enrolled[-1].id)
+    _this_morning(work, valid)
     _targets(agency, staff, coordinator, today)
     db.session.flush()
+
+
+def _concerns(work: _Work, people, visitors: list[int]) -> None:
+    """A month ago three school visits found a concern, referred as a school would: one examined and
+    passed on again, one waiting past its due date."""
+    for n, person in enumerate(people):
+        by = visitors[n % 2]
+        visit = work.task("education", "school_visit", 24, -17, by=by, recipient_id=person.id, assignee_id=by)
+        kind, seen, reason = CONCERNS[n]
+        visited = work.done(visit, "concern", 20, by, notes=seen, referral={"agency_id": work.agency[kind].id,
+                                                                            "reason": reason})
+        follow_up = db.session.get(Task, visited.referral_ids[0])  # opened the day of the visit
+        if n == 0:  # examined; passed on to the social agency for help at home
+            work.done(follow_up, "resolved", 15, work.staff["health"], notes="not TB; vitamins and a diet plan",
+                      referral={"agency_id": work.agency["social"].id, "reason": "needs someone to look in daily"})
+        elif n == 1:
+            follow_up.due_date = work.today - dt.timedelta(days=2)  # overdue: the repair is waiting
+
+
+def _stalls_work(work: _Work, valid: list[Vendor]) -> None:
+    """The health agency's nutrition checks and a complaint about a stall."""
+    if not valid:
+        return
+    check = work.task("health", "nutrition_check", 12, -5, vendor_id=valid[0].id)
+    work.done(check, "passed", 6, work.staff["health"], score=84, notes="portions right; more vegetables asked")
+    work.task("health", "nutrition_check", 3, 10, vendor_id=valid[-1].id)
+    complaint = work.task("health", "complaint", 9, -4, vendor_id=valid[-1].id,
+                          notes="a family says the rice smelled sour on Tuesday")
+    work.done(complaint, "unfounded", 7, work.staff["health"], notes="kitchen checked; rice cooked fresh twice a day")
+
+
+def _offices_work(work: _Work, complained_of: int) -> None:
+    """The offices' own work: a complaint, lists to digitise, a visit no longer needed."""
+    work.task("social", "complaint", 2, 3, recipient_id=complained_of, title="Complaint: meal came cold twice",
+              notes="reported by her son by phone")
+    work.task("data", "other", 14, -7, title="Digitise the Muncar candidate list from paper")
+    work.done(work.task("data", "other", 30, -20, title="Match the recipient list against the civil registry"),
+              "done", 21, work.staff["data"], notes="NIKs checked: 3 corrected")
+    cancelled = work.task("social", "other", 10, -3, title="Home visit with the village head")
+    tasks.cancel_task(cancelled.id, "the village head came to the office instead",
+                      scope=on_behalf_of(work.staff["social"]))
+
+
+def _this_morning(work: _Work, valid: list[Vendor]) -> None:
+    """Today's recurring work, as the job runner opens it every morning; a few already done."""
+    recurring.open_recurring(work.today)
+    if len(valid) > 1:  # a routine re-inspection, done this morning (the stalls the job asked for still wait)
+        work.done(work.task("health", "hygiene_inspection", 5, 2, vendor_id=valid[1].id), "passed", 0,
+                  work.staff["health"], score=86, notes="clean; water tested safe")
+    candidates = db.session.scalars(select(Task).where(Task.type == "verification_visit", Task.status == "open")
+                                    .order_by(Task.id)).all()
+    notes = {"verified": "lives alone; verified at home", "rejected": "lives with a daughter who cares for her",
+             "not_found": "nobody at the address"}
+    for visit, outcome in zip(candidates, ("verified", "rejected", "not_found")):
+        work.done(visit, outcome, 0, work.staff["social"], notes=notes[outcome])
 
 
 def _school_visits_a_month_ago(people, agency_id: int, visitors: list[int], rng: random.Random,
@@ -502,7 +529,7 @@ def _targets(agency: dict[str, Agency], staff: dict[str, int], coordinator: int,
         ("Reach 250 elders living alone", "enrolled_count", 250, 90, "social",
          [agency["social"].id, agency["data"].id]),
     ]
-    for n, (title, indicator, threshold, days, owner, signatories) in enumerate(plans):
+    for title, indicator, threshold, days, owner, signatories in plans:
         target = targets.create_target(title, indicator, threshold, today + dt.timedelta(days=days),
                                        agency[owner].id, signatories, scope=on_behalf_of(coordinator))
         unsigned = {agency["education"].id} if indicator == "visit_rate" else set()  # still a draft

@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -24,8 +25,15 @@ from service.extensions import db
 from service.program.models import Area
 from service.program.service import settings, today
 from service.recipients.models import Recipient
-from service.recipients.rules import (ADDRESS_MAX, NAME_MAX, NOTES_MAX, PHONE_MAX, coordinates_error, identity_errors,
-                                      needs_error)
+from service.recipients.rules import (
+    ADDRESS_MAX,
+    NAME_MAX,
+    NOTES_MAX,
+    PHONE_MAX,
+    coordinates_error,
+    identity_errors,
+    needs_error,
+)
 from service.text import phone_error
 
 REQUIRED = ("nik", "name", "birth_date", "sex", "address")
@@ -214,7 +222,7 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     if error:
         return None, dict([error])
     if values["latitude"] is None:
-        values["latitude"], values["longitude"], values["location_source"] = village.latitude, village.longitude, "village"
+        values.update(latitude=village.latitude, longitude=village.longitude, location_source="village")
     else:
         values["location_source"] = "gps"
     values["village_id"] = village.id
@@ -226,7 +234,18 @@ def import_recipients(
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import ``rows``; row numbers in the report start at ``first_row`` (2 for a CSV's first data row)."""
-    report = ImportReport(dry_run=dry_run)
+    report = ImportReport(dry_run=dry_run, ignored_columns=_check_columns(rows))
+    valid = _read(rows, report, first_row, progress)
+    new_rows = _not_registered(valid, report)
+    report.duplicate_rows.sort(key=lambda d: d.row)
+    report.created = len(new_rows)
+    if not dry_run and new_rows:
+        report.created_ids = _insert(new_rows)
+    return report
+
+
+def _check_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Refuse a file without rows or without a column every row needs; the columns ignored."""
     if not rows:
         raise Invalid({"file": ["holds no rows"]})
     if not all(isinstance(row, Mapping) for row in rows):
@@ -237,8 +256,12 @@ def import_recipients(
         missing.append("village_id or village_code")
     if missing:
         raise Invalid({"file": [f"missing columns: {', '.join(missing)}"]})
-    report.ignored_columns = sorted(columns - set(REQUIRED) - set(OPTIONAL) - {EXTRA})
+    return sorted(columns - set(REQUIRED) - set(OPTIONAL) - {EXTRA})
 
+
+def _read(rows: Sequence[Mapping[str, Any]], report: ImportReport, first_row: int,
+          progress: Callable[[int], None] | None) -> list[tuple[int, dict[str, Any]]]:
+    """Each row checked: the valid ones (with their row numbers), the rest reported."""
     program = settings()
     day = today(program)
     villages = _Villages()
@@ -260,8 +283,12 @@ def import_recipients(
             progress(CHUNK)
     if progress and len(rows) % CHUNK:
         progress(len(rows) % CHUNK)
+    return valid
 
-    existing = _existing_niks(list(seen))
+
+def _not_registered(valid: list[tuple[int, dict[str, Any]]], report: ImportReport) -> list[dict[str, Any]]:
+    """The valid rows whose NIK is not registered yet; the others reported as duplicates."""
+    existing = _existing_niks([values["nik"] for _, values in valid])
     new_rows = []
     for number, values in valid:
         if values["nik"] in existing:
@@ -269,11 +296,7 @@ def import_recipients(
             report.duplicate_rows.append(Duplicate(number, values["nik"], existing_id=existing[values["nik"]]))
         else:
             new_rows.append(values)
-    report.duplicate_rows.sort(key=lambda d: d.row)
-    report.created = len(new_rows)
-    if not dry_run and new_rows:
-        report.created_ids = _insert(new_rows)
-    return report
+    return new_rows
 
 
 def _existing_niks(niks: list[str]) -> dict[str, int]:

@@ -3,7 +3,7 @@ each written once, for Python and for SQL."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, exists, false, not_, or_

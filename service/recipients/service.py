@@ -40,12 +40,12 @@ def get_recipient(recipient_id: int) -> Recipient:
 def _village(village_id: int, nik: str | None = None) -> Area:
     """The village; with ``nik``, also refuse a NIK registered already (one round trip for both)."""
     holder = select(Recipient.id).where(Recipient.nik == nik).scalar_subquery()
-    row = db.session.execute(select(Area, holder).where(Area.id == village_id)).first()
-    if row is None or row[0].kind != "village":
+    row = db.session.execute(select(Area, holder.label("holder")).where(Area.id == village_id)).first()
+    if row is None or row.Area.kind != "village":
         raise not_a_village(village_id)
-    if nik is not None and row[1] is not None:
-        raise _duplicate(nik, row[1])
-    return row[0]
+    if nik is not None and row.holder is not None:
+        raise _duplicate(nik, row.holder)
+    return row.Area
 
 
 def _duplicate(nik: str, existing: int) -> Conflict:

@@ -16,9 +16,9 @@ no meal scheduled, no active stall) is None.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
+from collections.abc import Callable
 
-from sqlalchemy import and_, case, func, not_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from service.deliveries import coverage

@@ -2,9 +2,10 @@
 both; each is taken or refused on its own, and reported by row."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 

@@ -190,7 +190,8 @@ def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
     if spreader is None:
         return 0
     needs = or_(Vendor.hygiene_passed.is_(None),
-                and_(Vendor.hygiene_passed, Vendor.hygiene_valid_until <= day + dt.timedelta(days=HYGIENE_WARNING_DAYS)))
+                and_(Vendor.hygiene_passed,
+                     Vendor.hygiene_valid_until <= day + dt.timedelta(days=HYGIENE_WARNING_DAYS)))
     stalls = db.session.execute(
         select(Vendor.id, Vendor.name, Vendor.hygiene_valid_until, Vendor.hygiene_status_on(day).label("hygiene"))
         .where(Vendor.status == "active", needs, not_(_open_task_of(Vendor, "hygiene_inspection"))).order_by(Vendor.id)

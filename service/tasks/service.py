@@ -9,11 +9,10 @@ task.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from itertools import islice
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, true
+from sqlalchemy import and_, exists, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from service.accounts.models import REGISTRY_KINDS, Agency, User
@@ -21,14 +20,22 @@ from service.accounts.scope import Scope
 from service.assignments.models import Assignment
 from service.codes import Code, code
 from service.db import Page, Showing, check_version, paginate, utcnow
-from service.errors import DomainError, Forbidden, Invalid, InvalidTransition, NotFound
+from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import today
 from service.recipients import service as recipients
 from service.recipients.events import FlagCleared, RecipientVerified
 from service.recipients.models import Recipient
-from service.tasks.models import (FLAG_FOLLOW_UP, KIND_TYPES, NEEDS_RECIPIENT, NEEDS_VENDOR, OUTCOMES, TYPES, Task,
-                                  flag_follow_up_key)
+from service.tasks.models import (
+    FLAG_FOLLOW_UP,
+    KIND_TYPES,
+    NEEDS_RECIPIENT,
+    NEEDS_VENDOR,
+    OUTCOMES,
+    TYPES,
+    Task,
+    flag_follow_up_key,
+)
 from service.vendors import service as vendors
 from service.vendors.events import InspectionRecorded
 from service.vendors.models import Inspection, Vendor
@@ -118,26 +125,13 @@ def _open(
 ) -> Task:
     """A new task for ``agency_id``: every check on its fields, and (``restricted``: an agency
     opening its own) on the recipients it may reach."""
-    errors: dict[str, list[str]] = {}
     if agency_id is None:
         raise Invalid({"agency_id": ["say which agency does the work"]})
     agency = _agency(agency_id)
-    if type not in TYPES:
-        errors["type"] = [f"must be one of {', '.join(TYPES)}"]
-    elif type not in KIND_TYPES[agency.kind]:
-        allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
-        errors["type"] = [f"{agency.kind} agencies do not do {type} (they do {allowed})"]
-    recipient = _recipient(recipient_id, agency, restricted) if recipient_id is not None else None
-    vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
-    if recipient_id is not None and recipient is None:  # or out of the agency's reach: the same answer
-        errors["recipient_id"] = [f"recipient {recipient_id} does not exist"]
-    elif recipient is None and type in NEEDS_RECIPIENT:
-        errors["recipient_id"] = [f"a {type} is about a recipient: give recipient_id"]
-    if vendor_id is not None and vendor is None:
-        errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
-    elif vendor is None and type in NEEDS_VENDOR:
-        errors["vendor_id"] = [f"a {type} is of a stall: give vendor_id"]
     opened_on = opened_on or today()
+    errors = _type_errors(type, agency)
+    recipient, vendor, subject_errors = _subjects(type, agency, recipient_id, vendor_id, restricted)
+    errors.update(subject_errors)
     if due_date < opened_on:
         errors["due_date"] = [f"cannot be before {'today' if opened_on == today() else 'it was opened'} "
                               f"({opened_on})"]
@@ -154,6 +148,33 @@ def _open(
     db.session.add(task)
     db.session.flush()
     return task
+
+
+def _type_errors(type_: str, agency: Agency) -> dict[str, list[str]]:
+    if type_ not in TYPES:
+        return {"type": [f"must be one of {', '.join(TYPES)}"]}
+    if type_ not in KIND_TYPES[agency.kind]:
+        allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
+        return {"type": [f"{agency.kind} agencies do not do {type_} (they do {allowed})"]}
+    return {}
+
+
+def _subjects(type_: str, agency: Agency, recipient_id: int | None, vendor_id: int | None, restricted: bool
+              ) -> tuple[Recipient | None, Vendor | None, dict[str, list[str]]]:
+    """Whom and what the task is about, and what is wrong with them: the recipient must be one the
+    agency may reach (``restricted``), else it is one that does not exist."""
+    errors: dict[str, list[str]] = {}
+    recipient = _recipient(recipient_id, agency, restricted) if recipient_id is not None else None
+    vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
+    if recipient_id is not None and recipient is None:  # or out of the agency's reach: the same answer
+        errors["recipient_id"] = [f"recipient {recipient_id} does not exist"]
+    elif recipient is None and type_ in NEEDS_RECIPIENT:
+        errors["recipient_id"] = [f"a {type_} is about a recipient: give recipient_id"]
+    if vendor_id is not None and vendor is None:
+        errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
+    elif vendor is None and type_ in NEEDS_VENDOR:
+        errors["vendor_id"] = [f"a {type_} is of a stall: give vendor_id"]
+    return recipient, vendor, errors
 
 
 # A task as it is shown: whom it is about (without their pauses) and the ids of its referrals
@@ -253,26 +274,8 @@ def complete_task(
         raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
     day = today()
     completed_on = completed_on or day
-    errors: dict[str, list[str]] = {}
-    if outcome not in OUTCOMES[task.type]:
-        errors["outcome"] = [f"a {task.type} ends as one of {', '.join(OUTCOMES[task.type])}"]
-    if completed_on > day:
-        errors["completed_on"] = [f"cannot be after today ({day})"]
-    if task.type in INSPECTION_KIND and score is None:
-        errors["score"] = ["an inspection records its score (0-100)"]
-    if task.type not in INSPECTION_KIND and score is not None:
-        errors["score"] = [f"only inspections have a score, not a {task.type}"]
-    if outcome == "concern" and not referral:
-        errors["referral"] = ["a concern goes to the agency that can act on it: add a referral"]
-    to_agency = None
-    if referral:
-        to_agency = db.session.get(Agency, referral["agency_id"])
-        if to_agency is None:
-            errors["referral.agency_id"] = [f"agency {referral['agency_id']} does not exist"]
-        elif to_agency.id == task.agency_id:
-            errors["referral.agency_id"] = ["a referral goes to another agency"]
-        if referral.get("due_date") is not None and referral["due_date"] < day:
-            errors["referral.due_date"] = [f"cannot be before today ({day})"]
+    to_agency = db.session.get(Agency, referral["agency_id"]) if referral else None
+    errors = _completion_errors(task, outcome, completed_on, score, referral, to_agency, day)
     if errors:
         raise Invalid(errors)
     task.status, task.outcome, task.outcome_notes = "done", outcome, notes
@@ -286,6 +289,30 @@ def complete_task(
               title_code=code("referral", agency=task.agency.name, reason=referral["reason"]))
         db.session.expire(task, ["referrals"])
     return shown(task)
+
+
+def _completion_errors(task: Task, outcome: str, completed_on: dt.date, score: int | None, referral: dict | None,
+                       to_agency: Agency | None, day: dt.date) -> dict[str, list[str]]:
+    """What is wrong with completing ``task`` so, field by field (empty: nothing)."""
+    errors: dict[str, list[str]] = {}
+    if outcome not in OUTCOMES[task.type]:
+        errors["outcome"] = [f"a {task.type} ends as one of {', '.join(OUTCOMES[task.type])}"]
+    if completed_on > day:
+        errors["completed_on"] = [f"cannot be after today ({day})"]
+    if task.type in INSPECTION_KIND and score is None:
+        errors["score"] = ["an inspection records its score (0-100)"]
+    if task.type not in INSPECTION_KIND and score is not None:
+        errors["score"] = [f"only inspections have a score, not a {task.type}"]
+    if outcome == "concern" and not referral:
+        errors["referral"] = ["a concern goes to the agency that can act on it: add a referral"]
+    if referral:
+        if to_agency is None:
+            errors["referral.agency_id"] = [f"agency {referral['agency_id']} does not exist"]
+        elif to_agency.id == task.agency_id:
+            errors["referral.agency_id"] = ["a referral goes to another agency"]
+        if referral.get("due_date") is not None and referral["due_date"] < day:
+            errors["referral.due_date"] = [f"cannot be before today ({day})"]
+    return errors
 
 
 def _act(task: Task, outcome: str, notes: str | None, completed_on: dt.date, score: int | None,

@@ -13,8 +13,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from service import events, geo
-from service.codes import code
 from service.accounts.scope import Scope
+from service.codes import code
 from service.db import Page, Showing, check_version, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
@@ -174,7 +174,8 @@ def record_inspection(
     day = today(program)
     if inspected_on > day:
         raise Invalid({"inspected_on": [f"cannot be after today ({day.isoformat()})"]})
-    valid_until = inspected_on + dt.timedelta(days=program.hygiene_validity_days) if kind == "hygiene" and passed else None
+    certified = kind == "hygiene" and passed
+    valid_until = inspected_on + dt.timedelta(days=program.hygiene_validity_days) if certified else None
     inspection = Inspection(vendor_id=vendor.id, kind=kind, inspected_on=inspected_on, score=score, passed=passed,
                             findings=findings, valid_until=valid_until, inspector_id=scope.user_id)
     db.session.add(inspection)

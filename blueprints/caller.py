@@ -1,0 +1,72 @@
+"""Who is calling: every request's bearer token authenticated (or, on a route that needs none,
+ignored when stale), the permission table applied, and the caller's scope set for the handler
+(``g.caller``) and the audit trail."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, g, request
+
+from blueprints import access
+from service.accounts.service import authenticate
+from service.database import BEGIN_DEFERRED
+from service.errors import Forbidden, Unauthenticated
+from service.extensions import db
+
+log = logging.getLogger(__name__)
+caller = Blueprint("caller", __name__)
+
+
+@caller.before_app_request
+def authorize() -> None:
+    """Authenticate the bearer token, if any, then apply the permission table."""
+    g.caller = None
+    if request.endpoint is None or request.method == "OPTIONS":
+        return  # routing fails with a 404 or 405 next; OPTIONS is answered by Flask
+    if request.method in ("GET", "HEAD") and current_app.config["READS_WITHOUT_TRANSACTION"]:
+        reads_only()
+    rule = access.allowed(request.endpoint)
+    header = request.headers.get("Authorization")
+    if header:
+        try:
+            g.caller = _caller(header)
+        except Unauthenticated:
+            if rule != access.PUBLIC:
+                raise
+            # A public route ignores a stale or bogus token: an app holding an expired one can
+            # still sign in again, read the areas, the documentation.
+        else:
+            g.caller.act_in(db.session)
+    if rule == access.PUBLIC:
+        return
+    if rule is None:
+        log.error("route %s has no entry in the permission table: refused", request.endpoint)
+        raise Forbidden("this route is not open to anyone")
+    if g.caller is None:
+        raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
+    if g.caller.principal not in rule:
+        raise Forbidden(f"the {g.caller.principal} role may not do this")
+
+
+def _caller(header: str):
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
+    return authenticate(token.strip())
+
+
+def reads_only() -> None:
+    """A read-only request's connection: on PostgreSQL in autocommit, on SQLite without the
+    write lock.
+
+    A GET changes nothing, and at READ COMMITTED each statement sees its own snapshot anyway, so
+    wrapping it in BEGIN and ROLLBACK buys nothing and costs two round trips, a third of a read's
+    time. The pool restores transactions when the connection is returned. On SQLite, whose
+    transactions otherwise begin with the write lock (service/database.py), a read runs beside
+    the writer instead of waiting for it.
+    """
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    elif dialect == "sqlite":
+        db.session.connection(execution_options={BEGIN_DEFERRED: True})

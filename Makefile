@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install db demo bench clean
+.PHONY: run test lint install db demo bench clean
 
 $(BIN)/flask: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ run: demo
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The rules are in pyproject.toml ([tool.ruff]); CI runs this before the tests.
+lint: install
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python bench/import_recipients.py

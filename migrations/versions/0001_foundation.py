@@ -1,14 +1,14 @@
 """foundation: program, areas, agencies, users, tokens, recipients, pauses, audit
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22 12:58:19.652133
 
 """
 import datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
@@ -164,7 +164,7 @@ def upgrade():
         "id": 1, "name": "Rantang Kasih", "timezone": "Asia/Jakarta", "min_age": 60, "meal_slots": ["lunch", "dinner"],
         "meal_price": 12000, "schedule_time": datetime.time(18, 0), "delivery_cutoff": datetime.time(21, 0),
         "max_vendor_distance_km": 5.0, "hygiene_validity_days": 180, "visit_interval_days": 30, "version": 1,
-        "updated_at": datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None),
+        "updated_at": datetime.datetime.now(datetime.UTC).replace(tzinfo=None),
     }])
 
 

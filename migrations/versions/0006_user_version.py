@@ -8,7 +8,6 @@ Create Date: 2026-12-02 09:00:00
 import sqlalchemy as sa
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0006'
 down_revision = '0005'

@@ -10,10 +10,9 @@ Create Date: 2026-12-02 14:00:00
 import json
 import re
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
-
 
 # revision identifiers, used by Alembic.
 revision = '0008'

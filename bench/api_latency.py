@@ -25,7 +25,7 @@ from common import fresh_app, percentile, postgres_url, recipient_rows
 from sqlalchemy import select, text
 
 from service.accounts import service as accounts
-from service.audit.service import set_actor
+from service.accounts.scope import Scope
 from service.extensions import db
 from service.program.models import Area
 from service.recipients.importing import import_recipients
@@ -86,7 +86,7 @@ def main() -> None:
     app = fresh_app(url)
     with app.app_context():
         villages = db.session.scalars(select(Area).where(Area.kind == "village")).all()
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         report = import_recipients(recipient_rows(args.recipients, villages))
         accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",
                              role="coordinator")

@@ -27,10 +27,10 @@ from common import fresh_app, postgres_url, sqlite_url
 from sqlalchemy import delete, func, select
 
 from service import geo
+from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
 from service.assignments import solver
 from service.assignments.models import Assignment
-from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
 from service.demo.data import read_places
 from service.extensions import db
@@ -114,7 +114,7 @@ def timed_rebalance() -> tuple[float, rebalancing.RebalanceReport]:
 def run(engine: str, url: str, args) -> None:
     app = fresh_app(url)
     with app.app_context():
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         started = time.perf_counter()
         load(args.recipients, args.stalls, args.capacity, args.jitter)
         print(f"\n== {engine}: {args.recipients:,} enrolled recipients, {args.stalls:,} stalls of capacity "

@@ -30,9 +30,9 @@ from common import fresh_app, percentile, postgres_url
 from sqlalchemy import func, select, text
 
 from service.accounts import service as accounts
+from service.accounts.scope import Scope
 from service.app import create_app
 from service.assignments.models import Assignment
-from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery
@@ -54,7 +54,7 @@ def set_up(url: str, stalls: int, per_stall: int) -> tuple[list[tuple[str, dict,
     app = fresh_app(url)
     rng = random.Random(5)
     with app.app_context():
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         program = get_program()
         program.delivery_cutoff = dt.time(23, 59, 59)  # open all day, whenever the bench runs
         villages = db.session.scalars(select(Area).where(Area.kind == "village").order_by(Area.id)).all()

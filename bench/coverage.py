@@ -32,8 +32,8 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from tqdm import tqdm
 
 from service.accounts import service as accounts
+from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
-from service.audit.service import set_actor
 from service.deliveries import coverage, scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
@@ -99,7 +99,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
     app = fresh_app(url)
     zone = ZoneInfo("Asia/Jakarta")
     with app.app_context():
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         today = program_service.today()
         noon = dt.datetime.combine(today, dt.time(12), tzinfo=zone)
         started = time.perf_counter()

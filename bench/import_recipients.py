@@ -17,8 +17,8 @@ from common import fresh_app, postgres_url, recipient_rows, sqlite_url
 from psycopg.types.json import Jsonb
 from sqlalchemy import delete, insert, select
 
+from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
-from service.audit.service import set_actor
 from service.db import utcnow
 from service.extensions import db
 from service.program.models import Area
@@ -54,7 +54,7 @@ def run(engine: str, url: str, count: int) -> None:
         rows = recipient_rows(count, villages)
         data = to_csv(rows)
 
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         started = time.perf_counter()
         report = import_recipients(read_csv(data), first_row=2)
         db.session.commit()

@@ -20,8 +20,8 @@ from assignment import load
 from common import fresh_app, postgres_url, sqlite_url
 from sqlalchemy import func, select
 
+from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
-from service.audit.service import set_actor
 from service.db import bulk_insert
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery
@@ -32,7 +32,7 @@ from service.program.service import today
 def run(engine: str, url: str, recipients: int) -> None:
     app = fresh_app(url)
     with app.app_context():
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         started = time.perf_counter()
         stalls = recipients // 25
         load(recipients, stalls, capacity=30, jitter=0.03)

@@ -26,7 +26,6 @@ from tqdm import tqdm
 from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
-from service.audit.service import set_actor
 from service.db import bulk_insert, utcnow
 from service.deliveries import coverage, scheduling
 from service.extensions import db
@@ -47,7 +46,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
     zone = ZoneInfo("Asia/Jakarta")
     rng = random.Random(11)
     with app.app_context():
-        set_actor(db.session, None, "bench")
+        Scope.system("bench").act_in(db.session)
         today = program_service.today()
         started = time.perf_counter()
         load(recipients, recipients // 25, capacity=30, jitter=0.03)

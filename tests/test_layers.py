@@ -65,3 +65,14 @@ def test_every_area_imports_only_areas_below_it():
             elif LEVEL[there] >= LEVEL[here]:
                 against.append(f"{relative} ({here}) imports {module} ({there}), which is not below it")
     assert against == []
+
+
+def test_the_actor_is_named_by_a_scope_only():
+    """Who the audit trail says acted comes from one place: a ``Scope`` naming itself in the session
+    (``Scope.act_in``); nothing else sets the session's actor."""
+    setters = set()
+    for path in SERVICE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) == "set_actor":
+                setters.add(path.relative_to(SERVICE).as_posix())
+    assert setters == {"accounts/scope.py"}

@@ -3,7 +3,7 @@ from flask.cli import AppGroup
 
 from service.accounts import service
 from service.accounts.models import ROLES
-from service.audit.service import set_actor
+from service.accounts.scope import Scope
 from service.errors import DomainError
 from service.extensions import db
 
@@ -20,7 +20,7 @@ users_cli = AppGroup("users", help="Manage users.")
 @click.option("--volunteer-id", type=int, default=None)
 def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id):
     """Create a user (the first coordinator, say)."""
-    set_actor(db.session, None, "cli")
+    Scope.system("cli").act_in(db.session)
     try:
         user = service.create_user(
             email=email, password=password, name=name or email.split("@")[0], role=role,
@@ -36,7 +36,7 @@ def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id)
 @click.argument("user_id", type=int)
 def revoke_tokens(user_id):
     """Revoke every live token of a user (a lost phone, someone who left)."""
-    set_actor(db.session, None, "cli")
+    Scope.system("cli").act_in(db.session)
     try:
         count = service.revoke_user_tokens(user_id)
     except DomainError as exc:

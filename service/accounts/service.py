@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from service.accounts.scope import Scope
-from service.audit.service import record, set_actor
+from service.audit.service import record
 from service.db import Page, check_version, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
@@ -101,7 +101,7 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
     # An unknown email costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
         raise Unauthenticated("wrong email or password")
-    set_actor(db.session, user.id, user.email)  # signing in is the user's own act (no scope yet)
+    Scope(role=user.role, user_id=user.id, label=user.email).act_in(db.session)  # signing in is the user's own act
     token = secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     api_token = ApiToken(token_hash=hash_token(token), user=user, expires_at=utcnow() + ttl)

@@ -1,9 +1,9 @@
 import click
 from flask.cli import AppGroup
 
+from service.accounts.scope import Scope
 from service.assignments import placement
 from service.assignments import rebalance as rebalancing
-from service.audit.service import set_actor
 from service.extensions import db
 
 assignments_cli = AppGroup("assignments", help="Who feeds whom.")
@@ -16,7 +16,7 @@ def sweep():
 
     Idempotent; the job runner runs it daily, just after midnight in the program's timezone.
     """
-    set_actor(db.session, None, "assignments sweep")
+    Scope.system("assignments sweep").act_in(db.session)
     result = placement.sweep()
     db.session.commit()
     if not result:
@@ -29,7 +29,7 @@ def sweep():
 @assignments_cli.command("rebalance")
 def rebalance():
     """Place every enrolled recipient again, optimally (as POST /api/v1/assignments/rebalance)."""
-    set_actor(db.session, None, "assignments rebalance")
+    Scope.system("assignments rebalance").act_in(db.session)
     click.echo("Rebalancing...")
     report = rebalancing.rebalance()
     db.session.commit()

@@ -23,7 +23,8 @@ SKIPPED_FIELDS = {"version", "created_at", "updated_at"}
 
 
 def set_actor(session: Session, actor_id: int | None, label: str) -> None:
-    """Name who is acting for the rest of this session (a request, a job, a CLI command)."""
+    """Name who is acting for the rest of this session. Callers name a ``Scope``
+    (``Scope.act_in``), which calls this: the trail's actor is always the scope's."""
     session.info["actor_id"] = actor_id
     session.info["actor"] = label
 

@@ -3,7 +3,7 @@ import time
 import click
 from flask.cli import AppGroup
 
-from service.audit.service import set_actor
+from service.accounts.scope import Scope
 from service.demo import data
 from service.extensions import db
 
@@ -20,7 +20,7 @@ def load(if_empty: bool, count: int):
             raise click.ClickException("the database holds data already; demo load needs an empty one")
         click.echo("The database holds data already: demo data not loaded.")
     else:
-        set_actor(db.session, None, "demo")
+        Scope.system("demo").act_in(db.session)
         started = time.monotonic()
         data.load(recipient_count=count,
                   say=lambda stage: click.echo(f"[{time.monotonic() - started:6.1f} s] {stage}"))

@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 from tqdm import tqdm
 
-from service.audit.service import set_actor
+from service.accounts.scope import Scope
 from service.errors import Invalid
 from service.extensions import db
 from service.recipients.importing import import_recipients, read_csv
@@ -32,7 +32,7 @@ def load_rows(path: Path) -> tuple[list, int]:
 @click.option("--dry-run", is_flag=True, help="Check every row; create nothing.")
 def import_command(file: Path, dry_run: bool):
     """Import recipients from a CSV (header row; comma or semicolon) or JSON file."""
-    set_actor(db.session, None, "cli")
+    Scope.system("cli").act_in(db.session)
     try:
         rows, first_row = load_rows(file)
         with tqdm(total=len(rows), unit="row", desc="checking", disable=None) as bar:

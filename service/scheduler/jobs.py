@@ -12,8 +12,8 @@ from collections.abc import Callable
 from flask import Flask
 from sqlalchemy import select
 
+from service.accounts.scope import Scope
 from service.assignments import placement
-from service.audit.service import set_actor
 from service.database import unavailable
 from service.deliveries import coverage, scheduling
 from service.deliveries.models import DeliveryDay
@@ -24,6 +24,7 @@ from service.program.service import settings, today
 from service.tasks import recurring
 
 log = logging.getLogger("rantang.jobs")
+SCHEDULER = Scope.system("scheduler")  # who the audit trail says wrote what a job writes
 
 
 def missed(app: Flask) -> set[str]:
@@ -36,7 +37,7 @@ def run(app: Flask, name: str, quiet: bool = False) -> object:
     """Run job ``name`` inside an app context, in one transaction committed at its end."""
     job = JOBS[name]
     with app.app_context():
-        set_actor(db.session, None, "scheduler")
+        SCHEDULER.act_in(db.session)
         try:
             result = job()
             db.session.commit()

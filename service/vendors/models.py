@@ -3,7 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, and_, case, event, false, true
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    case,
+    event,
+    false,
+    or_,
+    true,
+)
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -65,8 +78,22 @@ class Vendor(Base):
     @hygiene_status_on.inplace.expression
     @classmethod
     def _hygiene_status_on_sql(cls, day) -> ColumnElement[str]:
-        return case((cls.hygiene_passed.is_(None), "none"), (cls.hygiene_passed == false(), "failed"),
-                    (cls.hygiene_valid_until >= day, "valid"), else_="expired")
+        return case(*((cls.hygiene_is(status, day), status) for status in ("none", "failed", "valid")),
+                    else_="expired")
+
+    @classmethod
+    def hygiene_is(cls, status: str, day) -> ColumnElement[bool]:
+        """SQL: the stall's hygiene status is ``status`` on ``day``, as ``hygiene_status_on`` says,
+        written as plain column conditions: filters use these rather than comparing the CASE, whose
+        selectivity the planner cannot estimate (it took every stall for one, and a nested loop of
+        stalls x recipients scheduled a day in minutes)."""
+        return {
+            "none": cls.hygiene_passed.is_(None),
+            "failed": cls.hygiene_passed == false(),
+            "valid": and_(cls.hygiene_passed == true(), cls.hygiene_valid_until >= day),
+            "expired": and_(cls.hygiene_passed == true(),
+                            or_(cls.hygiene_valid_until.is_(None), cls.hygiene_valid_until < day)),
+        }[status]
 
     @hybrid_method
     def may_cook_on(self, day: dt.date) -> bool:
@@ -76,7 +103,7 @@ class Vendor(Base):
     @may_cook_on.inplace.expression
     @classmethod
     def _may_cook_on_sql(cls, day) -> ColumnElement[bool]:
-        return and_(cls.status == "active", cls.hygiene_status_on(day) == "valid")
+        return and_(cls.status == "active", cls.hygiene_is("valid", day))
 
 
 class Inspection(Base):

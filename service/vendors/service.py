@@ -114,7 +114,7 @@ def list_vendors(
     if status:
         query = query.where(Vendor.status == status)
     if hygiene_status:
-        query = query.where(Vendor.hygiene_status_on(today()) == hygiene_status)
+        query = query.where(Vendor.hygiene_is(hygiene_status, today()))
     if village_id is not None:
         query = query.where(Vendor.village_id == village_id)
     day = today()

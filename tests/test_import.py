@@ -2,7 +2,7 @@
 import io
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service.demo.data import make_nik
 from service.extensions import db
@@ -169,6 +169,28 @@ def test_a_large_import_is_inserted_in_bulk_with_its_audit_trail(client, social,
     assert events[0]["changes"]["nik"] == [None, last["nik"]]
     # the ids drawn for the bulk insert leave the sequence ahead: the next registration works
     assert client.post("/api/v1/recipients", json={**_body(999)}, headers=social).status_code == 201
+
+
+def planner_rows(table: str) -> int:
+    """How many rows the planner's statistics say ``table`` holds (0: never counted)."""
+    if db.session.connection().dialect.name == "postgresql":
+        return int(db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}))
+    has = db.session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"))
+    stat = has and db.session.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table})
+    return int(stat.split()[0]) if stat else 0
+
+
+def test_a_large_import_refreshes_the_planners_statistics(client, social, areas, monkeypatch):
+    """Scheduling right after a big import must not plan on statistics from before it."""
+    from service.recipients import importing
+
+    monkeypatch.setattr(importing, "STATISTICS_AFTER_ROWS", 40)
+    small = client.post("/api/v1/recipients/import", headers=social, content_type="text/csv",
+                        data=HEADER + "".join(row(500 + i) for i in range(39))).json
+    assert small["created"] == 39 and planner_rows("recipients") != count()  # small: left to autovacuum
+    large = client.post("/api/v1/recipients/import", headers=social, content_type="text/csv",
+                        data=HEADER + "".join(row(600 + i) for i in range(40))).json
+    assert large["created"] == 40 and planner_rows("recipients") == count() == 79
 
 
 def _body(serial):

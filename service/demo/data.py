@@ -26,7 +26,7 @@ from service.assignments import rebalance
 from service.assignments.models import Assignment
 from service.audit.service import creation_changes, record
 from service.codes import code
-from service.db import bulk_insert
+from service.db import bulk_insert, refresh_statistics
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
@@ -165,6 +165,7 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     load_recipients(recipient_count, villages, unreached, rng, fake, today)
     say("placing the enrolled at stalls")
     rebalance.rebalance()
+    refresh_statistics(db.session)  # the days below are scheduled on tables just filled in bulk
     # The health agency's latest visit to a stall in a well-served area found it unfit: its
     # recipients move to the stalls around it now, and those that do not fit become uncovered.
     valid = stalls[3:3 + 300]  # among the first few hundred: enough to find a well-served one

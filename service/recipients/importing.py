@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.audit.service import creation_changes, record
-from service.db import bulk_insert
+from service.db import STATISTICS_AFTER_ROWS, bulk_insert, refresh_statistics
 from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
@@ -318,4 +318,6 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
         record(db.session, (
             ("create", "recipient", rid, creation_changes(values)) for rid, values in zip(chunk_ids, chunk, strict=True)
         ))
+    if len(rows) >= STATISTICS_AFTER_ROWS:
+        refresh_statistics(db.session, "recipients")
     return ids

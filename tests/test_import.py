@@ -171,17 +171,17 @@ def test_a_large_import_is_inserted_in_bulk_with_its_audit_trail(client, social,
     assert client.post("/api/v1/recipients", json={**_body(999)}, headers=social).status_code == 201
 
 
-def planner_rows(table: str) -> int:
-    """How many rows the planner's statistics say ``table`` holds (0: never counted)."""
+def planner_rows(table: str) -> int | None:
+    """How many rows PostgreSQL's planner statistics say ``table`` holds (-1: never counted);
+    on SQLite, None while no statistics exist (the service writes none there)."""
     if db.session.connection().dialect.name == "postgresql":
         return int(db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}))
-    has = db.session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"))
-    stat = has and db.session.scalar(text("SELECT stat FROM sqlite_stat1 WHERE tbl = :t LIMIT 1"), {"t": table})
-    return int(stat.split()[0]) if stat else 0
+    return db.session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")) or None
 
 
 def test_a_large_import_refreshes_the_planners_statistics(client, social, areas, monkeypatch):
-    """Scheduling right after a big import must not plan on statistics from before it."""
+    """Scheduling right after a big import must not plan on statistics from before it (PostgreSQL;
+    SQLite plans better without any, see ``service.db.refresh_statistics``)."""
     from service.recipients import importing
 
     monkeypatch.setattr(importing, "STATISTICS_AFTER_ROWS", 40)
@@ -190,7 +190,9 @@ def test_a_large_import_refreshes_the_planners_statistics(client, social, areas,
     assert small["created"] == 39 and planner_rows("recipients") != count()  # small: left to autovacuum
     large = client.post("/api/v1/recipients/import", headers=social, content_type="text/csv",
                         data=HEADER + "".join(row(600 + i) for i in range(40))).json
-    assert large["created"] == 40 and planner_rows("recipients") == count() == 79
+    assert large["created"] == 40 and count() == 79
+    postgres = db.session.connection().dialect.name == "postgresql"
+    assert planner_rows("recipients") == (79 if postgres else None)
 
 
 def _body(serial):

@@ -78,7 +78,7 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
         .join(Assignment, Assignment.recipient_id == Recipient.id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(meals, true())
-        .where(Recipient.eligible_on(day), cooks_for(day))
+        .where(cooks_for(day), Recipient.eligible_on(day))  # the pause check last: it costs most
     )
     if recipient_ids is not None:
         rows = rows.where(Recipient.id.in_(recipient_ids))
@@ -92,8 +92,8 @@ def _cooking_stall():
         select(Assignment.vendor_id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(Recipient, Recipient.id == Assignment.recipient_id)
-        .where(Assignment.recipient_id == Delivery.recipient_id, Recipient.eligible_on(Delivery.date),
-               cooks_for(Delivery.date))
+        .where(Assignment.recipient_id == Delivery.recipient_id, cooks_for(Delivery.date),
+               Recipient.eligible_on(Delivery.date))
         .scalar_subquery()
     )
 

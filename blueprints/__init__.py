@@ -22,7 +22,7 @@ from blueprints.caller import caller
 from blueprints.deliveries import blp as deliveries
 from blueprints.docs import docs
 from blueprints.errors import errors
-from blueprints.extensions import api, limiter
+from blueprints.extensions import CONVERTERS, api, limiter
 from blueprints.headers import headers
 from blueprints.openapi import openapi
 from blueprints.program import blp as program
@@ -51,6 +51,7 @@ def create_web_app(config: Mapping[str, Any] | None = None, blueprints=None) -> 
     """The service's app, served over HTTP (``blueprints``: these instead of ``BLUEPRINTS``)."""
     app = create_app(config)
     app.session_interface = NoCookieSession()
+    app.url_map.converters.update(CONVERTERS)
     configure_proxies(app)
     limiter.init_app(app)
     api.init_app(app, spec_kwargs={

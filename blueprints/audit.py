@@ -1,5 +1,4 @@
-from flask_smorest import Blueprint
-
+from blueprints.extensions import Blueprint
 from schemas.audit import AuditArgs, AuditOut
 from schemas.common import page_of
 from service.audit import service

@@ -1,7 +1,6 @@
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 
-from blueprints.extensions import limiter
+from blueprints.extensions import Blueprint, limiter
 from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
 from service.extensions import db

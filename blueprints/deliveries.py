@@ -3,8 +3,8 @@ import io
 from collections.abc import Iterable, Sequence
 
 from flask import current_app, g, request, send_file
-from flask_smorest import Blueprint
 
+from blueprints.extensions import Blueprint
 from blueprints.idempotency import idempotent
 from schemas.common import page_of
 from schemas.deliveries import (
@@ -87,14 +87,14 @@ def list_deliveries(args):
     return service.list_deliveries(**args, scope=g.caller)
 
 
-@blp.route("/deliveries/<int:delivery_id>", methods=["GET"])
+@blp.route("/deliveries/<bigid:delivery_id>", methods=["GET"])
 @blp.response(200, DeliveryOut)
 def get_delivery(delivery_id):
     """One meal; as in the list, without whom it fed or where for agencies that do not keep the registry."""
     return service.get_delivery(delivery_id, g.caller)
 
 
-@blp.route("/deliveries/<int:delivery_id>/confirm", methods=["POST"])
+@blp.route("/deliveries/<bigid:delivery_id>/confirm", methods=["POST"])
 @idempotent
 @blp.arguments(ConfirmIn())
 @blp.response(200, DeliveryOut)
@@ -108,7 +108,7 @@ def confirm_delivery(data, delivery_id):
     return service.confirm(delivery_id, **data, scope=g.caller)
 
 
-@blp.route("/deliveries/<int:delivery_id>/photo", methods=["POST"])
+@blp.route("/deliveries/<bigid:delivery_id>/photo", methods=["POST"])
 @idempotent
 @blp.arguments(PhotoIn(), location="files")
 @blp.response(200, DeliveryOut)
@@ -126,7 +126,7 @@ def upload_photo(files, delivery_id):
     return photos.attach_photo(delivery_id, data, scope=g.caller)
 
 
-@blp.route("/deliveries/<int:delivery_id>/photo", methods=["GET"])
+@blp.route("/deliveries/<bigid:delivery_id>/photo", methods=["GET"])
 @blp.response(200, description="The photo, as the type its content was checked to be.", content_type="image/jpeg")
 @blp.alt_response(200, description="A PNG photo.", content_type="image/png", success=True)
 def get_photo(delivery_id):

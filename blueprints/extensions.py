@@ -1,8 +1,94 @@
 """The HTTP layer's extensions, created once and unbound: the OpenAPI document (flask-smorest) and
 the rate limits (Flask-Limiter). ``blueprints.create_web_app`` binds them."""
+import http
+
+import flask_smorest
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_smorest import Api
+from flask_smorest.spec.plugins import integerconverter2paramschema
+from marshmallow import missing
+from webargs.flaskparser import FlaskParser
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
-api = Api()
+from blueprints.requests import load_json, require_json
+from schemas.common import ProblemSchema
+from service.db import MAX_BIG_ID, MAX_INT
+from service.errors import Invalid
+from service.text import unstorable
+
+PROBLEM = "application/problem+json"
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api with errors documented as they are sent: ``application/problem+json``
+    with the ``Problem`` schema, under each status an operation can answer (``PermissionsPlugin``
+    lists them) and never under a catch-all ``default``."""
+
+    ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+
+
+class Parser(FlaskParser):
+    """webargs' parser, stricter about what it is given: a JSON body of another type is a 415,
+    malformed JSON a 400 that says where (``requests.load_json``), and a query value holding a NUL
+    a 422, never a database error."""
+
+    def load_json(self, req, schema):
+        require_json()
+        body = load_json(req.get_data(cache=True)) if req.get_data(cache=True) else missing
+        if req.method == "PATCH" and body in (missing, {}):
+            raise Invalid({"_body": ["send at least one field to change"]})
+        return body
+
+    def load_querystring(self, req, schema):
+        errors = {name: [error] for name, value in req.args.items(multi=True) if (error := unstorable(value))}
+        if errors:
+            raise Invalid(errors)
+        return super().load_querystring(req, schema)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API's blueprints: flask-smorest's, with ``Parser``."""
+
+    ARGUMENTS_PARSER = Parser()
+
+
+class IdConverter(IntegerConverter):
+    """``<int:id>`` in a path: an id an INTEGER column can hold, 1 or more. Any other is a 404,
+    as an id that does not exist is, never a database error (nor werkzeug's 405 for a path whose
+    converter refused it)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_INT,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not self.min <= number <= self.max:
+            raise NotFound(f"no object has the id {value}")
+        return number
+
+
+class BigIdConverter(IdConverter):
+    """``<bigid:id>``: an id of a BIGINT column (deliveries)."""
+
+    def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_BIG_ID,
+                 signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, max, signed)
+
+
+CONVERTERS = {"int": IdConverter, "bigid": BigIdConverter}
+
+api = ProblemApi()
+for _converter in CONVERTERS.values():
+    api.register_converter(_converter, integerconverter2paramschema)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

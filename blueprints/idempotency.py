@@ -7,9 +7,11 @@ import json
 
 from flask import current_app, g, request
 
+from blueprints.requests import MalformedBody, load_json
 from service.errors import DomainError, Invalid
 from service.extensions import db
 from service.idempotency import service as idempotency
+from service.text import unstorable
 
 
 def _replay(stored):
@@ -29,11 +31,18 @@ def _fingerprint() -> str:
             upload.stream.seek(0)
             digest.update(f"file {name} {hashlib.sha256(content).hexdigest()}\n".encode())
         digest.update(json.dumps(sorted(request.form.items(multi=True))).encode())
-    elif request.is_json and request.get_json(silent=True) is not None:
-        digest.update(json.dumps(request.get_json(), sort_keys=True, separators=(",", ":")).encode())
+    elif request.is_json and (body := _json_or_none()) is not None:
+        digest.update(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
     else:
         digest.update(request.get_data())
     return digest.hexdigest()
+
+
+def _json_or_none():
+    try:
+        return load_json(request.get_data())
+    except MalformedBody:
+        return None
 
 
 def idempotent(view):
@@ -56,6 +65,8 @@ def idempotent(view):
         key = key.strip()
         if not 0 < len(key) <= 255:
             raise Invalid({"Idempotency-Key": ["must be 1 to 255 characters"]})
+        if error := unstorable(key):
+            raise Invalid({"Idempotency-Key": [error]})
         fingerprint = _fingerprint()
         user_id = g.caller.user_id
         try:

@@ -1,5 +1,4 @@
-from flask_smorest import Blueprint
-
+from blueprints.extensions import Blueprint
 from blueprints.requests import if_match, versioned
 from schemas.common import page_of
 from schemas.program import AreaArgs, AreaIn, AreaOut, ProgramOut, ProgramPatch

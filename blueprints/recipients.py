@@ -1,7 +1,7 @@
 from flask import g, request
-from flask_smorest import Blueprint
 
-from blueprints.requests import if_match, json_list, versioned
+from blueprints.extensions import Blueprint
+from blueprints.requests import bulk_answer, if_match, json_list, versioned
 from schemas.common import page_of
 from schemas.recipients import (
     ExitIn,
@@ -17,7 +17,7 @@ from schemas.recipients import (
     UncoveredArgs,
     VerifyIn,
 )
-from service.errors import Invalid
+from service.errors import Invalid, UnsupportedMedia
 from service.extensions import db
 from service.recipients import importing, service
 
@@ -146,11 +146,15 @@ def clear_flag(recipient_id):
 IMPORT_BODY = {
     "required": True,
     "content": {
-        "multipart/form-data": {"schema": {"type": "object", "properties": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
             "file": {"type": "string", "format": "binary",
                      "description": "CSV with a header row (comma or semicolon, UTF-8)."}}}},
         "text/csv": {"schema": {"type": "string"}},
-        "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/RecipientIn"}}},
+        "application/json": {"schema": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": list(importing.REQUIRED), "additionalProperties": True,
+            "description": "A row as a CSV's would be: the columns of `RecipientIn`, `village_code` instead of "
+                           "`village_id` if wished, values as text or JSON; each row is checked on its own, and "
+                           "columns the import does not know are listed in `ignored_columns`."}}},
     },
 }
 
@@ -166,21 +170,24 @@ def _import_rows() -> tuple[list, int]:
         return importing.read_csv(request.get_data()), 2
     if request.is_json:
         return json_list("recipients"), 1
-    raise Invalid({"_body": ["send multipart/form-data with 'file', text/csv, or a JSON list"]})
+    raise UnsupportedMedia(f"send multipart/form-data with 'file', text/csv, or application/json (a list); "
+                           f"it came as {request.mimetype or 'no type'}")
 
 
 @blp.route("/recipients/import", methods=["POST"])
 @blp.arguments(ImportArgs(), location="query")
 @blp.doc(requestBody=IMPORT_BODY)
 @blp.response(200, ImportReportOut)
+@blp.alt_response(207, schema=ImportReportOut, description="Some rows were refused: the report says which and why.")
 def import_recipients(args):
     """Import many recipients: every valid row is created, every invalid row reported by row and field.
 
     Rows are numbered as a spreadsheet shows them (the first CSV data row is 2; a JSON list
     starts at 1). Duplicate NIKs, in the file or already registered, are listed and not created.
-    With `dry_run=true` nothing is created.
+    With `dry_run=true` nothing is created. 200 when no row was refused, 207 when some were, 422
+    (with the report) when all were.
     """
     rows, first_row = _import_rows()
     report = importing.import_recipients(rows, dry_run=args["dry_run"], first_row=first_row)
     db.session.commit()
-    return report
+    return bulk_answer(report, len(rows), ImportReportOut())

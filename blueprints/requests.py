@@ -2,23 +2,89 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from flask import request
+from webargs.flaskparser import is_json_request
+from werkzeug.exceptions import BadRequest
 
-from service.errors import Invalid
+from service.errors import Invalid, UnsupportedMedia
+from service.text import unstorable
+
+# A \u escape of NUL or of a surrogate: only a body that holds one is searched for what it decodes to.
+_SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
+class MalformedBody(BadRequest):
+    """A body that is not JSON this API can read: a 400 that says why."""
+
+
+def load_json(data: bytes) -> Any:
+    """A request body parsed as JSON, or ``MalformedBody``: not UTF-8, not JSON, nested too
+    deep for the parser, or holding a string no field can store (NUL, a lone surrogate)."""
+    try:
+        text = data.decode("utf-8")
+        value = json.loads(text)
+    except UnicodeDecodeError:
+        raise MalformedBody("The request body is not UTF-8 text.") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedBody(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                            f"column {exc.colno}.") from None
+    except RecursionError:
+        raise MalformedBody("The request body is nested too deeply to read.") from None
+    if _SUSPECT_ESCAPE.search(text):
+        _check_strings(value, "")
+    return value
+
+
+def _check_strings(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if error := unstorable(value):
+            raise MalformedBody(f"The request body's string at {where or 'the top'} {error}.")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(key, where)
+            _check_strings(item, f"{where}/{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_strings(item, f"{where}/{index}")
+
+
+def require_json() -> None:
+    """A body sent as something other than JSON (curl's ``-d`` is form data) is a 415 that names
+    the type expected, not a request that silently changes nothing."""
+    if not is_json_request(request) and (request.content_length or request.headers.get("Content-Type")):
+        raise UnsupportedMedia(f"send the body as application/json (it came as "
+                               f"{request.mimetype or 'no type'})")
 
 
 def json_list(what: str) -> list:
-    """The request's body as a JSON list (of ``what``), or a 422 that says what is wrong with it:
-    for bulk endpoints, which report on each item rather than refuse the whole body."""
-    try:
-        items = json.loads(request.get_data())
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise Invalid({"_body": ["is not valid JSON"]}) from None
+    """The request's body as a JSON list (of ``what``): a 415 for another type, a 400 for JSON
+    that does not parse, a 422 for JSON that is not a list. For bulk endpoints, which report on
+    each item rather than refuse the whole body."""
+    require_json()
+    items = load_json(request.get_data())
     if not isinstance(items, list):
         raise Invalid({"_body": [f"must be a JSON list of {what}"]})
     return items
+
+
+def bulk_answer(report: Any, rows: int, schema: Any):
+    """A bulk request's answer by what was taken: 200 when every row was, 207 (Multi-Status) when
+    some were refused, a 422 problem when every row was refused (``errors`` by "row.field", the
+    whole report under ``report``)."""
+    from blueprints.errors import problem
+
+    if report.rejected == 0:
+        return report, 200
+    if report.rejected < rows:
+        return report, 207
+    errors: dict[str, list[str]] = {}
+    for error in report.errors:
+        errors.setdefault(f"{error.row}.{error.field}", []).append(error.message)
+    return problem(422, f"no row was taken: {'all' if rows > 1 else 'the'} {rows} refused; see errors",
+                   type_="urn:rantang:problem:rows-refused", errors=errors, report=schema.dump(report))
 
 
 def versioned(resource: Any) -> tuple[Any, dict[str, str]]:

@@ -1,9 +1,8 @@
 from flask import g
-from flask_smorest import Blueprint
 
-from blueprints.extensions import api
+from blueprints.extensions import Blueprint, api
 from blueprints.idempotency import idempotent
-from blueprints.requests import if_match, json_list, versioned
+from blueprints.requests import bulk_answer, if_match, json_list, versioned
 from schemas.common import page_of
 from schemas.targets import PerformanceOut, TargetArgs, TargetIn, TargetOut, TargetPatch
 from schemas.tasks import (
@@ -120,13 +119,18 @@ LOGS_BODY = {"required": True, "content": {"application/json": {"schema": {
 @blp.arguments(LogsArgs(), location="query")
 @blp.doc(requestBody=LOGS_BODY)
 @blp.response(200, LogReportOut)
+@blp.alt_response(207, schema=LogReportOut, description="Some logs were refused: the report says which and why.")
 def push_logs(args):
     """Many task logs at once, from an agency's own system: each log either completes a task opened
     here (`task_id` and `complete`) or opens a task (and completes it at once with `complete`).
     Each is taken or refused on its own; the answer reports every log by row (counting from 1),
     and every refusal by row and field. A log whose `external_ref` was pushed before is a
-    duplicate and changes nothing, so a push can be retried. With `dry_run=true` nothing is kept."""
-    return logs.push_logs(load_logs(json_list("task logs")), dry_run=args["dry_run"], scope=g.caller)
+    duplicate and changes nothing, so a push can be retried. With `dry_run=true` nothing is kept.
+
+    200 when every log was taken, 207 when some were refused, 422 (with the report) when all were."""
+    items = load_logs(json_list("task logs"))
+    report = logs.push_logs(items, dry_run=args["dry_run"], scope=g.caller)
+    return bulk_answer(report, len(report.items), LogReportOut())
 
 
 @blp.route("/tasks/recurring", methods=["POST"])

@@ -1,6 +1,6 @@
 from flask import g
-from flask_smorest import Blueprint
 
+from blueprints.extensions import Blueprint
 from blueprints.requests import if_match, versioned
 from schemas.common import page_of
 from schemas.vendors import (

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Bool, Int, PageArgs, Text
+from schemas.common import BodySchema, Bool, Int, Integer, PageArgs, Text
 from service.accounts.models import AGENCY_KINDS, ROLES
 from service.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -14,16 +14,16 @@ class TokenIn(BodySchema):
 
 
 class UserOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     email = fields.String()
     name = fields.String()
     role = fields.String()
-    agency_id = fields.Integer(allow_none=True)
+    agency_id = Integer(allow_none=True)
     agency_kind = fields.Function(lambda u: u.agency.kind if u.agency else None, allow_none=True)
-    vendor_id = fields.Integer(allow_none=True)
-    volunteer_id = fields.Integer(allow_none=True)
+    vendor_id = Integer(allow_none=True)
+    volunteer_id = Integer(allow_none=True)
     active = fields.Boolean(metadata={"description": "false: deactivated (someone who left); no token works."})
-    version = fields.Integer()
+    version = Integer()
     created_at = fields.AwareDateTime()
 
 
@@ -41,7 +41,7 @@ class AgencyIn(BodySchema):
 
 
 class AgencyOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     code = fields.String()
     kind = fields.String()
@@ -64,11 +64,11 @@ class UserIn(BodySchema):
 
 class UserArgs(PageArgs):
     role = fields.String(validate=validate.OneOf(ROLES))
-    agency_id = fields.Integer()
+    agency_id = Integer()
 
 
 class RevokedOut(Schema):
-    revoked = fields.Integer()
+    revoked = Integer()
 
 
 class UserPatch(BodySchema):

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
-from service.text import PHONE_ERROR, PHONE_PATTERN
+from service.db import MAX_BIG_ID, MAX_INT
+from service.text import PHONE_ERROR, PHONE_PATTERN, text_error
 
 MAX_PER_PAGE = 500
 
@@ -23,14 +24,24 @@ class QuerySchema(Schema):
         unknown = EXCLUDE
 
 
+class Integer(fields.Integer):
+    """An integer the database's column can hold (``big``: a BIGINT column's): beyond it a 422,
+    never a database error; the bound is in the OpenAPI document."""
+
+    def __init__(self, *args, big: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        bound = MAX_BIG_ID if big else MAX_INT
+        self.validators.append(validate.Range(min=-bound, max=bound))
+
+
 class PageArgs(QuerySchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+    page = Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 def Int(**kwargs) -> fields.Integer:
     """An integer in a JSON body: ``"5"`` is not 5."""
-    return fields.Integer(strict=True, **kwargs)
+    return Integer(strict=True, **kwargs)
 
 
 def Bool(**kwargs) -> fields.Boolean:
@@ -38,11 +49,23 @@ def Bool(**kwargs) -> fields.Boolean:
     return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
 
 
+def _visible(value: str) -> None:
+    if error := text_error(value):
+        raise ValidationError(error)
+
+
 def Text(max_length: int, required: bool = False, **kwargs) -> fields.String:
-    """A string of 1 to ``max_length`` characters once trimmed of white space."""
+    """A string of 1 to ``max_length`` characters once trimmed of white space, with nothing
+    invisible in it (``service.text.text_error``)."""
     return fields.String(
-        required=required, validate=validate.Length(min=1, max=max_length), **kwargs
+        required=required, validate=[validate.Length(min=1, max=max_length), _visible], **kwargs
     )
+
+
+def Note(max_length: int, **kwargs) -> fields.String:
+    """Free text of up to ``max_length`` characters (null or empty allowed), with nothing
+    invisible in it; tabs and line breaks are kept."""
+    return fields.String(allow_none=True, validate=[validate.Length(max=max_length), _visible], **kwargs)
 
 
 def Phone(**kwargs) -> fields.String:
@@ -61,9 +84,9 @@ def page_of(item: type[Schema]) -> type[Schema]:
         _pages[item] = Schema.from_dict(
             {
                 "items": fields.List(fields.Nested(item)),
-                "page": fields.Integer(),
-                "per_page": fields.Integer(),
-                "total": fields.Integer(),
+                "page": Integer(),
+                "per_page": Integer(),
+                "total": Integer(),
             },
             name=name,
         )
@@ -75,13 +98,20 @@ class ProblemSchema(Schema):
 
     type = fields.String(metadata={"example": "about:blank"})
     title = fields.String(metadata={"example": "Unprocessable Content"})
-    status = fields.Integer(metadata={"example": 422})
+    status = Integer(metadata={"example": 422})
     detail = fields.String()
     errors = fields.Dict(
         keys=fields.String(), values=fields.List(fields.String()),
         metadata={"description": "For validation errors: messages by field."},
     )
-    existing_id = fields.Integer(metadata={"description": "For duplicates: the id already stored."})
+    existing_id = Integer(metadata={"description": "For duplicates: the id already stored."})
+    current_status = fields.String(metadata={"description": "For a transition the object's status refuses: "
+                                                            "that status."})
+    delivery_status = fields.String(metadata={"description": "For a delivery that refuses the action: its status."})
+    task_status = fields.String(metadata={"description": "For a task that refuses the action: its status."})
+    version = Integer(metadata={"description": "For a stale `If-Match`: the stored version."})
+    report = fields.Dict(metadata={"description": "For a bulk request none of whose rows was taken: its "
+                                                  "report, as a 200 would have given it."})
 
 
 def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:

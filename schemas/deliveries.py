@@ -3,7 +3,7 @@ import datetime as dt
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
-from schemas.common import BodySchema, PageArgs, QuerySchema, Text
+from schemas.common import BodySchema, Integer, PageArgs, QuerySchema, Text
 from schemas.words import words
 from service.deliveries.models import OUTCOMES, STATUSES
 
@@ -17,25 +17,25 @@ class DayIn(BodySchema):
 
 class ScheduleOut(Schema):
     date = fields.Date()
-    created = fields.Integer(metadata={"description": "Deliveries created by this run."})
-    existing = fields.Integer(metadata={"description": "Deliveries of that day that existed already."})
-    moved = fields.Integer(metadata={
+    created = Integer(metadata={"description": "Deliveries created by this run."})
+    existing = Integer(metadata={"description": "Deliveries of that day that existed already."})
+    moved = Integer(metadata={
         "description": "Recipients moved first off stalls that may not cook that day (or left uncovered)."})
 
 
 class CloseOut(Schema):
     date = fields.Date()
-    missed = fields.Integer(metadata={"description": "Meals still scheduled at the cut-off, now `missed`."})
-    flagged = fields.Integer(metadata={"description": "Recipients newly flagged: three days running without a meal."})
+    missed = Integer(metadata={"description": "Meals still scheduled at the cut-off, now `missed`."})
+    flagged = Integer(metadata={"description": "Recipients newly flagged: three days running without a meal."})
     coverage_rate = fields.Float()
 
 
 class DeliveryArgs(PageArgs):
     date = fields.Date()
-    vendor_id = fields.Integer()
+    vendor_id = Integer()
     status = fields.String(validate=validate.OneOf(STATUSES))
-    village_id = fields.Integer()
-    recipient_id = fields.Integer()
+    village_id = Integer()
+    recipient_id = Integer()
     meal = fields.String(validate=validate.Length(max=16))
 
 
@@ -46,11 +46,11 @@ class DeliveryOut(Schema):
     """A meal. Whom it fed and where (``recipient_id``, the GPS point, the stall's reason, the
     photo) are absent for the health, education and other agencies."""
 
-    id = fields.Integer()
-    recipient_id = fields.Integer(metadata={"description": PERSONAL})
-    vendor_id = fields.Integer(allow_none=True)
-    volunteer_id = fields.Integer(allow_none=True)
-    village_id = fields.Integer()
+    id = Integer(big=True)
+    recipient_id = Integer(metadata={"description": PERSONAL})
+    vendor_id = Integer(allow_none=True)
+    volunteer_id = Integer(allow_none=True)
+    village_id = Integer()
     date = fields.Date()
     meal = fields.String()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
@@ -63,7 +63,7 @@ class DeliveryOut(Schema):
     latitude = fields.Float(allow_none=True, metadata={"description": PERSONAL})
     longitude = fields.Float(allow_none=True, metadata={"description": PERSONAL})
     confirmed_at = fields.AwareDateTime(allow_none=True)
-    confirmed_by = fields.Integer(allow_none=True)
+    confirmed_by = Integer(allow_none=True)
     photo_sha256 = fields.String(allow_none=True, metadata={"description": PERSONAL})
     has_evidence = fields.Boolean(metadata={"description": "With a photo or the phone's GPS."})
 
@@ -80,10 +80,10 @@ class ManifestArgs(QuerySchema):
 
 
 class ManifestItemOut(Schema):
-    id = fields.Integer(metadata={"description": "The delivery id to confirm."})
+    id = Integer(big=True, metadata={"description": "The delivery id to confirm."})
     meal = fields.String()
     status = fields.String()
-    recipient_id = fields.Integer()
+    recipient_id = Integer()
     name = fields.String()
     address = fields.String()
     latitude = fields.Float()
@@ -94,7 +94,7 @@ class ManifestItemOut(Schema):
 
 class ManifestOut(Schema):
     date = fields.Date()
-    vendor_id = fields.Integer()
+    vendor_id = Integer()
     deliveries = fields.List(fields.Nested(ManifestItemOut))
 
 
@@ -123,28 +123,28 @@ class StatementArgs(QuerySchema):
 
 class StatementLineOut(Schema):
     date = fields.Date()
-    delivered = fields.Integer()
-    with_evidence = fields.Integer()
-    failed = fields.Integer()
-    missed = fields.Integer()
-    amount = fields.Integer(metadata={"description": "Rupiah: delivered x meal_price."})
+    delivered = Integer()
+    with_evidence = Integer()
+    failed = Integer()
+    missed = Integer()
+    amount = Integer(metadata={"description": "Rupiah: delivered x meal_price."})
 
 
 class StatementOut(Schema):
-    vendor_id = fields.Integer()
+    vendor_id = Integer()
     vendor_name = fields.String()
     month = fields.String()
-    meal_price = fields.Integer()
-    delivered = fields.Integer()
-    with_evidence = fields.Integer()
-    amount = fields.Integer()
+    meal_price = Integer()
+    delivered = Integer()
+    with_evidence = Integer()
+    amount = Integer()
     lines = fields.List(fields.Nested(StatementLineOut))
 
 
 def _count_fields(prefix: str) -> dict[str, fields.Field]:
     """The counts and rates of a day, read from ``<prefix>.<name>``."""
     out: dict[str, fields.Field] = {
-        name: fields.Integer(attribute=f"{prefix}{name}")
+        name: Integer(attribute=f"{prefix}{name}")
         for name in ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending")
     }
     out["coverage_rate"] = fields.Float(attribute=f"{prefix}coverage_rate", metadata={
@@ -155,7 +155,7 @@ def _count_fields(prefix: str) -> dict[str, fields.Field]:
 
 
 VillageCoverageOut = Schema.from_dict(
-    {"village_id": fields.Integer(), "village": fields.String(), "district": fields.String(allow_none=True),
+    {"village_id": Integer(), "village": fields.String(), "district": fields.String(allow_none=True),
      **_count_fields("counts.")}, name="VillageCoverage")
 
 COUNTED_AT = fields.AwareDateTime(metadata={

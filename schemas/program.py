@@ -1,21 +1,21 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Int, PageArgs, Text
+from schemas.common import BodySchema, Int, Integer, PageArgs, Text
 from service.program.models import AREA_KINDS
 
 
 class ProgramOut(Schema):
     name = fields.String()
     timezone = fields.String()
-    min_age = fields.Integer()
+    min_age = Integer()
     meal_slots = fields.List(fields.String())
-    meal_price = fields.Integer(metadata={"description": "Rupiah per portion."})
+    meal_price = Integer(metadata={"description": "Rupiah per portion."})
     schedule_time = fields.Time(format="%H:%M")
     delivery_cutoff = fields.Time(format="%H:%M")
     max_vendor_distance_km = fields.Float()
-    hygiene_validity_days = fields.Integer()
-    visit_interval_days = fields.Integer()
-    version = fields.Integer()
+    hygiene_validity_days = Integer()
+    visit_interval_days = Integer()
+    version = Integer()
     updated_at = fields.AwareDateTime()
 
 
@@ -44,10 +44,10 @@ class AreaIn(BodySchema):
 
 
 class AreaOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     kind = fields.String()
-    parent_id = fields.Integer(allow_none=True)
+    parent_id = Integer(allow_none=True)
     latitude = fields.Float()
     longitude = fields.Float()
     code = fields.String(allow_none=True)
@@ -55,5 +55,5 @@ class AreaOut(Schema):
 
 class AreaArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf(AREA_KINDS))
-    parent_id = fields.Integer()
+    parent_id = Integer()
     q = fields.String(validate=validate.Length(min=1, max=120))

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 from webargs.fields import DelimitedList
 
-from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
+from schemas.common import BodySchema, Bool, Int, Integer, Note, PageArgs, Phone, Text
 from schemas.words import words
 from service.recipients import rules
 from service.recipients.models import EXIT_REASONS, STATUSES
@@ -9,7 +9,7 @@ from service.recipients.models import EXIT_REASONS, STATUSES
 NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
            metadata={"example": "3510154107540001",
                      "description": "16 digits; digits 7-12 are the birth date DDMMYY, day + 40 for women."})
-NEEDS = fields.List(fields.String(validate=validate.Length(min=1, max=rules.NEED_MAX)),
+NEEDS = fields.List(Text(rules.NEED_MAX),
                     validate=validate.Length(max=rules.NEEDS_MAX), metadata={"example": ["soft food", "low salt"]})
 
 
@@ -24,7 +24,7 @@ class RecipientIn(BodySchema):
     latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
     dietary_needs = NEEDS
-    notes = fields.String(allow_none=True, validate=validate.Length(max=rules.NOTES_MAX))
+    notes = Note(rules.NOTES_MAX)
 
 
 class RecipientPatch(RecipientIn):
@@ -33,8 +33,8 @@ class RecipientPatch(RecipientIn):
 
 
 class PauseOut(Schema):
-    id = fields.Integer()
-    recipient_id = fields.Integer()
+    id = Integer()
+    recipient_id = Integer()
     start_date = fields.Date()
     end_date = fields.Date()
     reason = fields.String()
@@ -42,13 +42,13 @@ class PauseOut(Schema):
 
 
 class RecipientOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     nik = fields.String()
     name = fields.String()
     birth_date = fields.Date()
     sex = fields.String()
     address = fields.String()
-    village_id = fields.Integer()
+    village_id = Integer()
     village = fields.Function(lambda r: r.village.name)
     district = fields.Function(lambda r: r.village.parent.name if r.village.parent else None, allow_none=True)
     phone = fields.String(allow_none=True)
@@ -80,7 +80,7 @@ class RecipientOut(Schema):
     flag_reason = fields.Function(lambda r: words(r.flag_reason), allow_none=True, metadata={"type": "string"})
     flag_code = fields.Raw(attribute="flag_reason", allow_none=True, metadata={
         "type": "object", "description": "The flag's reason as a code with its parameters."})
-    version = fields.Integer()
+    version = Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -88,11 +88,11 @@ class RecipientOut(Schema):
 class RecipientArgs(PageArgs):
     status = DelimitedList(fields.String(validate=validate.OneOf(STATUSES)),
                            metadata={"description": "One status or several, comma-separated."})
-    village_id = fields.Integer()
-    district_id = fields.Integer()
+    village_id = Integer()
+    district_id = Integer()
     q = fields.String(validate=validate.Length(max=200),
                       metadata={"description": "A NIK, its first digits, or part of a name (empty: no search)."})
-    vendor_id = fields.Integer(metadata={"description": "Fed by this stall."})
+    vendor_id = Integer(metadata={"description": "Fed by this stall."})
     covered = fields.Boolean(metadata={
         "description": "Fed today by a stall that may cook, within reach (true) or not (false)."})
     flagged = fields.Boolean(metadata={"description": "Flagged for three days running without a meal (true) or not."})
@@ -101,13 +101,13 @@ class RecipientArgs(PageArgs):
 class UncoveredArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(("verified", "enrolled")), metadata={
         "description": "enrolled: in the program but fed by no stall; verified: waiting to be enrolled."})
-    village_id = fields.Integer()
-    district_id = fields.Integer()
+    village_id = Integer()
+    district_id = Integer()
 
 
 class VerifyIn(BodySchema):
     eligible = Bool(required=True)
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    notes = Note(5000)
 
 
 class PauseIn(BodySchema):
@@ -130,23 +130,23 @@ class ImportArgs(Schema):
 
 
 class RowErrorOut(Schema):
-    row = fields.Integer()
+    row = Integer()
     field = fields.String()
     message = fields.String()
 
 
 class DuplicateOut(Schema):
-    row = fields.Integer()
+    row = Integer()
     nik = fields.String()
-    existing_id = fields.Integer(allow_none=True)
-    first_row = fields.Integer(allow_none=True)
+    existing_id = Integer(allow_none=True)
+    first_row = Integer(allow_none=True)
 
 
 class ImportReportOut(Schema):
     dry_run = fields.Boolean()
-    created = fields.Integer(metadata={"description": "Created, or with dry_run, would be created."})
-    duplicates = fields.Integer()
-    rejected = fields.Integer()
+    created = Integer(metadata={"description": "Created, or with dry_run, would be created."})
+    duplicates = Integer()
+    rejected = Integer()
     errors = fields.List(fields.Nested(RowErrorOut))
     duplicate_rows = fields.List(fields.Nested(DuplicateOut))
     ignored_columns = fields.List(fields.String())

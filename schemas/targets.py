@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Int, PageArgs, Text
+from schemas.common import BodySchema, Int, Integer, PageArgs, Text
 from schemas.tasks import TaskCountsOut
 from service.targets.models import INDICATORS, STATUSES
 
@@ -27,26 +27,26 @@ class TargetPatch(TargetIn):
 class TargetArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     indicator = fields.String(validate=validate.OneOf(INDICATORS))
-    owner_agency_id = fields.Integer()
-    signatory_agency_id = fields.Integer()
+    owner_agency_id = Integer()
+    signatory_agency_id = Integer()
 
 
 class SignatureOut(Schema):
-    agency_id = fields.Integer()
+    agency_id = Integer()
     agency = fields.Function(lambda s: s.agency.name, metadata={"type": "string"})
     signed_at = fields.AwareDateTime(allow_none=True)
-    signed_by = fields.Integer(allow_none=True)
+    signed_by = Integer(allow_none=True)
 
 
 class TargetOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     title = fields.String()
     indicator = fields.String(metadata={"description": INDICATOR_HELP})
     threshold = fields.Float()
     due_date = fields.Date()
-    owner_agency_id = fields.Integer()
+    owner_agency_id = Integer()
     owner_agency = fields.Function(lambda t: t.owner_agency.name, metadata={"type": "string"})
-    signatory_agency_ids = fields.List(fields.Integer())
+    signatory_agency_ids = fields.List(Integer())
     signed_by = fields.List(fields.Nested(SignatureOut), metadata={"description": "The signatures given so far."})
     in_force_since = fields.AwareDateTime(allow_none=True, metadata={"description": "When the last signatory signed."})
     current_value = fields.Float(allow_none=True, metadata={
@@ -62,14 +62,14 @@ class TargetOut(Schema):
         "enum": list(STATUSES),
         "description": "draft (not signed by all) | achieved | on_track / at_risk (by the projection, before the "
                        "due date) | missed (below the threshold on the due date)."})
-    created_by = fields.Integer(allow_none=True)
-    version = fields.Integer()
+    created_by = Integer(allow_none=True)
+    version = Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
 
 class PerformanceOut(Schema):
-    agency_id = fields.Integer()
+    agency_id = Integer()
     agency = fields.String()
     kind = fields.String()
     from_ = fields.Date(data_key="from")

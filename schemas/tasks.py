@@ -3,12 +3,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import BodySchema, Int, PageArgs, Text, flat_messages
+from schemas.common import BodySchema, Int, Integer, Note, PageArgs, Text, flat_messages
 from schemas.words import words
 from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
 
 OUTCOME_HELP = "; ".join(f"{t}: {' | '.join(o)}" for t, o in OUTCOMES.items())
-Notes = lambda **kw: fields.String(allow_none=True, validate=validate.Length(max=5000), **kw)  # noqa: E731
+Notes = lambda **kw: Note(5000, **kw)  # noqa: E731
 
 
 class TaskIn(BodySchema):
@@ -89,14 +89,14 @@ def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[st
 
 
 class TaskArgs(PageArgs):
-    agency_id = fields.Integer()
+    agency_id = Integer()
     type = fields.String(validate=validate.OneOf(TYPES))
     status = fields.String(validate=validate.OneOf(STATUSES))
     overdue = fields.Boolean(metadata={"description": "Open and due before today (true), or not (false)."})
-    recipient_id = fields.Integer()
-    vendor_id = fields.Integer()
-    assignee_id = fields.Integer()
-    source_task_id = fields.Integer(metadata={"description": "Referrals made from this task."})
+    recipient_id = Integer()
+    vendor_id = Integer()
+    assignee_id = Integer()
+    source_task_id = Integer(metadata={"description": "Referrals made from this task."})
     origin = fields.String(validate=validate.OneOf(ORIGINS))
     due_before = fields.Date()
 
@@ -108,7 +108,7 @@ class LogsArgs(Schema):
 class SubjectOut(Schema):
     """Whom the work is about: what the visitor needs to find them (no NIK, no health notes)."""
 
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     address = fields.String()
     village = fields.Function(lambda r: r.village.name, metadata={"type": "string"})
@@ -116,37 +116,37 @@ class SubjectOut(Schema):
 
 
 class TaskOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     type = fields.String(metadata={"description": " | ".join(TYPES)})
-    agency_id = fields.Integer()
+    agency_id = Integer()
     agency = fields.Function(lambda t: t.agency.name, metadata={"type": "string"})
     title = fields.Function(lambda t: t.title or words(t.title_code), metadata={"type": "string"})
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
     overdue = fields.Boolean(metadata={"description": "Open and due before today (the program's local day)."})
     opened_on = fields.Date()
     due_date = fields.Date()
-    recipient_id = fields.Integer(allow_none=True)
+    recipient_id = Integer(allow_none=True)
     recipient = fields.Nested(SubjectOut, allow_none=True)
-    vendor_id = fields.Integer(allow_none=True)
+    vendor_id = Integer(allow_none=True)
     notes = fields.Function(lambda t: t.notes or words(t.notes_code), allow_none=True, metadata={"type": "string"})
     codes = fields.Function(lambda t: {k: v for k, v in (("title", t.title_code), ("notes", t.notes_code),
                                                          ("outcome_notes", t.outcome_code)) if v}, metadata={
         "type": "object", "description": "What the service wrote of the title, notes and outcome, as codes "
                                          "(the fields above give them in words where people wrote nothing)."})
     origin = fields.String(metadata={"description": "manual | recurring (the job runner) | referral | log"})
-    source_task_id = fields.Integer(allow_none=True, metadata={"description": "The task whose referral opened it."})
-    referral_ids = fields.List(fields.Integer(), metadata={"description": "Follow-ups this task referred."})
-    assignee_id = fields.Integer(allow_none=True)
+    source_task_id = Integer(allow_none=True, metadata={"description": "The task whose referral opened it."})
+    referral_ids = fields.List(Integer(), metadata={"description": "Follow-ups this task referred."})
+    assignee_id = Integer(allow_none=True)
     external_ref = fields.String(allow_none=True)
-    created_by = fields.Integer(allow_none=True)
+    created_by = Integer(allow_none=True)
     outcome = fields.String(allow_none=True)
     outcome_notes = fields.Function(lambda t: t.outcome_notes or words(t.outcome_code), allow_none=True,
                                     metadata={"type": "string"})
     completed_on = fields.Date(allow_none=True)
     completed_at = fields.AwareDateTime(allow_none=True)
-    completed_by = fields.Integer(allow_none=True)
-    inspection_id = fields.Integer(allow_none=True, metadata={"description": "The inspection it recorded."})
-    version = fields.Integer()
+    completed_by = Integer(allow_none=True)
+    inspection_id = Integer(allow_none=True, metadata={"description": "The inspection it recorded."})
+    version = Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -154,16 +154,16 @@ class TaskOut(Schema):
 class ChainLinkOut(Schema):
     """A task of a referral chain. Another agency's task shows where it stands, not its notes."""
 
-    id = fields.Integer()
+    id = Integer()
     type = fields.String()
-    agency_id = fields.Integer()
+    agency_id = Integer()
     agency = fields.String()
     status = fields.String()
     overdue = fields.Boolean()
     due_date = fields.Date()
     completed_on = fields.Date(allow_none=True)
     outcome = fields.String(allow_none=True)
-    source_task_id = fields.Integer(allow_none=True)
+    source_task_id = Integer(allow_none=True)
     title = fields.Function(lambda t: t.title or words(t.title_code), allow_none=True, metadata={
         "type": "string", "description": "Only for the caller's own agency's tasks."})
     notes = fields.Function(lambda t: t.notes or words(t.notes_code), allow_none=True, metadata={
@@ -173,40 +173,40 @@ class ChainLinkOut(Schema):
 
 
 class ChainOut(Schema):
-    task_id = fields.Integer()
-    root_id = fields.Integer()
+    task_id = Integer()
+    root_id = Integer()
     items = fields.List(fields.Nested(ChainLinkOut))
 
 
 class LogErrorOut(Schema):
-    row = fields.Integer()
+    row = Integer()
     field = fields.String()
     message = fields.String()
 
 
 class LogResultOut(Schema):
-    row = fields.Integer()
+    row = Integer()
     status = fields.String(metadata={"description": "created | completed | duplicate | rejected"})
-    task_id = fields.Integer(allow_none=True)
+    task_id = Integer(allow_none=True)
 
 
 class LogReportOut(Schema):
     dry_run = fields.Boolean()
-    created = fields.Integer(metadata={"description": "Tasks opened (with dry_run: would be)."})
-    completed = fields.Integer(metadata={"description": "Tasks completed, opened by this push or before."})
-    duplicates = fields.Integer(metadata={"description": "Logs whose external_ref was pushed before."})
-    rejected = fields.Integer()
+    created = Integer(metadata={"description": "Tasks opened (with dry_run: would be)."})
+    completed = Integer(metadata={"description": "Tasks completed, opened by this push or before."})
+    duplicates = Integer(metadata={"description": "Logs whose external_ref was pushed before."})
+    rejected = Integer()
     errors = fields.List(fields.Nested(LogErrorOut))
     items = fields.List(fields.Nested(LogResultOut))
 
 
 class RecurringOut(Schema):
     date = fields.Date()
-    school_visits = fields.Integer()
-    hygiene_inspections = fields.Integer()
-    verification_visits = fields.Integer()
-    flag_follow_ups = fields.Integer()
-    cancelled = fields.Integer(metadata={"description": "Recurring work no longer needed, cancelled."})
+    school_visits = Integer()
+    hygiene_inspections = Integer()
+    verification_visits = Integer()
+    flag_follow_ups = Integer()
+    cancelled = Integer(metadata={"description": "Recurring work no longer needed, cancelled."})
     skipped = fields.List(fields.String(), metadata={"description": "Work not opened, and why."})
 
 
@@ -217,10 +217,10 @@ class PerformanceArgs(Schema):
 
 class TaskCountsOut(Schema):
     type = fields.String(allow_none=True)
-    opened = fields.Integer(metadata={"description": "Opened in the period."})
-    done_on_time = fields.Integer(metadata={"description": "Done in the period, on or before the due date."})
-    done_late = fields.Integer(metadata={"description": "Done in the period, after the due date."})
-    cancelled = fields.Integer()
-    overdue = fields.Integer(metadata={"description": "Due in the period, still open, and due before today."})
-    open = fields.Integer(metadata={"description": "Due in the period and still open."})
+    opened = Integer(metadata={"description": "Opened in the period."})
+    done_on_time = Integer(metadata={"description": "Done in the period, on or before the due date."})
+    done_late = Integer(metadata={"description": "Done in the period, after the due date."})
+    cancelled = Integer()
+    overdue = Integer(metadata={"description": "Due in the period, still open, and due before today."})
+    open = Integer(metadata={"description": "Due in the period and still open."})
     on_time_rate = fields.Float(allow_none=True, metadata={"description": "done_on_time / all done."})

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Bool, Int, PageArgs, Phone, Text
+from schemas.common import BodySchema, Bool, Int, Integer, Note, PageArgs, Phone, Text
 from service.vendors.models import HYGIENE_STATUSES, INSPECTION_KINDS, STATUSES
 
 
@@ -23,16 +23,16 @@ class VendorPatch(VendorIn):
 
 
 class VendorOut(Schema):
-    id = fields.Integer()
+    id = Integer()
     name = fields.String()
     owner_name = fields.String()
     phone = fields.String(allow_none=True)
     address = fields.String()
-    village_id = fields.Integer()
+    village_id = Integer()
     village = fields.Function(lambda v: v.village.name, metadata={"type": "string"})
     latitude = fields.Float()
     longitude = fields.Float()
-    daily_capacity = fields.Integer()
+    daily_capacity = Integer()
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
     hygiene_status = fields.String(metadata={
         "enum": list(HYGIENE_STATUSES),
@@ -41,9 +41,9 @@ class VendorOut(Schema):
     hygiene_valid_until = fields.Date(allow_none=True, metadata={
         "description": "Last day the hygiene certificate holds; the stall may not cook from the day after."})
     eligible = fields.Boolean(metadata={"description": "May cook today: active with a valid certificate."})
-    assigned_count = fields.Integer(metadata={"description": "Recipients it feeds (paused ones keep their place)."})
+    assigned_count = Integer(metadata={"description": "Recipients it feeds (paused ones keep their place)."})
     distance_km = fields.Float(metadata={"description": "Only in a search near a point."})
-    version = fields.Integer()
+    version = Integer()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
 
@@ -51,7 +51,7 @@ class VendorOut(Schema):
 class VendorArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     hygiene_status = fields.String(validate=validate.OneOf(HYGIENE_STATUSES))
-    village_id = fields.Integer()
+    village_id = Integer()
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lon = fields.Float(validate=validate.Range(min=-180, max=180))
     radius_km = fields.Float(validate=validate.Range(min=0, max=200, min_inclusive=False),
@@ -63,26 +63,26 @@ class InspectionIn(BodySchema):
     inspected_on = fields.Date(required=True)
     score = Int(required=True, validate=validate.Range(min=0, max=100))
     passed = Bool(required=True)
-    findings = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    findings = Note(5000)
 
 
 class InspectionOut(Schema):
-    id = fields.Integer()
-    vendor_id = fields.Integer()
+    id = Integer()
+    vendor_id = Integer()
     kind = fields.String()
     inspected_on = fields.Date()
-    score = fields.Integer()
+    score = Integer()
     passed = fields.Boolean()
     findings = fields.String(allow_none=True)
     valid_until = fields.Date(allow_none=True, metadata={"description": "Hygiene, passed: the certificate's last day."})
-    inspector_id = fields.Integer(allow_none=True)
+    inspector_id = Integer(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
 class InspectionRecordedOut(InspectionOut):
-    recipients_moved = fields.Integer(metadata={"description": "Moved to other stalls by this inspection."})
-    recipients_uncovered = fields.Integer(metadata={"description": "Left without a stall by this inspection."})
-    recipients_placed = fields.Integer(metadata={"description": "Uncovered recipients this stall took in."})
+    recipients_moved = Integer(metadata={"description": "Moved to other stalls by this inspection."})
+    recipients_uncovered = Integer(metadata={"description": "Left without a stall by this inspection."})
+    recipients_placed = Integer(metadata={"description": "Uncovered recipients this stall took in."})
 
 
 class InspectionArgs(PageArgs):
@@ -90,11 +90,11 @@ class InspectionArgs(PageArgs):
 
 
 class RebalanceOut(Schema):
-    enrolled = fields.Integer()
-    covered = fields.Integer(metadata={"description": "Enrolled recipients with a stall after the rebalance."})
-    assigned = fields.Integer(metadata={"description": "Had no stall, have one now."})
-    moved = fields.Integer(metadata={"description": "Moved from one stall to another."})
-    unassigned = fields.Integer(metadata={"description": "Enrolled and still without a stall within reach."})
+    enrolled = Integer()
+    covered = Integer(metadata={"description": "Enrolled recipients with a stall after the rebalance."})
+    assigned = Integer(metadata={"description": "Had no stall, have one now."})
+    moved = Integer(metadata={"description": "Moved from one stall to another."})
+    unassigned = Integer(metadata={"description": "Enrolled and still without a stall within reach."})
     total_distance_km = fields.Float()
     mean_distance_km = fields.Float()
     seconds = fields.Float()

@@ -22,6 +22,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# The largest integer an INTEGER column holds on PostgreSQL (SQLite's hold 64 bits), and a BIGINT
+# column on both: the bounds of every integer the API accepts, ids in paths included.
+MAX_INT = 2**31 - 1
+MAX_BIG_ID = 2**63 - 1
 
 # JSON everywhere; JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")

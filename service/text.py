@@ -1,5 +1,5 @@
 """Rules of the text people send that more than one way in must apply alike (the API's schemas and
-the bulk import): what a phone number looks like."""
+the bulk import): what a phone number looks like, which characters text may hold."""
 from __future__ import annotations
 
 import re
@@ -13,3 +13,29 @@ _PHONE = re.compile(PHONE_PATTERN)
 
 def phone_error(value: str) -> str | None:
     return None if _PHONE.match(value) else PHONE_ERROR
+
+
+# What no name, address or note may hold: control characters but tab and line breaks, the
+# bidirectional marks and overrides (which make "ecnalubma" read backwards), zero-width characters,
+# and lone UTF-16 surrogates (which no database can store). Refused, not stripped: the sender sees
+# what was wrong in what they typed.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u2069\ufeff\ud800-\udfff]")
+INVISIBLE_ERROR = "holds an invisible or control character (U+{:04X}): remove it"
+
+
+def text_error(value: str) -> str | None:
+    """Why ``value`` may not be stored as a name, address or note, or None."""
+    found = _INVISIBLE.search(value)
+    return None if found is None else INVISIBLE_ERROR.format(ord(found.group()))
+
+
+# What no string at all may hold: NUL (PostgreSQL's text refuses it) and lone surrogates (no
+# encoding can write them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: str) -> str | None:
+    """Why no field can store ``value`` (a NUL or a lone surrogate), or None."""
+    found = _UNSTORABLE.search(value)
+    return None if found is None else f"holds U+{ord(found.group()):04X}, which cannot be stored"

@@ -1,4 +1,6 @@
 """The app as a whole: configuration, errors, the permission table, the OpenAPI document."""
+import re
+
 import pytest
 
 from blueprints import access, create_web_app
@@ -38,7 +40,7 @@ def test_openapi_document_lists_every_route_with_its_permission(client, app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith(("api-docs.", "docs.")):  # the documentation itself
             continue
-        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
         assert path in paths, path
     create = paths["/api/v1/recipients"]["post"]
     assert "agency:social" in create["description"]

@@ -114,7 +114,8 @@ def test_an_agency_reaches_only_the_recipients_its_work_is_about(client, coordin
             assert refused.status_code == missing.status_code == 422
             assert as_unknown(refused, person["id"]) == as_unknown(missing, unknown)
             dry, dry_missing = attach(headers, person["id"], dry_run=True), attach(headers, unknown, dry_run=True)
-            assert dry.json["rejected"] == 1 and as_unknown(dry, person["id"]) == as_unknown(dry_missing, unknown)
+            assert dry.status_code == 422 and dry.json["report"]["rejected"] == 1
+            assert as_unknown(dry, person["id"]) == as_unknown(dry_missing, unknown)
     assert client.get(T, headers=coordinator).json["total"] == 0  # nothing was opened
 
     # Work an agency opens itself about a stall gives it no reach to those the stall feeds: anyone
@@ -253,7 +254,7 @@ def test_a_verification_visit_verifies_the_candidate_once(client, agencies, make
     # The same pushed as a log: refused by row, and the task it would have opened is not kept.
     report = client.post(f"{T}/logs", json=[{"type": "verification_visit", "recipient_id": other["id"],
                                              "complete": {"outcome": "verified"}}],
-                         headers=agencies.social.headers).json
+                         headers=agencies.social.headers).json["report"]
     assert report["rejected"] == 1 and report["errors"][0]["field"] == "complete"
     assert "cannot verify" in report["errors"][0]["message"]
     assert client.get(T, query_string={"recipient_id": other["id"]}, headers=agencies.social.headers).json["total"] == 2
@@ -360,10 +361,13 @@ def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, coordinator, a
         {"type": "school_visit", "recipient_id": neighbour["id"], "complete": {"outcome": "resolved"}},
     ]
     dry = client.post(f"{T}/logs?dry_run=true", json=logs, headers=agencies.education.headers)
-    assert dry.status_code == 200, dry.json
+    assert dry.status_code == 207, dry.json  # some taken, some refused
     assert client.get(T, headers=agencies.education.headers).json["total"] == 2  # nothing kept
+    # A dry run names no task it did not open; the tasks it would complete exist.
+    assert [i["task_id"] for i in dry.json["items"][:3]] == [None, opened["id"], None]
 
     response = client.post(f"{T}/logs", json=logs, headers=agencies.education.headers)
+    assert response.status_code == 207
     report = response.json
     assert (report["created"], report["completed"], report["duplicates"], report["rejected"]) == (2, 2, 1, 6)
     assert {k: dry.json[k] for k in ("created", "completed", "rejected")} == {
@@ -382,11 +386,13 @@ def test_task_logs_pushed_in_bulk_are_reported_row_by_row(client, coordinator, a
     assert client.get(f"{T}/{opened['id']}", headers=agencies.education.headers).json["outcome"] == "not_at_home"
     assert client.get(f"{T}/{health_task['id']}", headers=agencies.health.headers).json["status"] == "open"
 
-    for body in ({"not": "a list"}, "[1, 2"):
-        bad = client.post(f"{T}/logs", data=body if isinstance(body, str) else None,
-                          json=None if isinstance(body, str) else body,
-                          headers={**agencies.education.headers, "Content-Type": "application/json"})
-        assert bad.status_code == 422 and "_body" in bad.json["errors"]
+    bad = client.post(f"{T}/logs", json={"not": "a list"}, headers=agencies.education.headers)
+    assert bad.status_code == 422 and "_body" in bad.json["errors"]
+    bad = client.post(f"{T}/logs", data="[1, 2", headers={**agencies.education.headers,
+                                                          "Content-Type": "application/json"})
+    assert bad.status_code == 400 and "not valid JSON" in bad.json["detail"]
+    bad = client.post(f"{T}/logs", data="[]", headers={**agencies.education.headers, "Content-Type": "text/plain"})
+    assert bad.status_code == 415 and "application/json" in bad.json["detail"]
 
 
 def test_recurring_work_is_opened_once_and_spread(client, coordinator, agencies, make_recipient, make_vendor,
@@ -556,4 +562,6 @@ def test_a_log_of_late_work_counts_as_late(client, agencies):
     assert (performance["opened"], performance["done_on_time"], performance["done_late"]) == (1, 0, 1)
     # Not done yet, a log cannot be due in the past.
     refused = client.post(f"{T}/logs", json=[{"type": "other", "due_date": due}], headers=agencies.education.headers)
-    assert refused.json["errors"] == [{"row": 1, "field": "due_date", "message": f"cannot be before today ({TODAY})"}]
+    assert refused.status_code == 422 and refused.json["errors"] == {"1.due_date": [f"cannot be before today ({TODAY})"]}
+    assert refused.json["report"]["errors"] == [{"row": 1, "field": "due_date",
+                                                 "message": f"cannot be before today ({TODAY})"}]

@@ -34,13 +34,15 @@ from service.recipients.rules import (
     identity_errors,
     needs_error,
 )
-from service.text import phone_error
+from service.text import phone_error, text_error, unstorable
 
 REQUIRED = ("nik", "name", "birth_date", "sex", "address")
 OPTIONAL = ("village_id", "village_code", "phone", "latitude", "longitude", "dietary_needs", "notes")
 SEX_CODES = {"F": "F", "M": "M", "P": "F", "L": "M"}  # P(erempuan) and L(aki-laki) on Indonesian forms
 CHUNK = 1000
 EXTRA = "__extra__"  # where a CSV row's values beyond the header's columns go
+SWALLOWED = "__swallowed__"  # the file's lines an unclosed quote took into a row: (first, last)
+CELL_LIMIT = 100_000  # characters in one CSV cell (the csv module's own limit is 131,072)
 
 
 @dataclass
@@ -79,10 +81,46 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, restkey=EXTRA)
-    if not reader.fieldnames:
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise Invalid({"file": [f"the header row cannot be read: {exc}"]}) from None
+    if not header:
         raise Invalid({"file": ["is empty: a header row and at least one data row are needed"]})
-    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
-    return list(reader)
+    reader.fieldnames = [(name or "").strip().lower() for name in header]
+    twice = sorted({name for name in reader.fieldnames if reader.fieldnames.count(name) > 1})
+    if twice:
+        raise Invalid({"file": [f"the header names {', '.join(map(repr, twice))} more than once: which is meant?"]})
+    return list(_records(reader, delimiter))
+
+
+def _records(reader: csv.DictReader, delimiter: str):
+    """The reader's rows, with what the csv module cannot tell: a cell longer than a cell can be
+    (the rest of the file, after a quote left open) and the file's lines an unclosed quote took
+    into one row, as ``SWALLOWED``."""
+    columns = len(reader.fieldnames or ())
+    line = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:  # a cell beyond the csv module's limit: the quote before it never closed
+            yield {SWALLOWED: (line + 1, None)}
+            return
+        first, line = line + 1, reader.line_num
+        if line > first and any(_holds_rows(value, delimiter, columns) for value in row.values()):
+            row = {SWALLOWED: (first, line)}
+        elif any(isinstance(value, str) and len(value) > CELL_LIMIT for value in row.values()):
+            row = {SWALLOWED: (first, line)}
+        yield row
+
+
+def _holds_rows(value: Any, delimiter: str, columns: int) -> bool:
+    """Whether a cell holds whole rows of the file after a line break (a quote left open)."""
+    if not isinstance(value, str) or "\n" not in value:
+        return False
+    return any(line.count(delimiter) >= columns - 1 for line in value.split("\n")[1:])
 
 
 def _text(value: Any, limit: int, required: bool) -> str | None:
@@ -93,6 +131,8 @@ def _text(value: Any, limit: int, required: bool) -> str | None:
         return None
     if len(text) > limit:
         raise ValueError(f"is longer than {limit} characters")
+    if error := text_error(text):
+        raise ValueError(error)
     return text
 
 
@@ -143,7 +183,7 @@ def _needs(value: Any) -> list[str]:
         return []
     items = value if isinstance(value, list) else str(value).replace(",", ";").split(";")
     needs = [str(item).strip() for item in items if str(item).strip()]
-    if error := needs_error(needs):
+    if error := needs_error(needs) or next(filter(None, map(text_error, needs)), None):
         raise ValueError(error)
     return needs
 
@@ -167,19 +207,24 @@ class _Villages:
 
     def find(self, row: Mapping[str, Any]):
         raw_id, code = row.get("village_id"), row.get("village_code")
+        by_code = None
+        if code not in (None, ""):
+            by_code = self.by_code.get(str(code).strip())
+            if by_code is None:
+                raise ValueError(f"no village has code {code!r}")
         if raw_id not in (None, ""):
             try:
                 village = self.by_id.get(int(str(raw_id).strip()))
-            except ValueError:
+            except (TypeError, ValueError):
                 raise ValueError(f"{raw_id!r} is not a village id") from None
             if village is None:
                 raise ValueError(f"village {raw_id} does not exist")
+            if by_code is not None and by_code.id != village.id:
+                raise ValueError(f"village {village.id} does not have code {code!r} (village {by_code.id} has): "
+                                 "which is meant?")
             return village
-        if code not in (None, ""):
-            village = self.by_code.get(str(code).strip())
-            if village is None:
-                raise ValueError(f"no village has code {code!r}")
-            return village
+        if by_code is not None:
+            return by_code
         raise ValueError("village_id or village_code is required")
 
 
@@ -187,9 +232,17 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     """One row as the values of a recipient, or the errors that keep it out: (values, errors)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    if SWALLOWED in row:
+        first, last = row[SWALLOWED]
+        lines = f"lines {first} to {last}" if last is not None else f"every line from {first} to the end"
+        return None, {"_row": f"a quote opened here is never closed: it took {lines} of the file into one "
+                              "cell; close the quote (or double a quote inside a value) and import those rows again"}
     if row.get(EXTRA):
         return None, {"_row": f"has {len(row[EXTRA])} more value(s) than the header has columns; "
                               "quote values that hold the delimiter"}
+    if any(isinstance(value, str) and unstorable(value) for value in row.values()):
+        name, value = next((k, v) for k, v in row.items() if isinstance(v, str) and unstorable(v))
+        return None, {str(name) if name in REQUIRED + OPTIONAL else "_row": unstorable(value)}
     parsers: dict[str, Callable[[Any], Any]] = {
         "nik": _nik,
         "name": lambda v: _text(v, NAME_MAX, True),

@@ -68,7 +68,9 @@ def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[st
             _reject(report, row, error.errors if isinstance(error, Invalid) else {_blamed(error, log): [error.detail]})
             continue
         savepoint.commit()
-        report.items.append(LogResult(row=row, status=status, task_id=task_id))
+        # A dry run names no task it only pretended to open: that id will be another's.
+        shown = None if dry_run and created else task_id
+        report.items.append(LogResult(row=row, status=status, task_id=shown))
         report.duplicates += status == "duplicate"
         report.created += created
         report.completed += status == "completed"

@@ -40,11 +40,20 @@ def wants_csv() -> bool:
     return request.accept_mimetypes.best_match(["application/json", CSV]) == CSV
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """A text cell a spreadsheet would run as a formula (OWASP's CSV injection rule: it begins
+    with = + - @, a tab or a carriage return) is written after a quote, which shows as text."""
+    return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
 def csv_response(header: Sequence[str], rows: Iterable[Sequence], filename: str):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     response = current_app.response_class(out.getvalue(), mimetype=CSV)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -157,14 +166,15 @@ def manifest(args):
 @blp.alt_response(200, description="With `Accept: text/csv`: one line per day.", content_type=CSV, success=True)
 def statement(args, vendor_id):
     """What a stall is owed for a month: delivered meals per day, how many carry evidence (a photo
-    or GPS), and the amount at `meal_price`. JSON, or CSV with `Accept: text/csv`."""
+    or GPS), and the amount at the meal price in force each day (a price changed later does not
+    change what was owed). JSON, or CSV with `Accept: text/csv`."""
     result = service.statement(vendor_id, month_of(args["month"]), scope=g.caller)
     if wants_csv():
-        rows = [(line.date.isoformat(), line.delivered, line.with_evidence, line.failed, line.missed, line.amount)
-                for line in result.lines]
-        rows.append(("total", result.delivered, result.with_evidence, "", "", result.amount))
-        return csv_response(("date", "delivered", "with_evidence", "failed", "missed", "amount"), rows,
-                            f"statement-{vendor_id}-{result.month}.csv")
+        rows = [(line.date.isoformat(), line.delivered, line.with_evidence, line.failed, line.missed,
+                 line.meal_price, line.amount) for line in result.lines]
+        rows.append(("total", result.delivered, result.with_evidence, "", "", "", result.amount))
+        return csv_response(("date", "delivered", "with_evidence", "failed", "missed", "meal_price", "amount"),
+                            rows, f"statement-{vendor_id}-{result.month}.csv")
     return result
 
 

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Bool, Int, Integer, PageArgs, Text
+from schemas.common import BodySchema, Bool, Int, Integer, OneOrMore, PageArgs, Text
 from service.accounts.models import AGENCY_KINDS, ROLES
 from service.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
@@ -48,7 +48,7 @@ class AgencyOut(Schema):
 
 
 class AgencyArgs(PageArgs):
-    kind = fields.String(validate=validate.OneOf(AGENCY_KINDS))
+    kind = OneOrMore(AGENCY_KINDS)
 
 
 class UserIn(BodySchema):
@@ -63,7 +63,7 @@ class UserIn(BodySchema):
 
 
 class UserArgs(PageArgs):
-    role = fields.String(validate=validate.OneOf(ROLES))
+    role = OneOrMore(ROLES)
     agency_id = Integer()
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+from webargs.fields import DelimitedList
 
-from service.db import MAX_BIG_ID, MAX_INT
+from service.db import EARLIEST_DAY, LATEST_DAY, MAX_BIG_ID, MAX_INT
 from service.text import PHONE_ERROR, PHONE_PATTERN, text_error
 
 MAX_PER_PAGE = 500
@@ -34,9 +36,30 @@ class Integer(fields.Integer):
         self.validators.append(validate.Range(min=-bound, max=bound))
 
 
+def Day(*, earliest: dt.date = EARLIEST_DAY, **kwargs) -> fields.Date:
+    """A day a record of this program can carry: from ``earliest`` (2000-01-01) to 2099-12-31."""
+    return fields.Date(validate=validate.Range(
+        min=earliest, max=LATEST_DAY, error=f"must be from {earliest} to {LATEST_DAY}"), **kwargs)
+
+
+def Moment(**kwargs) -> fields.AwareDateTime:
+    """A timestamp with its offset, on a day ``Day`` accepts."""
+    start = dt.datetime.combine(EARLIEST_DAY, dt.time(), tzinfo=dt.UTC)
+    end = dt.datetime.combine(LATEST_DAY, dt.time(23, 59, 59), tzinfo=dt.UTC)
+    return fields.AwareDateTime(validate=validate.Range(
+        min=start, max=end, error=f"must be from {EARLIEST_DAY} to {LATEST_DAY}"), **kwargs)
+
+
 class PageArgs(QuerySchema):
     page = Integer(load_default=1, validate=validate.Range(min=1))
     per_page = Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+def OneOrMore(choices, description: str = "", **kwargs) -> DelimitedList:
+    """A query filter of one value of ``choices`` or several, comma-separated (``status=open,done``)."""
+    note = "One or several, comma-separated."
+    return DelimitedList(fields.String(validate=validate.OneOf(choices)),
+                         metadata={"description": f"{description} {note}".strip()}, **kwargs)
 
 
 def Int(**kwargs) -> fields.Integer:
@@ -44,9 +67,18 @@ def Int(**kwargs) -> fields.Integer:
     return Integer(strict=True, **kwargs)
 
 
+class _JsonBoolean(fields.Boolean):
+    """Only JSON's true and false: not 0 and 1, which equal False and True in Python."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def Bool(**kwargs) -> fields.Boolean:
     """A JSON boolean: only true and false."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+    return _JsonBoolean(**kwargs)
 
 
 def _visible(value: str) -> None:
@@ -110,6 +142,7 @@ class ProblemSchema(Schema):
     delivery_status = fields.String(metadata={"description": "For a delivery that refuses the action: its status."})
     task_status = fields.String(metadata={"description": "For a task that refuses the action: its status."})
     version = Integer(metadata={"description": "For a stale `If-Match`: the stored version."})
+    cause = fields.Dict(metadata={"description": "For a cancelled meal: why, as a code with its parameters."})
     report = fields.Dict(metadata={"description": "For a bulk request none of whose rows was taken: its "
                                                   "report, as a 200 would have given it."})
 

@@ -3,8 +3,9 @@ import datetime as dt
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, missing, validate
 
-from schemas.common import BodySchema, Integer, PageArgs, QuerySchema, Text
+from schemas.common import BodySchema, Day, Integer, Moment, OneOrMore, PageArgs, QuerySchema, Text
 from schemas.words import words
+from service.db import EARLIEST_DAY, LATEST_DAY
 from service.deliveries.models import OUTCOMES, STATUSES
 
 Latitude = lambda **kw: fields.Float(validate=validate.Range(min=-90, max=90), **kw)  # noqa: E731
@@ -12,7 +13,7 @@ Longitude = lambda **kw: fields.Float(validate=validate.Range(min=-180, max=180)
 
 
 class DayIn(BodySchema):
-    date = fields.Date(required=True, metadata={"example": "2026-11-24"})
+    date = Day(required=True, metadata={"example": "2026-11-24"})
 
 
 class ScheduleOut(Schema):
@@ -31,9 +32,9 @@ class CloseOut(Schema):
 
 
 class DeliveryArgs(PageArgs):
-    date = fields.Date()
+    date = Day()
     vendor_id = Integer()
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    status = OneOrMore(STATUSES)
     village_id = Integer()
     recipient_id = Integer()
     meal = fields.String(validate=validate.Length(max=16))
@@ -76,7 +77,7 @@ def _reason(meal):
 
 
 class ManifestArgs(QuerySchema):
-    date = fields.Date(metadata={"description": "Default: today in the program's timezone."})
+    date = Day(metadata={"description": "Default: today in the program's timezone."})
 
 
 class ManifestItemOut(Schema):
@@ -101,7 +102,7 @@ class ManifestOut(Schema):
 class ConfirmIn(BodySchema):
     status = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
     reason = Text(300, metadata={"description": "Required when `failed`: why (not at home, refused, ...)."})
-    delivered_at = fields.AwareDateTime(metadata={"description": "When it was handed over; default: now."})
+    delivered_at = Moment(metadata={"description": "When it was handed over; default: now."})
     latitude = Latitude(metadata={"description": "The phone's GPS at the handover (evidence)."})
     longitude = Longitude()
 
@@ -112,13 +113,18 @@ class PhotoIn(Schema):
 
 def month_of(text: str) -> dt.date:
     try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
+        month = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
         raise ValidationError("must be a month, such as 2026-11") from None
+    if not EARLIEST_DAY <= month <= LATEST_DAY:
+        raise ValidationError(f"must be from {EARLIEST_DAY:%Y-%m} to {LATEST_DAY:%Y-%m}")
+    return month
 
 
 class StatementArgs(QuerySchema):
-    month = fields.String(required=True, validate=month_of, metadata={"example": "2026-11"})
+    month = fields.String(required=True, validate=[validate.Regexp(r"^\d{4}-\d{2}$", error="must be a month, such as "
+                                                                   "2026-11"), month_of],
+                          metadata={"example": "2026-11"})
 
 
 class StatementLineOut(Schema):
@@ -127,14 +133,16 @@ class StatementLineOut(Schema):
     with_evidence = Integer()
     failed = Integer()
     missed = Integer()
-    amount = Integer(metadata={"description": "Rupiah: delivered x meal_price."})
+    meal_price = Integer(metadata={"description": "Rupiah per meal on this day: the price in force then."})
+    amount = Integer(metadata={"description": "Rupiah: delivered x this day's meal_price."})
 
 
 class StatementOut(Schema):
     vendor_id = Integer()
     vendor_name = fields.String()
     month = fields.String()
-    meal_price = Integer()
+    meal_price = Integer(metadata={"description": "Rupiah per meal on the month's last day (each line has its "
+                                                  "day's)."})
     delivered = Integer()
     with_evidence = Integer()
     amount = Integer()
@@ -173,14 +181,14 @@ TrendDayOut = Schema.from_dict(
 
 
 class CoverageArgs(QuerySchema):
-    date = fields.Date(metadata={"description": "Default: today in the program's timezone."})
+    date = Day(metadata={"description": "Default: today in the program's timezone."})
     live = fields.Boolean(load_default=False, metadata={
         "description": "Count an open day now rather than serve the runner's snapshot (slower)."})
 
 
 class TrendArgs(QuerySchema):
-    from_ = fields.Date(data_key="from", metadata={"description": "Default: 29 days before `to`."})
-    to = fields.Date(metadata={"description": "Default and latest: today."})
+    from_ = Day(data_key="from", metadata={"description": "Default: 29 days before `to`."})
+    to = Day(metadata={"description": "Default and latest: today."})
 
 
 class TrendOut(Schema):

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Int, Integer, PageArgs, Text
+from schemas.common import BodySchema, Int, Integer, OneOrMore, PageArgs, Text
 from service.program.models import AREA_KINDS
 
 
@@ -15,6 +15,7 @@ class ProgramOut(Schema):
     max_vendor_distance_km = fields.Float()
     hygiene_validity_days = Integer()
     visit_interval_days = Integer()
+    pass_mark = Integer(metadata={"description": "The score (0-100) an inspection passes from."})
     version = Integer()
     updated_at = fields.AwareDateTime()
 
@@ -26,12 +27,15 @@ class ProgramPatch(BodySchema):
     min_age = Int(validate=validate.Range(min=0, max=120))
     meal_slots = fields.List(fields.String(validate=validate.Regexp(r"^[a-z_]{1,20}$")),
                              validate=validate.Length(min=1, max=6))
-    meal_price = Int(validate=validate.Range(min=0, max=10_000_000))
+    meal_price = Int(validate=validate.Range(min=0, max=10_000_000),
+                     metadata={"description": "Holds from today (the program's): statements of earlier days keep "
+                                              "their price."})
     schedule_time = fields.Time(metadata={"example": "18:00"})
     delivery_cutoff = fields.Time(metadata={"example": "21:00"})
     max_vendor_distance_km = fields.Float(validate=validate.Range(min=0.1, max=100))
     hygiene_validity_days = Int(validate=validate.Range(min=1, max=3650))
     visit_interval_days = Int(validate=validate.Range(min=1, max=365))
+    pass_mark = Int(validate=validate.Range(min=0, max=100))
 
 
 class AreaIn(BodySchema):
@@ -54,6 +58,6 @@ class AreaOut(Schema):
 
 
 class AreaArgs(PageArgs):
-    kind = fields.String(validate=validate.OneOf(AREA_KINDS))
+    kind = OneOrMore(AREA_KINDS)
     parent_id = Integer()
     q = fields.String(validate=validate.Length(min=1, max=120))

@@ -1,8 +1,8 @@
 from marshmallow import Schema, fields, validate
-from webargs.fields import DelimitedList
 
-from schemas.common import BodySchema, Bool, Int, Integer, Note, PageArgs, Phone, Text
+from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore, PageArgs, Phone, Text
 from schemas.words import words
+from service.db import EARLIEST_BIRTH
 from service.recipients import rules
 from service.recipients.models import EXIT_REASONS, STATUSES
 
@@ -16,7 +16,7 @@ NEEDS = fields.List(Text(rules.NEED_MAX),
 class RecipientIn(BodySchema):
     nik = fields.String(required=True, **NIK)
     name = Text(rules.NAME_MAX, required=True)
-    birth_date = fields.Date(required=True)
+    birth_date = Day(earliest=EARLIEST_BIRTH, required=True)
     sex = fields.String(required=True, validate=validate.OneOf(("F", "M")))
     address = Text(rules.ADDRESS_MAX, required=True)
     village_id = Int(required=True)
@@ -86,8 +86,7 @@ class RecipientOut(Schema):
 
 
 class RecipientArgs(PageArgs):
-    status = DelimitedList(fields.String(validate=validate.OneOf(STATUSES)),
-                           metadata={"description": "One status or several, comma-separated."})
+    status = OneOrMore(STATUSES)
     village_id = Integer()
     district_id = Integer()
     q = fields.String(validate=validate.Length(max=200),
@@ -99,8 +98,8 @@ class RecipientArgs(PageArgs):
 
 
 class UncoveredArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(("verified", "enrolled")), metadata={
-        "description": "enrolled: in the program but fed by no stall; verified: waiting to be enrolled."})
+    status = OneOrMore(("verified", "enrolled"), "enrolled: in the program but fed by no stall; verified: waiting "
+                                                 "to be enrolled.")
     village_id = Integer()
     district_id = Integer()
 
@@ -111,13 +110,13 @@ class VerifyIn(BodySchema):
 
 
 class PauseIn(BodySchema):
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
+    start_date = Day(required=True)
+    end_date = Day(required=True)
     reason = Text(500, required=True)
 
 
 class PausePatch(BodySchema):
-    end_date = fields.Date(required=True)
+    end_date = Day(required=True)
     reason = Text(500)
 
 

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Int, Integer, PageArgs, Text
+from schemas.common import BodySchema, Day, Int, Integer, OneOrMore, PageArgs, Text
 from schemas.tasks import TaskCountsOut
 from service.targets.models import INDICATORS, STATUSES
 
@@ -13,7 +13,7 @@ class TargetIn(BodySchema):
     indicator = fields.String(required=True, validate=validate.OneOf(INDICATORS), metadata={
         "description": INDICATOR_HELP})
     threshold = fields.Float(required=True, allow_nan=False, metadata={"example": 0.95})
-    due_date = fields.Date(required=True)
+    due_date = Day(required=True)
     owner_agency_id = Int(required=True, metadata={"description": "The agency that answers for it."})
     signatory_agency_ids = fields.List(Int(), required=True, validate=validate.Length(min=1, max=50), metadata={
         "description": "The agencies that sign it; it is in force once all have."})
@@ -25,8 +25,8 @@ class TargetPatch(TargetIn):
 
 
 class TargetArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    indicator = fields.String(validate=validate.OneOf(INDICATORS))
+    status = OneOrMore(STATUSES)
+    indicator = OneOrMore(INDICATORS)
     owner_agency_id = Integer()
     signatory_agency_id = Integer()
 

@@ -3,7 +3,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from schemas.common import BodySchema, Int, Integer, Note, PageArgs, Text, flat_messages
+from schemas.common import BodySchema, Day, Int, Integer, Note, OneOrMore, PageArgs, Text, flat_messages
 from schemas.words import words
 from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
 
@@ -16,7 +16,7 @@ class TaskIn(BodySchema):
     agency_id = Int(metadata={"description": "The agency that does the work; an agency user's own by default "
                                              "(an agency opens tasks for itself only)."})
     title = Text(200, metadata={"description": "Default: the type and whom or what it is about."})
-    due_date = fields.Date(required=True)
+    due_date = Day(required=True)
     recipient_id = Int(allow_none=True, metadata={"description": "Needed for verification and school visits."})
     vendor_id = Int(allow_none=True, metadata={"description": "Needed for hygiene inspections and nutrition checks."})
     notes = Notes()
@@ -27,7 +27,7 @@ class TaskPatch(BodySchema):
     """Any of these (an open task only)."""
 
     title = Text(200)
-    due_date = fields.Date()
+    due_date = Day()
     notes = Notes()
     assignee_id = Int(allow_none=True, metadata={"description": "A user of the task's agency; null: nobody yet."})
 
@@ -35,14 +35,14 @@ class TaskPatch(BodySchema):
 class ReferralIn(BodySchema):
     agency_id = Int(required=True, metadata={"description": "The agency that can act on it (not the task's own)."})
     reason = Text(1000, required=True, metadata={"example": "lives alone, leg wound not healing: needs a nurse"})
-    due_date = fields.Date(metadata={"description": "Default: a week after today."})
+    due_date = Day(metadata={"description": "Default: a week after today."})
 
 
 class CompleteIn(BodySchema):
     outcome = fields.String(required=True, validate=validate.Length(min=1, max=32), metadata={
         "description": f"By type: {OUTCOME_HELP}."})
     notes = Notes(metadata={"description": "What was seen and done (an inspection's findings)."})
-    completed_on = fields.Date(metadata={"description": "Default: today; not in the future."})
+    completed_on = Day(metadata={"description": "Default: today; not in the future."})
     score = Int(validate=validate.Range(min=0, max=100), metadata={
         "description": "Hygiene inspections and nutrition checks: the inspection's score."})
     referral = fields.Nested(ReferralIn, metadata={
@@ -59,7 +59,7 @@ class TaskLogIn(TaskIn):
 
     task_id = Int(metadata={"description": "A task opened here (recurring work, a referral) to complete."})
     type = fields.String(validate=validate.OneOf(TYPES))
-    due_date = fields.Date(metadata={"description": "Default: the day it was completed, or today."})
+    due_date = Day(metadata={"description": "Default: the day it was completed, or today."})
     external_ref = Text(100, metadata={"description": "Your system's id of the log: pushed again, it is a "
                                                       "duplicate, not a second task."})
     complete = fields.Nested(CompleteIn)
@@ -90,15 +90,15 @@ def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[st
 
 class TaskArgs(PageArgs):
     agency_id = Integer()
-    type = fields.String(validate=validate.OneOf(TYPES))
-    status = fields.String(validate=validate.OneOf(STATUSES))
+    type = OneOrMore(TYPES)
+    status = OneOrMore(STATUSES)
     overdue = fields.Boolean(metadata={"description": "Open and due before today (true), or not (false)."})
     recipient_id = Integer()
     vendor_id = Integer()
     assignee_id = Integer()
     source_task_id = Integer(metadata={"description": "Referrals made from this task."})
-    origin = fields.String(validate=validate.OneOf(ORIGINS))
-    due_before = fields.Date()
+    origin = OneOrMore(ORIGINS)
+    due_before = Day()
 
 
 class LogsArgs(Schema):
@@ -211,8 +211,8 @@ class RecurringOut(Schema):
 
 
 class PerformanceArgs(Schema):
-    from_ = fields.Date(data_key="from", metadata={"description": "Default: 30 days before `to`."})
-    to = fields.Date(metadata={"description": "Default: today."})
+    from_ = Day(data_key="from", metadata={"description": "Default: 30 days before `to`."})
+    to = Day(metadata={"description": "Default: today."})
 
 
 class TaskCountsOut(Schema):

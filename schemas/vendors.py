@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Bool, Int, Integer, Note, PageArgs, Phone, Text
+from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore, PageArgs, Phone, Text
 from service.vendors.models import HYGIENE_STATUSES, INSPECTION_KINDS, STATUSES
 
 
@@ -49,18 +49,19 @@ class VendorOut(Schema):
 
 
 class VendorArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(STATUSES))
-    hygiene_status = fields.String(validate=validate.OneOf(HYGIENE_STATUSES))
+    status = OneOrMore(STATUSES)
+    hygiene_status = OneOrMore(HYGIENE_STATUSES)
     village_id = Integer()
     lat = fields.Float(validate=validate.Range(min=-90, max=90))
     lon = fields.Float(validate=validate.Range(min=-180, max=180))
     radius_km = fields.Float(validate=validate.Range(min=0, max=200, min_inclusive=False),
-                             metadata={"description": "With lat and lon: stalls within this distance, nearest first."})
+                             metadata={"description": "With lat and lon: stalls within this distance, nearest first.",
+                                       "exclusiveMinimum": True})
 
 
 class InspectionIn(BodySchema):
     kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
-    inspected_on = fields.Date(required=True)
+    inspected_on = Day(required=True)
     score = Int(required=True, validate=validate.Range(min=0, max=100))
     passed = Bool(required=True)
     findings = Note(5000)
@@ -86,7 +87,7 @@ class InspectionRecordedOut(InspectionOut):
 
 
 class InspectionArgs(PageArgs):
-    kind = fields.String(validate=validate.OneOf(INSPECTION_KINDS))
+    kind = OneOrMore(INSPECTION_KINDS)
 
 
 class RebalanceOut(Schema):

@@ -54,8 +54,10 @@ class Config:
     # hamlets called Krajan around Banyuwangi alone): the village centre is used instead.
     GEOCODER_MAX_KM_FROM_VILLAGE = 15.0
 
-    # A stall's point farther than this from its village centre is taken for a typing mistake.
+    # A stall's or a recipient's point farther than this from its village centre is taken for a
+    # typing mistake (or a phone's default of (0, 0)) and refused.
     VENDOR_MAX_KM_FROM_VILLAGE = 15.0
+    RECIPIENT_MAX_KM_FROM_VILLAGE = 15.0
 
     # The rebalance gives each recipient this many nearest stalls within reach to choose from (a
     # k-d tree finds them), and every stall within reach to those it could not place. 30 reached

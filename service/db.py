@@ -27,6 +27,13 @@ NAMING_CONVENTION = {
 MAX_INT = 2**31 - 1
 MAX_BIG_ID = 2**63 - 1
 
+# The days a record of this program can carry (birth dates aside): none before the program's
+# earliest paper records, none beyond this century. Old paper inspections after the floor stay
+# valid history; year 93 or 1324 is a typing mistake, and year 1 or 9999 would break date sums.
+EARLIEST_DAY = dt.date(2000, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+
 # JSON everywhere; JSONB on PostgreSQL (indexable, compact).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -107,6 +114,12 @@ def fetch(session: Session, model: type[T], entity_id: int, **kwargs: Any) -> T:
     if found is None:
         raise NotFound(entity_name(model).replace("_", " "), entity_id)
     return found
+
+
+def equals(column: Any, value: Any) -> Any:
+    """SQL: ``column`` is ``value``, or one of them when ``value`` is a list (a filter's
+    comma-separated values)."""
+    return column.in_(list(value)) if isinstance(value, list | tuple) else column == value
 
 
 def check_version(obj: Any, expected: int | None) -> None:

@@ -14,7 +14,7 @@ def test_coverage_of_today_counts_live(client, coordinator, social, loop, make_r
     paused = make_recipient("enrolled")
     client.post(f"/api/v1/recipients/{paused['id']}/pauses", headers=social,
                 json={"start_date": TODAY.isoformat(), "end_date": TODAY.isoformat(), "reason": "hospital"})
-    far = make_recipient("enrolled", latitude=-8.0, longitude=114.0)  # no stall within reach
+    far = make_recipient("enrolled", latitude=-8.26, longitude=114.1668)  # 10 km north: no stall within reach
     schedule(client, coordinator, TODAY)
     rows = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())
     first, second = loop.ids[:2]

@@ -59,7 +59,7 @@ def test_no_meals_from_a_stall_that_may_not_cook_that_day(client, coordinator, h
     # A stall whose certificate ends today: tomorrow its recipients go to stall B first.
     expiring = make_vendor("Tembokrejo", capacity=5, hygiene=None)
     inspect(client, health, expiring.id, inspected_on=(TODAY - dt.timedelta(days=180)).isoformat())
-    person = make_recipient("enrolled", village_id=loop.a.village_id, latitude=-8.4367, longitude=114.3226)
+    person = make_recipient("enrolled", village_id=expiring.village_id, latitude=-8.4367, longitude=114.3226)
     assert person["vendor_id"] == expiring.id
     report = schedule(client, coordinator).json
     assert report["moved"] == 1  # nobody else within reach: uncovered, so no meal
@@ -456,15 +456,15 @@ def test_the_statement_counts_delivered_meals_and_evidence(client, coordinator, 
     assert (body["delivered"], body["with_evidence"], body["amount"], body["meal_price"]) == (3, 2, 36000, 12000)
     line = next(line for line in body["lines"] if line["date"] == TODAY.isoformat())
     assert line == {"date": TODAY.isoformat(), "delivered": 3, "with_evidence": 2, "failed": 1, "missed": 0,
-                    "amount": 36000}
+                    "meal_price": 12000, "amount": 36000}
     assert len(body["lines"]) >= 28 and sum(line["amount"] for line in body["lines"]) == body["amount"]
 
     csv_text = client.get(f"/api/v1/vendors/{loop.a.id}/statement", query_string={"month": month},
                           headers={**coordinator, "Accept": "text/csv"})
     assert csv_text.mimetype == "text/csv"
     lines = csv_text.get_data(as_text=True).splitlines()
-    assert lines[0] == "date,delivered,with_evidence,failed,missed,amount"
-    assert f"{TODAY.isoformat()},3,2,1,0,36000" in lines and lines[-1] == "total,3,2,,,36000"
+    assert lines[0] == "date,delivered,with_evidence,failed,missed,meal_price,amount"
+    assert f"{TODAY.isoformat()},3,2,1,0,12000,36000" in lines and lines[-1] == "total,3,2,,,,36000"
 
     assert client.get(f"/api/v1/vendors/{loop.a.id}/statement", query_string={"month": month},
                       headers=loop.phone_b).status_code == 404

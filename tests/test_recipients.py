@@ -239,7 +239,7 @@ def test_patch_cannot_take_another_recipients_nik(client, social, make_recipient
 
 def test_list_filters_search_and_pages(client, social, make_recipient, areas):
     made = [make_recipient(), make_recipient("verified"), make_recipient("enrolled", name="Sumiati Wardani"),
-            make_recipient("enrolled", village_id=areas["Tembokrejo"].id)]
+            make_recipient("enrolled", village_id=areas["Tembokrejo"].id, latitude=-8.4367, longitude=114.3226)]
     everyone = client.get("/api/v1/recipients?per_page=2", headers=social).json
     assert everyone["total"] == 4 and everyone["per_page"] == 2 and everyone["page"] == 1
     assert [r["id"] for r in everyone["items"]] == [made[0]["id"], made[1]["id"]]

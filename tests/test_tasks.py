@@ -562,6 +562,7 @@ def test_a_log_of_late_work_counts_as_late(client, agencies):
     assert (performance["opened"], performance["done_on_time"], performance["done_late"]) == (1, 0, 1)
     # Not done yet, a log cannot be due in the past.
     refused = client.post(f"{T}/logs", json=[{"type": "other", "due_date": due}], headers=agencies.education.headers)
-    assert refused.status_code == 422 and refused.json["errors"] == {"1.due_date": [f"cannot be before today ({TODAY})"]}
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"1.due_date": [f"cannot be before today ({TODAY})"]}
     assert refused.json["report"]["errors"] == [{"row": 1, "field": "due_date",
                                                  "message": f"cannot be before today ({TODAY})"}]

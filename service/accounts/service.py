@@ -14,7 +14,7 @@ from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from service.accounts.scope import Scope
 from service.audit.service import record
-from service.db import Page, check_version, fetch, paginate, utcnow
+from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
 from service.program.models import PROGRAM_ID, Program
@@ -40,7 +40,7 @@ def create_agency(name: str, code: str, kind: str) -> Agency:
 def list_agencies(page: int, per_page: int, kind: str | None = None) -> Page[Agency]:
     query = select(Agency).order_by(Agency.name, Agency.id)
     if kind:
-        query = query.where(Agency.kind == kind)
+        query = query.where(equals(Agency.kind, kind))
     return paginate(db.session, query, page, per_page)
 
 
@@ -89,7 +89,7 @@ def create_user(
 def list_users(page: int, per_page: int, role: str | None = None, agency_id: int | None = None) -> Page[User]:
     query = select(User).order_by(User.id)
     if role:
-        query = query.where(User.role == role)
+        query = query.where(equals(User.role, role))
     if agency_id is not None:
         query = query.where(User.agency_id == agency_id)
     return paginate(db.session, query, page, per_page)

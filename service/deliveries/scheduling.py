@@ -146,6 +146,11 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
         insert_due(day, recipient_ids)
 
 
+def first_scheduled_day() -> dt.date | None:
+    """The first day the loop scheduled: none before it can be closed (there was no loop)."""
+    return db.session.scalar(select(func.min(DeliveryDay.date)).where(DeliveryDay.scheduled_at.is_not(None)))
+
+
 def scheduled_days(from_day: dt.date) -> list[dt.date]:
     return list(db.session.scalars(
         select(DeliveryDay.date).where(DeliveryDay.date >= from_day, DeliveryDay.scheduled_at.is_not(None))
@@ -208,6 +213,10 @@ def close_day(day: dt.date) -> CloseReport:
     program = settings()
     if program_service.now() < cutoff_at(day, program):
         raise Invalid({"date": [f"{day} closes at {program.delivery_cutoff:%H:%M} ({program.timezone})"]})
+    first = first_scheduled_day()
+    if first is None or day < first:
+        since = f"the first day scheduled is {first}" if first else "no day has been scheduled yet"
+        raise Invalid({"date": [f"{day} cannot be closed: {since}"]})
     advisory_lock(db.session, SCHEDULE_LOCK)
     missed = db.session.execute(
         update(Delivery).where(Delivery.date == day, Delivery.status == "scheduled")

@@ -13,7 +13,7 @@ from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, lite
 from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
 from service.audit.service import plain, record
-from service.db import Page, paginate
+from service.db import Page, equals, paginate
 from service.deliveries.models import OUTCOMES, Delivery
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
@@ -80,7 +80,7 @@ def list_deliveries(
                           (Delivery.village_id, village_id), (Delivery.recipient_id, recipient_id),
                           (Delivery.meal, meal)):
         if value is not None:
-            query = query.where(column == value)
+            query = query.where(equals(column, value))
     return paginate(db.session, query, page, per_page)
 
 
@@ -262,6 +262,7 @@ class StatementLine:
     with_evidence: int
     failed: int
     missed: int
+    meal_price: int
     amount: int
 
 
@@ -279,10 +280,11 @@ class Statement:
 
 def statement(vendor_id: int, month: dt.date, *, scope: Scope) -> Statement:
     """What the stall is owed for ``month`` (its first day): delivered meals per day, how many carry
-    evidence (a photo or the phone's GPS), and the amount at ``meal_price``."""
+    evidence (a photo or the phone's GPS), and the amount at the meal price in force that day
+    (a price changed later changes nothing owed before)."""
     vendor = vendors.stall_of(vendor_id, scope)
-    price = settings().meal_price
     last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    price_on = program_service.meal_prices(month, last)
     delivered = Delivery.status == "delivered"
     evidence = delivered & Delivery.has_evidence
     counts = {
@@ -303,9 +305,9 @@ def statement(vendor_id: int, month: dt.date, *, scope: Scope) -> Statement:
         n = int(row.delivered) if row else 0
         lines.append(StatementLine(date=day, delivered=n, with_evidence=int(row.with_evidence) if row else 0,
                                    failed=int(row.failed) if row else 0, missed=int(row.missed) if row else 0,
-                                   amount=n * price))
+                                   meal_price=price_on(day), amount=n * price_on(day)))
     return Statement(
-        vendor_id=vendor.id, vendor_name=vendor.name, month=f"{month:%Y-%m}", meal_price=price,
+        vendor_id=vendor.id, vendor_name=vendor.name, month=f"{month:%Y-%m}", meal_price=price_on(last),
         delivered=sum(line.delivered for line in lines), with_evidence=sum(line.with_evidence for line in lines),
         amount=sum(line.amount for line in lines), lines=lines,
     )

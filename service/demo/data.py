@@ -305,8 +305,9 @@ def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.d
             vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True,
                                       scope=DEMO,
                                       findings="clean kitchen; safe water; food covered")
-        vendors.record_inspection(stall.id, "nutrition", latest, score=rng.randint(60, 95), scope=DEMO,
-                                  passed=rng.random() < 0.9, findings="portion sizes and protein checked")
+        score = rng.randint(60, 95)
+        vendors.record_inspection(stall.id, "nutrition", latest, score=score, scope=DEMO, passed=score >= 70,
+                                  findings="portion sizes and protein checked")
     return stalls
 
 

@@ -27,10 +27,22 @@ class Program(Base):
     max_vendor_distance_km: Mapped[float]
     hygiene_validity_days: Mapped[int]
     visit_interval_days: Mapped[int]
+    pass_mark: Mapped[int] = mapped_column(default=70)  # the score an inspection passes from
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class MealPrice(Base):
+    """The price of a meal from a day on, until the next row's: what a statement of that day pays.
+    ``program.meal_price`` is the latest; changing it adds (or, the same day, replaces) a row."""
+
+    __tablename__ = "meal_prices"
+    __audited__ = False  # keyed by a date; the program row's change is in the trail
+
+    valid_from: Mapped[dt.date] = mapped_column(primary_key=True)
+    price: Mapped[int]
 
 
 class Area(Base):

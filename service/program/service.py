@@ -1,7 +1,9 @@
 """The program's settings, the program's clock, and the areas it works in."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,10 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from service.db import Page, check_version, fetch, paginate, utcnow
+from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Invalid
 from service.extensions import db
-from service.program.models import AREA_KINDS, PROGRAM_ID, Area, Program
+from service.program.models import AREA_KINDS, PROGRAM_ID, Area, MealPrice, Program
 
 # ``session.info`` key: the settings row's stamp (version, updated_at) as this request's
 # authentication read it, in the same query as the caller (``accounts.authenticate``).
@@ -41,6 +43,7 @@ class Settings:
     max_vendor_distance_km: float
     hygiene_validity_days: int
     visit_interval_days: int
+    pass_mark: int
 
     @classmethod
     def of(cls, program: Program) -> Settings:
@@ -116,6 +119,8 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
             raise Invalid({"timezone": [f"unknown timezone {changes['timezone']!r}"]}) from None
     if "meal_slots" in changes and len(set(changes["meal_slots"])) != len(changes["meal_slots"]):
         raise Invalid({"meal_slots": ["meal slots must be distinct"]})
+    if "meal_price" in changes and changes["meal_price"] != program.meal_price:
+        _price_from(today(), changes["meal_price"])
     for key, value in changes.items():
         setattr(program, key, value)
     db.session.flush()
@@ -123,6 +128,32 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     # job in the same session) reads the settings as they are now.
     db.session.info.pop(SEEN_STAMP, None)
     return program
+
+
+def _price_from(day: dt.date, price: int) -> None:
+    """A new meal price holds from ``day`` (today: the meals of today are paid at it)."""
+    row = db.session.get(MealPrice, day)
+    if row is None:
+        db.session.add(MealPrice(valid_from=day, price=price))
+    else:
+        row.price = price
+
+
+def meal_prices(first: dt.date, last: dt.date) -> Callable[[dt.date], int]:
+    """The price of a meal on each day from ``first`` to ``last``, as a statement pays it: the
+    price in force that day, whatever it is now."""
+    rows = db.session.execute(
+        select(MealPrice.valid_from, MealPrice.price).where(MealPrice.valid_from <= last)
+        .order_by(MealPrice.valid_from)
+    ).all()
+    starts, prices = [r.valid_from for r in rows], [r.price for r in rows]
+    current = settings().meal_price
+
+    def price_on(day: dt.date) -> int:
+        index = bisect.bisect_right(starts, day) - 1
+        return prices[index] if index >= 0 else current
+
+    return price_on
 
 
 def create_area(
@@ -170,7 +201,7 @@ def list_areas(
 ) -> Page[Area]:
     query = select(Area).order_by(Area.kind, Area.name, Area.id)
     if kind:
-        query = query.where(Area.kind == kind)
+        query = query.where(equals(Area.kind, kind))
     if parent_id is not None:
         query = query.where(Area.parent_id == parent_id)
     if q:

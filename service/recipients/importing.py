@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.audit.service import creation_changes, record
-from service.db import STATISTICS_AFTER_ROWS, bulk_insert, refresh_statistics
+from service.db import EARLIEST_BIRTH, STATISTICS_AFTER_ROWS, bulk_insert, refresh_statistics
 from service.errors import Invalid
 from service.extensions import db
 from service.program.models import Area
@@ -33,6 +33,7 @@ from service.recipients.rules import (
     coordinates_error,
     identity_errors,
     needs_error,
+    point_error,
 )
 from service.text import phone_error, text_error, unstorable
 
@@ -151,9 +152,12 @@ def _date(value: Any) -> dt.date:
         raise ValueError("is required")
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         try:
-            return dt.datetime.strptime(text, fmt).date()
+            day = dt.datetime.strptime(text, fmt).date()
         except ValueError:
-            pass
+            continue
+        if day < EARLIEST_BIRTH:
+            raise ValueError(f"must be from {EARLIEST_BIRTH}")
+        return day
     raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
 
 
@@ -272,6 +276,8 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     if errors:
         return None, errors
     error = coordinates_error(values["latitude"], values["longitude"])
+    if error is None and values["latitude"] is not None:
+        error = point_error(values["latitude"], values["longitude"], village)
     if error:
         return None, dict([error])
     if values["latitude"] is None:

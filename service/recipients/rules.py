@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from flask import current_app
+
+from service import geo
+
 NIK_RE = re.compile(r"^\d{16}$")
 NAME_MAX, ADDRESS_MAX, PHONE_MAX, NOTES_MAX = 200, 500, 32, 5000
 NEED_MAX, NEEDS_MAX = 50, 20  # a dietary need's characters; needs a recipient may have
@@ -25,6 +29,18 @@ def coordinates_error(latitude: float | None, longitude: float | None) -> tuple[
     if (latitude is None) != (longitude is None):
         return ("longitude" if latitude is not None else "latitude"), "latitude and longitude come together"
     return None
+
+
+def point_error(latitude: float, longitude: float, village) -> tuple[str, str] | None:
+    """A home's GPS point must lie within ``RECIPIENT_MAX_KM_FROM_VILLAGE`` of its village centre
+    (swapped, mistyped or default coordinates, such as (0, 0), are caught here): the field, and
+    why, or None."""
+    limit = current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"]
+    km = geo.geodesic_km(latitude, longitude, village.latitude, village.longitude)
+    if km <= limit:
+        return None
+    return "latitude", (f"the point is {km:.0f} km from the centre of village {village.id} (at most {limit:g} km): "
+                        "check the coordinates (latitude first, negative south of the equator)")
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from service import events
 from service.accounts.scope import Scope
-from service.db import Page, check_version, fetch, paginate, utcnow
+from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.models import Area
@@ -17,7 +17,7 @@ from service.program.service import get_village, not_a_village, settings, today
 from service.recipients.events import FlagCleared, PausesChanged, RecipientEnrolled, RecipientExited, RecipientVerified
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient
-from service.recipients.rules import coordinates_error, identity_errors
+from service.recipients.rules import coordinates_error, identity_errors, point_error
 
 # Which statuses each action may start from.
 TRANSITIONS = {
@@ -71,6 +71,8 @@ def _place(recipient: Recipient, latitude: float | None, longitude: float | None
     if error:
         raise Invalid({error[0]: [error[1]]})
     if latitude is not None:
+        if error := point_error(latitude, longitude, recipient.village):
+            raise Invalid({error[0]: [error[1]]})
         recipient.latitude, recipient.longitude, recipient.location_source = latitude, longitude, "gps"
     else:
         where = locate(recipient.address, recipient.village)
@@ -119,6 +121,9 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
         _place(recipient, latitude, longitude)
     elif moved and recipient.location_source != "gps":  # a GPS point stays: it is where they live
         _place(recipient, None, None)
+    elif moved and (error := point_error(recipient.latitude, recipient.longitude, recipient.village)):
+        raise Invalid({"village_id": [f"the recipient's GPS point is far from this village: {error[1]}; "
+                                      "send the new point too"]})
     db.session.flush()
     return recipient
 
@@ -293,7 +298,7 @@ def list_uncovered(page: int, per_page: int, status: str | None = None, village_
     program does not reach yet, in registration order."""
     query = select(Recipient).where(Recipient.uncovered_on(today())).options(*AS_SHOWN).order_by(Recipient.id)
     if status:
-        query = query.where(Recipient.status == status)
+        query = query.where(equals(Recipient.status, status))
     if village_id is not None:
         query = query.where(Recipient.village_id == village_id)
     if district_id is not None:

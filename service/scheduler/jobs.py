@@ -93,9 +93,14 @@ def schedule_next_day() -> scheduling.ScheduleReport:
     return scheduling.schedule_day(today() + dt.timedelta(days=1))
 
 
-def close_today() -> scheduling.CloseReport:
-    """The cut-off job: close today (the runner opens follow-ups of those it flagged just after)."""
-    return scheduling.close_day(today())
+def close_today() -> scheduling.CloseReport | None:
+    """The cut-off job: close today (the runner opens follow-ups of those it flagged just after);
+    nothing before the loop's first scheduled day."""
+    day, first = today(), scheduling.first_scheduled_day()
+    if first is None or day < first:
+        log.info("cut-off of %s: nothing to close, the loop has not begun", day)
+        return None
+    return scheduling.close_day(day)
 
 
 def open_recurring_work() -> dict:

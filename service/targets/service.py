@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Page, Showing, check_version, fetch, utcnow
+from service.db import Page, Showing, check_version, equals, fetch, utcnow
 from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.program.service import today
@@ -125,7 +125,7 @@ def list_targets(page: int, per_page: int, status: str | None = None, indicator:
     so the status filter reads them all."""
     query = select(Target).order_by(Target.due_date, Target.id)
     if indicator:
-        query = query.where(Target.indicator == indicator)
+        query = query.where(equals(Target.indicator, indicator))
     if owner_agency_id is not None:
         query = query.where(Target.owner_agency_id == owner_agency_id)
     if signatory_agency_id is not None:
@@ -133,7 +133,7 @@ def list_targets(page: int, per_page: int, status: str | None = None, indicator:
     measure = Measurer()
     targets = [_read(t, measure) for t in db.session.scalars(query)]
     if status:
-        targets = [t for t in targets if t.status == status]
+        targets = [t for t in targets if t.status in ([status] if isinstance(status, str) else status)]
     start = (page - 1) * per_page
     return Page(items=targets[start:start + per_page], page=page, per_page=per_page, total=len(targets))
 

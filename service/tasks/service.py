@@ -19,7 +19,7 @@ from service.accounts.models import REGISTRY_KINDS, Agency, User
 from service.accounts.scope import Scope
 from service.assignments.models import Assignment
 from service.codes import Code, code
-from service.db import Page, Showing, check_version, paginate, utcnow
+from service.db import Page, Showing, check_version, equals, paginate, utcnow
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import today
@@ -220,7 +220,7 @@ def list_tasks(
                           (Task.assignee_id, assignee_id), (Task.source_task_id, source_task_id),
                           (Task.origin, origin)):
         if value is not None:
-            query = query.where(column == value)
+            query = query.where(equals(column, value))
     if due_before is not None:
         query = query.where(Task.due_date < due_before)
     if overdue is not None:

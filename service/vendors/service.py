@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from service import events, geo
 from service.accounts.scope import Scope
 from service.codes import code
-from service.db import Page, Showing, check_version, paginate
+from service.db import Page, Showing, check_version, equals, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.program.models import Area
@@ -112,9 +112,11 @@ def list_vendors(
         raise Invalid({k: ["lat, lon and radius_km come together"] for k in missing})
     query = select(Vendor).where(Vendor.visible_to(scope)).order_by(Vendor.id)
     if status:
-        query = query.where(Vendor.status == status)
+        query = query.where(equals(Vendor.status, status))
     if hygiene_status:
-        query = query.where(Vendor.hygiene_is(hygiene_status, today()))
+        day = today()
+        statuses = [hygiene_status] if isinstance(hygiene_status, str) else hygiene_status
+        query = query.where(or_(*(Vendor.hygiene_is(s, day) for s in statuses)))
     if village_id is not None:
         query = query.where(Vendor.village_id == village_id)
     day = today()
@@ -174,6 +176,9 @@ def record_inspection(
     day = today(program)
     if inspected_on > day:
         raise Invalid({"inspected_on": [f"cannot be after today ({day.isoformat()})"]})
+    if passed != (score >= program.pass_mark):
+        raise Invalid({"passed": [f"a score of {score} {'passes' if score >= program.pass_mark else 'fails'}: the pass "
+                                  f"mark is {program.pass_mark}"]})
     certified = kind == "hygiene" and passed
     valid_until = inspected_on + dt.timedelta(days=program.hygiene_validity_days) if certified else None
     inspection = Inspection(vendor_id=vendor.id, kind=kind, inspected_on=inspected_on, score=score, passed=passed,
@@ -206,6 +211,6 @@ def list_inspections(vendor_id: int, page: int, per_page: int, kind: str | None 
     query = (select(Inspection).where(Inspection.vendor_id == vendor_id)
              .order_by(Inspection.inspected_on.desc(), Inspection.id.desc()))
     if kind:
-        query = query.where(Inspection.kind == kind)
+        query = query.where(equals(Inspection.kind, kind))
     return paginate(db.session, query, page, per_page)
 

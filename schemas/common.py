@@ -59,6 +59,7 @@ def OneOrMore(choices, description: str = "", **kwargs) -> DelimitedList:
     """A query filter of one value of ``choices`` or several, comma-separated (``status=open,done``)."""
     note = "One or several, comma-separated."
     return DelimitedList(fields.String(validate=validate.OneOf(choices)),
+                         validate=validate.Length(min=1, error="give one value or more, or leave the filter out"),
                          metadata={"description": f"{description} {note}".strip()}, **kwargs)
 
 

@@ -49,6 +49,17 @@ _LOCAL_EXACT_M = 15_000.0
 _ROUNDING_MARGIN_M = 0.002
 
 
+def too_far(latitude: float, longitude: float, centre, limit_km: float) -> str | None:
+    """Why a point cannot be of a place whose centre is ``centre`` (a village: ``name``,
+    ``latitude``, ``longitude``): farther than ``limit_km``, it is taken for swapped, mistyped or
+    default coordinates. None when it is near enough."""
+    km = geodesic_km(latitude, longitude, centre.latitude, centre.longitude)
+    if km <= limit_km:
+        return None
+    return (f"the point is {km:.0f} km from the centre of {centre.name} (at most {limit_km:g} km): "
+            "check the coordinates (latitude first, negative south of the equator)")
+
+
 def geodesic_km_many(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> list[float]:
     """``geodesic_km`` for many pairs, equal to it pair by pair, at a fraction of the cost.
 

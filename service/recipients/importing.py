@@ -204,7 +204,7 @@ class _Villages:
 
     def __init__(self) -> None:
         rows = db.session.execute(
-            select(Area.id, Area.code, Area.latitude, Area.longitude).where(Area.kind == "village")
+            select(Area.id, Area.code, Area.name, Area.latitude, Area.longitude).where(Area.kind == "village")
         ).all()
         self.by_id = {r.id: r for r in rows}
         self.by_code = {r.code: r for r in rows if r.code}

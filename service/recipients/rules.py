@@ -35,12 +35,8 @@ def point_error(latitude: float, longitude: float, village) -> tuple[str, str] |
     """A home's GPS point must lie within ``RECIPIENT_MAX_KM_FROM_VILLAGE`` of its village centre
     (swapped, mistyped or default coordinates, such as (0, 0), are caught here): the field, and
     why, or None."""
-    limit = current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"]
-    km = geo.geodesic_km(latitude, longitude, village.latitude, village.longitude)
-    if km <= limit:
-        return None
-    return "latitude", (f"the point is {km:.0f} km from the centre of village {village.id} (at most {limit:g} km): "
-                        "check the coordinates (latitude first, negative south of the equator)")
+    error = geo.too_far(latitude, longitude, village, current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"])
+    return None if error is None else ("latitude", error)
 
 
 def age_on(birth_date: dt.date, day: dt.date) -> int:

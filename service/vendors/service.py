@@ -31,12 +31,8 @@ VENDOR_EDITABLE = frozenset({"name", "owner_name", "phone", "address", "village_
 
 def _check_point(village: Area, latitude: float, longitude: float) -> None:
     """A stall's point must lie near its village: swapped or mistyped coordinates are caught here."""
-    limit = current_app.config["VENDOR_MAX_KM_FROM_VILLAGE"]
-    km = geo.geodesic_km(latitude, longitude, village.latitude, village.longitude)
-    if km > limit:
-        raise Invalid({"latitude": [
-            f"the point is {km:.0f} km from the centre of {village.name} (at most {limit:g} km): "
-            "check the coordinates (latitude first, negative south of the equator)"]})
+    if error := geo.too_far(latitude, longitude, village, current_app.config["VENDOR_MAX_KM_FROM_VILLAGE"]):
+        raise Invalid({"latitude": [error]})
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 from flask import current_app, g, request
 
 from blueprints.extensions import Blueprint, limiter
+from blueprints.requests import MalformedBody, load_json
 from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
 from service.extensions import db
@@ -19,7 +20,10 @@ def _account_limit() -> str:
 def _account() -> str:
     """The account a sign-in tries (the email as sent), for the limit per account: guesses spread
     over many addresses still count against it. Empty (no limit to count) when there is none."""
-    body = request.get_json(silent=True)
+    try:
+        body = load_json(request.get_data()) if request.is_json else None
+    except MalformedBody:
+        return ""  # the parser answers it with a 400
     email = body.get("email") if isinstance(body, dict) else None
     return f"account:{email.strip().lower()}" if isinstance(email, str) and email.strip() else ""
 

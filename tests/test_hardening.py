@@ -112,6 +112,9 @@ def test_nul_lone_surrogates_and_deep_json_are_400(client, coordinator, recipien
     deep = "[" * 50_000 + "]" * 50_000
     assert "deeply" in _problem(client.post(f"{API}/recipients", data=deep, content_type="application/json",
                                             headers=coordinator), 400)["detail"]
+    # The sign-in's rate limit reads the body before the handler does: the same 400, not a 500.
+    assert "deeply" in _problem(client.post(f"{API}/auth/token", data=deep, content_type="application/json"),
+                                400)["detail"]
     assert "not valid JSON" in _problem(client.post(f"{API}/recipients", data="{", content_type="application/json",
                                                     headers=coordinator), 400)["detail"]
     # A pair of surrogates is one character (an emoji), not a lone one: accepted.

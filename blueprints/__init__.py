@@ -29,10 +29,11 @@ from blueprints.program import blp as program
 from blueprints.recipients import blp as recipients
 from blueprints.tasks import blp as tasks
 from blueprints.vendors import blp as vendors
+from blueprints.volunteers import blp as volunteers
 from service.app import create_app
 
 BLUEPRINTS = [openapi, caller, errors, headers, docs, auth, program, agencies, recipients, vendors, deliveries,
-              tasks, audit]
+              tasks, volunteers, audit]
 
 
 class NoCookieSession(SessionInterface):

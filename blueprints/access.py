@@ -40,13 +40,13 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "auth.me": ANY_USER,
     "auth.change_password": ANY_USER,
     # program and areas
-    "program.get_program": ANY_USER,
+    "program.get_program": STAFF_AND_STALLS,
     "program.update_program": frozenset({COORDINATOR}),
     "program.list_areas": PUBLIC,  # volunteers choose their village before they have an account
     "program.get_area": PUBLIC,
     "program.create_area": frozenset({COORDINATOR}),
     # agencies and users
-    "agencies.list_agencies": ANY_USER,
+    "agencies.list_agencies": STAFF_AND_STALLS,
     "agencies.create_agency": frozenset({COORDINATOR}),
     "agencies.list_users": frozenset({COORDINATOR}),
     "agencies.create_user": frozenset({COORDINATOR}),
@@ -104,6 +104,18 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "tasks.update_target": frozenset({COORDINATOR}),
     "tasks.sign_target": AGENCIES,
     "tasks.agency_performance": frozenset({COORDINATOR} | AGENCIES),
+    # volunteers: the public signs up; the coordinator and the social agency vet; a volunteer, in any
+    # status, reads and edits their own record and nothing else yet
+    "volunteers.sign_up": PUBLIC,
+    "volunteers.list_volunteers": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.get_volunteer": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.approve_volunteer": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.reject_volunteer": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.suspend_volunteer": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.reinstate_volunteer": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.get_own_record": frozenset({VOLUNTEER}),
+    "volunteers.update_own_record": frozenset({VOLUNTEER}),
+    "volunteers.close_own_account": frozenset({VOLUNTEER}),
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),
 }

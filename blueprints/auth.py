@@ -5,6 +5,7 @@ from blueprints.requests import MalformedBody, load_json
 from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
 from service.extensions import db
+from service.text import e164
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Tokens and the signed-in user.")
 
@@ -24,8 +25,13 @@ def _account() -> str:
         body = load_json(request.get_data()) if request.is_json else None
     except MalformedBody:
         return ""  # the parser answers it with a 400
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"account:{email.strip().lower()}" if isinstance(email, str) and email.strip() else ""
+    login = (body.get("email") or body.get("phone")) if isinstance(body, dict) else None
+    if not isinstance(login, str) or not login.strip():
+        return ""
+    try:
+        return f"account:{e164(login)}" if "@" not in login else f"account:{login.strip().lower()}"
+    except ValueError:
+        return f"account:{login.strip().lower()}"
 
 
 def _refused(response) -> bool:
@@ -37,10 +43,10 @@ def _refused(response) -> bool:
 @limiter.limit(_account_limit, key_func=_account, deduct_when=_refused)
 @blp.arguments(TokenIn())
 @blp.response(201, TokenOut)
-@blp.alt_response(401, description="Wrong email or password.")
+@blp.alt_response(401, description="Wrong email, phone or password.")
 def issue_token(data):
-    """Exchange email and password for a bearer token."""
-    token, api_token = service.issue_token(data["email"], data["password"])
+    """Exchange an email (or a volunteer's phone) and password for a bearer token."""
+    token, api_token = service.issue_token(data.get("email") or data["phone"], data["password"])
     db.session.commit()
     return {"token": token, "expires_at": api_token.expires_at, "user": api_token.user}
 

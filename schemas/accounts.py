@@ -1,4 +1,4 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.common import BodySchema, Bool, Int, Integer, OneOrMore, PageArgs, Text
 from service.accounts.models import AGENCY_KINDS, ROLES
@@ -9,13 +9,23 @@ PASSWORD_RULES = (f"At least {MIN_LENGTH} characters, not one of the most common
 
 
 class TokenIn(BodySchema):
-    email = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    """Sign in with an email, or (a volunteer) a phone as people write it."""
+
+    email = fields.String(validate=validate.Length(min=3, max=254))
+    phone = fields.String(validate=validate.Length(min=3, max=32), metadata={"example": "0812 3456 7890"})
     password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def _one_login(self, data, **kwargs):
+        if ("email" in data) == ("phone" in data):
+            raise ValidationError("send email or phone (one of them)", "email")
 
 
 class UserOut(Schema):
     id = Integer()
-    email = fields.String()
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True,
+                          metadata={"description": "A volunteer's, in E.164, if they sign in with it."})
     name = fields.String()
     role = fields.String()
     agency_id = Integer(allow_none=True)

@@ -5,8 +5,8 @@ The areas stand in one order, lowest first; an area imports only the areas below
 
 1. ``program``: the settings, the program's clock, the areas (districts and villages);
 2. ``accounts``: agencies, users, tokens, who is calling;
-3. ``recipients`` and ``vendors`` (side by side, neither imports the other): the registry of the
-   elderly, and the food stalls with their inspections;
+3. ``recipients``, ``vendors`` and ``volunteers`` (side by side, none imports another): the
+   registry of the elderly, the food stalls with their inspections, the public's volunteers;
 4. ``assignments``: which stall feeds whom;
 5. ``deliveries``: the daily loop, each day's meals, coverage;
 6. ``tasks``: the agencies' work, referrals, recurring work;

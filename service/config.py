@@ -39,6 +39,8 @@ class Config:
     # Sign-in attempts per client address, and refused ones per account (from any address).
     RATELIMIT_AUTH = "10 per minute"
     RATELIMIT_AUTH_ACCOUNT = "10 per 15 minutes"
+    # Volunteer sign-ups per client address (a flood from one address is refused with 429).
+    RATELIMIT_SIGNUP = "5 per hour"
     # Proxies (load balancers) in front of the service that set X-Forwarded-For: the client's address
     # is read from that many hops of the header. 0: the header is not trusted at all.
     TRUSTED_PROXIES = 0

@@ -4,12 +4,13 @@ from service.assignments.models import Assignment
 from service.audit.models import AuditEvent
 from service.deliveries.models import CoverageDay, Delivery, DeliveryDay, DeliveryPhoto
 from service.idempotency.models import IdempotencyRecord
-from service.program.models import Area, Program
+from service.program.models import Area, MealPrice, Program
 from service.recipients.models import Pause, Recipient
 from service.targets.models import Signatory, Target
 from service.tasks.models import Task
 from service.vendors.models import Inspection, Vendor
+from service.volunteers.models import Volunteer
 
 __all__ = ["Agency", "ApiToken", "Area", "Assignment", "AuditEvent", "CoverageDay", "Delivery", "DeliveryDay",
-           "DeliveryPhoto", "IdempotencyRecord", "Inspection", "Pause", "Program", "Recipient", "Signatory", "Target",
-           "Task", "User", "Vendor"]
+           "DeliveryPhoto", "IdempotencyRecord", "Inspection", "MealPrice", "Pause", "Program", "Recipient",
+           "Signatory", "Target", "Task", "User", "Vendor", "Volunteer"]

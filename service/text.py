@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
+
 # A phone number as people write it: +62 812-3456-7890, 0812 3456 7890, (0333) 424 242: 6 to 15
 # digits, with spaces, hyphens, dots or brackets between them.
 PHONE_PATTERN = r"^(?=(?:\D*\d){6,15}\D*$)\+?[0-9 ().-]{6,24}$"
@@ -13,6 +15,26 @@ _PHONE = re.compile(PHONE_PATTERN)
 
 def phone_error(value: str) -> str | None:
     return None if _PHONE.match(value) else PHONE_ERROR
+
+
+PHONE_REGION = "ID"  # a number without a country code is Indonesian: 0812...
+
+
+def e164(value: str) -> str:
+    """A phone number as one form, E.164 (+628123456789), from the ways people write it: 0812-3456-
+    7890, 62812 3456 7890, +62 812-3456-7890. ValueError when it is not a number that can be called
+    (checked by phonenumbers, Google's libphonenumber rules)."""
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        # "62812..." without the plus is how many write an Indonesian mobile number.
+        digits = re.sub(r"\D", "", value)
+        if digits.startswith("62") and not value.strip().startswith(("+", "0")):
+            return e164("+" + digits)
+        raise ValueError("not a phone number that can be called (such as 0812 3456 7890)")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 # What no name, address or note may hold: control characters but tab and line breaks, the

@@ -34,6 +34,7 @@ TEST_CONFIG = {
     "TESTING": True,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
     "RATELIMIT_AUTH": "1000 per minute",
+    "RATELIMIT_SIGNUP": "1000 per minute",
     "GEOCODER_TIMEOUT": 0.5,
     # Each test runs in one outer transaction, which autocommit reads would break out of;
     # test_foundation covers them with an app of its own.

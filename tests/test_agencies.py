@@ -45,7 +45,8 @@ def test_only_the_coordinator_manages_agencies_and_users(client, make_user):
         assert client.post("/api/v1/agencies", json={"name": "A", "code": "AA", "kind": "data"},
                            headers=headers).status_code == 403
         assert client.get("/api/v1/users", headers=headers).status_code == 403
-        assert client.get("/api/v1/agencies", headers=headers).status_code == 200
+        # A volunteer sees their own record only (issue 15): not the agencies.
+        assert client.get("/api/v1/agencies", headers=headers).status_code == (403 if role == "volunteer" else 200)
 
 
 def test_cli_bootstraps_a_coordinator(cli, client):

@@ -28,7 +28,7 @@ def test_bad_credentials_are_401_problems(client, make_user):
         response = client.post("/api/v1/auth/token", json=body)
         assert response.status_code == 401
         assert response.mimetype == "application/problem+json"
-        assert response.json["detail"] == "wrong email or password"
+        assert response.json["detail"] == "wrong email, phone or password"
 
 
 def test_routes_need_a_valid_bearer_token(client, coordinator):

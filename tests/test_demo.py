@@ -55,6 +55,10 @@ def test_demo_load_builds_a_believable_program(cli, client):
     # the demo stall's login sees its own stall only
     mine = client.get("/api/v1/vendors", headers=as_user("warung@rantang.example")).json
     assert mine["total"] == 1 and mine["items"][0]["hygiene_status"] == "valid"
+    # volunteers in every status of vetting; the demo volunteer is approved and signs in
+    volunteers = client.get("/api/v1/volunteers?per_page=100", headers=coordinator).json["items"]
+    assert {v["status"] for v in volunteers} == {"pending", "approved", "rejected", "suspended"}
+    assert client.get("/api/v1/volunteers/me", headers=as_user("relawan@rantang.example")).json["status"] == "approved"
 
     # three weeks of deliveries, closed day by day, with failures and misses; one recipient flagged
     trend = client.get("/api/v1/coverage/trend", headers=coordinator).json["days"]

@@ -29,7 +29,7 @@ def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id)
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
     db.session.commit()
-    click.echo(f"created {user.role} user {user.id} <{user.email}>")
+    click.echo(f"created {user.role} user {user.id} <{user.login}>")
 
 
 @users_cli.command("revoke-tokens")

@@ -38,14 +38,16 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # How the user signs in: an email, or (volunteers without one) a phone in E.164.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
-    # The food stall or volunteer this user acts for (volunteers' table arrives with that feature).
+    # The food stall or volunteer this user acts for.
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
-    volunteer_id: Mapped[int | None]
+    volunteer_id: Mapped[int | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -53,6 +55,11 @@ class User(Base):
     agency: Mapped[Agency | None] = relationship(lazy="joined")
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def login(self) -> str:
+        """How the audit trail and the CLI name the user: the email, else the phone."""
+        return self.email or self.phone or f"user {self.id}"
 
     @property
     def principal(self) -> str:

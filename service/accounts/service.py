@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, false, func, select, update
 
 from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
@@ -19,6 +19,7 @@ from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
+from service.text import e164
 
 
 def hash_token(token: str) -> str:
@@ -52,14 +53,17 @@ def _bound_to_existing(column, value: int) -> bool:
 
 
 def create_user(
-    email: str, password: str, name: str, role: str, agency_id: int | None = None,
-    vendor_id: int | None = None, volunteer_id: int | None = None,
+    email: str | None, password: str, name: str, role: str, agency_id: int | None = None,
+    vendor_id: int | None = None, volunteer_id: int | None = None, phone: str | None = None,
 ) -> User:
-    email = email.strip().lower()
+    """A user who signs in with ``email`` or, a volunteer without one, ``phone`` (E.164)."""
+    email = email.strip().lower() if email else None
     errors: dict[str, list[str]] = {}
     if role not in ROLES:
         errors["role"] = [f"must be one of {', '.join(ROLES)}"]
-    if found := passwords.problems(password, email):
+    if email is None and (role != "volunteer" or phone is None):
+        errors["email"] = ["is required"]
+    if found := passwords.problems(password, email or ""):
         errors["password"] = found
     bindings = {"agency": ("agency_id", agency_id), "vendor": ("vendor_id", vendor_id),
                 "volunteer": ("volunteer_id", volunteer_id)}
@@ -74,11 +78,11 @@ def create_user(
         errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
     if errors:
         raise Invalid(errors)
-    existing = db.session.scalar(select(User.id).where(User.email == email))
+    existing = db.session.scalar(select(User.id).where(User.email == email)) if email else None
     if existing is not None:
         raise Conflict(f"a user with email {email} exists", existing_id=existing)
     user = User(
-        email=email, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
+        email=email, phone=phone, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
         volunteer_id=volunteer_id, password_hash=passwords.hashed(password),
     )
     db.session.add(user)
@@ -95,13 +99,14 @@ def list_users(page: int, per_page: int, role: str | None = None, agency_id: int
     return paginate(db.session, query, page, per_page)
 
 
-def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
-    """A new bearer token for valid credentials. The plain token is returned once, never stored."""
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    # An unknown email costs a password check too: the answer's time does not tell who has an account.
+def issue_token(login: str, password: str) -> tuple[str, ApiToken]:
+    """A new bearer token for valid credentials: an email, or a phone as people write it (a
+    volunteer's). The plain token is returned once, never stored."""
+    user = db.session.scalar(select(User).where(_login_is(login)))
+    # An unknown login costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
-        raise Unauthenticated("wrong email or password")
-    Scope(role=user.role, user_id=user.id, label=user.email).act_in(db.session)  # signing in is the user's own act
+        raise Unauthenticated("wrong email, phone or password")
+    Scope(role=user.role, user_id=user.id, label=user.login).act_in(db.session)  # signing in is the user's own act
     token = secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     api_token = ApiToken(token_hash=hash_token(token), user=user, expires_at=utcnow() + ttl)
@@ -115,7 +120,8 @@ def issue_token(email: str, password: str) -> tuple[str, ApiToken]:
 # this process's copy (``program.settings()``) rather than loading the row. Columns, not entities:
 # the ORM's loading cost more than the query.
 _CALLER = (
-    select(ApiToken.id.label("token_id"), User.id.label("user_id"), User.email.label("label"), User.role,
+    select(ApiToken.id.label("token_id"), User.id.label("user_id"),
+           func.coalesce(User.email, User.phone).label("label"), User.role,
            User.agency_id, Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
            ApiToken.expires_at, ApiToken.revoked_at, User.active,
            Program.version.label("program_version"), Program.updated_at.label("program_updated_at"))
@@ -135,6 +141,17 @@ class Found:
     caller: Scope
     expires_at: dt.datetime
     program_stamp: tuple[int, dt.datetime]
+
+
+def _login_is(login: str):
+    """SQL: the user whose email, or phone once written as E.164, is ``login``."""
+    login = login.strip()
+    if "@" in login:
+        return User.email == login.lower()
+    try:
+        return User.phone == e164(login)
+    except ValueError:
+        return false()  # no such user: the password is still checked, for the time it takes
 
 
 def authenticate(token: str) -> Scope:
@@ -194,7 +211,7 @@ def change_password(old_password: str, new_password: str, *, scope: Scope) -> in
         errors["old_password"] = ["is not your current password"]
     elif old_password == new_password:
         errors["new_password"] = ["is your current password: choose a new one"]
-    elif found := passwords.problems(new_password, user.email):
+    elif found := passwords.problems(new_password, user.email or ""):
         errors["new_password"] = found
     if errors:
         raise Invalid(errors)

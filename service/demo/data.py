@@ -42,6 +42,7 @@ from service.tasks import service as tasks
 from service.tasks.models import Task
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
+from service.volunteers import service as volunteer_service
 
 PLACES = Path(__file__).with_name("banyuwangi_places.csv")
 # Banyuwangi's districts (kecamatan) among the places, with their Kemendagri codes (35.10.xx).
@@ -90,7 +91,8 @@ def credentials() -> list[Credential]:
         Credential(f"{login}@rantang.example", DEMO_PASSWORD, f"agency ({kind})")
         for _, _, kind, login in AGENCIES
     ] + [Credential(TEACHER_EMAIL, DEMO_PASSWORD, "agency (education)"),
-         Credential(STALL_EMAIL, DEMO_PASSWORD, "vendor (a food stall)")]
+         Credential(STALL_EMAIL, DEMO_PASSWORD, "vendor (a food stall)"),
+         Credential(VOLUNTEER_EMAIL, DEMO_PASSWORD, "volunteer (approved)")]
 
 
 def load_areas() -> list[Area]:
@@ -181,7 +183,34 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     load_history(rng, today, say=say)
     say("the agencies' work and targets")
     load_work(rng, fake, today)
+    say("volunteers of the public, from sign-up to vetting")
+    load_volunteers(rng, fake, villages)
     return credentials()
+
+
+VOLUNTEER_EMAIL = "relawan@rantang.example"
+# How the demo's volunteers stand: most approved, some waiting for the social agency, a few refused.
+VOLUNTEER_STATUSES = ["approved"] * 6 + ["pending"] * 3 + ["rejected", "suspended"]
+
+
+def load_volunteers(rng: random.Random, fake: Faker, villages: list[Area]) -> None:
+    """Volunteers signed up as the public does, in every status, vetted by the social agency; the
+    first, approved, signs in as ``relawan@rantang.example``."""
+    social = db.session.scalar(select(User.id).where(User.email == "sosial@rantang.example"))
+    scope = on_behalf_of(social)
+    for index, status in enumerate(VOLUNTEER_STATUSES):
+        village = rng.choice(villages)
+        volunteer = volunteer_service.sign_up(
+            name=fake.name(), phone=f"0812{rng.randint(10_000_000, 99_999_999)}", password=DEMO_PASSWORD,
+            village_id=village.id, email=VOLUNTEER_EMAIL if index == 0 else None,
+            skills=rng.sample(["deliver", "visit", "cook"], rng.randint(1, 2)) if index else ["deliver", "visit"],
+            capacity=rng.randint(1, 3), accepts_code_of_conduct=True)
+        if status in ("approved", "suspended"):
+            volunteer_service.decide(volunteer.id, "approve", scope=scope)
+        if status == "suspended":
+            volunteer_service.decide(volunteer.id, "suspend", "did not come to the briefing twice", scope=scope)
+        if status == "rejected":
+            volunteer_service.decide(volunteer.id, "reject", "the village head does not know them", scope=scope)
 
 
 # Places at stalls for each recipient: enough for the enrolled (seven in ten) and a few more,

@@ -1,0 +1,1 @@
+"""The public's volunteers: sign-up, vetting by the social agency, their own record."""

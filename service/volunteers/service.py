@@ -1,0 +1,197 @@
+"""Volunteers: the public signs up, the coordinator or the social agency vets, and a volunteer keeps
+their own record.
+
+A sign-up is ``pending``: the volunteer can sign in (with their phone or email) and read and edit
+their own record, nothing else, until approved. Statuses: ``pending -> approved | rejected``,
+``approved -> suspended -> approved``, and ``* -> closed`` when the volunteer closes their account
+(the row stays, for the history; the personal data goes). Every change is in the audit trail.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import String, cast, func, or_, select
+
+from service import geo
+from service.accounts import service as accounts
+from service.accounts.models import User
+from service.accounts.scope import Scope
+from service.db import Page, check_version, equals, paginate, utcnow
+from service.errors import Conflict, Invalid, InvalidTransition, NotFound
+from service.extensions import db
+from service.program.service import get_village
+from service.text import e164
+from service.volunteers.models import DECISIONS, MAX_CAPACITY, NEEDS_REASON, SKILLS, Volunteer
+
+TAKEN = "this phone number or email is registered already: sign in, or use another"
+# What a volunteer may change about themselves (not their status, nor their name once vetted).
+OWN_EDITABLE = frozenset({"phone", "email", "skills", "capacity", "village_id", "latitude", "longitude"})
+
+
+def _phone(value: str) -> str:
+    try:
+        return e164(value)
+    except ValueError as exc:
+        raise Invalid({"phone": [str(exc)]}) from None
+
+
+def _check(values: dict[str, Any]) -> None:
+    """The rules of a volunteer's fields, for a sign-up and an edit alike."""
+    errors: dict[str, list[str]] = {}
+    skills = values.get("skills")
+    if skills is not None:
+        if not skills:
+            errors["skills"] = ["name at least one: " + ", ".join(SKILLS)]
+        elif len(set(skills)) != len(skills):
+            errors["skills"] = ["each skill once"]
+    if "capacity" in values and not 1 <= values["capacity"] <= MAX_CAPACITY:
+        errors["capacity"] = [f"from 1 to {MAX_CAPACITY} people"]
+    if (values.get("latitude") is None) != (values.get("longitude") is None):
+        errors["latitude"] = ["latitude and longitude come together"]
+    if errors:
+        raise Invalid(errors)
+
+
+def _check_point(volunteer: Volunteer) -> None:
+    if volunteer.latitude is None:
+        return
+    limit = current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"]
+    if error := geo.too_far(volunteer.latitude, volunteer.longitude, volunteer.village, limit):
+        raise Invalid({"latitude": [error]})
+
+
+def _taken(phone: str | None, email: str | None, own: int | None = None) -> bool:
+    """Whether another volunteer or user holds ``phone`` or ``email``."""
+    checks = []
+    if phone:
+        checks += [select(Volunteer.id).where(Volunteer.phone == phone, Volunteer.id.is_distinct_from(own)),
+                   select(User.id).where(User.phone == phone, User.volunteer_id.is_distinct_from(own))]
+    if email:
+        checks += [select(Volunteer.id).where(Volunteer.email == email, Volunteer.id.is_distinct_from(own)),
+                   select(User.id).where(User.email == email, User.volunteer_id.is_distinct_from(own))]
+    return any(db.session.scalar(check.limit(1)) is not None for check in checks)
+
+
+def sign_up(name: str, phone: str, password: str, village_id: int, skills: list[str], *,
+            email: str | None = None, latitude: float | None = None, longitude: float | None = None,
+            capacity: int = 1, accepts_code_of_conduct: bool = False) -> Volunteer:
+    """A new volunteer, ``pending``, with a sign-in of their own. A phone or email already
+    registered is a 409 that does not say whose."""
+    values = {"skills": skills, "capacity": capacity, "latitude": latitude, "longitude": longitude}
+    _check(values)
+    if accepts_code_of_conduct is not True:
+        raise Invalid({"accepts_code_of_conduct": ["read and accept the code of conduct to sign up"]})
+    phone = _phone(phone)
+    email = email.strip().lower() if email else None
+    village = get_village(village_id)
+    if _taken(phone, email):
+        raise Conflict(TAKEN)
+    volunteer = Volunteer(name=name.strip(), phone=phone, email=email, village=village, skills=list(skills),
+                          capacity=capacity, latitude=latitude, longitude=longitude, status="pending",
+                          consented_at=utcnow())
+    _check_point(volunteer)
+    db.session.add(volunteer)
+    db.session.flush()
+    accounts.create_user(email, password, volunteer.name, "volunteer", volunteer_id=volunteer.id, phone=phone)
+    return volunteer
+
+
+def list_volunteers(page: int, per_page: int, status: list[str] | str | None = None, village_id: int | None = None,
+                    skill: str | None = None, q: str | None = None, *, scope: Scope) -> Page[Volunteer]:
+    """Volunteers for vetting, oldest sign-up first: by status, village, skill, or text (part of
+    the name, the phone, the email)."""
+    query = select(Volunteer).where(Volunteer.visible_to(scope)).order_by(Volunteer.created_at, Volunteer.id)
+    if status:
+        query = query.where(equals(Volunteer.status, status))
+    if village_id is not None:
+        query = query.where(Volunteer.village_id == village_id)
+    if skill:
+        # JSON lists hold quoted strings: '"visit"' is in '["deliver", "visit"]' as text on both engines.
+        query = query.where(cast(Volunteer.skills, String).contains(f'"{skill}"'))
+    if q and q.strip():
+        text = q.strip().lower()
+        query = query.where(or_(func.lower(Volunteer.name).contains(text), Volunteer.email.contains(text),
+                                Volunteer.phone.contains(text.lstrip("0"))))
+    return paginate(db.session, query, page, per_page)
+
+
+def get_volunteer(volunteer_id: int, *, scope: Scope) -> Volunteer:
+    found = db.session.scalar(select(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.visible_to(scope)))
+    if found is None:
+        raise NotFound("volunteer", volunteer_id)
+    return found
+
+
+def decide(volunteer_id: int, decision: str, reason: str | None = None, *, scope: Scope) -> Volunteer:
+    """Approve, reject (with a reason), suspend (with a reason) or reinstate a volunteer. A
+    decision the status does not allow is a 409 naming the status."""
+    volunteer = get_volunteer(volunteer_id, scope=scope)
+    sources, target = DECISIONS[decision]
+    if decision in NEEDS_REASON and not (reason or "").strip():
+        raise Invalid({"reason": [f"say why you {decision} the volunteer: they read it"]})
+    if volunteer.status not in sources:
+        raise InvalidTransition(f"volunteer {volunteer_id} is {volunteer.status}: cannot {decision}",
+                                current_status=volunteer.status)
+    volunteer.status = target
+    volunteer.status_reason = reason.strip() if decision in NEEDS_REASON else None
+    volunteer.decided_at, volunteer.decided_by = utcnow(), scope.user_id
+    db.session.flush()
+    return volunteer
+
+
+def own_record(scope: Scope) -> Volunteer:
+    if scope.role != "volunteer" or scope.volunteer_id is None:
+        raise NotFound("volunteer", "me")
+    return get_volunteer(scope.volunteer_id, scope=scope)
+
+
+def update_own(changes: dict[str, Any], expected_version: int | None = None, *, scope: Scope) -> Volunteer:
+    """A volunteer's own changes: contact details, skills, capacity, village and point."""
+    volunteer = own_record(scope)
+    check_version(volunteer, expected_version)
+    if volunteer.status == "closed":
+        raise InvalidTransition("this account is closed", current_status="closed")
+    unknown = set(changes) - OWN_EDITABLE
+    if unknown:
+        raise Invalid({name: ["cannot be changed here"] for name in sorted(unknown)})
+    changes = dict(changes)
+    if "phone" in changes:
+        changes["phone"] = _phone(changes["phone"])
+    if changes.get("email"):
+        changes["email"] = changes["email"].strip().lower()
+    point = {k: changes.get(k, getattr(volunteer, k)) for k in ("latitude", "longitude")}
+    _check({**{k: v for k, v in changes.items() if k in ("skills", "capacity")}, **point})
+    if _taken(changes.get("phone"), changes.get("email"), own=volunteer.id):
+        raise Conflict(TAKEN)
+    if "village_id" in changes:
+        volunteer.village = get_village(changes.pop("village_id"))
+    for key, value in changes.items():
+        setattr(volunteer, key, value)
+    _check_point(volunteer)
+    db.session.flush()
+    user = _user_of(volunteer)
+    if user is not None:
+        user.phone, user.email = volunteer.phone, volunteer.email or None
+        db.session.flush()
+    return volunteer
+
+
+def close_own(scope: Scope) -> Volunteer:
+    """Close the volunteer's account: the record stays for the history, the personal data goes
+    (name, phone, email, point), and the sign-in ends with every token."""
+    volunteer = own_record(scope)
+    volunteer.status, volunteer.status_reason = "closed", None
+    volunteer.name, volunteer.phone, volunteer.email = f"Volunteer {volunteer.id} (closed)", None, None
+    volunteer.latitude = volunteer.longitude = None
+    db.session.flush()
+    user = _user_of(volunteer)
+    if user is not None:
+        user.active, user.phone, user.email, user.name = False, None, None, volunteer.name
+        db.session.flush()
+        accounts.revoke_user_tokens(user.id)
+    return volunteer
+
+
+def _user_of(volunteer: Volunteer) -> User | None:
+    return db.session.scalar(select(User).where(User.volunteer_id == volunteer.id))

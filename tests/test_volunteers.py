@@ -43,10 +43,12 @@ def test_a_sign_up_from_a_phone_is_pending_and_normalises_the_number(client, sig
     assert "phone" in signup(phone="12345678").json["errors"]
 
 
-def test_a_phone_or_email_registered_already_is_409_without_saying_whose(client, signup):
+def test_a_phone_or_email_registered_already_is_409_without_saying_whose(client, signup, make_user):
     first = signup(email="dewi@contoh.id")
     assert first.status_code == 201
-    for again in (signup(phone="+62 812 3456 7890"), signup(phone="0819 9999 8888", email="DEWI@contoh.id")):
+    staff, _ = make_user("agency", "social")  # a staff member's email is taken too
+    for again in (signup(phone="+62 812 3456 7890"), signup(phone="0819 9999 8888", email="DEWI@contoh.id"),
+                  signup(phone="0819 9999 7777", email=staff.email)):
         assert again.status_code == 409 and again.mimetype == "application/problem+json"
         assert "existing_id" not in again.json and "Dewi" not in again.get_data(as_text=True)
         assert str(first.json["id"]) not in again.json["detail"]

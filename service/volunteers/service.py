@@ -62,14 +62,18 @@ def _check_point(volunteer: Volunteer) -> None:
 
 
 def _taken(phone: str | None, email: str | None, own: int | None = None) -> bool:
-    """Whether another volunteer or user holds ``phone`` or ``email``."""
+    """Whether another volunteer, or any user but ``own``'s sign-in, holds ``phone`` or ``email``."""
     checks = []
-    if phone:
-        checks += [select(Volunteer.id).where(Volunteer.phone == phone, Volunteer.id.is_distinct_from(own)),
-                   select(User.id).where(User.phone == phone, User.volunteer_id.is_distinct_from(own))]
-    if email:
-        checks += [select(Volunteer.id).where(Volunteer.email == email, Volunteer.id.is_distinct_from(own)),
-                   select(User.id).where(User.email == email, User.volunteer_id.is_distinct_from(own))]
+    for value, volunteer_column, user_column in ((phone, Volunteer.phone, User.phone),
+                                                 (email, Volunteer.email, User.email)):
+        if not value:
+            continue
+        volunteers = select(Volunteer.id).where(volunteer_column == value)
+        users = select(User.id).where(user_column == value)
+        if own is not None:
+            volunteers = volunteers.where(Volunteer.id != own)
+            users = users.where(User.volunteer_id.is_distinct_from(own))
+        checks += [volunteers, users]
     return any(db.session.scalar(check.limit(1)) is not None for check in checks)
 
 

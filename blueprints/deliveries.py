@@ -26,7 +26,7 @@ from schemas.deliveries import (
     month_of,
 )
 from service.deliveries import coverage, photos, scheduling, service
-from service.errors import NotFound
+from service.errors import Invalid, NotFound
 from service.extensions import db
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api/v1",
@@ -34,6 +34,8 @@ blp = Blueprint("deliveries", __name__, url_prefix="/api/v1",
                             "coverage.")
 
 CSV = "text/csv"
+TEXT = {"type": "string"}  # the schema of a CSV answer
+BINARY = {"type": "string", "format": "binary"}  # of an image
 
 
 def wants_csv() -> bool:
@@ -130,14 +132,19 @@ def upload_photo(files, delivery_id):
     at most 5 MB and 40 million pixels, kept by its sha256, which the delivery shows. A stall adds
     it to its own meal on the meal's day, before the cut-off; after that only the program office
     may. One image is evidence for one delivery only; every upload is in the audit trail."""
+    extra = sorted(set(request.form) | (set(request.files) - {"file"}))
+    if extra or len(request.files.getlist("file")) > 1:
+        raise Invalid({name: ["send one image as 'file' and nothing else"] for name in extra or ["file"]})
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
     return photos.attach_photo(delivery_id, data, scope=g.caller)
 
 
 @blp.route("/deliveries/<bigid:delivery_id>/photo", methods=["GET"])
-@blp.response(200, description="The photo, as the type its content was checked to be.", content_type="image/jpeg")
-@blp.alt_response(200, description="A PNG photo.", content_type="image/png", success=True)
+@blp.response(200, BINARY, description="The photo, as the type its content was checked to be.",
+              content_type="image/jpeg")
+@blp.alt_response(200, schema=BINARY, description="The photo, as the type its content was checked to be.",
+                  content_type="image/png", success=True)
 def get_photo(delivery_id):
     """The photo evidence of a delivery, for the program office and the stall that sent it."""
     delivery = service.own_delivery(delivery_id, g.caller)
@@ -163,7 +170,8 @@ def manifest(args):
 @blp.route("/vendors/<int:vendor_id>/statement", methods=["GET"])
 @blp.arguments(StatementArgs(), location="query")
 @blp.response(200, StatementOut)
-@blp.alt_response(200, description="With `Accept: text/csv`: one line per day.", content_type=CSV, success=True)
+@blp.alt_response(200, schema=TEXT, description="JSON, or with `Accept: text/csv` one line per day.", content_type=CSV,
+                  success=True)
 def statement(args, vendor_id):
     """What a stall is owed for a month: delivered meals per day, how many carry evidence (a photo
     or GPS), and the amount at the meal price in force each day (a price changed later does not
@@ -195,7 +203,8 @@ def get_coverage(args):
 @blp.route("/coverage/trend", methods=["GET"])
 @blp.arguments(TrendArgs(), location="query")
 @blp.response(200, TrendOut)
-@blp.alt_response(200, description="With `Accept: text/csv`.", content_type=CSV, success=True)
+@blp.alt_response(200, schema=TEXT, description="JSON, or CSV with `Accept: text/csv`.", content_type=CSV,
+                  success=True)
 def coverage_trend(args):
     """One row per day, `from` to `to` (the last 30 days by default, at most 366)."""
     days = coverage.trend(args.get("from_"), args.get("to"))
@@ -206,7 +215,7 @@ def coverage_trend(args):
 
 @blp.route("/coverage/export.csv", methods=["GET"])
 @blp.arguments(TrendArgs(), location="query")
-@blp.response(200, description="The trend as CSV.", content_type=CSV)
+@blp.response(200, TEXT, description="The trend as CSV.", content_type=CSV)
 def export_coverage(args):
     """The trend as a CSV file, for spreadsheets."""
     return _trend_csv(coverage.trend(args.get("from_"), args.get("to")))

@@ -51,6 +51,9 @@ class Parser(FlaskParser):
 
     def load_querystring(self, req, schema):
         errors = {name: [error] for name, value in req.args.items(multi=True) if (error := unstorable(value))}
+        for name in req.args:
+            if len(req.args.getlist(name)) > 1:
+                errors.setdefault(name, []).append("give it once (several values: comma-separated)")
         if errors:
             raise Invalid(errors)
         return super().load_querystring(req, schema)
@@ -67,14 +70,17 @@ class IdConverter(IntegerConverter):
     as an id that does not exist is, never a database error (nor werkzeug's 405 for a path whose
     converter refused it)."""
 
+    regex = r"[0-9]+"  # ASCII digits only: not "٣٠١" nor a fullwidth "１"
+
     def __init__(self, url_map, fixed_digits: int = 0, min: int | None = 1, max: int | None = MAX_INT,
                  signed: bool = False) -> None:
         super().__init__(url_map, fixed_digits, min, max, signed)
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if not self.min <= number <= self.max:
-            raise NotFound(f"no object has the id {value}")
+        # More digits than the largest id has is no id (and int() refuses beyond 4,300 digits).
+        number = int(value) if len(value) <= len(str(self.max)) else None
+        if number is None or not self.min <= number <= self.max:
+            raise NotFound(f"no object has the id {value[:30]}{'...' if len(value) > 30 else ''}")
         return number
 
 

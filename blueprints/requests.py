@@ -33,6 +33,8 @@ def load_json(data: bytes) -> Any:
                             f"column {exc.colno}.") from None
     except RecursionError:
         raise MalformedBody("The request body is nested too deeply to read.") from None
+    except ValueError:  # a number of more than 4,300 digits
+        raise MalformedBody("The request body holds a number too long to read.") from None
     if _SUSPECT_ESCAPE.search(text):
         _check_strings(value, "")
     return value
@@ -99,6 +101,6 @@ def if_match() -> int | None:
     if value is None or value.strip() == "*":  # "*" matches any version
         return None
     digits = value.strip().removeprefix("W/").strip('"')
-    if not digits.isdigit():
+    if not re.fullmatch(r"[0-9]{1,10}", digits):  # ASCII digits: "²" is a digit to str.isdigit
         raise Invalid({"If-Match": ["must be the object's version, such as \"3\""]})
     return int(digits)

@@ -87,11 +87,16 @@ def _visible(value: str) -> None:
         raise ValidationError(error)
 
 
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("must not be blank")
+
+
 def Text(max_length: int, required: bool = False, **kwargs) -> fields.String:
     """A string of 1 to ``max_length`` characters once trimmed of white space, with nothing
     invisible in it (``service.text.text_error``)."""
     return fields.String(
-        required=required, validate=[validate.Length(min=1, max=max_length), _visible], **kwargs
+        required=required, validate=[validate.Length(min=1, max=max_length), _not_blank, _visible], **kwargs
     )
 
 

@@ -1,4 +1,6 @@
-from marshmallow import Schema, fields, validate
+import datetime as dt
+
+from marshmallow import Schema, ValidationError, fields, validate
 
 from schemas.common import BodySchema, Int, Integer, OneOrMore, PageArgs, Text
 from service.program.models import AREA_KINDS
@@ -20,6 +22,15 @@ class ProgramOut(Schema):
     updated_at = fields.AwareDateTime()
 
 
+def _on_the_minute(value: dt.time) -> None:
+    """A time of the program's day: in its own timezone (no offset) and on the minute, as the job
+    runner keeps it, so that nothing sent is cut off in silence."""
+    if value.tzinfo is not None:
+        raise ValidationError("give the time without an offset: it is the program's local time")
+    if value.second or value.microsecond:
+        raise ValidationError("give hours and minutes, such as 18:00")
+
+
 class ProgramPatch(BodySchema):
     name = Text(200)
     timezone = fields.String(validate=validate.Length(min=1, max=64),
@@ -30,8 +41,10 @@ class ProgramPatch(BodySchema):
     meal_price = Int(validate=validate.Range(min=0, max=10_000_000),
                      metadata={"description": "Holds from today (the program's): statements of earlier days keep "
                                               "their price."})
-    schedule_time = fields.Time(metadata={"example": "18:00"})
-    delivery_cutoff = fields.Time(metadata={"example": "21:00"})
+    schedule_time = fields.Time(validate=_on_the_minute, metadata={"example": "18:00",
+                                                                   "description": "HH:MM in the program's timezone."})
+    delivery_cutoff = fields.Time(validate=_on_the_minute, metadata={"example": "21:00",
+                                                                     "description": "HH:MM in the program's timezone."})
     max_vendor_distance_km = fields.Float(validate=validate.Range(min=0.1, max=100))
     hygiene_validity_days = Int(validate=validate.Range(min=1, max=3650))
     visit_interval_days = Int(validate=validate.Range(min=1, max=365))

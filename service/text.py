@@ -41,8 +41,9 @@ def e164(value: str) -> str:
 # bidirectional marks and overrides (which make "ecnalubma" read backwards), zero-width characters,
 # and lone UTF-16 surrogates (which no database can store). Refused, not stripped: the sender sees
 # what was wrong in what they typed.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064"
-                        "\u2066-\u2069\ufeff\ud800-\udfff]")
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u180e"
+                        "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0"
+                        "\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]")
 INVISIBLE_ERROR = "holds an invisible or control character (U+{:04X}): remove it"
 
 

@@ -4,6 +4,7 @@ statements at the price of their day, meals no stall may cook, and lists that fi
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 from blueprints.deliveries import spreadsheet_safe
@@ -102,6 +103,28 @@ def test_integers_beyond_a_column_are_4xx(client, coordinator, areas):
     assert "parent_id" in _problem(client.post(f"{API}/areas", json=body, headers=coordinator), 422)["errors"]
 
 
+def test_numbers_too_long_to_read_are_4xx_not_500(client, coordinator, make_recipient):
+    """Python reads no integer of more than 4,300 digits: in a path, a body, If-Match or the
+    sign-in's body, that is a 404, 400 or 422, never a 500. Ids are ASCII digits."""
+    huge = "9" * 5000
+    for path in (f"{API}/recipients/{huge}", f"{API}/deliveries/{huge}"):
+        _problem(client.get(path, headers=coordinator), 404)
+    _problem(client.get(f"{API}/recipients/%D9%A3", headers=coordinator), 404)  # Arabic-Indic 3
+    _problem(client.get(f"{API}/recipients/%EF%BC%91", headers=coordinator), 404)  # fullwidth 1
+    body = '{"date": "2026-12-01", "x": ' + huge + "}"
+    assert "too long" in _problem(client.post(f"{API}/deliveries/close", data=body, content_type="application/json",
+                                              headers=coordinator), 400)["detail"]
+    login = '{"email": "a@rantang.example", "password": ' + huge + "}"
+    _problem(client.post(f"{API}/auth/token", data=login, content_type="application/json"), 400)
+    person = make_recipient()
+    for version in ("\u00b2", "W/\"\u00b9\"", huge):
+        response = client.patch(f"{API}/recipients/{person['id']}", json={"name": "Siti"},
+                                headers={**coordinator, "If-Match": version.encode("utf-8").decode("latin-1")})
+        assert "If-Match" in _problem(response, 422)["errors"]
+    repeated = client.get(f"{API}/recipients?status=candidate&status=enrolled", headers=coordinator)
+    assert "status" in _problem(repeated, 422)["errors"]
+
+
 def test_nul_lone_surrogates_and_deep_json_are_400(client, coordinator, recipient_data):
     login = {"email": "user\u0000@rantang.example", "password": "password-1"}
     assert "U+0000" in _problem(client.post(f"{API}/auth/token", json=login), 400)["detail"]
@@ -139,10 +162,15 @@ def test_dates_near_year_1_or_9999_are_422(client, coordinator, loop):
 
 
 def test_invisible_characters_are_refused_in_names_addresses_and_notes(client, coordinator, recipient_data, areas):
-    for field, value in (("name", "Siti\u202eanimA"), ("address", "Jl. Raya\u200b 1"), ("notes", "ring\x07 twice")):
+    for field, value in (("name", "Siti\u202eanimA"), ("address", "Jl. Raya\u200b 1"), ("notes", "ring\x07 twice"),
+                         ("name", "Siti\u00adAminah"), ("address", "Dusun\u2028Krajan"), ("name", "S\U000e0041iti"),
+                         ("name", "\u3164"), ("notes", "\ufff9x")):
         body = _problem(client.post(f"{API}/recipients", json=recipient_data(**{field: value}), headers=coordinator),
                         422)
         assert "invisible or control character" in body["errors"][field][0]
+    for blank in ("   ", "\u3000"):  # white space only, ideographic included
+        assert "must not be blank" in _problem(client.post(f"{API}/recipients", json=recipient_data(name=blank),
+                                                           headers=coordinator), 422)["errors"]["name"]
     kept = client.post(f"{API}/recipients", json=recipient_data(notes="line one\n\tline two"), headers=coordinator)
     assert kept.status_code == 201 and kept.json["notes"] == "line one\n\tline two"
     # The import applies the same rule, row by row.
@@ -153,14 +181,56 @@ def test_invisible_characters_are_refused_in_names_addresses_and_notes(client, c
 
 
 def test_a_cell_beyond_the_csv_limit_is_a_row_error_not_a_500(client, social, areas):
-    text = HEADER + row(1) + row(2, address='"' + "x" * 200_000)
+    """A cell longer than the csv module's limit (131,072) refuses its row, and the rows after it
+    are read: they are not lost with it."""
+    text = HEADER + row(1) + row(2, address="x" * 140_000) + row(3) + row(4, address='"' + "y" * 200_000)
     response = client.post(f"{API}/recipients/import", data=text.encode(), content_type="text/csv", headers=social)
     assert response.status_code == 207, response.json
-    assert response.json["created"] == 1
-    assert response.json["errors"][0]["row"] == 3 and "never closed" in response.json["errors"][0]["message"]
+    assert (response.json["created"], response.json["rejected"]) == (2, 2)
+    assert [(e["row"], e["field"]) for e in response.json["errors"]] == [(3, "_row"), (5, "_row")]
+    assert "140,000 characters" in response.json["errors"][0]["message"]
+    assert response.json["ignored_columns"] == ["no"]  # the sheet's own numbering column
+
+
+def test_import_columns_may_have_any_name_and_blank_lines_keep_row_numbers(client, social, areas):
+    header = HEADER.strip() + ",__extra__,__swallowed__\n"
+    text = header + row(1).strip() + ",a,b\n" + "\n" + row(2, nik="1").strip() + ",c,d\n"
+    response = client.post(f"{API}/recipients/import", data=text.encode(), content_type="text/csv", headers=social)
+    assert response.status_code == 207, response.json
+    assert response.json["ignored_columns"] == ["__extra__", "__swallowed__", "no"]
+    assert {e["row"] for e in response.json["errors"]} == {4}  # line 3 is blank, as a spreadsheet shows it
+    rows = [{"nik": "1", "name": "S", "birth_date": "1952-05-03", "sex": "F", "address": "D",
+             "village_code": "35.10.09.2001", "__extra__": 5, "__swallowed__": None}]
+    refused = client.post(f"{API}/recipients/import", json=rows, headers=social)
+    assert refused.status_code == 422 and refused.json["report"]["ignored_columns"] == ["__extra__", "__swallowed__"]
 
 
 # 4. Nothing lost in silence ------------------------------------------------------------------------
+
+def test_a_time_with_an_offset_or_seconds_is_refused_not_cut(client, coordinator):
+    for value in ("18:00:45+08:00", "18:00:45", "18:00+07:00"):
+        response = client.patch(f"{API}/program", json={"schedule_time": value}, headers=coordinator)
+        assert "schedule_time" in _problem(response, 422)["errors"], value
+    for value in ("20:30", "20:30:00"):
+        assert client.patch(f"{API}/program", json={"delivery_cutoff": value},
+                            headers=coordinator).json["delivery_cutoff"] == "20:30"
+
+
+def test_a_photo_upload_with_other_parts_is_refused(client, coordinator, loop):
+    from tests.test_deliveries import confirm as confirm_meal
+
+    assert schedule(client, coordinator, TODAY).status_code == 200
+    meal = deliveries_of(client, coordinator, date=TODAY.isoformat())[0]
+    assert confirm_meal(client, loop.phone_a, meal["id"]).status_code == 200
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 10
+
+    def upload(**parts):
+        return client.post(f"{API}/deliveries/{meal['id']}/photo", data=parts, headers=loop.phone_a,
+                           content_type="multipart/form-data")
+
+    assert "note" in _problem(upload(file=(io.BytesIO(png), "a.png"), note="x"), 422)["errors"]
+    assert "file" in _problem(upload(file=[(io.BytesIO(png), "a.png"), (io.BytesIO(png), "b.png")]), 422)["errors"]
+
 
 def test_a_body_that_is_not_json_is_415_and_an_empty_patch_422(client, coordinator):
     before = client.get(f"{API}/program", headers=coordinator).json

@@ -41,9 +41,25 @@ REQUIRED = ("nik", "name", "birth_date", "sex", "address")
 OPTIONAL = ("village_id", "village_code", "phone", "latitude", "longitude", "dietary_needs", "notes")
 SEX_CODES = {"F": "F", "M": "M", "P": "F", "L": "M"}  # P(erempuan) and L(aki-laki) on Indonesian forms
 CHUNK = 1000
-EXTRA = "__extra__"  # where a CSV row's values beyond the header's columns go
-SWALLOWED = "__swallowed__"  # the file's lines an unclosed quote took into a row: (first, last)
-CELL_LIMIT = 100_000  # characters in one CSV cell (the csv module's own limit is 131,072)
+
+class _Key:
+    """A key of a row read from a CSV that no column can be named (columns are strings)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+EXTRA = _Key("extra")  # where a CSV row's values beyond the header's columns go
+SWALLOWED = _Key("swallowed")  # the file's lines an unclosed quote took into a row: (first, last)
+LONG_CELL = _Key("long cell")  # a cell longer than CELL_LIMIT: its length
+LINE = _Key("line")  # the file's line a CSV row begins on: its number as a spreadsheet shows it
+CELL_LIMIT = 100_000  # characters in one cell: a longer one is refused with its row
+# The csv module's own limit (131,072 characters) would stop the whole file at a long cell: a cell
+# is never longer than a request.
+csv.field_size_limit(max(csv.field_size_limit(), 32 * 1024 * 1024))
 
 
 @dataclass
@@ -73,15 +89,17 @@ class ImportReport:
     created_ids: list[int] = field(default_factory=list)
 
 
-def read_csv(data: bytes) -> list[dict[str, str]]:
-    """Rows of a CSV file as saved by a spreadsheet: UTF-8 (BOM or not), comma or semicolon."""
+def read_csv(data: bytes) -> list[dict[Any, Any]]:
+    """Rows of a CSV file as saved by a spreadsheet: UTF-8 (BOM or not), comma or semicolon. Each
+    row carries the line it begins on (``LINE``), as a spreadsheet numbers it."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid({"file": ["is not UTF-8 text; save the sheet as 'CSV UTF-8'"]}) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, restkey=EXTRA)
+    source = _Lines(text)
+    reader = csv.DictReader(source, delimiter=delimiter, restkey=EXTRA)
     try:
         header = reader.fieldnames
     except csv.Error as exc:
@@ -92,28 +110,51 @@ def read_csv(data: bytes) -> list[dict[str, str]]:
     twice = sorted({name for name in reader.fieldnames if reader.fieldnames.count(name) > 1})
     if twice:
         raise Invalid({"file": [f"the header names {', '.join(map(repr, twice))} more than once: which is meant?"]})
-    return list(_records(reader, delimiter))
+    return list(_records(reader, source, delimiter))
 
 
-def _records(reader: csv.DictReader, delimiter: str):
-    """The reader's rows, with what the csv module cannot tell: a cell longer than a cell can be
-    (the rest of the file, after a quote left open) and the file's lines an unclosed quote took
-    into one row, as ``SWALLOWED``."""
+class _Lines:
+    """The file's lines for the csv module, counting them: ``first`` is the first line that is not
+    blank since it was last cleared (where the next row begins)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = io.StringIO(text, newline="")
+        self.number = 0
+        self.first: int | None = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        self.number += 1
+        if self.first is None and line.strip():
+            self.first = self.number
+        return line
+
+
+def _records(reader: csv.DictReader, source: _Lines, delimiter: str):
+    """The reader's rows, each with the line it begins on, and with what the csv module cannot
+    tell: a cell longer than a cell can be, and the file's lines an unclosed quote took into one
+    row (``SWALLOWED``)."""
     columns = len(reader.fieldnames or ())
-    line = reader.line_num
     while True:
+        source.first = None
         try:
             row = next(reader)
         except StopIteration:
             return
-        except csv.Error:  # a cell beyond the csv module's limit: the quote before it never closed
-            yield {SWALLOWED: (line + 1, None)}
+        except csv.Error:  # what the module cannot read at all: the rest is lost, and said so
+            first = source.first or source.number
+            yield {SWALLOWED: (first, None), LINE: first}
             return
-        first, line = line + 1, reader.line_num
-        if line > first and any(_holds_rows(value, delimiter, columns) for value in row.values()):
-            row = {SWALLOWED: (first, line)}
-        elif any(isinstance(value, str) and len(value) > CELL_LIMIT for value in row.values()):
-            row = {SWALLOWED: (first, line)}
+        first, last = source.first or source.number, source.number
+        longest = max((len(v) for v in row.values() if isinstance(v, str)), default=0)
+        if last > first and any(_holds_rows(value, delimiter, columns) for value in row.values()):
+            row = {SWALLOWED: (first, last)}
+        elif longest > CELL_LIMIT:
+            row = {LONG_CELL: longest}
+        row[LINE] = first
         yield row
 
 
@@ -236,6 +277,8 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     """One row as the values of a recipient, or the errors that keep it out: (values, errors)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    if LONG_CELL in row:
+        return None, {"_row": f"a cell holds {row[LONG_CELL]:,} characters (at most {CELL_LIMIT:,})"}
     if SWALLOWED in row:
         first, last = row[SWALLOWED]
         lines = f"lines {first} to {last}" if last is not None else f"every line from {first} to the end"
@@ -246,7 +289,7 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
                               "quote values that hold the delimiter"}
     if any(isinstance(value, str) and unstorable(value) for value in row.values()):
         name, value = next((k, v) for k, v in row.items() if isinstance(v, str) and unstorable(v))
-        return None, {str(name) if name in REQUIRED + OPTIONAL else "_row": unstorable(value)}
+        return None, {name if name in REQUIRED + OPTIONAL else "_row": unstorable(value)}
     parsers: dict[str, Callable[[Any], Any]] = {
         "nik": _nik,
         "name": lambda v: _text(v, NAME_MAX, True),
@@ -315,7 +358,7 @@ def _check_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
         missing.append("village_id or village_code")
     if missing:
         raise Invalid({"file": [f"missing columns: {', '.join(missing)}"]})
-    return sorted(columns - set(REQUIRED) - set(OPTIONAL) - {EXTRA})
+    return sorted(c for c in columns - set(REQUIRED) - set(OPTIONAL) if isinstance(c, str))
 
 
 def _read(rows: Sequence[Mapping[str, Any]], report: ImportReport, first_row: int,
@@ -327,7 +370,7 @@ def _read(rows: Sequence[Mapping[str, Any]], report: ImportReport, first_row: in
     valid: list[tuple[int, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for index, row in enumerate(rows):
-        number = first_row + index
+        number = row.get(LINE, first_row + index)
         values, errors = _parse(row, villages, program.min_age, day)
         if errors:
             report.rejected += 1

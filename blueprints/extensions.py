@@ -12,7 +12,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-from blueprints.requests import load_json, require_json
+from blueprints.requests import request_json, require_json
 from schemas.common import ProblemSchema
 from service.db import MAX_BIG_ID, MAX_INT
 from service.errors import Invalid
@@ -39,12 +39,12 @@ class ProblemApi(Api):
 
 class Parser(FlaskParser):
     """webargs' parser, stricter about what it is given: a JSON body of another type is a 415,
-    malformed JSON a 400 that says where (``requests.load_json``), and a query value holding a NUL
+    malformed JSON a 400 that says where (``requests.request_json``), and a query value holding a NUL
     a 422, never a database error."""
 
     def load_json(self, req, schema):
         require_json()
-        body = load_json(req.get_data(cache=True)) if req.get_data(cache=True) else missing
+        body = request_json()
         if req.method == "PATCH" and body in (missing, {}):
             raise Invalid({"_body": ["send at least one field to change"]})
         return body

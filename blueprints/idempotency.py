@@ -6,8 +6,9 @@ import hashlib
 import json
 
 from flask import current_app, g, request
+from marshmallow import missing
 
-from blueprints.requests import MalformedBody, load_json
+from blueprints.requests import MalformedBody, request_json
 from service.errors import DomainError, Invalid
 from service.extensions import db
 from service.idempotency import service as idempotency
@@ -40,9 +41,10 @@ def _fingerprint() -> str:
 
 def _json_or_none():
     try:
-        return load_json(request.get_data())
+        body = request_json()
     except MalformedBody:
         return None
+    return None if body is missing else body
 
 
 def idempotent(view):

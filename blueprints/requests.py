@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask import request
+from marshmallow import missing
 from webargs.flaskparser import is_json_request
 from werkzeug.exceptions import BadRequest
 
@@ -40,6 +41,28 @@ def load_json(data: bytes) -> Any:
     return value
 
 
+_NO_BODY = object()
+_BODY_KEY = "rantang.json_body"
+
+
+def request_json() -> Any:
+    """This request's JSON body (``load_json``), parsed once however many readers ask (the
+    arguments parser, the ``Idempotency-Key`` fingerprint, the sign-in's rate limit);
+    marshmallow's ``missing`` when there is no body. A malformed body raises ``MalformedBody`` to
+    each of them."""
+    found = request.environ.get(_BODY_KEY, _NO_BODY)  # the request's own, not the app context's ``g``
+    if found is _NO_BODY:
+        data = request.get_data(cache=True)
+        try:
+            found = load_json(data) if data else missing
+        except MalformedBody as exc:
+            found = exc
+        request.environ[_BODY_KEY] = found
+    if isinstance(found, MalformedBody):
+        raise found
+    return found
+
+
 def _check_strings(value: Any, where: str) -> None:
     if isinstance(value, str):
         if error := unstorable(value):
@@ -66,7 +89,7 @@ def json_list(what: str) -> list:
     that does not parse, a 422 for JSON that is not a list. For bulk endpoints, which report on
     each item rather than refuse the whole body."""
     require_json()
-    items = load_json(request.get_data())
+    items = request_json()
     if not isinstance(items, list):
         raise Invalid({"_body": [f"must be a JSON list of {what}"]})
     return items

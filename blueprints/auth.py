@@ -1,11 +1,10 @@
 from flask import current_app, g, request
 
 from blueprints.extensions import Blueprint, limiter
-from blueprints.requests import MalformedBody, load_json
+from blueprints.requests import MalformedBody, request_json
 from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
 from service.extensions import db
-from service.text import e164
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Tokens and the signed-in user.")
 
@@ -22,16 +21,13 @@ def _account() -> str:
     """The account a sign-in tries (the email as sent), for the limit per account: guesses spread
     over many addresses still count against it. Empty (no limit to count) when there is none."""
     try:
-        body = load_json(request.get_data()) if request.is_json else None
+        body = request_json() if request.is_json else None
     except MalformedBody:
         return ""  # the parser answers it with a 400
     login = (body.get("email") or body.get("phone")) if isinstance(body, dict) else None
     if not isinstance(login, str) or not login.strip():
         return ""
-    try:
-        return f"account:{e164(login)}" if "@" not in login else f"account:{login.strip().lower()}"
-    except ValueError:
-        return f"account:{login.strip().lower()}"
+    return f"account:{service.normal_login(login) or login.strip().lower()}"
 
 
 def _refused(response) -> bool:

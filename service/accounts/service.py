@@ -143,15 +143,23 @@ class Found:
     program_stamp: tuple[int, dt.datetime]
 
 
-def _login_is(login: str):
-    """SQL: the user whose email, or phone once written as E.164, is ``login``."""
+def normal_login(login: str) -> str | None:
+    """A login as it is stored: an email in lower case, a phone as E.164; None for neither."""
     login = login.strip()
     if "@" in login:
-        return User.email == login.lower()
+        return login.lower()
     try:
-        return User.phone == e164(login)
+        return e164(login)
     except ValueError:
+        return None
+
+
+def _login_is(login: str):
+    """SQL: the user whose email or phone is ``login``, however the phone was written."""
+    stored = normal_login(login)
+    if stored is None:
         return false()  # no such user: the password is still checked, for the time it takes
+    return User.email == stored if "@" in stored else User.phone == stored
 
 
 def authenticate(token: str) -> Scope:

@@ -287,9 +287,9 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     if row.get(EXTRA):
         return None, {"_row": f"has {len(row[EXTRA])} more value(s) than the header has columns; "
                               "quote values that hold the delimiter"}
-    if any(isinstance(value, str) and unstorable(value) for value in row.values()):
-        name, value = next((k, v) for k, v in row.items() if isinstance(v, str) and unstorable(v))
-        return None, {name if name in REQUIRED + OPTIONAL else "_row": unstorable(value)}
+    for name, value in row.items():
+        if isinstance(value, str) and (error := unstorable(value)):
+            return None, {name if name in REQUIRED + OPTIONAL else "_row": error}
     parsers: dict[str, Callable[[Any], Any]] = {
         "nik": _nik,
         "name": lambda v: _text(v, NAME_MAX, True),

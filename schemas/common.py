@@ -33,7 +33,10 @@ class Integer(fields.Integer):
     def __init__(self, *args, big: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         bound = MAX_BIG_ID if big else MAX_INT
-        self.validators.append(validate.Range(min=-bound, max=bound))
+        tighter = any(isinstance(v, validate.Range) and v.min is not None and v.max is not None
+                      and -bound <= v.min and v.max <= bound for v in self.validators)
+        if not tighter:  # a field with its own range within the column's says that one only
+            self.validators.append(validate.Range(min=-bound, max=bound))
 
 
 def Day(*, earliest: dt.date = EARLIEST_DAY, **kwargs) -> fields.Date:

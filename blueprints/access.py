@@ -79,9 +79,9 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "deliveries.close_day": frozenset({COORDINATOR}),
     "deliveries.list_deliveries": STAFF_AND_STALLS,
     "deliveries.get_delivery": STAFF_AND_STALLS,
-    "deliveries.confirm_delivery": frozenset({VENDOR}),
-    "deliveries.upload_photo": frozenset({COORDINATOR, VENDOR}),  # the coordinator after the cut-off
-    "deliveries.get_photo": frozenset({COORDINATOR, VENDOR}),
+    "deliveries.confirm_delivery": frozenset({VENDOR, VOLUNTEER}),  # each its own meals
+    "deliveries.upload_photo": frozenset({COORDINATOR, VENDOR, VOLUNTEER}),  # the coordinator after the cut-off
+    "deliveries.get_photo": frozenset({COORDINATOR, VENDOR, VOLUNTEER}),
     "deliveries.manifest": frozenset({VENDOR}),
     "deliveries.statement": frozenset({COORDINATOR, VENDOR}),
     # coverage: counts only, no personal data
@@ -104,8 +104,9 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "tasks.update_target": frozenset({COORDINATOR}),
     "tasks.sign_target": AGENCIES,
     "tasks.agency_performance": frozenset({COORDINATOR} | AGENCIES),
-    # volunteers: the public signs up; the coordinator and the social agency vet; a volunteer, in any
-    # status, reads and edits their own record and nothing else yet
+    # volunteers: the public signs up; the coordinator and the social agency vet and end claims; a
+    # volunteer, in any status, reads and edits their own record; once approved, finds people near
+    # them, takes them on, brings their meals (confirmed as a stall's are) and logs visits
     "volunteers.sign_up": PUBLIC,
     "volunteers.list_volunteers": frozenset({COORDINATOR, SOCIAL}),
     "volunteers.get_volunteer": frozenset({COORDINATOR, SOCIAL}),
@@ -116,6 +117,16 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "volunteers.get_own_record": frozenset({VOLUNTEER}),
     "volunteers.update_own_record": frozenset({VOLUNTEER}),
     "volunteers.close_own_account": frozenset({VOLUNTEER}),
+    "volunteers.list_opportunities": frozenset({VOLUNTEER}),
+    "volunteers.create_claim": frozenset({VOLUNTEER}),
+    "volunteers.list_own_claims": frozenset({VOLUNTEER}),
+    "volunteers.get_own_claim": frozenset({VOLUNTEER}),
+    "volunteers.release_claim": frozenset({VOLUNTEER}),
+    "volunteers.volunteer_manifest": frozenset({VOLUNTEER}),
+    "volunteers.log_visit": frozenset({VOLUNTEER}),
+    "volunteers.list_own_visits": frozenset({VOLUNTEER}),
+    "volunteers.list_claims": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.end_claim": frozenset({COORDINATOR, SOCIAL}),
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),
 }

@@ -1,14 +1,36 @@
 from flask import current_app, g
 
 from blueprints.extensions import Blueprint, limiter
+from blueprints.idempotency import idempotent
 from blueprints.requests import if_match, versioned
 from schemas.common import page_of
-from schemas.volunteers import ReasonIn, VolunteerArgs, VolunteerIn, VolunteerOut, VolunteerOwnPatch
+from schemas.deliveries import ManifestOut
+from schemas.volunteers import (
+    ClaimArgs,
+    ClaimIn,
+    ClaimOut,
+    EndClaimIn,
+    ManifestDayArgs,
+    OpportunityArgs,
+    OpportunityOut,
+    OwnRecordOut,
+    ReasonIn,
+    StaffClaimArgs,
+    VisitArgs,
+    VisitIn,
+    VisitOut,
+    VolunteerArgs,
+    VolunteerIn,
+    VolunteerOut,
+    VolunteerOwnPatch,
+)
+from service.deliveries import service as deliveries
 from service.extensions import db
-from service.volunteers import service
+from service.volunteers import claims, service
 
 blp = Blueprint("volunteers", __name__, url_prefix="/api/v1",
-                description="The public's volunteers: sign-up, vetting, their own record.")
+                description="The public's volunteers: sign-up, vetting, their own record, the elderly near "
+                            "them nobody reaches, the people they take on (claims), their meals and visits.")
 
 
 def _signup_limit() -> str:
@@ -85,10 +107,11 @@ def reinstate_volunteer(volunteer_id):
 
 
 @blp.route("/volunteers/me", methods=["GET"])
-@blp.response(200, VolunteerOut)
+@blp.response(200, OwnRecordOut)
 def get_own_record():
-    """The signed-in volunteer's own record, whatever its status."""
-    return versioned(service.own_record(g.caller))
+    """The signed-in volunteer's own record, whatever its status, with what they have done: open
+    claims, people helped now, meals delivered, visits, hours."""
+    return versioned(service.own_record_with_activity(g.caller))
 
 
 @blp.route("/volunteers/me", methods=["PATCH"])
@@ -110,3 +133,108 @@ def close_own_account():
     phone, email, point), and every token of the account stops working."""
     service.close_own(g.caller)
     db.session.commit()
+
+
+@blp.route("/volunteers/me/opportunities", methods=["GET"])
+@blp.arguments(OpportunityArgs(), location="query")
+@blp.response(200, page_of(OpportunityOut))
+@blp.alt_response(403, description="The volunteer is not approved (pending, suspended or rejected).")
+def list_opportunities(args):
+    """Whom the volunteer could help, nearest first, within `radius_km` (default 5, at most 15) of
+    their point or village centre: for `deliver`, verified or enrolled elderly not paused whom no
+    stall that may cook today and no other volunteer reaches; for `visit`, those not visited (at
+    school or by a volunteer) within the program's visit interval and not taken on for visits.
+    Never who or where: a first name and an initial, the village, the distance to 0.5 km."""
+    return claims.opportunities(**args, scope=g.caller)
+
+
+@blp.route("/volunteers/me/claims", methods=["POST"])
+@idempotent
+@blp.arguments(ClaimIn())
+@blp.response(201, ClaimOut)
+@blp.alt_response(403, description="The volunteer is not approved.")
+@blp.alt_response(404, description="The recipient is not one of the volunteer's opportunities (or does not exist).")
+@blp.alt_response(409, description="Someone else has taken this person on, the volunteer has already, or they help "
+                                   "as many people as their capacity.")
+def create_claim(data):
+    """Take on one of one's opportunities (another recipient is a 404). For `deliver`, the
+    recipient counts as reached at once and their meals are the volunteer's from the days already
+    scheduled; read the claim to see their name, address, point and phone. Send an
+    `Idempotency-Key`: a retry gets the first answer."""
+    return claims.claim(data["recipient_id"], data["kind"], scope=g.caller)
+
+
+@blp.route("/volunteers/me/claims", methods=["GET"])
+@blp.arguments(ClaimArgs(), location="query")
+@blp.response(200, page_of(ClaimOut))
+def list_own_claims(args):
+    """One's claims, open first, newest first (no address in the list: read one claim)."""
+    return claims.own_claims(**args, scope=g.caller)
+
+
+@blp.route("/volunteers/me/claims/<int:claim_id>", methods=["GET"])
+@blp.response(200, ClaimOut)
+def get_own_claim(claim_id):
+    """One of one's claims: while open, with the recipient's name, address, point and phone."""
+    return claims.own_claim(claim_id, scope=g.caller)
+
+
+@blp.route("/volunteers/me/claims/<int:claim_id>/release", methods=["POST"])
+@blp.response(200, ClaimOut)
+@blp.alt_response(409, description="The claim has ended already.")
+def release_claim(claim_id):
+    """Let go of a claim: the recipient is uncovered again, the meals not yet delivered go to a
+    stall or are cancelled, and the social agency follows up."""
+    found = claims.release(claim_id, scope=g.caller)
+    db.session.commit()
+    return found
+
+
+@blp.route("/volunteers/me/manifest", methods=["GET"])
+@blp.arguments(ManifestDayArgs(), location="query")
+@blp.response(200, ManifestOut)
+def volunteer_manifest(args):
+    """The volunteer's meals of a day (today by default), as a stall's manifest: whom, where, what
+    they may not eat; confirm each with `POST /deliveries/{id}/confirm`."""
+    return deliveries.manifest(args.get("date"), scope=g.caller)
+
+
+@blp.route("/volunteers/me/visits", methods=["POST"])
+@idempotent
+@blp.arguments(VisitIn())
+@blp.response(201, VisitOut)
+@blp.alt_response(403, description="The volunteer is not approved.")
+@blp.alt_response(404, description="The volunteer has not taken this recipient on for visits.")
+def log_visit(data):
+    """Log a visit to someone one has taken on for visits (another recipient is a 404). `visited`
+    and `concern` count for `visit_rate` as a school visit does; a `concern` (with its `reason`)
+    opens a follow-up for the social agency, whose status the volunteer reads back here."""
+    return claims.log_visit(**data, scope=g.caller)
+
+
+@blp.route("/volunteers/me/visits", methods=["GET"])
+@blp.arguments(VisitArgs(), location="query")
+@blp.response(200, page_of(VisitOut))
+def list_own_visits(args):
+    """One's visits, newest first, with the status of each concern's follow-up."""
+    return claims.own_visits(**args, scope=g.caller)
+
+
+@blp.route("/claims", methods=["GET"])
+@blp.arguments(StaffClaimArgs(), location="query")
+@blp.response(200, page_of(ClaimOut))
+def list_claims(args):
+    """Volunteers' claims, open first, newest first: by status, kind, volunteer or recipient."""
+    return claims.list_claims(**args, scope=g.caller)
+
+
+@blp.route("/claims/<int:claim_id>/end", methods=["POST"])
+@blp.arguments(EndClaimIn())
+@blp.response(200, ClaimOut)
+@blp.alt_response(409, description="The claim has ended already.")
+def end_claim(data, claim_id):
+    """End a volunteer's claim, saying why (they read it): the recipient is uncovered again and the
+    meals not yet delivered go to a stall or are cancelled."""
+    found = claims.end_by_staff(claim_id, data["reason"], scope=g.caller)
+    db.session.commit()
+    return found

@@ -95,7 +95,8 @@ class ManifestItemOut(Schema):
 
 class ManifestOut(Schema):
     date = fields.Date()
-    vendor_id = Integer()
+    vendor_id = Integer(allow_none=True, metadata={"description": "The stall's (null on a volunteer's manifest)."})
+    volunteer_id = Integer(allow_none=True, metadata={"description": "The volunteer's (null on a stall's)."})
     deliveries = fields.List(fields.Nested(ManifestItemOut))
 
 
@@ -149,6 +150,12 @@ class StatementOut(Schema):
     lines = fields.List(fields.Nested(StatementLineOut))
 
 
+SourceOut = Schema.from_dict({"covered": Integer(metadata={"description": "Recipients with a meal delivered."}),
+                              "delivered": Integer(metadata={"description": "Meals delivered."})}, name="Source")
+SourcesOut = Schema.from_dict({"stall": fields.Nested(SourceOut), "volunteer": fields.Nested(SourceOut)},
+                              name="Sources")
+
+
 def _count_fields(prefix: str) -> dict[str, fields.Field]:
     """The counts and rates of a day, read from ``<prefix>.<name>``."""
     out: dict[str, fields.Field] = {
@@ -159,6 +166,9 @@ def _count_fields(prefix: str) -> dict[str, fields.Field]:
         "description": "Eligible recipients with at least one delivered meal / eligible recipients."})
     out["delivery_rate"] = fields.Float(attribute=f"{prefix}delivery_rate", metadata={
         "description": "Delivered meals / scheduled meals."})
+    out["by_source"] = fields.Nested(SourcesOut, attribute=f"{prefix}by_source", metadata={
+        "description": "Who fed them: stalls and volunteers (a recipient fed by both on a day counts for the "
+                       "volunteer)."})
     return out
 
 

@@ -4,6 +4,7 @@ from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore,
 from schemas.words import words
 from service.db import EARLIEST_BIRTH
 from service.recipients import rules
+from service.recipients import service as recipients_service
 from service.recipients.models import EXIT_REASONS, STATUSES
 
 NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
@@ -77,6 +78,9 @@ class RecipientOut(Schema):
     flagged_on = fields.Date(allow_none=True, metadata={
         "description": "Set by the cut-off after three days running without a delivered meal, for the social "
                        "agency to look in on them; cleared with DELETE /recipients/{id}/flag."})
+    covered_by = fields.Function(lambda r: recipients_service.covered_by(r), allow_none=True, metadata={
+        "type": "string", "enum": ["stall", "volunteer", None], "nullable": True,
+        "description": "Who reaches them today: a stall that may cook, a volunteer's open claim, or nobody."})
     flag_reason = fields.Function(lambda r: words(r.flag_reason), allow_none=True, metadata={"type": "string"})
     flag_code = fields.Raw(attribute="flag_reason", allow_none=True, metadata={
         "type": "object", "description": "The flag's reason as a code with its parameters."})

@@ -1,7 +1,16 @@
 from marshmallow import Schema, fields, validate
 
-from schemas.common import BodySchema, Bool, Int, Integer, OneOrMore, PageArgs, Text
-from service.volunteers.models import MAX_CAPACITY, SKILLS, STATUSES
+from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore, PageArgs, QuerySchema, Text
+from service.volunteers.claims import DEFAULT_RADIUS_KM, MAX_RADIUS_KM, MAX_VISIT_HOURS
+from service.volunteers.models import (
+    CLAIM_KINDS,
+    CLAIM_STATUSES,
+    END_REASONS,
+    MAX_CAPACITY,
+    SKILLS,
+    STATUSES,
+    VISIT_OUTCOMES,
+)
 
 SKILL_LIST = fields.List(fields.String(validate=validate.OneOf(SKILLS)), validate=validate.Length(min=1, max=3),
                          metadata={"example": ["deliver", "visit"]})
@@ -67,4 +76,129 @@ class VolunteerArgs(PageArgs):
 
 
 class ReasonIn(BodySchema):
+    reason = Text(500, required=True)
+
+
+class ActivityOut(Schema):
+    open_claims = Integer(metadata={"description": "Claims open now (a person may be held for both kinds)."})
+    helping = Integer(metadata={"description": "People taken on now: at most `capacity`."})
+    meals_delivered = Integer(attribute="counts.meals_delivered")
+    visits = Integer()
+    hours = fields.Float(allow_none=True, metadata={"description": "Hours of the visits that gave them."})
+
+
+class OwnRecordOut(VolunteerOut):
+    """The volunteer's own record, with what they have done."""
+
+    activity = fields.Nested(ActivityOut)
+
+
+class OpportunityArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(CLAIM_KINDS), metadata={
+        "description": "Default: `deliver` if it is one of the volunteer's skills, else `visit`."})
+    radius_km = fields.Float(validate=validate.Range(min=0, max=MAX_RADIUS_KM, min_inclusive=False), metadata={
+        "description": f"From the volunteer's point (or village centre); default {DEFAULT_RADIUS_KM:g}.",
+        "exclusiveMinimum": True})
+
+
+class OpportunityOut(Schema):
+    """Someone near the volunteer whom nobody reaches: never who (first name and an initial), nor
+    where (the village, and the distance to half a kilometre)."""
+
+    recipient_id = Integer()
+    display_name = fields.String(metadata={"example": "Siti A."})
+    village_id = Integer()
+    village = fields.String()
+    kind = fields.String(metadata={"description": " | ".join(CLAIM_KINDS)})
+    distance_km = fields.Float(metadata={"description": "Rounded to 0.5 km, never under 0.5."})
+    needs = fields.List(fields.String(), metadata={"example": ["meals", "diet:low salt"]})
+
+
+class ClaimIn(BodySchema):
+    recipient_id = Int(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(CLAIM_KINDS))
+
+
+class ClaimPersonOut(Schema):
+    """Whom the volunteer helps, while the claim is open and only to them."""
+
+    name = fields.String()
+    address = fields.String()
+    latitude = fields.Float()
+    longitude = fields.Float()
+    phone = fields.String(allow_none=True)
+    dietary_needs = fields.List(fields.String())
+
+
+class ClaimOut(Schema):
+    id = Integer()
+    volunteer_id = Integer()
+    recipient_id = Integer()
+    display_name = fields.String()
+    village_id = Integer()
+    village = fields.String()
+    kind = fields.String(metadata={"description": " | ".join(CLAIM_KINDS)})
+    status = fields.String(metadata={"description": " | ".join(CLAIM_STATUSES)})
+    opened_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True, metadata={"description": " | ".join(END_REASONS)})
+    end_note = fields.String(allow_none=True, metadata={"description": "Staff's words when they ended it."})
+    person = fields.Nested(ClaimPersonOut, allow_none=True, metadata={
+        "description": "The recipient's name, address, point and phone: on the volunteer's own open claim, read "
+                       "one by one (`GET /volunteers/me/claims/{id}`); null otherwise."})
+
+
+class ClaimArgs(PageArgs):
+    status = OneOrMore(CLAIM_STATUSES)
+    kind = OneOrMore(CLAIM_KINDS)
+
+
+class StaffClaimArgs(ClaimArgs):
+    volunteer_id = Integer()
+    recipient_id = Integer()
+
+
+class ConcernIn(BodySchema):
+    reason = Text(500, required=True, metadata={"description": "What worries you: the social agency follows it up."})
+
+
+class VisitIn(BodySchema):
+    recipient_id = Int(required=True)
+    visited_on = Day(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(VISIT_OUTCOMES))
+    notes = Note(2000)
+    concern = fields.Nested(ConcernIn, allow_none=True, metadata={"description": "With `outcome: concern`."})
+    hours = fields.Float(allow_none=True, validate=validate.Range(min=0, max=MAX_VISIT_HOURS, min_inclusive=False),
+                         metadata={"exclusiveMinimum": True})
+
+
+class ConcernOut(Schema):
+    reason = fields.String(attribute="concern")
+    status = fields.String(attribute="concern_status", metadata={
+        "description": "The social agency's follow-up: open | done | cancelled (received: none opened yet). "
+                       "What the agency wrote is theirs."})
+
+
+class VisitOut(Schema):
+    id = Integer()
+    recipient_id = Integer()
+    claim_id = Integer()
+    visited_on = fields.Date()
+    outcome = fields.String(metadata={"description": " | ".join(VISIT_OUTCOMES)})
+    notes = fields.String(allow_none=True)
+    hours = fields.Float(allow_none=True)
+    concern = fields.Nested(ConcernOut, attribute="raised", allow_none=True,
+                            metadata={"description": "What was raised and the status of its follow-up."})
+    created_at = fields.AwareDateTime()
+
+
+class VisitArgs(PageArgs):
+    pass
+
+
+class ManifestDayArgs(QuerySchema):
+    date = Day(metadata={"description": "Default: today in the program's timezone."})
+
+
+class EndClaimIn(BodySchema):
     reason = Text(500, required=True)

@@ -35,6 +35,7 @@ WORDS: dict[str, dict[str, str]] = {"en": {
     "recipient_exited": "recipient exited",
     "recipient_paused": "recipient paused",
     "no_stall": "no stall may cook for the recipient",
+    "claim_ended": "the volunteer who brought it no longer does",
     "not_confirmed": "not confirmed by the cut-off",
     # a flag, and the work the service opens and closes
     "unfed": "no meal delivered from {from} to {to} (failed or missed)",
@@ -45,6 +46,9 @@ WORDS: dict[str, dict[str, str]] = {"en": {
     "no_valid_certificate": "no valid certificate: the stall may not cook until it passes",
     "no_longer_needed": "no longer needed: the recipient left or the stall closed",
     "flag_cleared": "flag cleared",
+    "claim_follow_up": "Volunteer's help ended ({reason}): {subject}",
+    "claim_ended_note": "The volunteer who helped this person no longer does ({reason}); they are uncovered again.",
+    "volunteer_concern": "Volunteer's concern: {subject}",
     "text": "{text}",
 }}
 # Additions to a template by a parameter that may be absent.

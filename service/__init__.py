@@ -5,14 +5,16 @@ The areas stand in one order, lowest first; an area imports only the areas below
 
 1. ``program``: the settings, the program's clock, the areas (districts and villages);
 2. ``accounts``: agencies, users, tokens, who is calling;
-3. ``recipients``, ``vendors`` and ``volunteers`` (side by side, none imports another): the
-   registry of the elderly, the food stalls with their inspections, the public's volunteers;
+3. ``recipients`` and ``vendors`` (side by side, neither imports the other): the registry of the
+   elderly, the food stalls with their inspections;
 4. ``assignments``: which stall feeds whom;
-5. ``deliveries``: the daily loop, each day's meals, coverage;
-6. ``tasks``: the agencies' work, referrals, recurring work;
-7. ``targets``: what the agencies sign, measured from the data;
-8. ``scheduler``: the job runner;
-9. ``demo``: a demo program, built through the areas and the runner's jobs.
+5. ``volunteers``: the public's volunteers, the elderly they take on (claims) and their visits
+   (above the stalls' places: a stall that can reach someone ends a volunteer's claim);
+6. ``deliveries``: the daily loop, each day's meals (a stall's or a volunteer's), coverage;
+7. ``tasks``: the agencies' work, referrals, recurring work;
+8. ``targets``: what the agencies sign, measured from the data;
+9. ``scheduler``: the job runner;
+10. ``demo``: a demo program, built through the areas and the runner's jobs.
 
 Beneath them all stands the foundation every area may use: ``config``, ``errors``, ``db``, ``codes``, ``text``,
 ``database``, ``extensions``, ``events``, ``geo``, ``audit``, ``idempotency``. Above them all, the

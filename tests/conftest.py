@@ -297,6 +297,13 @@ def make_vendor(areas):
     return make
 
 
+@pytest.fixture
+def photos(app, tmp_path, monkeypatch):
+    """Photo evidence kept in a folder of the test's own."""
+    monkeypatch.setitem(app.config, "PHOTO_FOLDER", str(tmp_path / "photos"))
+    return tmp_path / "photos"
+
+
 def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
     """Move the program's clock to ``hour:minute`` in Jakarta on ``day``."""
     moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.timezone(dt.timedelta(hours=7)))

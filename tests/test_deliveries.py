@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 
-import pytest
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -288,12 +287,6 @@ def upload(client, headers, delivery_id, content: bytes, name="meal.jpg", key=No
     boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(content), name)})
     return client.post(f"{D}/{delivery_id}/photo", data=body, headers={**headers, **extra},
                        content_type=f"multipart/form-data; boundary={boundary}")
-
-
-@pytest.fixture
-def photos(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "PHOTO_FOLDER", str(tmp_path / "photos"))
-    return tmp_path / "photos"
 
 
 def test_photo_evidence(client, coordinator, loop, photos):

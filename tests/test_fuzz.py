@@ -1,10 +1,12 @@
 """The OpenAPI document against the wire: schemathesis sends generated requests to every
-operation, as a coordinator, a stall and an anonymous caller, and fails on any 5xx, any answer
-that does not match its documented schema or media type, and any undocumented status.
+operation, as a coordinator, a stall, an approved volunteer and an anonymous caller, and fails
+on any 5xx, any answer that does not match its documented schema or media type, and any
+undocumented status.
 
 ``RANTANG_FUZZ_EXAMPLES`` (10 by default) sets the examples per operation and caller."""
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
@@ -14,7 +16,9 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from blueprints import create_web_app
 from service.accounts import service as accounts
+from service.accounts.scope import Scope
 from service.extensions import db
+from service.volunteers import service as volunteers
 from tests.conftest import TEST_CONFIG
 
 EXAMPLES = int(os.environ.get("RANTANG_FUZZ_EXAMPLES", "10"))
@@ -56,14 +60,34 @@ def fresh_token(user) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+VOLUNTEER_PASSWORD = "relawan-banyuwangi-7"
+
+
 @pytest.fixture
-def stage(make_vendor, make_recipient, make_user):
-    """A registry with a stall that may cook and an enrolled recipient it feeds; a coordinator and
-    the stall's user."""
+def stage(make_vendor, make_recipient, make_user, areas):
+    """A registry with a stall that may cook and an enrolled recipient it feeds, and a verified one
+    nobody reaches; a coordinator, the stall's user and an approved volunteer near them."""
     stall = make_vendor("Kaliasin")
     make_recipient("enrolled")
+    make_recipient("verified", latitude=-8.3560, longitude=114.1690)
     return {"stall": stall, "coordinator": make_user("coordinator")[0],
-            "vendor": make_user("vendor", vendor_id=stall.id)[0]}
+            "vendor": make_user("vendor", vendor_id=stall.id)[0], "village_id": areas["Kaliasin"].id}
+
+
+_volunteers = itertools.count(1000)
+
+
+def new_volunteer(village_id: int) -> dict:
+    """An approved volunteer of their own for each example, signed in: an example that closes the
+    account (or fills its capacity) leaves the next one a volunteer who can act."""
+    n = next(_volunteers)
+    helper = volunteers.sign_up("Dewi Lestari", f"0812 7777 {n}", VOLUNTEER_PASSWORD, village_id,
+                                ["deliver", "visit"], email=f"relawan{n}@fuzz.example", capacity=5,
+                                accepts_code_of_conduct=True)
+    volunteers.decide(helper.id, "approve", scope=Scope.system("test"))
+    token, _ = accounts.issue_token(helper.email, VOLUNTEER_PASSWORD)
+    db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
 
 
 @schema.parametrize()
@@ -76,6 +100,12 @@ def test_as_coordinator(case, app, stage):
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_as_stall(case, app, stage):
     call(case, app, fresh_token(stage["vendor"]))
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+def test_as_volunteer(case, app, stage):
+    call(case, app, new_volunteer(stage["village_id"]))
 
 
 @schema.parametrize()

@@ -58,6 +58,12 @@ class Scope:
         """The stall a stall's user acts for (it reaches itself only); None for everyone else."""
         return self.vendor_id if self.role == "vendor" else None
 
+    @property
+    def helper(self) -> int | None:
+        """The volunteer a volunteer's user is (they reach their own claims and meals); None for
+        everyone else."""
+        return self.volunteer_id if self.role == "volunteer" else None
+
     def act_in(self, session: Session) -> None:
         """Name this caller as the actor of everything the session writes (the audit trail)."""
         set_actor(session, self.user_id, self.label)

@@ -38,6 +38,16 @@ class Counts:
     delivered: int = 0
     failed: int = 0
     missed: int = 0
+    volunteer_covered: int = 0  # of ``covered``: with a meal a volunteer brought
+    volunteer_delivered: int = 0  # of ``delivered``: meals volunteers brought
+
+    @property
+    def by_source(self) -> dict[str, dict[str, int]]:
+        """Who fed them: stalls and volunteers (a recipient fed by both on one day counts for the
+        volunteer, who stood in)."""
+        return {"stall": {"covered": self.covered - self.volunteer_covered,
+                          "delivered": self.delivered - self.volunteer_delivered},
+                "volunteer": {"covered": self.volunteer_covered, "delivered": self.volunteer_delivered}}
 
     @property
     def pending(self) -> int:
@@ -97,19 +107,23 @@ def live_counts(day: dt.date) -> dict[int, Counts]:
     for village_id, n in uncovered:
         slot(village_id).uncovered = n
     delivered = Delivery.status == "delivered"
+    by_volunteer = delivered & Delivery.volunteer_id.is_not(None)
     meals = db.session.execute(
         select(Delivery.village_id,
                func.count(case((delivered, Delivery.recipient_id)).distinct()),
                func.sum(case((Delivery.status != "cancelled", 1), else_=0)),
                func.sum(case((delivered, 1), else_=0)),
                func.sum(case((Delivery.status == "failed", 1), else_=0)),
-               func.sum(case((Delivery.status == "missed", 1), else_=0)))
+               func.sum(case((Delivery.status == "missed", 1), else_=0)),
+               func.count(case((by_volunteer, Delivery.recipient_id)).distinct()),
+               func.sum(case((by_volunteer, 1), else_=0)))
         .where(Delivery.date == day).group_by(Delivery.village_id)
     )
-    for village_id, covered, scheduled, n_delivered, failed, missed in meals:
+    for village_id, covered, scheduled, n_delivered, failed, missed, v_covered, v_delivered in meals:
         counts = slot(village_id)
         counts.covered, counts.scheduled, counts.delivered = covered, int(scheduled), int(n_delivered)
         counts.failed, counts.missed = int(failed), int(missed)
+        counts.volunteer_covered, counts.volunteer_delivered = v_covered, int(v_delivered)
     return by_village
 
 

@@ -3,7 +3,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, ColumnElement, ForeignKey, Index, Integer, String, UniqueConstraint, or_, true
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    or_,
+    true,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -18,7 +30,8 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Delivery(Base):
-    """One meal for one recipient on one day and slot, from a stall (or, later, a volunteer).
+    """One meal for one recipient on one day and slot, from a stall or from a volunteer who took
+    the recipient on (``volunteer_id``; never both).
 
     The row is its own record of who confirmed what and when (``confirmed_by``, ``confirmed_at``),
     so it is kept out of the generic audit trail, which would double every confirmation's writes.
@@ -28,15 +41,19 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("recipient_id", "date", "meal", name="uq_deliveries_recipient_id_date_meal"),
         Index("ix_deliveries_vendor_id_date", "vendor_id", "date"),
-        # Coverage counts a day by village and status, and covered recipients, from this index alone.
-        Index("ix_deliveries_date_village_id_status_recipient_id", "date", "village_id", "status", "recipient_id"),
+        # Coverage counts a day by village and status, and covered recipients (by stalls and by
+        # volunteers), from this index alone.
+        Index("ix_deliveries_date_village_id_status_recipient_id_volunteer_id", "date", "village_id", "status",
+              "recipient_id", "volunteer_id"),
+        Index("ix_deliveries_volunteer_id_date", "volunteer_id", "date"),
+        CheckConstraint("vendor_id IS NULL OR volunteer_id IS NULL", name="one_carrier"),
     )
     __audited__ = False
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id"))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"))
-    volunteer_id: Mapped[int | None]
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     # The recipient's village when the meal was scheduled: coverage by village without a join.
     village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     date: Mapped[dt.date]
@@ -60,8 +77,13 @@ class Delivery(Base):
 
     @classmethod
     def visible_to(cls, scope: Scope) -> ColumnElement[bool]:
-        """SQL: the deliveries ``scope`` reaches: a stall's user its own stall's; staff every one."""
-        return cls.vendor_id == scope.stall if scope.stall is not None else true()
+        """SQL: the deliveries ``scope`` reaches: a stall's user its own stall's, a volunteer their
+        own; staff every one."""
+        if scope.stall is not None:
+            return cls.vendor_id == scope.stall
+        if scope.helper is not None:
+            return cls.volunteer_id == scope.helper
+        return false() if scope.role == "volunteer" else true()
 
     @hybrid_property
     def has_evidence(self) -> bool:
@@ -123,6 +145,9 @@ class CoverageDay(Base):
     delivered: Mapped[int]
     failed: Mapped[int]
     missed: Mapped[int]
+    # Of ``covered`` and ``delivered``: recipients and meals a volunteer brought (by_source).
+    volunteer_covered: Mapped[int] = mapped_column(default=0, server_default="0")
+    volunteer_delivered: Mapped[int] = mapped_column(default=0, server_default="0")
     # Eligible recipients who got at least 90% of their meals in the 7 days ending this day
     # (weekly_meal_rate): counted by the cut-off only, null on snapshots of the open day.
     fed_week: Mapped[int | None]

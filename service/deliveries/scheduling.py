@@ -2,10 +2,11 @@
 with pauses, exits and changes of stall, and closing the day at the cut-off.
 
 A meal is due on day D for a recipient who is eligible on D (enrolled, not paused) and placed
-within the program's reach at a stall that may cook on D (``assignments.models.cooks_for``). When
-places or pauses change, the registry and the assignments publish an event and :func:`follow`
-brings their scheduled meals in line, so a scheduled meal always names the stall that will cook
-it; the scheduling job inserts what is missing with ``ON CONFLICT DO NOTHING``.
+within the program's reach at a stall that may cook on D (``assignments.models.cooks_for``), or,
+when no stall can, held by a volunteer's open ``deliver`` claim: a stall first, always. When
+places, pauses or claims change, the area below publishes an event and :func:`follow` brings the
+scheduled meals in line, so a scheduled meal always names the stall or the volunteer that will
+bring it; the scheduling job inserts what is missing with ``ON CONFLICT DO NOTHING``.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, String, case, func, literal, select, true, union_all, update
+from sqlalchemy import Date, Integer, String, case, func, literal, null, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.assignments import placement
@@ -31,6 +32,9 @@ from service.program.service import Settings, settings, today
 from service.recipients.events import PausesChanged
 from service.recipients.models import Recipient, paused
 from service.vendors.models import Vendor
+from service.volunteers import claims
+from service.volunteers.events import ClaimOpened, ClaimsEnded
+from service.volunteers.models import NO_SHOW_DAYS, Claim
 
 SCHEDULE_AHEAD_DAYS = 7  # how far ahead a day may be scheduled by hand
 FLAG_AFTER_DAYS = 3  # days running without a delivered meal before the social agency is told
@@ -62,28 +66,42 @@ def _meals(slots: Sequence[str]):
 def _insert(statement_table, values):
     dialect = db.session.connection().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(statement_table).from_select(
-        ["recipient_id", "vendor_id", "village_id", "date", "meal", "status", "created_at"], values
+        ["recipient_id", "vendor_id", "volunteer_id", "village_id", "date", "meal", "status", "created_at"], values
     ).on_conflict_do_nothing(index_elements=["recipient_id", "date", "meal"])
 
 
 def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
     """Insert the meals due on ``day`` that do not exist yet (for ``recipient_ids``, or everyone);
-    how many were created. One INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
+    how many were created. One INSERT ... SELECT ... ON CONFLICT DO NOTHING for the stalls' meals,
+    then one for the volunteers' (a recipient a stall feeds has the stall's)."""
     program = settings()
     meals = _meals(program.meal_slots)
-    rows = (
-        select(Recipient.id, Assignment.vendor_id, Recipient.village_id, literal(day, Date),
-               meals.c.meal, literal("scheduled", String(16)), literal(program_service.now(), UTCDateTime()))
+    when = literal(program_service.now(), UTCDateTime())
+    by_stalls = (
+        select(Recipient.id, Assignment.vendor_id, null().cast(Integer), Recipient.village_id, literal(day, Date),
+               meals.c.meal, literal("scheduled", String(16)), when)
         .select_from(Recipient)
         .join(Assignment, Assignment.recipient_id == Recipient.id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(meals, true())
         .where(cooks_for(day), Recipient.eligible_on(day))  # the pause check last: it costs most
     )
-    if recipient_ids is not None:
-        rows = rows.where(Recipient.id.in_(recipient_ids))
-    # rowcount of an INSERT is kept only when asked for (SQLAlchemy 2.0.28+).
-    return db.session.execute(_insert(Delivery.__table__, rows).execution_options(preserve_rowcount=True)).rowcount
+    by_volunteers = (
+        select(Recipient.id, null().cast(Integer), Claim.volunteer_id, Recipient.village_id, literal(day, Date),
+               meals.c.meal, literal("scheduled", String(16)), when)
+        .select_from(Claim)
+        .join(Recipient, Recipient.id == Claim.recipient_id)
+        .join(meals, true())
+        .where(Claim.kind == "deliver", Claim.status == "open", Recipient.eligible_on(day))
+    )
+    created = 0
+    for rows in (by_stalls, by_volunteers):
+        if recipient_ids is not None:
+            rows = rows.where(Recipient.id.in_(recipient_ids))
+        # rowcount of an INSERT is kept only when asked for (SQLAlchemy 2.0.28+).
+        created += db.session.execute(
+            _insert(Delivery.__table__, rows).execution_options(preserve_rowcount=True)).rowcount
+    return created
 
 
 def _cooking_stall():
@@ -98,12 +116,25 @@ def _cooking_stall():
     )
 
 
+def _claiming_volunteer():
+    """SQL, correlated to a delivery: the volunteer whose open ``deliver`` claim should bring it
+    now (the recipient eligible that day), or NULL. At most one: one open claim per recipient."""
+    return (
+        select(Claim.volunteer_id)
+        .join(Recipient, Recipient.id == Claim.recipient_id)
+        .where(Claim.recipient_id == Delivery.recipient_id, Claim.kind == "deliver", Claim.status == "open",
+               Recipient.eligible_on(Delivery.date))
+        .scalar_subquery()
+    )
+
+
 def _why_cancelled():
-    """SQL: the code of why a meal nobody should cook is cancelled."""
+    """SQL: the code of why a meal nobody should bring is cancelled."""
     status = select(Recipient.status).where(Recipient.id == Delivery.recipient_id).scalar_subquery()
     return case(
         (status != "enrolled", literal(code("recipient_exited"), JSONType)),
         (paused(Delivery.date, Delivery.recipient_id), literal(code("recipient_paused"), JSONType)),
+        (Delivery.volunteer_id.is_not(None), literal(code("claim_ended"), JSONType)),
         else_=literal(code("no_stall"), JSONType),
     )
 
@@ -125,20 +156,30 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
         return
     program = settings()
     start = max(from_day or today(program), first_open_day(program))
-    scope = [Delivery.date >= start, Delivery.volunteer_id.is_(None)]
+    scope = [Delivery.date >= start]
     if recipient_ids is not None:
         scope.append(Delivery.recipient_id.in_(recipient_ids))
-    stall = _cooking_stall()
+    stall, volunteer = _cooking_stall(), _claiming_volunteer()
+    following = Delivery.status.in_(("scheduled", "cancelled"))
     db.session.execute(
         update(Delivery)
-        .where(*scope, Delivery.status.in_(("scheduled", "cancelled")), stall.is_not(None),
-               (Delivery.status == "cancelled") | Delivery.vendor_id.is_distinct_from(stall))
-        .values(vendor_id=stall, status="scheduled", cause=None)
+        .where(*scope, following, stall.is_not(None),
+               (Delivery.status == "cancelled") | Delivery.vendor_id.is_distinct_from(stall)
+               | Delivery.volunteer_id.is_not(None))
+        .values(vendor_id=stall, volunteer_id=None, status="scheduled", cause=None)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(Delivery)
-        .where(*scope, Delivery.status == "scheduled", stall.is_(None))
+        .where(*scope, following, stall.is_(None), volunteer.is_not(None),
+               (Delivery.status == "cancelled") | Delivery.volunteer_id.is_distinct_from(volunteer)
+               | Delivery.vendor_id.is_not(None))
+        .values(volunteer_id=volunteer, vendor_id=None, status="scheduled", cause=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Delivery)
+        .where(*scope, Delivery.status == "scheduled", stall.is_(None), volunteer.is_(None))
         .values(status="cancelled", cause=_why_cancelled())
         .execution_options(synchronize_session=False)
     )
@@ -190,6 +231,7 @@ def schedule_day(day: dt.date) -> ScheduleReport:
         raise Invalid({"date": [f"must be from {first} (the first day not closed) to {last}"]})
     advisory_lock(db.session, SCHEDULE_LOCK)
     moved = sum(m.moved + m.uncovered for m in placement.sweep(day).values())
+    claims.end_paused(day)  # a volunteer's claim ends with the recipient's pause
     created = insert_due(day)
     total = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.date == day)) or 0
     row = _day_row(day)
@@ -224,6 +266,7 @@ def close_day(day: dt.date) -> CloseReport:
         .execution_options(synchronize_session=False)
     ).rowcount
     flagged = _flag_unfed(day)
+    _end_no_shows(day)
     summary = coverage.write_summary(day)
     row = _day_row(day)
     row.closed_at = row.closed_at or program_service.now()
@@ -249,6 +292,46 @@ def _flag_unfed(day: dt.date) -> int:
         recipient.flag_reason = code("unfed", from_=first, to=day)
     db.session.flush()
     return len(people)
+
+
+def _end_no_shows(day: dt.date) -> int:
+    """A volunteer whose meals of a recipient were missed or failed on each of the last two days,
+    none delivered, has the claim ended (``no_show``): the recipient is uncovered again, and the
+    social agency follows up."""
+    first = day - dt.timedelta(days=NO_SHOW_DAYS - 1)
+    undelivered = (
+        select(Delivery.volunteer_id, Delivery.recipient_id)
+        .where(Delivery.date.between(first, day), Delivery.volunteer_id.is_not(None),
+               Delivery.status.in_(("delivered", "failed", "missed")))
+        .group_by(Delivery.volunteer_id, Delivery.recipient_id)
+        .having(func.count(Delivery.date.distinct()) == NO_SHOW_DAYS,
+                func.sum(case((Delivery.status == "delivered", 1), else_=0)) == 0)
+        .subquery()
+    )
+    mine = select(undelivered.c.recipient_id).where(undelivered.c.volunteer_id == Claim.volunteer_id,
+                                                    undelivered.c.recipient_id == Claim.recipient_id)
+    return claims.end_where("no_show", Claim.kind == "deliver", mine.exists())
+
+
+def on_claim_opened(event: ClaimOpened) -> None:
+    if event.kind == "deliver":  # the days already scheduled: their meals are the volunteer's
+        follow([event.recipient_id])
+
+
+def on_claims_ended(event: ClaimsEnded) -> None:
+    """The meals not yet delivered go to a stall if one cooks for them now, else are cancelled:
+    from today; for a stall that took the recipient in, from tomorrow (today's is on its way)."""
+    ended = [c for c in event.claims if c.kind == "deliver"]
+    for to_stall in (False, True):
+        ids = sorted({c.recipient_id for c in ended if (c.reason == "stall") == to_stall})
+        if ids:
+            follow(ids, today() + dt.timedelta(days=1) if to_stall else None)
+
+
+def delivered_by(volunteer_id: int) -> int:
+    """Meals a volunteer delivered (their record's count)."""
+    return db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.volunteer_id == volunteer_id, Delivery.status == "delivered")) or 0
 
 
 def on_places_changed(event: PlacesChanged) -> None:

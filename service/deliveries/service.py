@@ -36,8 +36,9 @@ def own_delivery(delivery_id: int, scope: Scope, for_update: bool = False) -> De
 
 
 def sees_people(scope: Scope) -> bool:
-    """Whom a meal fed and where: for the registry's staff, and for the stall (its own meals)."""
-    return scope.reads_registry or scope.stall is not None
+    """Whom a meal fed and where: for the registry's staff, and for the stall or the volunteer
+    (their own meals)."""
+    return scope.reads_registry or scope.stall is not None or scope.helper is not None
 
 
 # A delivery as those whose work is not the registry see it (the health, education and other
@@ -87,27 +88,35 @@ def list_deliveries(
 @dataclass
 class Manifest:
     date: dt.date
-    vendor_id: int
+    vendor_id: int | None
+    volunteer_id: int | None = None
     deliveries: list = field(default_factory=list)
 
 
 def manifest(day: dt.date | None = None, *, scope: Scope) -> Manifest:
-    """The calling stall's meals of ``day`` (today by default), with what the cook and the rider
-    need to know of each recipient; one query."""
+    """The calling stall's (or volunteer's) meals of ``day`` (today by default), with what the
+    cook and the rider need to know of each recipient; one query."""
     day = day or today()
+    if scope.stall is not None:
+        own = Delivery.vendor_id == scope.stall
+    elif scope.helper is not None:
+        own = Delivery.volunteer_id == scope.helper
+    else:
+        raise Forbidden("a manifest is a stall's or a volunteer's")
     slot = {meal: i for i, meal in enumerate(settings().meal_slots)}
     rows = db.session.execute(
         select(Delivery.id, Delivery.meal, Delivery.status, Recipient.id.label("recipient_id"), Recipient.name,
                Recipient.address, Recipient.latitude, Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
         .join(Recipient, Recipient.id == Delivery.recipient_id)
-        .where(Delivery.vendor_id == scope.stall, Delivery.date == day)
+        .where(own, Delivery.date == day)
         .order_by(Recipient.name, Recipient.id)
     ).all()
     rows.sort(key=lambda r: slot.get(r.meal, len(slot)))  # lunch round, then dinner round; stable by name
-    return Manifest(date=day, vendor_id=scope.stall, deliveries=[r._asdict() for r in rows])
+    return Manifest(date=day, vendor_id=scope.stall, volunteer_id=scope.helper,
+                    deliveries=[r._asdict() for r in rows])
 
 
-def _confirm_statement(own: bool, dialect: str):
+def _confirm_statement(own: str | None, dialect: str):
     """``UPDATE deliveries SET <the stall's word> WHERE <today's scheduled meal> RETURNING *``,
     built once: this is the hottest write of the program, and building and hashing a statement
     per request costs more than running it. Core, not the ORM's bulk UPDATE, for the same reason.
@@ -118,7 +127,7 @@ def _confirm_statement(own: bool, dialect: str):
     columns = Delivery.__table__.c
     scope = [columns.id == bindparam("delivery_id"), columns.status == "scheduled", columns.date == bindparam("today")]
     if own:
-        scope.append(columns.vendor_id == bindparam("own"))
+        scope.append(columns[own] == bindparam("own"))
     confirming = update(Delivery.__table__).where(*scope).values(
         status=bindparam("new_status"), reason=bindparam("new_reason"), delivered_at=bindparam("new_delivered_at"),
         latitude=bindparam("new_latitude"), longitude=bindparam("new_longitude"), confirmed_at=bindparam("now"),
@@ -145,8 +154,9 @@ def _confirm_statement(own: bool, dialect: str):
 
 # What a confirmation writes besides its status, as the audit trail shows it.
 CONFIRMED_FIELDS = ("reason", "delivered_at", "latitude", "longitude")
+# By the column that must name the caller: a stall's meals, a volunteer's, or (staff) any.
 _CONFIRM = {(dialect, own): _confirm_statement(own, dialect) for dialect in ("postgresql", "sqlite")
-            for own in (False, True)}
+            for own in (None, "vendor_id", "volunteer_id")}
 
 
 def _audit_confirmation(row: Row, scope: Scope) -> None:
@@ -189,7 +199,7 @@ def confirm(
     delivery_id: int, status: str, *, scope: Scope, reason: str | None = None,
     delivered_at: dt.datetime | None = None, latitude: float | None = None, longitude: float | None = None,
 ) -> Confirmed:
-    """The stall's word on one meal: ``delivered``, or ``failed`` with a reason.
+    """The stall's (or the volunteer's) word on one meal: ``delivered``, or ``failed`` with a reason.
 
     Confirming again with the same outcome changes nothing (a phone's retry); another outcome is
     a conflict, as is any confirmation after the day's cut-off (the meal is ``missed``), of a
@@ -207,8 +217,11 @@ def confirm(
         # The usual case in one statement: a scheduled meal of today becomes confirmed. A retry
         # racing its original waits for the row, then finds it confirmed and changes nothing.
         connection = db.session.connection()
-        confirmed = connection.execute(_CONFIRM[connection.dialect.name, scope.stall is not None], {
-            "delivery_id": delivery_id, "today": day, "own": scope.stall, "new_status": status,
+        own = "vendor_id" if scope.stall is not None else "volunteer_id" if scope.helper is not None else None
+        if own is None and scope.role in ("vendor", "volunteer"):  # one who acts for nobody reaches no meal
+            raise NotFound("delivery", delivery_id)
+        confirmed = connection.execute(_CONFIRM[connection.dialect.name, own], {
+            "delivery_id": delivery_id, "today": day, "own": scope.stall or scope.helper, "new_status": status,
             "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
             "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
             "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": scope.user_id,

@@ -6,7 +6,24 @@ import datetime as dt
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, exists, false, not_, or_
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    Text,
+    and_,
+    case,
+    exists,
+    false,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -24,15 +41,35 @@ def _end_of(day: dt.date) -> dt.datetime:
 
 
 # How a recipient can be reached (fed) on a day: SQL conditions on ``Recipient`` that the areas
-# above register (``reached_by``): placed at a stall that may cook, and soon a volunteer's claim.
-_REACHED: list[Callable[[dt.date], ColumnElement[bool]]] = []
+# above register by name (``reached_by``): ``stall``, placed at a stall that may cook, and
+# ``volunteer``, held by a volunteer's claim; the first that holds says who covers them.
+_REACHED: dict[str, Callable[[dt.date], ColumnElement[bool]]] = {}
+# How a recipient can be visited: selects of the recipient ids visited in the days ending a day
+# (``visited_by``): by a school visit, by a volunteer.
+_VISITED: list[Callable[[dt.date, int], Select]] = []
 
 
-def reached_by(source: Callable[[dt.date], ColumnElement[bool]]) -> None:
-    """Count ``source(day)`` as a way a recipient is reached on ``day`` (the composition root wires
-    them; an area above adds its own without this one knowing it)."""
-    if source not in _REACHED:
-        _REACHED.append(source)
+def reached_by(name: str, source: Callable[[dt.date], ColumnElement[bool]]) -> None:
+    """Count ``source(day)`` as a way, called ``name``, a recipient is reached on ``day`` (the
+    composition root wires them; an area above adds its own without this one knowing it)."""
+    _REACHED.setdefault(name, source)
+
+
+def visited_by(source: Callable[[dt.date, int], Select]) -> None:
+    """Count ``source(day, interval_days)`` (the ids of recipients visited in the ``interval_days``
+    ending ``day``) as a way of being visited."""
+    if source not in _VISITED:
+        _VISITED.append(source)
+
+
+def visited_recipients(day: dt.date, interval_days: int):
+    """SQL: the ids of recipients visited, in any way registered, in the ``interval_days`` ending
+    ``day``: who counts as visited, for ``visit_rate``, the recurring school visits and volunteers'
+    visit opportunities. A set read once, not a search per recipient."""
+    sources = [source(day, interval_days) for source in _VISITED]
+    if not sources:
+        return select(Recipient.id).where(false())
+    return sources[0] if len(sources) == 1 else union(*sources)
 
 
 class Recipient(Base):
@@ -43,6 +80,7 @@ class Recipient(Base):
         Index("ix_recipients_status_id", "status", "id"),
         Index("ix_recipients_village_id_id", "village_id", "id"),
         Index("ix_recipients_status_village_id", "status", "village_id"),  # coverage counts by village
+        Index("ix_recipients_latitude_longitude", "latitude", "longitude"),  # who is near a point (geo.near)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,7 +167,15 @@ class Recipient(Base):
     @classmethod
     def reached_on(cls, day: dt.date) -> ColumnElement[bool]:
         """SQL: reached (fed) on ``day`` by any of the ways the areas above registered."""
-        return or_(*(source(day) for source in _REACHED)) if _REACHED else false()
+        return or_(*(source(day) for source in _REACHED.values())) if _REACHED else false()
+
+    @classmethod
+    def covered_by_on(cls, day: dt.date) -> ColumnElement[str | None]:
+        """SQL: who reaches the recipient on ``day`` (``stall``, ``volunteer``), or NULL: the
+        first way registered that holds."""
+        if not _REACHED:
+            return null()
+        return case(*((source(day), literal(name, String(16))) for name, source in _REACHED.items()), else_=null())
 
     @classmethod
     def uncovered_on(cls, day: dt.date) -> ColumnElement[bool]:

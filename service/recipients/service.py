@@ -37,6 +37,34 @@ def get_recipient(recipient_id: int) -> Recipient:
     return fetch(db.session, Recipient, recipient_id, options=AS_SHOWN)
 
 
+_COVERED = "recipients.covered_by"  # the session's answers of covered_by: (recipient id, day) -> source
+
+
+def covered_by(recipient: Recipient) -> str | None:
+    """Who reaches the recipient today: ``stall``, ``volunteer`` or None (``Recipient.covered_by_on``).
+    A page of a list reads its recipients' at once (``_read_covered``); one recipient, in one query."""
+    if recipient.status not in ("verified", "enrolled"):  # a candidate or a person gone: nobody reaches them
+        return None
+    day = today()
+    known = db.session.info.setdefault(_COVERED, {})
+    if (recipient.id, day) not in known:
+        _read_covered([recipient.id], day)
+    return known.get((recipient.id, day))
+
+
+def _read_covered(ids: list[int], day) -> None:
+    known = db.session.info.setdefault(_COVERED, {})
+    found = dict(db.session.execute(
+        select(Recipient.id, Recipient.covered_by_on(day)).where(Recipient.id.in_(ids))).all())
+    known.update({(i, day): found.get(i) for i in ids})
+
+
+def _with_covered(found: Page[Recipient]) -> Page[Recipient]:
+    if found.items:
+        _read_covered([r.id for r in found.items], today())
+    return found
+
+
 def _village(village_id: int, nik: str | None = None) -> Area:
     """The village; with ``nik``, also refuse a NIK registered already (one round trip for both)."""
     holder = select(Recipient.id).where(Recipient.nik == nik).scalar_subquery()
@@ -263,7 +291,7 @@ def list_recipients(
     covered: bool | None = None, flagged: bool | None = None,
 ) -> Page[Recipient]:
     """Recipients in id order; ``q`` is a NIK (or its first digits) or part of a name; ``covered``
-    means fed today by a stall that may cook."""
+    means reached today (by a stall that may cook or a volunteer's claim)."""
     query = select(Recipient).options(*AS_SHOWN).order_by(Recipient.id)
     if vendor_id is not None:
         query = query.where(Recipient.assignment.has(vendor_id=vendor_id))
@@ -289,7 +317,7 @@ def list_recipients(
         # would wrap the query (and its joined pauses) in a subquery.
         found = db.session.scalars(query).unique().all()
         return Page(items=found if page == 1 else [], page=page, per_page=per_page, total=len(found))
-    return paginate(db.session, query, page, per_page)
+    return _with_covered(paginate(db.session, query, page, per_page))
 
 
 def list_uncovered(page: int, per_page: int, status: str | None = None, village_id: int | None = None,
@@ -303,4 +331,4 @@ def list_uncovered(page: int, per_page: int, status: str | None = None, village_
         query = query.where(Recipient.village_id == village_id)
     if district_id is not None:
         query = query.where(Recipient.village_id.in_(select(Area.id).where(Area.parent_id == district_id)))
-    return paginate(db.session, query, page, per_page)
+    return _with_covered(paginate(db.session, query, page, per_page))

@@ -25,8 +25,7 @@ from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.program.service import settings, today
-from service.recipients.models import Recipient
-from service.tasks.models import visited_recipients
+from service.recipients.models import Recipient, visited_recipients
 from service.vendors.models import Inspection, Vendor
 
 WEEK = coverage.WEEK

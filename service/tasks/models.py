@@ -10,11 +10,12 @@ from service.accounts.models import Agency
 from service.accounts.scope import Scope
 from service.db import Base, JSONType, utcnow
 from service.recipients.models import Recipient
+from service.volunteers.models import Visit
 
 TYPES = ("verification_visit", "hygiene_inspection", "nutrition_check", "school_visit", "follow_up", "complaint",
          "other")
 STATUSES = ("open", "done", "cancelled")
-ORIGINS = ("manual", "recurring", "referral", "log")
+ORIGINS = ("manual", "recurring", "referral", "log", "volunteer")  # volunteer: a claim ended, a concern raised
 
 # Work only one kind of agency does; every agency may have follow-ups (a referral can go to any),
 # complaints (the one the complaint concerns answers it) and other work of its own.
@@ -44,10 +45,10 @@ NEEDS_RECIPIENT = frozenset({"verification_visit", "school_visit"})
 NEEDS_VENDOR = frozenset({"hygiene_inspection", "nutrition_check"})
 
 
-def visited_recipients(day: dt.date, interval_days: int):
+def school_visited(day: dt.date, interval_days: int):
     """SQL: the ids of recipients with a school visit done (``VISITED``) in the ``interval_days``
-    ending ``day``: who counts as visited, for ``visit_rate`` and for the recurring visits. A set
-    read once (by the index on type, status and day), not a search per recipient."""
+    ending ``day``: a way of being visited (``recipients.models.visited_recipients``), read by the
+    index on type, status and day."""
     return select(Task.recipient_id).where(
         Task.type == "school_visit", Task.status == "done", Task.outcome.in_(VISITED), Task.recipient_id.is_not(None),
         Task.completed_on.between(day - dt.timedelta(days=interval_days - 1), day))
@@ -113,6 +114,8 @@ class Task(Base):
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The inspection a hygiene or nutrition task recorded on the stall.
     inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspections.id"))
+    # The volunteer's visit whose concern this follow-up answers.
+    volunteer_visit_id: Mapped[int | None] = mapped_column(ForeignKey("volunteer_visits.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -141,3 +144,9 @@ class Task(Base):
     @property
     def referral_ids(self) -> list[int]:
         return [t.id for t in self.referrals]
+
+
+# A volunteer's concern as they read it back: the status of the follow-up it opened (not what the
+# agency wrote).
+Visit.follow_up = relationship(Task, primaryjoin=Task.volunteer_visit_id == Visit.id, uselist=False, viewonly=True,
+                               lazy="selectin")

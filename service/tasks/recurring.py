@@ -28,8 +28,8 @@ from service.codes import Code, code
 from service.db import advisory_lock, bulk_insert, utcnow
 from service.extensions import db
 from service.program.service import settings, today
-from service.recipients.models import Recipient
-from service.tasks.models import Task, flag_follow_up_key, visited_recipients
+from service.recipients.models import Recipient, visited_recipients
+from service.tasks.models import Task, flag_follow_up_key
 from service.vendors.models import Vendor
 
 TASKS_LOCK = 0x5441534B  # "TASK": one recurring run at a time, across processes

@@ -36,9 +36,12 @@ from service.tasks.models import (
     Task,
     flag_follow_up_key,
 )
+from service.tasks.recurring import Spreader
 from service.vendors import service as vendors
 from service.vendors.events import InspectionRecorded
 from service.vendors.models import Inspection, Vendor
+from service.volunteers.events import ClaimsEnded, ConcernRaised
+from service.volunteers.models import FOLLOWED_UP
 
 REFERRAL_DUE_DAYS = 7  # a referral's follow-up is due a week after the visit that raised it
 INSPECTION_KIND = {"hygiene_inspection": "hygiene", "nutrition_check": "nutrition"}
@@ -437,3 +440,45 @@ def on_flag_cleared(event: FlagCleared) -> None:
 def on_inspection(event: InspectionRecorded) -> None:
     settle_open(TASK_OF_KIND[event.kind], "passed" if event.passed else "failed", event.on, scope=event.scope,
                 vendor_id=event.vendor_id, notes=event.findings, inspection_id=event.inspection_id)
+
+
+# What volunteers leave to the social agency: a person whose volunteer stopped helping without
+# anyone deciding it (released, no-show, suspended, account closed) and a volunteer's concern.
+CLAIM_FOLLOW_UP_DUE_DAYS = 2  # someone fed until yesterday may be unfed today: urgent
+
+
+def _social_follow_up(recipient_id: int, due_date: dt.date, key: str, title: Code, **fields: Any) -> Task | None:
+    """A follow-up for the least-loaded social agency (and user), once per ``key``; none when the
+    program has no social agency."""
+    if db.session.scalar(select(Task.id).where(Task.dedupe_key == key, Task.status == "open").limit(1)):
+        return None
+    spreader = Spreader("social", "follow_up")
+    if not spreader:
+        return None
+    agency_id, user_id = spreader.take()
+    task = _open("follow_up", due_date, None, agency_id, recipient_id, None, fields.pop("notes", None), user_id,
+                 by=None, restricted=False, origin="volunteer", title_code=title)
+    task.dedupe_key = key
+    for name, value in fields.items():
+        setattr(task, name, value)
+    db.session.flush()
+    return task
+
+
+def on_claims_ended(event: ClaimsEnded) -> None:
+    day = today()
+    for ended in event.claims:
+        if ended.reason not in FOLLOWED_UP:
+            continue
+        person = db.session.get(Recipient, ended.recipient_id)
+        _social_follow_up(ended.recipient_id, day + dt.timedelta(days=CLAIM_FOLLOW_UP_DUE_DAYS),
+                          f"follow_up:claim:{ended.claim_id}",
+                          code("claim_follow_up", reason=ended.reason, subject=person.name),
+                          notes_code=code("claim_ended_note", reason=ended.reason))
+
+
+def on_concern_raised(event: ConcernRaised) -> None:
+    person = db.session.get(Recipient, event.recipient_id)
+    _social_follow_up(event.recipient_id, max(event.on, today()) + dt.timedelta(days=REFERRAL_DUE_DAYS),
+                      f"follow_up:visit:{event.visit_id}", code("volunteer_concern", subject=person.name),
+                      notes=event.concern, volunteer_visit_id=event.visit_id)

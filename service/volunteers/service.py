@@ -17,11 +17,12 @@ from service import geo
 from service.accounts import service as accounts
 from service.accounts.models import User
 from service.accounts.scope import Scope
-from service.db import Page, check_version, equals, paginate, utcnow
+from service.db import Page, Showing, check_version, equals, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import get_village
 from service.text import e164
+from service.volunteers import claims
 from service.volunteers.models import DECISIONS, MAX_CAPACITY, NEEDS_REASON, SKILLS, Volunteer
 
 TAKEN = "this phone number or email is registered already: sign in, or use another"
@@ -141,6 +142,8 @@ def decide(volunteer_id: int, decision: str, reason: str | None = None, *, scope
     volunteer.status_reason = reason.strip() if decision in NEEDS_REASON else None
     volunteer.decided_at, volunteer.decided_by = utcnow(), scope.user_id
     db.session.flush()
+    if decision == "suspend":  # at once: the people they helped are uncovered again, and followed up
+        claims.end_of_volunteer(volunteer.id, "suspended", by=scope.user_id)
     return volunteer
 
 
@@ -148,6 +151,19 @@ def own_record(scope: Scope) -> Volunteer:
     if scope.role != "volunteer" or scope.volunteer_id is None:
         raise NotFound("volunteer", "me")
     return get_volunteer(scope.volunteer_id, scope=scope)
+
+
+class OwnRecord(Showing):
+    """A volunteer's own record with what they have done: open claims, the people they help,
+    meals delivered, visits, hours."""
+
+    def __init__(self, volunteer: Volunteer) -> None:
+        self.subject = volunteer
+        self.activity = claims.activity_of(volunteer.id)
+
+
+def own_record_with_activity(scope: Scope) -> OwnRecord:
+    return OwnRecord(own_record(scope))
 
 
 def update_own(changes: dict[str, Any], expected_version: int | None = None, *, scope: Scope) -> Volunteer:
@@ -168,6 +184,7 @@ def update_own(changes: dict[str, Any], expected_version: int | None = None, *, 
     _check({**{k: v for k, v in changes.items() if k in ("skills", "capacity")}, **point})
     if _taken(changes.get("phone"), changes.get("email"), own=volunteer.id):
         raise Conflict(TAKEN)
+    _check_claims_kept(volunteer, changes)
     if "village_id" in changes:
         volunteer.village = get_village(changes.pop("village_id"))
     for key, value in changes.items():
@@ -181,10 +198,24 @@ def update_own(changes: dict[str, Any], expected_version: int | None = None, *, 
     return volunteer
 
 
+def _check_claims_kept(volunteer: Volunteer, changes: dict[str, Any]) -> None:
+    """A skill or a capacity the volunteer's open claims need stays until they release them."""
+    doing = claims.activity_of(volunteer.id)
+    kinds = claims.open_kinds(volunteer.id)
+    errors = {}
+    if "capacity" in changes and changes["capacity"] < doing.helping:
+        errors["capacity"] = [f"you help {doing.helping} people now: release some first"]
+    if "skills" in changes and (dropped := sorted(kinds - set(changes["skills"]))):
+        errors["skills"] = [f"you hold open claims to {', '.join(dropped)}: release them first"]
+    if errors:
+        raise Invalid(errors)
+
+
 def close_own(scope: Scope) -> Volunteer:
     """Close the volunteer's account: the record stays for the history, the personal data goes
     (name, phone, email, point), and the sign-in ends with every token."""
     volunteer = own_record(scope)
+    claims.end_of_volunteer(volunteer.id, "closed", by=scope.user_id)
     volunteer.status, volunteer.status_reason = "closed", None
     volunteer.name, volunteer.phone, volunteer.email = f"Volunteer {volunteer.id} (closed)", None, None
     volunteer.latitude = volunteer.longitude = None

@@ -58,7 +58,22 @@ def test_demo_load_builds_a_believable_program(cli, client):
     # volunteers in every status of vetting; the demo volunteer is approved and signs in
     volunteers = client.get("/api/v1/volunteers?per_page=100", headers=coordinator).json["items"]
     assert {v["status"] for v in volunteers} == {"pending", "approved", "rejected", "suspended"}
-    assert client.get("/api/v1/volunteers/me", headers=as_user("relawan@rantang.example")).json["status"] == "approved"
+    relawan = as_user("relawan@rantang.example")
+    assert client.get("/api/v1/volunteers/me", headers=relawan).json["status"] == "approved"
+    # who took on two people: one fed by them through the history, one visited with a concern
+    held = client.get("/api/v1/volunteers/me/claims?status=open", headers=relawan).json["items"]
+    assert sorted(c["kind"] for c in held) == ["deliver", "visit"]
+    fed = next(c for c in held if c["kind"] == "deliver")
+    shown = client.get(f"/api/v1/recipients/{fed['recipient_id']}", headers=coordinator).json
+    assert shown["covered_by"] == "volunteer"
+    history = client.get("/api/v1/deliveries", query_string={"recipient_id": fed["recipient_id"], "status": "delivered",
+                                                             "per_page": 100}, headers=coordinator).json["items"]
+    assert len(history) >= 20 and {d["volunteer_id"] for d in history} == {held[0]["volunteer_id"]}
+    assert client.get("/api/v1/volunteers/me", headers=relawan).json["activity"]["meals_delivered"] == len(history)
+    concern = client.get("/api/v1/volunteers/me/visits", headers=relawan).json["items"][0]["concern"]
+    assert concern["status"] == "open"
+    trend_days = client.get("/api/v1/coverage/trend", headers=coordinator).json["days"]
+    assert any(d["by_source"]["volunteer"]["covered"] == 1 for d in trend_days if d["closed"])
 
     # three weeks of deliveries, closed day by day, with failures and misses; one recipient flagged
     trend = client.get("/api/v1/coverage/trend", headers=coordinator).json["days"]

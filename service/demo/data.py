@@ -42,7 +42,9 @@ from service.tasks import service as tasks
 from service.tasks.models import Task
 from service.vendors import service as vendors
 from service.vendors.models import Vendor
+from service.volunteers import claims
 from service.volunteers import service as volunteer_service
+from service.volunteers.models import Claim
 
 PLACES = Path(__file__).with_name("banyuwangi_places.csv")
 # Banyuwangi's districts (kecamatan) among the places, with their Kemendagri codes (35.10.xx).
@@ -179,12 +181,13 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False, scope=DEMO,
                               findings="no running water at the washing place; cooked rice kept uncovered")
+    say("volunteers of the public, from sign-up to vetting, and the people they took on")
+    load_volunteers(rng, fake, villages, unreached, today)
     say("three weeks of meals, day by day")
     load_history(rng, today, say=say)
     say("the agencies' work and targets")
     load_work(rng, fake, today)
-    say("volunteers of the public, from sign-up to vetting")
-    load_volunteers(rng, fake, villages)
+    load_volunteer_visits(today)
     return credentials()
 
 
@@ -193,24 +196,62 @@ VOLUNTEER_EMAIL = "relawan@rantang.example"
 VOLUNTEER_STATUSES = ["approved"] * 6 + ["pending"] * 3 + ["rejected", "suspended"]
 
 
-def load_volunteers(rng: random.Random, fake: Faker, villages: list[Area]) -> None:
+def load_volunteers(rng: random.Random, fake: Faker, villages: list[Area], unreached: list[Area],
+                    today: dt.date) -> None:
     """Volunteers signed up as the public does, in every status, vetted by the social agency; the
-    first, approved, signs in as ``relawan@rantang.example``."""
+    first, approved, lives in a village no stall reaches, signs in as ``relawan@rantang.example``
+    and took on two people three weeks ago: one to bring meals to (the history's meals are
+    theirs), one to visit."""
     social = db.session.scalar(select(User.id).where(User.email == "sosial@rantang.example"))
     scope = on_behalf_of(social)
     for index, status in enumerate(VOLUNTEER_STATUSES):
-        village = rng.choice(villages)
+        village = unreached[0] if index == 0 and unreached else rng.choice(villages)
         volunteer = volunteer_service.sign_up(
             name=fake.name(), phone=f"0812{rng.randint(10_000_000, 99_999_999)}", password=DEMO_PASSWORD,
             village_id=village.id, email=VOLUNTEER_EMAIL if index == 0 else None,
             skills=rng.sample(["deliver", "visit", "cook"], rng.randint(1, 2)) if index else ["deliver", "visit"],
-            capacity=rng.randint(1, 3), accepts_code_of_conduct=True)
+            capacity=rng.randint(1, 3) if index else 3, accepts_code_of_conduct=True)
         if status in ("approved", "suspended"):
             volunteer_service.decide(volunteer.id, "approve", scope=scope)
         if status == "suspended":
             volunteer_service.decide(volunteer.id, "suspend", "did not come to the briefing twice", scope=scope)
         if status == "rejected":
             volunteer_service.decide(volunteer.id, "reject", "the village head does not know them", scope=scope)
+        if index == 0:
+            _took_on(volunteer.id, today)
+
+
+def _relawan() -> Scope:
+    user = db.session.scalar(select(User).where(User.email == VOLUNTEER_EMAIL))
+    return Scope(role="volunteer", user_id=user.id, label=VOLUNTEER_EMAIL, volunteer_id=user.volunteer_id)
+
+
+def _took_on(volunteer_id: int, today: dt.date) -> None:
+    """The demo volunteer's claims, opened three weeks ago: the nearest person nobody feeds, and
+    the nearest other not visited."""
+    scope = _relawan()
+    opened = dt.datetime.combine(today - dt.timedelta(days=HISTORY_DAYS + 1), dt.time(9), tzinfo=dt.UTC)
+    taken = set()
+    for kind in ("deliver", "visit"):
+        offered = [o for o in claims.opportunities(kind, claims.MAX_RADIUS_KM, per_page=20, scope=scope).items
+                   if o.recipient_id not in taken]
+        if offered:
+            made = claims.claim(offered[0].recipient_id, kind, scope=scope)
+            made.subject.opened_at = opened
+            taken.add(offered[0].recipient_id)
+    db.session.flush()
+
+
+def load_volunteer_visits(today: dt.date) -> None:
+    """The demo volunteer visited the person they visit a week ago and was worried: the social
+    agency has the follow-up."""
+    scope = _relawan()
+    held = db.session.scalar(select(Claim).where(Claim.volunteer_id == scope.volunteer_id, Claim.kind == "visit",
+                                                 Claim.status == "open"))
+    if held is not None:
+        claims.log_visit(held.recipient_id, today - dt.timedelta(days=7), "concern", hours=1.5,
+                         notes="we talked on the porch; she had not eaten since morning",
+                         concern={"reason": "lives alone and her roof leaks over the bed"}, scope=scope)
 
 
 # Places at stalls for each recipient: enough for the enrolled (seven in ten) and a few more,

@@ -28,6 +28,11 @@ class Config:
     # Any change to tokens, users, agencies or the program is forgotten at once: service/accounts/callers.py
     CALLER_CACHE_SECONDS = 60
     PASSWORD_HASH_METHOD = "scrypt"
+    # How long a process may keep its k-d tree of the elderly no stall feeds, the pre-filter of
+    # volunteers' deliver opportunities (0: a box on the recipients' point index every time). Whom
+    # it holds is checked exactly on every request; someone newly left without a stall may take
+    # this long to appear (service/volunteers/claims.py).
+    OPPORTUNITIES_CACHE_SECONDS = 60
     # Rate limits (Flask-Limiter). memory:// counts per process: with several web processes set
     # redis://host:6379 so that they share one count (`make run` uses the local Redis when it answers).
     # If Redis stops answering, each process counts in memory until it is back.

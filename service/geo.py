@@ -88,3 +88,16 @@ def near(model, points: Sequence[tuple[float, float]], km: float):
     dlon = km / (111.320 * max(math.cos(math.radians(widest)), 0.01)) * 1.01
     return and_(model.latitude.between(min(lats) - dlat, max(lats) + dlat),
                 model.longitude.between(min(lons) - dlon, max(lons) + dlon))
+
+
+# k-d trees work on a sphere; the ellipsoid's local radii differ from it by under 0.7%, so a search
+# within a distance times SPHERE_MARGIN holds every point within that distance.
+SPHERE_M = 6371008.8
+SPHERE_MARGIN = 1.01
+
+
+def sphere_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Points as x, y, z in metres on the sphere: a straight line between two is never longer than
+    the distance along the ground, for a k-d tree (``scipy.spatial.cKDTree``)."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))) * SPHERE_M

@@ -36,6 +36,8 @@ TEST_CONFIG = {
     "RATELIMIT_AUTH": "1000 per minute",
     "RATELIMIT_SIGNUP": "1000 per minute",
     "GEOCODER_TIMEOUT": 0.5,
+    # Each test's data is rolled back: nothing may be remembered across tests (one test turns it on).
+    "OPPORTUNITIES_CACHE_SECONDS": 0,
     # Each test runs in one outer transaction, which autocommit reads would break out of;
     # test_foundation covers them with an app of its own.
     "READS_WITHOUT_TRANSACTION": False,

@@ -105,6 +105,28 @@ def test_opportunities_show_who_is_unreached_nearby_without_saying_who_or_where(
     assert [o["recipient_id"] for o in opportunities(client, headers)] == [verified["id"]]
 
 
+def test_the_k_d_tree_of_the_unreached_gives_the_same_answers_and_claims_show_at_once(app, client, helper,
+                                                                                    make_recipient, monkeypatch):
+    """The pre-filter a web process keeps (``OPPORTUNITIES_CACHE_SECONDS``): the same answer as the
+    box; whom it holds is checked on every request, so a claim takes the person out at once."""
+    people = [make_recipient("enrolled", latitude=-8.354 - i / 500, longitude=114.167) for i in range(3)]
+    _, headers = helper()
+    _, other = helper()
+    boxed = opportunities(client, headers)
+    monkeypatch.setitem(app.config, "OPPORTUNITIES_CACHE_SECONDS", 60)
+    claims.forget_unplaced()
+    try:
+        assert opportunities(client, headers) == boxed and len(boxed) == 3
+        take(client, other, people[0]["id"])
+        assert [o["recipient_id"] for o in opportunities(client, headers)] == [p["id"] for p in people[1:]]
+        newcomer = make_recipient("enrolled", latitude=-8.3535, longitude=114.1665)
+        assert newcomer["id"] not in [o["recipient_id"] for o in opportunities(client, headers)]  # the tree is older
+        claims.forget_unplaced()
+        assert newcomer["id"] in [o["recipient_id"] for o in opportunities(client, headers)]
+    finally:
+        claims.forget_unplaced()
+
+
 def test_only_approved_volunteers_with_the_skill_see_and_take_anyone(client, helper, make_recipient, social):
     person = make_recipient("enrolled")
     _, pending = helper(approve=False)

@@ -26,17 +26,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order
 from scipy.spatial import cKDTree
 
+from service import geo
 from service.geo import distance_m
 
-# The k-d tree works on a sphere; the ellipsoid's local radii differ from it by under 0.7%.
-_SPHERE_M = 6371008.8
-_REACH_MARGIN = 1.01
+_REACH_MARGIN = geo.SPHERE_MARGIN
 UNASSIGNED = -1
-
-
-def _unit_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    phi, lam = np.radians(lat), np.radians(lon)
-    return np.column_stack((np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi))) * _SPHERE_M
 
 
 @dataclass
@@ -99,8 +93,8 @@ class Index:
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
-        self.tree = cKDTree(_unit_xyz(problem.v_lat, problem.v_lon)) if problem.m else None
-        self.r_xyz = _unit_xyz(problem.r_lat, problem.r_lon) if problem.n else np.empty((0, 3))
+        self.tree = cKDTree(geo.sphere_xyz(problem.v_lat, problem.v_lon)) if problem.m else None
+        self.r_xyz = geo.sphere_xyz(problem.r_lat, problem.r_lon) if problem.n else np.empty((0, 3))
 
     def nearest(self, k: int, recipients: np.ndarray | None = None) -> Edges:
         """Each recipient's ``k`` nearest stalls that are within reach."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -181,7 +182,13 @@ class Recipient(Base):
     def uncovered_on(cls, day: dt.date) -> ColumnElement[bool]:
         """SQL: verified or enrolled, not paused on ``day``, and reached by nobody: whom the
         program does not reach yet."""
-        return and_(cls.status.in_(("verified", "enrolled")), not_(cls.paused_on(day)), not_(cls.reached_on(day)))
+        return and_(cls.status.in_(("verified", "enrolled")), not_(cls.paused_on(day)), cls.unreached_on(day))
+
+    @classmethod
+    def unreached_on(cls, day: dt.date) -> ColumnElement[bool]:
+        """SQL: reached by none of the ways (``not reached_on``, written as one NOT EXISTS per way,
+        which the planner turns into anti-joins it can drive from a few rows)."""
+        return and_(*(not_(source(day)) for source in _REACHED.values())) if _REACHED else true()
 
 
 class Pause(Base):

@@ -12,11 +12,16 @@ volunteer sees the recipient's name, address, point and phone, and only while it
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, select
+import numpy as np
+from flask import current_app
+from scipy.spatial import cKDTree
+from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, exists, func, not_, select
 from sqlalchemy.exc import IntegrityError
 
 from service import events, geo
@@ -37,6 +42,7 @@ from service.volunteers.models import CLAIM_KINDS, VISIT_OUTCOMES, Claim, Visit,
 DEFAULT_RADIUS_KM = 5.0
 MAX_RADIUS_KM = 15.0
 DISTANCE_STEP_KM = 0.5  # distances are shown to this step, never closer: no pinpointing a home
+MAX_IDS = 10_000  # ids in one statement
 HELD = "someone else has taken this person on already"
 
 
@@ -110,21 +116,86 @@ class Opportunity:
     needs: list[str] = field(default_factory=list)
 
 
-def _near(volunteer: Volunteer, where: ColumnElement[bool], radius_km: float, ids: Sequence[int] | None = None):
+@dataclass
+class _Unplaced:
+    """The verified and enrolled recipients no stall that may cook feeds, as one process read them
+    (the superset of the unreached: claims and pauses are checked on each request), in a k-d tree."""
+
+    key: tuple
+    built: float
+    ids: np.ndarray
+    tree: cKDTree | None
+
+
+_unplaced: dict[str, _Unplaced] = {}  # by database: one process, one tree
+_building = threading.Lock()
+
+
+def _unplaced_near(lat: float, lon: float, radius_km: float) -> list[int] | None:
+    """The ids of the recipients no stall that may cook feeds within ``radius_km`` of the point
+    (a superset: the caller checks each exactly), from this process's k-d tree, rebuilt when
+    older than ``OPPORTUNITIES_CACHE_SECONDS``, on a new day or new program settings; None when
+    the tree is off. At 100,000 recipients of whom 5,000 are unreached, a box on the point index
+    holds thousands fed by stalls for the few that are not (bench/opportunities.py)."""
+    seconds = current_app.config["OPPORTUNITIES_CACHE_SECONDS"]
+    if not seconds:
+        return None
+    program = settings()
+    day = today(program)
+    where = db.engine.url.render_as_string(hide_password=True)
+    key = (day, program.max_vendor_distance_km, program.timezone)
+    known = _unplaced.get(where)
+    if known is None or known.key != key or time.monotonic() - known.built > seconds:
+        with _building:
+            known = _unplaced.get(where)
+            if known is None or known.key != key or time.monotonic() - known.built > seconds:
+                rows = db.session.execute(select(Recipient.id, Recipient.latitude, Recipient.longitude).where(
+                    Recipient.status.in_(("verified", "enrolled")), not_(placed_to_cook_on(day)))).all()
+                ids = np.array([r.id for r in rows], dtype=np.int64)
+                tree = cKDTree(geo.sphere_xyz(np.array([r.latitude for r in rows]),
+                                              np.array([r.longitude for r in rows]))) if rows else None
+                known = _unplaced[where] = _Unplaced(key=key, built=time.monotonic(), ids=ids, tree=tree)
+    if known.tree is None:
+        return []
+    found = known.tree.query_ball_point(geo.sphere_xyz(np.array([lat]), np.array([lon]))[0],
+                                        radius_km * 1000 * geo.SPHERE_MARGIN)
+    return known.ids[found].tolist()
+
+
+def forget_unplaced() -> None:
+    """Forget this process's tree (tests; a change the caller wants seen at once)."""
+    _unplaced.clear()
+
+
+def _one_of(ids: Sequence[int]) -> ColumnElement[bool]:
+    """SQL: ``Recipient.id`` is one of ``ids``: on PostgreSQL one array parameter, so that the
+    statement is the same whatever their number (prepared once, not parsed again per length)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return Recipient.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
+    return Recipient.id.in_(ids)
+
+
+def _near(volunteer: Volunteer, where: ColumnElement[bool], radius_km: float, ids: Sequence[int] | None = None,
+          kind: str | None = None):
     """The recipients matching ``where`` within ``radius_km`` of the volunteer, nearest first:
-    ``[(km, row)]``. The box of ``geo.near`` (the index on the point) first, the exact distance
-    on the few inside it."""
+    ``[(km, row)]``. A pre-filter first (for ``deliver``, this process's k-d tree of those no
+    stall feeds; else the box of ``geo.near`` on the index of the recipients' points), then
+    ``where`` and the exact distance on the few it leaves."""
     lat, lon = point_of(volunteer)
-    query = (select(Recipient.id, Recipient.name, Recipient.village_id, Recipient.latitude, Recipient.longitude,
-                    Recipient.dietary_needs, Recipient.status)
-             .where(geo.near(Recipient, [(lat, lon)], radius_km), where))
-    if ids is not None:
-        query = query.where(Recipient.id.in_(ids))
+    query = select(Recipient.id, Recipient.latitude, Recipient.longitude).where(where)
+    if kind == "deliver" and ids is None and (near := _unplaced_near(lat, lon, radius_km)) is not None:
+        if not near:
+            return []
+        if len(near) <= MAX_IDS:  # more (a national program's city): the box alone
+            ids = near
+    # By id (a few rows on the primary key), else the box on the index of the points.
+    query = query.where(_one_of(ids)) if ids is not None else query.where(geo.near(Recipient, [(lat, lon)], radius_km))
     rows = db.session.execute(query).all()
     if not rows:
         return []
-    kms = geo.geodesic_km_many(*zip(*((lat, lon, r.latitude, r.longitude) for r in rows)))
-    return sorted(((km, row) for km, row in zip(kms, rows) if km <= radius_km), key=lambda pair: (pair[0], pair[1].id))
+    kms = geo.geodesic_km_many(np.full(len(rows), lat), np.full(len(rows), lon),
+                               np.array([r.latitude for r in rows]), np.array([r.longitude for r in rows]))
+    return sorted(((km, row.id) for km, row in zip(kms, rows) if km <= radius_km))
 
 
 def opportunities(kind: str | None = None, radius_km: float | None = None, page: int = 1, per_page: int = 50, *,
@@ -139,19 +210,17 @@ def opportunities(kind: str | None = None, radius_km: float | None = None, page:
     radius_km = DEFAULT_RADIUS_KM if radius_km is None else radius_km
     if not 0 < radius_km <= MAX_RADIUS_KM:
         raise Invalid({"radius_km": [f"more than 0 and at most {MAX_RADIUS_KM:g} km"]})
-    found = _near(volunteer, needs_of(kind, today()), radius_km)
+    found = _near(volunteer, needs_of(kind, today()), radius_km, kind=kind)
     chosen = found[(page - 1) * per_page:page * per_page]
-    villages = _village_names({row.village_id for _, row in chosen})
+    shown = {row.id: row for row in db.session.execute(  # what the page shows, of its rows only
+        select(Recipient.id, Recipient.name, Recipient.village_id, Area.name.label("village"), Recipient.dietary_needs)
+        .join(Area, Area.id == Recipient.village_id).where(Recipient.id.in_([i for _, i in chosen])))} if chosen else {}
     base = ["meals"] if kind == "deliver" else ["visit"]
-    items = [Opportunity(recipient_id=row.id, display_name=display_name(row.name), village_id=row.village_id,
-                         village=villages.get(row.village_id, ""), kind=kind, distance_km=shown_distance(km),
+    items = [Opportunity(recipient_id=i, display_name=display_name(row.name), village_id=row.village_id,
+                         village=row.village, kind=kind, distance_km=shown_distance(km),
                          needs=base + [f"diet:{need}" for need in row.dietary_needs or []])
-             for km, row in chosen]
+             for km, i in chosen if (row := shown.get(i)) is not None]
     return Page(items=items, page=page, per_page=per_page, total=len(found))
-
-
-def _village_names(ids: set[int]) -> dict[int, str]:
-    return dict(db.session.execute(select(Area.id, Area.name).where(Area.id.in_(ids))).all()) if ids else {}
 
 
 class ClaimShown(Showing):
@@ -308,10 +377,14 @@ def end_paused(day: dt.date) -> int:
 def on_places_changed(event: PlacesChanged) -> int:
     """Recipients now placed at a stall that may cook: a stall is preferred, their ``deliver``
     claims end (``stall``) and the meals follow to the stall."""
-    ids = list(event.recipient_ids)
-    if not ids:
+    if not event.recipient_ids:
         return 0
-    placed = select(Recipient.id).where(Recipient.id.in_(ids), placed_to_cook_on(today()))
+    # The claimed are few, the moved may be everyone (a rebalance): meet them from the claims' side.
+    held = set(db.session.scalars(select(Claim.recipient_id).where(Claim.kind == "deliver", Claim.status == "open")))
+    moved = sorted(held.intersection(event.recipient_ids))
+    if not moved:
+        return 0
+    placed = select(Recipient.id).where(Recipient.id.in_(moved), placed_to_cook_on(today()))
     return end_where("stall", Claim.kind == "deliver", Claim.recipient_id.in_(placed))
 
 

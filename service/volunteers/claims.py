@@ -23,6 +23,7 @@ from flask import current_app
 from scipy.spatial import cKDTree
 from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, exists, func, not_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from service import events, geo
 from service.accounts.scope import Scope
@@ -293,8 +294,14 @@ def own_claims(status: str | list[str] | None = None, kind: str | list[str] | No
         query = query.where(equals(Claim.status, status))
     if kind:
         query = query.where(equals(Claim.kind, kind))
-    found = paginate(db.session, query.order_by(Claim.status.desc(), Claim.opened_at.desc(), Claim.id.desc()),
-                     page, per_page)
+    return _shown_page(query, page, per_page)
+
+
+def _shown_page(query, page: int, per_page: int) -> Page[ClaimShown]:
+    """A page of claims, open first, newest first, each with its recipient (and village) read in
+    one more query for the page, not one per claim."""
+    found = paginate(db.session, query.options(selectinload(Claim.recipient))
+                     .order_by(Claim.status.desc(), Claim.opened_at.desc(), Claim.id.desc()), page, per_page)
     return Page(items=[ClaimShown(c) for c in found.items], page=found.page, per_page=found.per_page,
                 total=found.total)
 
@@ -321,10 +328,7 @@ def list_claims(status: str | list[str] | None = None, kind: str | list[str] | N
                           (Claim.recipient_id, recipient_id)):
         if value:
             query = query.where(equals(column, value))
-    found = paginate(db.session, query.order_by(Claim.status.desc(), Claim.opened_at.desc(), Claim.id.desc()),
-                     page, per_page)
-    return Page(items=[ClaimShown(c) for c in found.items], page=found.page, per_page=found.per_page,
-                total=found.total)
+    return _shown_page(query, page, per_page)
 
 
 def end_by_staff(claim_id: int, reason: str, *, scope: Scope) -> ClaimShown:

@@ -1,9 +1,12 @@
+import datetime as dt
+
 from blueprints.extensions import Blueprint
 from blueprints.requests import if_match, versioned
 from schemas.common import page_of
-from schemas.program import AreaArgs, AreaIn, AreaOut, ProgramOut, ProgramPatch
+from schemas.program import AreaArgs, AreaIn, AreaOut, LeaveDayArgs, LeaveDayIn, LeaveDayOut, ProgramOut, ProgramPatch
+from service.errors import NotFound
 from service.extensions import db
-from service.program import service
+from service.program import calendar, service
 
 blp = Blueprint("program", __name__, url_prefix="/api/v1", description="Program settings and areas.")
 
@@ -48,3 +51,40 @@ def create_area(data):
     area = service.create_area(**data)
     db.session.commit()
     return area
+
+
+@blp.route("/program/leave-days", methods=["GET"])
+@blp.arguments(LeaveDayArgs(), location="query")
+@blp.response(200, LeaveDayOut(many=True))
+def list_leave_days(args):
+    """The collective leave days (*cuti bersama*) of a year: no working days, beside the weekends and
+    Indonesia's public holidays, for the deadlines of complaints."""
+    return calendar.leave_days(args["year"])
+
+
+@blp.route("/program/leave-days", methods=["POST"])
+@blp.arguments(LeaveDayIn())
+@blp.response(201, LeaveDayOut)
+@blp.alt_response(409, description="The day is a leave day already.")
+def add_leave_day(data):
+    """Declare a collective leave day: deadlines given from now on skip it (those given stand)."""
+    day = calendar.add_leave_day(data["date"], data["name"])
+    db.session.commit()
+    return day
+
+
+@blp.route("/program/leave-days/<day>", methods=["DELETE"])
+@blp.response(204)
+def remove_leave_day(day):
+    """Take a leave day back."""
+    calendar.remove_leave_day(_date(day))
+    db.session.commit()
+
+
+def _date(text: str) -> dt.date:
+    try:
+        if len(text) == 10:
+            return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise NotFound("leave day", text[:30])

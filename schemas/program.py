@@ -2,7 +2,7 @@ import datetime as dt
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from schemas.common import BodySchema, Int, Integer, OneOrMore, PageArgs, Text
+from schemas.common import BodySchema, Day, Int, Integer, OneOrMore, PageArgs, QuerySchema, Text
 from service.program.models import AREA_KINDS
 
 
@@ -18,6 +18,8 @@ class ProgramOut(Schema):
     hygiene_validity_days = Integer()
     visit_interval_days = Integer()
     pass_mark = Integer(metadata={"description": "The score (0-100) an inspection passes from."})
+    office_closes_at = fields.Time(format="%H:%M", metadata={
+        "description": "The end of the offices' day: a complaint filed later counts from the next working day."})
     version = Integer()
     updated_at = fields.AwareDateTime()
 
@@ -49,6 +51,9 @@ class ProgramPatch(BodySchema):
     hygiene_validity_days = Int(validate=validate.Range(min=1, max=3650))
     visit_interval_days = Int(validate=validate.Range(min=1, max=365))
     pass_mark = Int(validate=validate.Range(min=0, max=100))
+    office_closes_at = fields.Time(validate=_on_the_minute, metadata={
+        "example": "16:00", "description": "HH:MM in the program's timezone: complaints filed later count from the "
+                                           "next working day."})
 
 
 class AreaIn(BodySchema):
@@ -74,3 +79,17 @@ class AreaArgs(PageArgs):
     kind = OneOrMore(AREA_KINDS)
     parent_id = Integer()
     q = fields.String(validate=validate.Length(min=1, max=120))
+
+
+class LeaveDayIn(BodySchema):
+    date = Day(required=True)
+    name = Text(120, required=True, metadata={"example": "Cuti bersama Idul Fitri"})
+
+
+class LeaveDayOut(Schema):
+    date = fields.Date()
+    name = fields.String()
+
+
+class LeaveDayArgs(QuerySchema):
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2099))

@@ -28,6 +28,8 @@ class Program(Base):
     hygiene_validity_days: Mapped[int]
     visit_interval_days: Mapped[int]
     pass_mark: Mapped[int] = mapped_column(default=70)  # the score an inspection passes from
+    # The end of the offices' working day: a complaint filed later counts from the next working day.
+    office_closes_at: Mapped[dt.time] = mapped_column(default=dt.time(16, 0))
     version: Mapped[int] = mapped_column(default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -43,6 +45,18 @@ class MealPrice(Base):
 
     valid_from: Mapped[dt.date] = mapped_column(primary_key=True)
     price: Mapped[int]
+
+
+class LeaveDay(Base):
+    """A collective leave day (*cuti bersama*) the government declares for a year, beside the public
+    holidays: the offices are closed, so it is no working day (``program.calendar``)."""
+
+    __tablename__ = "leave_days"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    date: Mapped[dt.date] = mapped_column(unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class Area(Base):

@@ -44,6 +44,7 @@ class Settings:
     hygiene_validity_days: int
     visit_interval_days: int
     pass_mark: int
+    office_closes_at: dt.time
 
     @classmethod
     def of(cls, program: Program) -> Settings:

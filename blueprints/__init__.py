@@ -19,11 +19,13 @@ from blueprints.agencies import blp as agencies
 from blueprints.audit import blp as audit
 from blueprints.auth import blp as auth
 from blueprints.caller import caller
+from blueprints.complaints import blp as complaints
 from blueprints.deliveries import blp as deliveries
 from blueprints.docs import docs
 from blueprints.errors import errors
 from blueprints.extensions import CONVERTERS, api, limiter
 from blueprints.headers import headers
+from blueprints.open311 import blp as open311
 from blueprints.openapi import openapi
 from blueprints.program import blp as program
 from blueprints.recipients import blp as recipients
@@ -33,7 +35,7 @@ from blueprints.volunteers import blp as volunteers
 from service.app import create_app
 
 BLUEPRINTS = [openapi, caller, errors, headers, docs, auth, program, agencies, recipients, vendors, deliveries,
-              tasks, volunteers, audit]
+              tasks, volunteers, complaints, open311, audit]
 
 
 class NoCookieSession(SessionInterface):

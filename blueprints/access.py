@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "program.list_areas": PUBLIC,  # volunteers choose their village before they have an account
     "program.get_area": PUBLIC,
     "program.create_area": frozenset({COORDINATOR}),
+    "program.list_leave_days": frozenset({COORDINATOR} | AGENCIES),
+    "program.add_leave_day": frozenset({COORDINATOR}),
+    "program.remove_leave_day": frozenset({COORDINATOR}),
     # agencies and users
     "agencies.list_agencies": STAFF_AND_STALLS,
     "agencies.create_agency": frozenset({COORDINATOR}),
@@ -127,6 +130,26 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "volunteers.list_own_visits": frozenset({VOLUNTEER}),
     "volunteers.list_claims": frozenset({COORDINATOR, SOCIAL}),
     "volunteers.end_claim": frozenset({COORDINATOR, SOCIAL}),
+    # complaints: the public files, follows (by code) and reopens; the coordinator triages and routes;
+    # an agency reaches the complaints it answers for (the service sees to that); statistics for all
+    "complaints.file_complaint": PUBLIC,
+    "complaints.read_complaint": PUBLIC,
+    "complaints.reopen_complaint": PUBLIC,
+    "complaints.list_complaints": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.get_complaint": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.forward_complaint": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.start_complaint": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.answer_complaint": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.close_complaint": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.reject_complaint": frozenset({COORDINATOR} | AGENCIES),
+    "complaints.list_routes": frozenset({COORDINATOR}),
+    "complaints.set_route": frozenset({COORDINATOR}),
+    "complaints.public_stats": PUBLIC,
+    # Open311 GeoReport v2: civic reporting apps, without accounts
+    "open311.list_services": PUBLIC,
+    "open311.create_request": PUBLIC,
+    "open311.get_request": PUBLIC,
+    "open311.list_requests": PUBLIC,
     # audit
     "audit.list_audit_events": frozenset({COORDINATOR}),
 }

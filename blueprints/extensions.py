@@ -10,7 +10,7 @@ from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import NotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from blueprints.requests import request_json, require_json
 from schemas.common import ProblemSchema
@@ -92,9 +92,23 @@ class BigIdConverter(IdConverter):
         super().__init__(url_map, fixed_digits, min, max, signed)
 
 
-CONVERTERS = {"int": IdConverter, "bigid": BigIdConverter}
+class TrackingCodeConverter(BaseConverter):
+    """``<code:code>``: a complaint's tracking code as people type it (``RK-7KQ4-9MZP``,
+    ``rk7kq49mzp``): any path segment but one of digits alone, which is an id (``<int:id>``) on
+    the same path. A malformed code reaches the handler, which answers as for an unknown one."""
+
+    regex = r"[^/]*[^0-9/][^/]*"
+
+
+def trackingcode2paramschema(converter) -> dict:
+    return {"type": "string", "pattern": "^[Rr][Kk]-?[2-9A-HJ-NP-Za-hj-np-z]{4}-?[2-9A-HJ-NP-Za-hj-np-z]{4}$",
+            "example": "RK-7KQ4-9MZP"}
+
+
+CONVERTERS = {"int": IdConverter, "bigid": BigIdConverter, "code": TrackingCodeConverter}
 
 api = ProblemApi()
-for _converter in CONVERTERS.values():
+for _converter in (IdConverter, BigIdConverter):
     api.register_converter(_converter, integerconverter2paramschema)
+api.register_converter(TrackingCodeConverter, trackingcode2paramschema)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -109,6 +109,15 @@ def Note(max_length: int, **kwargs) -> fields.String:
     return fields.String(allow_none=True, validate=[validate.Length(max=max_length), _visible], **kwargs)
 
 
+def Prose(min_length: int, max_length: int, **kwargs) -> fields.String:
+    """Free text someone must write (``min_length`` to ``max_length`` characters once trimmed),
+    with nothing invisible in it; tabs and line breaks are kept."""
+    def long_enough(value: str) -> None:
+        if len(value.strip()) < min_length:
+            raise ValidationError(f"at least {min_length} characters")
+    return fields.String(validate=[validate.Length(min=min_length, max=max_length), long_enough, _visible], **kwargs)
+
+
 def Phone(**kwargs) -> fields.String:
     """A phone number as people write it: +62 812-3456-7890, 0812 3456 7890 (the rule the import
     applies too: ``service/text.py``)."""

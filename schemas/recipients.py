@@ -59,6 +59,7 @@ class RecipientOut(Schema):
     dietary_needs = fields.List(fields.String())
     notes = fields.String(allow_none=True)
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
+    source = fields.String(metadata={"description": "registry | public_report (reported unreached by the public)"})
     verification_notes = fields.String(allow_none=True)
     verified_at = fields.AwareDateTime(allow_none=True)
     enrolled_at = fields.AwareDateTime(allow_none=True)

@@ -12,9 +12,12 @@ The areas stand in one order, lowest first; an area imports only the areas below
    (above the stalls' places: a stall that can reach someone ends a volunteer's claim);
 6. ``deliveries``: the daily loop, each day's meals (a stall's or a volunteer's), coverage;
 7. ``tasks``: the agencies' work, referrals, recurring work;
-8. ``targets``: what the agencies sign, measured from the data;
-9. ``scheduler``: the job runner;
-10. ``demo``: a demo program, built through the areas and the runner's jobs.
+8. ``complaints``: the public's complaints and reports of elderly nobody reaches, routed to the
+   agencies as tasks, with working-day deadlines;
+9. ``targets``: what the agencies sign, measured from the data;
+10. ``public``: the program's statistics for the public (aggregates only);
+11. ``scheduler``: the job runner;
+12. ``demo``: a demo program, built through the areas and the runner's jobs.
 
 Beneath them all stands the foundation every area may use: ``config``, ``errors``, ``db``, ``codes``, ``text``,
 ``database``, ``extensions``, ``events``, ``geo``, ``audit``, ``idempotency``. Above them all, the

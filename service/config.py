@@ -33,6 +33,8 @@ class Config:
     # it holds is checked exactly on every request; someone newly left without a stall may take
     # this long to appear (service/volunteers/claims.py).
     OPPORTUNITIES_CACHE_SECONDS = 60
+    # How long a process may keep the public statistics (GET /public/stats) before counting again.
+    PUBLIC_STATS_CACHE_SECONDS = 300
     # Rate limits (Flask-Limiter). memory:// counts per process: with several web processes set
     # redis://host:6379 so that they share one count (`make run` uses the local Redis when it answers).
     # If Redis stops answering, each process counts in memory until it is back.
@@ -46,6 +48,11 @@ class Config:
     RATELIMIT_AUTH_ACCOUNT = "10 per 15 minutes"
     # Volunteer sign-ups per client address (a flood from one address is refused with 429).
     RATELIMIT_SIGNUP = "5 per hour"
+    # Complaints filed per client address (the API and Open311 alike); lookups of a complaint by its
+    # tracking code per address, and of those unknown codes (guessing) per address.
+    RATELIMIT_COMPLAINT = "10 per hour"
+    RATELIMIT_COMPLAINT_LOOKUP = "60 per hour"
+    RATELIMIT_COMPLAINT_MISSES = "10 per hour"
     # Proxies (load balancers) in front of the service that set X-Forwarded-For: the client's address
     # is read from that many hops of the header. 0: the header is not trusted at all.
     TRUSTED_PROXIES = 0

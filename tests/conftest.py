@@ -35,9 +35,13 @@ TEST_CONFIG = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
     "RATELIMIT_AUTH": "1000 per minute",
     "RATELIMIT_SIGNUP": "1000 per minute",
+    "RATELIMIT_COMPLAINT": "1000 per minute",
+    "RATELIMIT_COMPLAINT_LOOKUP": "1000 per minute",
+    "RATELIMIT_COMPLAINT_MISSES": "1000 per minute",
     "GEOCODER_TIMEOUT": 0.5,
     # Each test's data is rolled back: nothing may be remembered across tests (one test turns it on).
     "OPPORTUNITIES_CACHE_SECONDS": 0,
+    "PUBLIC_STATS_CACHE_SECONDS": 0,
     # Each test runs in one outer transaction, which autocommit reads would break out of;
     # test_foundation covers them with an app of its own.
     "READS_WITHOUT_TRANSACTION": False,

@@ -29,7 +29,7 @@ def days(status: str) -> list[str]:
 def test_the_runner_has_the_programs_jobs_in_its_timezone(app):
     scheduler = runner.build(app, BackgroundScheduler)
     jobs_by_id = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "tasks", "tasks_after_cutoff",
+    assert set(jobs_by_id) == {"schedule", "cutoff", "sweep", "purge", "tasks", "tasks_after_cutoff", "complaints",
                                "coverage", "settings"}
     schedule = jobs_by_id["schedule"].trigger
     assert str(schedule.timezone) == "Asia/Jakarta"

@@ -98,6 +98,9 @@ class Recipient(Base):
     dietary_needs: Mapped[list[str]] = mapped_column(JSONType, default=list)
     notes: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="candidate")
+    # How the record came in: ``registry`` (an agency registered or imported it), ``public_report``
+    # (someone of the public reported the person as unreached: a complaint).
+    source: Mapped[str] = mapped_column(String(16), default="registry")
     verification_notes: Mapped[str | None] = mapped_column(Text)
     verified_at: Mapped[dt.datetime | None]
     enrolled_at: Mapped[dt.datetime | None]

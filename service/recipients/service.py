@@ -111,7 +111,7 @@ def _place(recipient: Recipient, latitude: float | None, longitude: float | None
 def register_recipient(
     nik: str, name: str, birth_date: dt.date, sex: str, address: str, village_id: int,
     phone: str | None = None, latitude: float | None = None, longitude: float | None = None,
-    dietary_needs: list[str] | None = None, notes: str | None = None,
+    dietary_needs: list[str] | None = None, notes: str | None = None, source: str = "registry",
 ) -> Recipient:
     """A new candidate. Checks the NIK against birth date and sex, the age and the village."""
     _check_identity(nik, birth_date, sex)
@@ -119,7 +119,7 @@ def register_recipient(
     recipient = Recipient(
         nik=nik, name=name.strip(), birth_date=birth_date, sex=sex, address=address.strip(),
         village=village, phone=phone, dietary_needs=dietary_needs or [], notes=notes,
-        status="candidate", pauses=[],  # a new recipient has none: no query for that
+        status="candidate", source=source, pauses=[],  # a new recipient has none: no query for that
     )
     recipient.assignment = None
     _place(recipient, latitude, longitude)

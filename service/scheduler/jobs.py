@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from service.accounts.scope import Scope
 from service.assignments import placement
+from service.complaints import service as complaints
 from service.database import unavailable
 from service.deliveries import coverage, scheduling
 from service.deliveries.models import DeliveryDay
@@ -121,6 +122,12 @@ def count_today() -> dict:
     return {"eligible": counts.eligible, "covered": counts.covered, "delivered": counts.delivered}
 
 
+def watch_complaints() -> dict:
+    """Every morning: complaints past a deadline are marked and escalated to the coordinator;
+    answers not reopened within 10 days are closed."""
+    return vars(complaints.watch_deadlines())
+
+
 def purge_idempotency_keys() -> int:
     return idempotency.purge()
 
@@ -159,6 +166,7 @@ JOBS: dict[str, Callable[[], object]] = {
     "sweep": sweep,
     "purge": purge_idempotency_keys,
     "tasks": open_recurring_work,
+    "complaints": watch_complaints,
     "coverage": count_today,
     "catch_up": catch_up,
 }

@@ -82,6 +82,7 @@ def configure(scheduler: BaseScheduler, app: Flask, times: Times) -> None:
     after_cutoff = (dt.datetime.combine(dt.date(2000, 1, 1), times.delivery_cutoff) + AFTER_CUTOFF).time()
     for job_id, name, at in (("schedule", "schedule", times.schedule_time), ("cutoff", "cutoff", times.delivery_cutoff),
                              ("sweep", "sweep", SWEEP_AT), ("purge", "purge", PURGE_AT), ("tasks", "tasks", TASKS_AT),
+                             ("complaints", "complaints", TASKS_AT),
                              ("tasks_after_cutoff", "tasks", after_cutoff)):
         scheduler.add_job(jobs.run_scheduled, _daily(at, times.timezone), args=[app, name], id=job_id, name=job_id,
                           replace_existing=True)
@@ -137,7 +138,7 @@ def start(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
     """Once the database answers, catch up on what was missed, then run the jobs at their times
     (blocks with the default class)."""
     wait_for_database(app)
-    for name in ("catch_up", "tasks"):  # the recurring work too: the runner may have been down at 06:00
+    for name in ("catch_up", "tasks", "complaints"):  # the recurring work too: the runner may have been down at 06:00
         jobs.run_scheduled(app, name)  # a failure is logged; the daily jobs still get their chance
     scheduler = build(app, scheduler_class)
     for job in scheduler.get_jobs():

@@ -8,7 +8,9 @@
   concern) in the ``visit_interval_days`` ending D / eligible on D;
 - ``hygiene_valid_rate``: active stalls whose latest hygiene inspection on or before D passed
   and still held on D / active stalls (stalls' status as it is now: its history is not kept);
-- ``enrolled_count``: recipients enrolled at the end of D.
+- ``enrolled_count``: recipients enrolled at the end of D;
+- ``complaint_on_time_rate``: complaints answered by their ``respond_by`` / complaints whose answer
+  was due from the first of D's month to D (rejected ones aside).
 
 Eligible on D: enrolled and not paused on D. A rate with nothing to measure (no one eligible,
 no meal scheduled, no active stall) is None.
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
+from service.complaints import service as complaints
 from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
@@ -64,7 +67,9 @@ def visit_rate(day: dt.date) -> float | None:
     return _rate(int(seen or 0), eligible)
 
 
-def hygiene_valid_rate(day: dt.date) -> float | None:
+def hygiene_counts(day: dt.date) -> tuple[int, int]:
+    """(active stalls, of them those whose latest hygiene inspection on or before ``day`` passed
+    and still held on ``day``)."""
     earlier = aliased(Inspection)
     latest = (
         select(earlier.id)
@@ -78,16 +83,26 @@ def hygiene_valid_rate(day: dt.date) -> float | None:
     active, certified = db.session.execute(
         select(func.count(), func.sum(case((valid, 1), else_=0))).where(Vendor.status == "active")
     ).one()
-    return _rate(int(certified or 0), active)
+    return int(active or 0), int(certified or 0)
+
+
+def hygiene_valid_rate(day: dt.date) -> float | None:
+    active, certified = hygiene_counts(day)
+    return _rate(certified, active)
 
 
 def enrolled_count(day: dt.date) -> float:
     return float(db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.enrolled_on(day))) or 0)
 
 
+def complaint_on_time_rate(day: dt.date) -> float | None:
+    return _rate(*complaints.on_time_counts(day.replace(day=1), day))
+
+
 MEASURES: dict[str, Callable[[dt.date], float | None]] = {
     "coverage_rate": coverage_rate, "delivery_rate": delivery_rate, "weekly_meal_rate": weekly_meal_rate,
     "visit_rate": visit_rate, "hygiene_valid_rate": hygiene_valid_rate, "enrolled_count": enrolled_count,
+    "complaint_on_time_rate": complaint_on_time_rate,
 }
 
 

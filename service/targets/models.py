@@ -10,7 +10,7 @@ from service.accounts.models import Agency
 from service.db import Base, utcnow
 
 INDICATORS = ("coverage_rate", "delivery_rate", "weekly_meal_rate", "visit_rate", "hygiene_valid_rate",
-              "enrolled_count")
+              "enrolled_count", "complaint_on_time_rate")
 RATES = frozenset(INDICATORS) - {"enrolled_count"}
 STATUSES = ("draft", "on_track", "at_risk", "achieved", "missed")
 

@@ -15,7 +15,8 @@ from service.volunteers.models import Visit
 TYPES = ("verification_visit", "hygiene_inspection", "nutrition_check", "school_visit", "follow_up", "complaint",
          "other")
 STATUSES = ("open", "done", "cancelled")
-ORIGINS = ("manual", "recurring", "referral", "log", "volunteer")  # volunteer: a claim ended, a concern raised
+# volunteer: a claim ended, a concern raised; complaint: the public's complaint, routed to the agency
+ORIGINS = ("manual", "recurring", "referral", "log", "volunteer", "complaint")
 
 # Work only one kind of agency does; every agency may have follow-ups (a referral can go to any),
 # complaints (the one the complaint concerns answers it) and other work of its own.

@@ -153,6 +153,15 @@ def _open(
     return task
 
 
+def open_work(type_: str, agency_id: int, due_date: dt.date, title: Code, *, origin: str,
+              recipient_id: int | None = None, vendor_id: int | None = None, assignee_id: int | None = None,
+              source_task_id: int | None = None, by: int | None = None) -> Task:
+    """Work the program opens for an agency on its own account (a complaint routed to it, handed on
+    to it): the checks of any task, any recipient (the program reaches everyone)."""
+    return _open(type_, max(due_date, today()), None, agency_id, recipient_id, vendor_id, None, assignee_id, by=by,
+                 restricted=False, origin=origin, source_task_id=source_task_id, title_code=title)
+
+
 def _type_errors(type_: str, agency: Agency) -> dict[str, list[str]]:
     if type_ not in TYPES:
         return {"type": [f"must be one of {', '.join(TYPES)}"]}

@@ -1,0 +1,100 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2), the open standard civic reporting
+apps speak, mapped onto complaints: a service is a complaint category, a service request a
+complaint, its ``service_request_id`` the tracking code. JSON only (``.json``); requests are posted
+form-encoded, as the standard says.
+
+What the standard would make public and this program may not: a request is read by its id (the
+tracking code, which nobody can guess) and shows what the public reading of a complaint shows,
+with the point of the request only to the nearest 0.01 degree (about a kilometre); ``GET
+requests.json`` needs ``service_request_id`` (one or several codes, comma-separated): a list of
+everyone's requests would publish their codes.
+"""
+from blueprints.complaints import filing, guesses, lookups
+from blueprints.extensions import Blueprint
+from schemas.open311 import RequestArgs, RequestIn, RequestOut, ServiceOut, SubmittedOut
+from service.complaints import service
+from service.complaints.models import CATEGORIES
+from service.errors import Invalid
+from service.extensions import db
+
+blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
+                description="Open311 GeoReport v2: civic reporting apps file and follow complaints.")
+
+SERVICES = {
+    "missed_meal": ("Missed meal", "A meal of the program did not arrive."),
+    "food_quality": ("Food quality", "The food was spoiled, too little, or not what the person may eat."),
+    "hygiene": ("Dirty stall", "A partner stall that cooks for the program is not clean."),
+    "behaviour": ("Behaviour", "A courier, a stall or a volunteer was rude or did wrong."),
+    "unreached_elderly": ("Elderly person nobody feeds", "An elderly person living alone whom no meal reaches."),
+    "other": ("Other", "Anything else about the program."),
+}
+OPEN311_STATUS = {"received": "open", "forwarded": "open", "in_progress": "open", "answered": "closed",
+                  "closed": "closed", "rejected": "closed"}
+MAX_IDS = 20
+
+
+@blp.route("/services.json", methods=["GET"])
+@blp.response(200, ServiceOut(many=True))
+def list_services():
+    """The kinds of request: one per complaint category."""
+    return [{"service_code": c, "service_name": SERVICES[c][0], "description": SERVICES[c][1], "metadata": False,
+             "type": "realtime", "keywords": c.replace("_", " "), "group": "Rantang Kasih"} for c in CATEGORIES]
+
+
+@blp.route("/requests.json", methods=["POST"])
+@filing
+@blp.arguments(RequestIn(), location="form")
+@blp.response(200, SubmittedOut(many=True))
+def create_request(data):
+    """File a service request (a complaint), form-encoded: `service_code`, `description`, `lat` and
+    `long`, `first_name`, `last_name`, `phone`. The answer's `service_request_id` is the complaint's
+    tracking code."""
+    name = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part) or None
+    complaint = service.file_complaint(
+        data["service_code"], data.get("description") or "", contact_name=name, contact_phone=data.get("phone"),
+        latitude=data.get("lat"), longitude=data.get("long"), channel="open311")
+    db.session.commit()
+    return [{"service_request_id": complaint.code, "account_id": None,
+             "service_notice": f"Forwarded within 3 working days (by {complaint.forward_by}), answered within 5 "
+                               f"(by {complaint.respond_by})."}]
+
+
+def _shown(complaint) -> dict:
+    view = service.public_view(complaint)
+    expected = service.end_of(view.respond_by)
+    return {
+        "service_request_id": view.code, "status": OPEN311_STATUS[view.status],
+        "status_notes": view.public_answer or view.reject_reason, "service_name": SERVICES[view.category][0],
+        "service_code": view.category, "agency_responsible": None, "service_notice": None,
+        "requested_datetime": view.received_at, "updated_datetime": view.history[-1]["at"] if view.history else None,
+        "expected_datetime": expected,
+        "lat": round(complaint.latitude, 2) if complaint.latitude is not None else None,
+        "long": round(complaint.longitude, 2) if complaint.longitude is not None else None,
+    }
+
+
+@blp.route("/requests/<code:request_id>.json", methods=["GET"])
+@lookups
+@guesses
+@blp.response(200, RequestOut(many=True))
+def get_request(request_id):
+    """One service request by its id (the tracking code)."""
+    return [_shown(service.by_code(request_id))]
+
+
+@blp.route("/requests.json", methods=["GET"])
+@lookups
+@blp.arguments(RequestArgs(), location="query")
+@blp.response(200, RequestOut(many=True))
+def list_requests(args):
+    """Service requests by id: `service_request_id` takes one or several codes, comma-separated (at most
+    20); unknown ones are left out. Filters `service_code`, `status` (open, closed)."""
+    codes = [c for c in args["service_request_id"].split(",") if c.strip()]
+    if not codes or len(codes) > MAX_IDS:
+        raise Invalid({"service_request_id": [f"one to {MAX_IDS} request ids, comma-separated"]})
+    found = [_shown(c) for c in service.by_codes(codes)]
+    if args.get("service_code"):
+        found = [r for r in found if r["service_code"] == args["service_code"]]
+    if args.get("status"):
+        found = [r for r in found if r["status"] == args["status"]]
+    return found

@@ -1,0 +1,583 @@
+"""Complaints from the public: intake with a tracking code and working-day deadlines, routing to
+the agency that answers for the category (a ``complaint`` task, or for an elderly person nobody
+reaches a ``verification_visit`` of a new candidate), the lifecycle, the complainant's reading and
+reopening by code, staff's lists, and the job runner's watch over deadlines.
+
+Statuses: ``received -> forwarded`` (a task opened for the agency; at once when the category has a
+route, else by the coordinator's triage) ``-> in_progress -> answered -> closed``; or ``rejected``
+with a reason code from any open status. The complainant may reopen an answer once within
+``REOPEN_DAYS``: it is forwarded again, to be answered within 5 working days; unreopened, the
+job runner closes it after that.
+
+Who sees what: the complainant, by code, the category, status, dates, deadlines and the public
+answer (``PublicComplaint``). The coordinator every complaint, its contact too. An agency the
+complaints it answers for now, and the contact unless the complaint is ``confidential``. Anyone
+else: "not found".
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, case, func, select, update
+
+from service import geo
+from service.accounts.models import Agency
+from service.accounts.scope import Scope
+from service.codes import code
+from service.complaints.models import (
+    CATEGORIES,
+    DEFAULT_ROUTES,
+    FORWARD_WORKING_DAYS,
+    OPEN,
+    REJECT_REASONS,
+    REOPEN_DAYS,
+    RESPOND_WORKING_DAYS,
+    ROUTABLE,
+    Complaint,
+    ComplaintEvent,
+    ComplaintRoute,
+)
+from service.db import Page, Showing, equals, paginate
+from service.errors import Conflict, Invalid, InvalidTransition, NotFound
+from service.extensions import db
+from service.program import calendar
+from service.program import service as program_service
+from service.program.service import get_village, settings, today
+from service.recipients import service as recipients
+from service.recipients.models import Recipient
+from service.recipients.rules import identity_errors, nik_birth_date
+from service.tasks import service as tasks
+from service.tasks.models import Task
+from service.tasks.recurring import Spreader
+from service.text import e164
+from service.vendors.models import Vendor
+
+# A tracking code: "RK-" and 8 characters of an alphabet without 0/O and 1/I (32 of them: 5 bits
+# each, 40 bits in all), read out on the phone without doubt and never guessed.
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+CODE_RE = re.compile(rf"^RK([{ALPHABET}]{{4}})([{ALPHABET}]{{4}})$")
+NOT_FOUND = NotFound("complaint", "with this code")  # an unknown code and a malformed one alike
+
+
+def new_code() -> str:
+    chars = "".join(secrets.choice(ALPHABET) for _ in range(8))
+    return f"RK-{chars[:4]}-{chars[4:]}"
+
+
+def normal_code(text: str) -> str | None:
+    """A tracking code as people type it (lower case, spaces or no hyphens: ``rk 7kq4 9mzp``) in
+    its one form, or None when it cannot be one."""
+    if len(text) > 40:
+        return None
+    found = CODE_RE.match(re.sub(r"[\s-]", "", text.upper()))
+    return f"RK-{found[1]}-{found[2]}" if found else None
+
+
+def _record(complaint: Complaint, action: str, scope: Scope | None = None) -> None:
+    complaint.history.append(ComplaintEvent(
+        status=complaint.status, action=action, at=program_service.now(),
+        user_id=scope.user_id if scope else None, agency_id=scope.agency if scope else None))
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+def _phone(value: str | None, field: str = "contact_phone") -> str | None:
+    if not value:
+        return None
+    try:
+        return e164(value)
+    except ValueError as exc:
+        raise Invalid({field: [str(exc)]}) from None
+
+
+def _known(model, entity_id: int | None, field: str, name: str) -> None:
+    if entity_id is not None and db.session.get(model, entity_id) is None:
+        raise Invalid({field: [f"{name} {entity_id} is not known"]})
+
+
+def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
+    """What the reporter said of an elderly person, checked as the registry checks a record: the
+    NIK (when given) against the birth date and sex it encodes, and the program's minimum age."""
+    village = get_village(elderly["village_id"])
+    out = {**elderly, "name": elderly["name"].strip(), "village_id": village.id}
+    nik = elderly.get("nik")
+    if nik:
+        program = settings()
+        errors = identity_errors(nik, elderly.get("birth_date"), elderly.get("sex"), program.min_age, today(program))
+        if not errors:
+            birth_date = elderly.get("birth_date") or nik_birth_date(nik, program.min_age, today(program))
+            errors = identity_errors(nik, birth_date, None, program.min_age, today(program))
+            out["birth_date"] = birth_date
+        if errors:
+            raise Invalid({f"elderly.{key}": value for key, value in errors.items()})
+        out["sex"] = "F" if int(nik[6:8]) > 40 else "M"
+    return out
+
+
+def file_complaint(category: str, description: str, *, contact_name: str | None = None,
+                   contact_phone: str | None = None, village_id: int | None = None, recipient_id: int | None = None,
+                   vendor_id: int | None = None, latitude: float | None = None, longitude: float | None = None,
+                   anonymous: bool = False, confidential: bool = False, elderly: dict | None = None,
+                   channel: str = "api") -> Complaint:
+    """A new complaint, with its tracking code and deadlines, routed at once where a route exists.
+    Anonymous: no contact is kept at all (what was sent is dropped)."""
+    if category not in CATEGORIES:
+        raise Invalid({"category": [f"one of {', '.join(CATEGORIES)}"]})
+    description = description.strip()
+    if len(description) < 10:
+        raise Invalid({"description": ["say what happened in at least 10 characters"]})
+    if elderly is not None and category != "unreached_elderly":
+        raise Invalid({"elderly": ["only a report of an unreached elderly person (category unreached_elderly) "
+                                   "tells of one"]})
+    if (latitude is None) != (longitude is None):
+        raise Invalid({"latitude": ["latitude and longitude come together"]})
+    if anonymous:
+        contact_name = contact_phone = None
+        confidential = False
+    phone = _phone(contact_phone)
+    if village_id is not None:
+        village = get_village(village_id)
+        if latitude is not None and (error := geo.too_far(latitude, longitude, village,
+                                                          current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"])):
+            raise Invalid({"latitude": [error]})
+    _known(Recipient, recipient_id, "recipient_id", "recipient")
+    _known(Vendor, vendor_id, "vendor_id", "stall")
+    elderly = _check_elderly(elderly) if elderly is not None else None
+    received = program_service.now()
+    start = calendar.Calendar().counts_from(received)
+    forward_by, respond_by = calendar.deadlines(received, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
+    complaint = Complaint(
+        code=_unused_code(), category=category, description=description, status="received", channel=channel,
+        anonymous=anonymous, confidential=confidential, contact_name=(contact_name or "").strip() or None,
+        contact_phone=phone, village_id=village_id, recipient_id=recipient_id, vendor_id=vendor_id,
+        latitude=latitude, longitude=longitude, received_at=received, received_on=today(), counts_from=start,
+        forward_by=forward_by, respond_by=respond_by, history=[],
+        elderly=None if elderly is None else {k: (v.isoformat() if isinstance(v, dt.date) else v)
+                                              for k, v in elderly.items() if v is not None})
+    _record(complaint, "received")
+    db.session.add(complaint)
+    db.session.flush()
+    _route(complaint, elderly)
+    return complaint
+
+
+def _unused_code() -> str:
+    for _ in range(5):  # 2^40 codes: a clash is all but impossible; the unique index has the last word
+        candidate = new_code()
+        if db.session.scalar(select(Complaint.id).where(Complaint.code == candidate)) is None:
+            return candidate
+    raise Conflict("no free tracking code: try again")
+
+
+# --- routing --------------------------------------------------------------------------------------
+
+@dataclass
+class Route:
+    category: str
+    agency_id: int | None  # the coordinator's choice, or None
+    agency: str | None
+    default_kind: str | None  # else the least-loaded agency of this kind; None: the coordinator's triage
+    editable: bool
+
+
+def routes() -> list[Route]:
+    chosen = {r.category: r for r in db.session.scalars(select(ComplaintRoute))}
+    return [Route(category=c, agency_id=chosen[c].agency_id if c in chosen else None,
+                  agency=chosen[c].agency.name if c in chosen else None, default_kind=DEFAULT_ROUTES[c],
+                  editable=c in ROUTABLE) for c in CATEGORIES]
+
+
+def set_route(category: str, agency_id: int | None) -> list[Route]:
+    """Send a category's complaints to ``agency_id`` (None: back to the default)."""
+    if category not in CATEGORIES:
+        raise NotFound("complaint category", category[:40])
+    if category not in ROUTABLE:
+        raise Invalid({"category": [f"only {', '.join(ROUTABLE)} may be routed elsewhere: hygiene and food quality "
+                                    "are the health agency's, unreached elderly the social agency's"]})
+    row = _route_of(category)
+    if agency_id is None:
+        if row is not None:
+            db.session.delete(row)
+    else:
+        if db.session.get(Agency, agency_id) is None:
+            raise Invalid({"agency_id": [f"agency {agency_id} does not exist"]})
+        if row is None:
+            db.session.add(ComplaintRoute(category=category, agency_id=agency_id))
+        else:
+            row.agency_id = agency_id
+    db.session.flush()
+    return routes()
+
+
+def _route_of(category: str) -> ComplaintRoute | None:
+    return db.session.scalar(select(ComplaintRoute).where(ComplaintRoute.category == category))
+
+
+def _responsible(category: str, type_: str) -> tuple[int, int | None] | None:
+    """The agency (and its least-loaded user) that answers for ``category``; None: triage."""
+    row = _route_of(category)
+    if row is not None:
+        return row.agency_id, None
+    kind = DEFAULT_ROUTES[category]
+    if kind is None:
+        return None
+    spreader = Spreader(kind, type_)
+    return spreader.take() if spreader else None
+
+
+def _route(complaint: Complaint, elderly: dict | None) -> None:
+    """Forward a new complaint where its category goes. A report of an elderly person with a NIK
+    becomes a candidate (``source: public_report``; or finds the one registered already) and a
+    ``verification_visit`` for the social agency; without one, the social agency's complaint task
+    carries what the reporter said."""
+    type_ = "complaint"
+    if elderly is not None and elderly.get("nik"):
+        person = db.session.scalar(select(Recipient).where(Recipient.nik == elderly["nik"]))
+        if person is None:
+            person = recipients.register_recipient(
+                nik=elderly["nik"], name=elderly["name"], birth_date=elderly["birth_date"], sex=elderly["sex"],
+                address=elderly.get("address") or "", village_id=elderly["village_id"],
+                latitude=complaint.latitude if complaint.village_id == elderly["village_id"] else None,
+                longitude=complaint.longitude if complaint.village_id == elderly["village_id"] else None,
+                source="public_report")
+        complaint.reported_recipient_id = person.id
+        if person.status == "candidate":
+            type_ = "verification_visit"
+    to = _responsible(complaint.category, type_)
+    if to is not None:
+        _forward(complaint, to[0], to[1], type_=type_, scope=None)
+
+
+def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, type_: str = "complaint",
+             scope: Scope | None, due: dt.date | None = None, source_task_id: int | None = None,
+             origin: str = "complaint") -> None:
+    """Hand the complaint to ``agency_id``: a task for it, due when the answer is."""
+    subject = complaint.reported_recipient_id if type_ == "verification_visit" else complaint.recipient_id
+    task = tasks.open_work(
+        type_, agency_id, due or complaint.reanswer_by or complaint.respond_by,
+        code("complaint_task", category=complaint.category, code=complaint.code),
+        origin=origin, recipient_id=subject or complaint.reported_recipient_id,
+        vendor_id=complaint.vendor_id, assignee_id=assignee_id, source_task_id=source_task_id,
+        by=scope.user_id if scope else None)
+    complaint.agency_id, complaint.task_id = agency_id, task.id
+    complaint.status = "forwarded"
+    complaint.forwarded_at = complaint.forwarded_at or program_service.now()
+    _record(complaint, "forwarded", scope)
+    db.session.flush()
+
+
+# --- the complainant ------------------------------------------------------------------------------
+
+@dataclass
+class PublicComplaint:
+    """What the complainant reads by code: nothing they did not write, no agency user's name, no
+    other person's data."""
+
+    code: str
+    category: str
+    status: str
+    received_at: dt.datetime
+    forward_by: dt.date
+    respond_by: dt.date
+    answered_at: dt.datetime | None
+    public_answer: str | None
+    reject_reason: str | None
+    reopen_until: dt.date | None
+    history: list[dict]
+
+
+def _by_code(text: str, *, for_update: bool = False) -> Complaint:
+    normal = normal_code(text)
+    if normal is None:
+        raise NOT_FOUND
+    query = select(Complaint).where(Complaint.code == normal)
+    found = db.session.scalar(query.with_for_update() if for_update else query)
+    if found is None:
+        raise NOT_FOUND
+    return found
+
+
+def _reopen_until(complaint: Complaint) -> dt.date | None:
+    if complaint.reopened_at is not None or complaint.answered_at is None or complaint.status not in ("answered",
+                                                                                                      "closed"):
+        return None
+    return complaint.answered_on + dt.timedelta(days=REOPEN_DAYS)
+
+
+def public_view(complaint: Complaint) -> PublicComplaint:
+    return PublicComplaint(
+        code=complaint.code, category=complaint.category, status=complaint.status,
+        received_at=complaint.received_at, forward_by=complaint.forward_by,
+        respond_by=complaint.reanswer_by or complaint.respond_by, answered_at=complaint.answered_at,
+        public_answer=complaint.public_answer, reject_reason=complaint.reject_reason,
+        reopen_until=_reopen_until(complaint),
+        history=[{"status": e.status, "at": e.at} for e in complaint.history])
+
+
+def read_by_code(text: str) -> PublicComplaint:
+    return public_view(_by_code(text))
+
+
+def by_code(text: str) -> Complaint:
+    """The complaint of a tracking code (the public's key; Open311's request id)."""
+    return _by_code(text)
+
+
+def by_codes(texts: list[str]) -> list[Complaint]:
+    """The complaints of these codes, in their order; unknown and malformed ones left out."""
+    codes = [c for c in (normal_code(t) for t in texts) if c is not None]
+    if not codes:
+        return []
+    found = {c.code: c for c in db.session.scalars(select(Complaint).where(Complaint.code.in_(codes)))}
+    return [found[c] for c in dict.fromkeys(codes) if c in found]
+
+
+def end_of(day: dt.date) -> dt.datetime:
+    """The end of ``day`` in the program's timezone (when a deadline of that day passes)."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ZoneInfo(settings().timezone))
+
+
+def reopen(text: str, reason: str) -> PublicComplaint:
+    """The complainant is not satisfied with the answer: once, within ``REOPEN_DAYS`` of it, the
+    complaint goes back to the agency, to be answered within 5 working days."""
+    complaint = _by_code(text, for_update=True)
+    until = _reopen_until(complaint)
+    if complaint.reopened_at is not None:
+        raise InvalidTransition("this complaint was reopened once already", current_status=complaint.status)
+    if until is None:
+        raise InvalidTransition(f"a complaint is reopened after its answer, and this one is {complaint.status}",
+                                current_status=complaint.status)
+    if today() > until:
+        raise InvalidTransition(f"the answer may be questioned until {until}: file a new complaint",
+                                current_status=complaint.status)
+    moment = program_service.now()
+    complaint.reopened_at, complaint.reopen_reason, complaint.closed_at = moment, reason.strip(), None
+    (complaint.reanswer_by,) = calendar.deadlines(moment, RESPOND_WORKING_DAYS)
+    complaint.status = "forwarded"
+    _record(complaint, "reopened")
+    if complaint.agency_id is not None:
+        _forward(complaint, complaint.agency_id, None, scope=None, source_task_id=complaint.task_id)
+    else:
+        complaint.status = "received"
+    db.session.flush()
+    return public_view(complaint)
+
+
+# --- staff ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ComplaintShown(Showing):
+    """A complaint as staff read it: the contact and the reported elderly person where allowed."""
+
+    subject: Complaint
+    overdue: bool
+    contact: dict | None
+    elderly: dict | None
+    escalated: bool
+
+
+def shown(complaint: Complaint, scope: Scope, day: dt.date | None = None) -> ComplaintShown:
+    coordinator = scope.everything
+    responsible = scope.agency is not None and scope.agency == complaint.agency_id
+    contact = None
+    if (complaint.contact_name or complaint.contact_phone) and (coordinator or (responsible and
+                                                                               not complaint.confidential)):
+        contact = {"name": complaint.contact_name, "phone": complaint.contact_phone}
+    elderly = complaint.elderly if coordinator or responsible else None
+    if elderly and not scope.reads_registry:  # the NIK is the registry's: not for the health agency
+        elderly = {k: v for k, v in elderly.items() if k != "nik"}
+    return ComplaintShown(complaint, complaint.overdue_on(day or today()), contact, elderly,
+                          complaint.escalated_at is not None)
+
+
+def _complaint(complaint_id: int, scope: Scope, *, for_update: bool = False) -> Complaint:
+    query = select(Complaint).where(Complaint.id == complaint_id, Complaint.visible_to(scope))
+    found = db.session.scalar(query.with_for_update(of=Complaint) if for_update else query)
+    if found is None:
+        raise NotFound("complaint", complaint_id)
+    return found
+
+
+def get_complaint(complaint_id: int, *, scope: Scope) -> ComplaintShown:
+    return shown(_complaint(complaint_id, scope), scope)
+
+
+def list_complaints(page: int, per_page: int, status: str | list[str] | None = None,
+                    category: str | list[str] | None = None, agency_id: int | None = None,
+                    village_id: int | None = None, overdue: bool | None = None, escalated: bool | None = None,
+                    *, scope: Scope) -> Page[ComplaintShown]:
+    """Complaints by their deadline, the most pressing first. An agency sees those it answers for."""
+    day = today()
+    query = select(Complaint).where(Complaint.visible_to(scope)).order_by(Complaint.respond_by, Complaint.id)
+    for column, value in ((Complaint.status, status), (Complaint.category, category),
+                          (Complaint.agency_id, agency_id), (Complaint.village_id, village_id)):
+        if value is not None:
+            query = query.where(equals(column, value))
+    if overdue is not None:
+        query = query.where(Complaint.overdue_on(day) if overdue else ~Complaint.overdue_on(day))
+    if escalated is not None:
+        query = query.where(Complaint.escalated_at.is_not(None) if escalated else Complaint.escalated_at.is_(None))
+    found = paginate(db.session, query, page, per_page)
+    return Page(items=[shown(c, scope, day) for c in found.items], page=page, per_page=per_page, total=found.total)
+
+
+def _responsible_or_office(complaint: Complaint, scope: Scope) -> None:
+    if not scope.everything and scope.agency != complaint.agency_id:
+        raise NotFound("complaint", complaint.id)
+
+
+def _must_be(complaint: Complaint, statuses: tuple[str, ...], doing: str) -> None:
+    if complaint.status not in statuses:
+        raise InvalidTransition(f"complaint {complaint.id} is {complaint.status}: it cannot be {doing}",
+                                current_status=complaint.status)
+
+
+def _close_task(complaint: Complaint, outcome: str | None, notes: str | None, scope: Scope) -> None:
+    """Settle the open ``complaint`` task of the complaint (a verification visit stays: it records
+    what the social agency finds of the person)."""
+    task = db.session.get(Task, complaint.task_id) if complaint.task_id else None
+    if task is None or task.status != "open" or task.type != "complaint":
+        return
+    if outcome is None:
+        tasks.cancel_task(task.id, notes or "handed on", scope=Scope.system(scope.label))
+    else:
+        task.status, task.outcome, task.outcome_notes = "done", outcome, notes
+        task.completed_on, task.completed_at, task.completed_by = today(), program_service.now(), scope.user_id
+    db.session.flush()
+
+
+def forward(complaint_id: int, agency_id: int, reason: str | None = None, *, scope: Scope) -> ComplaintShown:
+    """Hand a complaint to ``agency_id``: the coordinator's triage of one nobody answers for yet, or
+    the responsible agency (or the coordinator) handing it on to another, as a referral: the old
+    task is cancelled, the new one links to it. The deadlines stand."""
+    complaint = _complaint(complaint_id, scope, for_update=True)
+    _must_be(complaint, OPEN, "forwarded")
+    agency = db.session.get(Agency, agency_id)
+    if agency is None:
+        raise Invalid({"agency_id": [f"agency {agency_id} does not exist"]})
+    if agency_id == complaint.agency_id:
+        raise Invalid({"agency_id": ["the complaint is with this agency already"]})
+    previous = complaint.task_id
+    _close_task(complaint, None, reason, scope)
+    _forward(complaint, agency_id, None, scope=scope, source_task_id=previous,
+             origin="referral" if previous else "complaint")
+    return shown(complaint, scope)
+
+
+def start(complaint_id: int, *, scope: Scope) -> ComplaintShown:
+    """The responsible agency has begun: ``in_progress``."""
+    complaint = _complaint(complaint_id, scope, for_update=True)
+    _responsible_or_office(complaint, scope)
+    _must_be(complaint, ("forwarded",), "started")
+    complaint.status = "in_progress"
+    _record(complaint, "started", scope)
+    db.session.flush()
+    return shown(complaint, scope)
+
+
+def answer(complaint_id: int, public_answer: str, internal_notes: str | None = None, *,
+           scope: Scope) -> ComplaintShown:
+    """The responsible agency's answer: ``public_answer`` is what the complainant reads,
+    ``internal_notes`` what they do not. The first answer decides whether it was on time."""
+    complaint = _complaint(complaint_id, scope, for_update=True)
+    _responsible_or_office(complaint, scope)
+    _must_be(complaint, ("forwarded", "in_progress"), "answered")
+    moment = program_service.now()
+    complaint.status, complaint.public_answer = "answered", public_answer.strip()
+    if internal_notes:
+        complaint.internal_notes = internal_notes.strip()
+    if complaint.answered_at is None:
+        complaint.answered_at, complaint.answered_on = moment, today()
+    _record(complaint, "answered", scope)
+    _close_task(complaint, "resolved", internal_notes, scope)
+    db.session.flush()
+    return shown(complaint, scope)
+
+
+def close(complaint_id: int, *, scope: Scope) -> ComplaintShown:
+    """Close an answered complaint (it can still be reopened within ``REOPEN_DAYS`` of the answer)."""
+    complaint = _complaint(complaint_id, scope, for_update=True)
+    _responsible_or_office(complaint, scope)
+    _must_be(complaint, ("answered",), "closed")
+    complaint.status, complaint.closed_at = "closed", program_service.now()
+    _record(complaint, "closed", scope)
+    db.session.flush()
+    return shown(complaint, scope)
+
+
+def reject(complaint_id: int, reason: str, internal_notes: str | None = None, *, scope: Scope) -> ComplaintShown:
+    """Refuse a complaint: spam, out of the program's scope, a duplicate, or too little to act on
+    (the reason code is what the complainant reads)."""
+    complaint = _complaint(complaint_id, scope, for_update=True)
+    _responsible_or_office(complaint, scope)
+    if reason not in REJECT_REASONS:
+        raise Invalid({"reason": [f"one of {', '.join(REJECT_REASONS)}"]})
+    _must_be(complaint, OPEN, "rejected")
+    complaint.status, complaint.reject_reason, complaint.closed_at = "rejected", reason, program_service.now()
+    if internal_notes:
+        complaint.internal_notes = internal_notes.strip()
+    _record(complaint, "rejected", scope)
+    _close_task(complaint, None, reason, scope)
+    db.session.flush()
+    return shown(complaint, scope)
+
+
+# --- the job runner -------------------------------------------------------------------------------
+
+@dataclass
+class Watch:
+    forward_missed: int
+    answer_missed: int
+    closed: int
+
+
+def watch_deadlines(day: dt.date | None = None) -> Watch:
+    """Every morning: mark the complaints not forwarded by ``forward_by`` or not answered by their
+    answer's deadline, and escalate them to the coordinator (``escalated``: their list's filter);
+    close the answers not reopened within ``REOPEN_DAYS``. Idempotent: each is marked once."""
+    day = day or today()
+    moment = program_service.now()
+    late_forward = db.session.execute(
+        update(Complaint).where(Complaint.status == "received", Complaint.forward_by < day,
+                                Complaint.forward_missed_on.is_(None))
+        .values(forward_missed_on=day, escalated_at=func.coalesce(Complaint.escalated_at, moment),
+                version=Complaint.version + 1).execution_options(synchronize_session=False)).rowcount
+    due = func.coalesce(Complaint.reanswer_by, Complaint.respond_by)
+    late_answer = db.session.execute(
+        update(Complaint).where(Complaint.status.in_(OPEN), due < day, Complaint.answer_missed_on.is_(None))
+        .values(answer_missed_on=day, escalated_at=func.coalesce(Complaint.escalated_at, moment),
+                version=Complaint.version + 1).execution_options(synchronize_session=False)).rowcount
+    window = day - dt.timedelta(days=REOPEN_DAYS)
+    closing = db.session.scalars(select(Complaint).where(Complaint.status == "answered",
+                                                         Complaint.answered_on < window)).all()
+    for complaint in closing:
+        complaint.status, complaint.closed_at = "closed", moment
+        _record(complaint, "closed")
+    db.session.flush()
+    return Watch(forward_missed=late_forward or 0, answer_missed=late_answer or 0, closed=len(closing))
+
+
+# --- counts ---------------------------------------------------------------------------------------
+
+def due_between(first: dt.date, last: dt.date) -> ColumnElement[bool]:
+    """SQL: the complaints whose answer was due from ``first`` to ``last`` (rejected ones aside)."""
+    return and_(Complaint.respond_by.between(first, last), Complaint.status != "rejected")
+
+
+def on_time_counts(first: dt.date, last: dt.date) -> tuple[int, int]:
+    """(answered on time, due) for the answers due from ``first`` to ``last``."""
+    due, on_time = db.session.execute(select(func.count(), func.sum(case((Complaint.on_time(), 1), else_=0)))
+                                      .where(due_between(first, last))).one()
+    return int(on_time or 0), int(due or 0)
+
+
+def received_between(first: dt.date, last: dt.date) -> int:
+    """Complaints received from ``first`` to ``last`` (the program's local days)."""
+    return db.session.scalar(select(func.count()).select_from(Complaint)
+                             .where(Complaint.received_on.between(first, last))) or 0

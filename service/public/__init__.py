@@ -1,0 +1,1 @@
+"""What the program tells the public: its statistics, aggregates only."""

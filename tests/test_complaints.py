@@ -1,0 +1,455 @@
+"""Complaints through the API, as the public, the agencies and the coordinator use them: filing with
+a tracking code, working-day deadlines (weekends, public holidays, leave days, office hours),
+routing to the agency that answers, the lifecycle, the complainant's reading by code, an elderly
+person reported unreached who becomes a candidate, the job runner's watch over deadlines, and the
+on-time indicator."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.extensions import limiter
+from service.complaints import service as complaints
+from service.complaints.models import Complaint
+from service.demo.data import make_nik
+from service.extensions import db
+from service.recipients.models import Recipient
+from service.targets import indicators
+from service.tasks.models import Task
+from tests.conftest import at_jakarta, birth_of_age
+
+API = "/api/v1"
+C = f"{API}/complaints"
+CODE = re.compile(r"^RK-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$")
+PUBLIC_FIELDS = {"code", "category", "status", "received_at", "forward_by", "respond_by", "answered_at",
+                 "public_answer", "reject_reason", "reopen_until", "history"}
+
+
+@pytest.fixture
+def today(monkeypatch):
+    """Thursday 2026-12-03, 10:00 in Jakarta: a working day, the offices open."""
+    day = dt.date(2026, 12, 3)
+    at_jakarta(monkeypatch, day, hour=10)
+    return day
+
+
+@pytest.fixture
+def file(client, areas, today):
+    """``file(**overrides)`` -> the response to a complaint of a missed meal in Kaliasin."""
+
+    def send(**overrides):
+        body = {"category": "missed_meal", "description": "Nenek di RT 02 tidak menerima makanan kemarin.",
+                "village_id": areas["Kaliasin"].id, **overrides}
+        return client.post(C, json=body)
+
+    return send
+
+
+def staff_view(client, code: str, headers) -> dict:
+    found = client.get(C, headers=headers).json["items"]
+    return next(c for c in found if c["code"] == code)
+
+
+def test_a_complaint_gets_a_code_and_deadlines_and_goes_to_the_agency_that_answers(client, file, agencies,
+                                                                                   coordinator):
+    filed = file(contact_name="Pak Hadi", contact_phone="0812 3456 7890")
+    assert filed.status_code == 201, filed.json
+    body = filed.json
+    assert CODE.match(body["code"]) and body["status"] == "forwarded"
+    # Thursday 10:00: Fri, Mon, Tue are the three working days; Wed, Thu make five.
+    assert (body["forward_by"], body["respond_by"]) == ("2026-12-08", "2026-12-10")
+    complaint = staff_view(client, body["code"], agencies.social.headers)
+    assert complaint["agency_id"] == agencies.social.agency_id and complaint["status"] == "forwarded"
+    task = db.session.get(Task, complaint["task_id"])
+    assert (task.type, task.agency_id, task.due_date, task.origin) == ("complaint", agencies.social.agency_id,
+                                                                      dt.date(2026, 12, 10), "complaint")
+    assert complaint["contact"] == {"name": "Pak Hadi", "phone": "+6281234567890"}
+    # hygiene and food quality go to the health agency; "other" waits for the coordinator's triage
+    for category in ("hygiene", "food_quality"):
+        code = file(category=category).json["code"]
+        assert staff_view(client, code, agencies.health.headers)["agency_id"] == agencies.health.agency_id
+    other = file(category="other").json
+    assert other["status"] == "received"
+    triage = staff_view(client, other["code"], coordinator)
+    assert triage["agency_id"] is None and triage["task_id"] is None
+    forwarded = client.post(f"{C}/{triage['id']}/forward", json={"agency_id": agencies.data.agency_id},
+                            headers=coordinator)
+    assert forwarded.status_code == 200 and forwarded.json["status"] == "forwarded"
+    assert client.get(f"{C}/{triage['id']}", headers=agencies.data.headers).json["agency_id"] == agencies.data.agency_id
+    # codes differ, and cannot be told from each other's order
+    codes = {file().json["code"] for _ in range(5)}
+    assert len(codes) == 5
+
+
+def test_the_deadline_skips_weekends_holidays_leave_days_and_the_evening(client, areas, agencies, coordinator,
+                                                                         monkeypatch):
+    def file_at(day: dt.date, hour: int):
+        at_jakarta(monkeypatch, day, hour=hour)
+        made = client.post(C, json={"category": "hygiene", "description": "Dapur warung kotor sekali.",
+                                    "village_id": areas["Kaliasin"].id})
+        assert made.status_code == 201, made.json
+        return made.json["forward_by"], made.json["respond_by"]
+
+    # Friday 4 December 2026, 10:00: Mon 7, Tue 8, Wed 9 forward; Thu 10, Fri 11 answer.
+    assert file_at(dt.date(2026, 12, 4), 10) == ("2026-12-09", "2026-12-11")
+    # The same Friday at 17:00, after the offices close (16:00): it counts from Monday 7.
+    assert file_at(dt.date(2026, 12, 4), 17) == ("2026-12-10", "2026-12-14")
+    # Saturday: from Monday too.
+    assert file_at(dt.date(2026, 12, 5), 9) == ("2026-12-10", "2026-12-14")
+    # Tuesday 9 March 2027, just before Idul Fitri (Wed 10 and Thu 11 March 2027, public holidays):
+    # Fri 12, Mon 15, Tue 16 forward; Wed 17, Thu 18 answer. Checked by hand on a calendar.
+    assert file_at(dt.date(2027, 3, 9), 10) == ("2027-03-16", "2027-03-18")
+    # The government adds a collective leave day (cuti bersama) on Friday 12 March: a day more.
+    at_jakarta(monkeypatch, dt.date(2027, 1, 4), hour=9)
+    added = client.post(f"{API}/program/leave-days", json={"date": "2027-03-12", "name": "Cuti bersama Idul Fitri"},
+                        headers=coordinator)
+    assert added.status_code == 201, added.json
+    assert file_at(dt.date(2027, 3, 9), 10) == ("2027-03-17", "2027-03-19")
+    # After 16:00 on the 9th: from Monday 15 (10, 11 holidays, 12 leave, then the weekend).
+    assert file_at(dt.date(2027, 3, 9), 16) == ("2027-03-18", "2027-03-22")
+    listed = client.get(f"{API}/program/leave-days?year=2027", headers=coordinator).json
+    assert listed == [{"date": "2027-03-12", "name": "Cuti bersama Idul Fitri"}]
+    again = client.post(f"{API}/program/leave-days", json={"date": "2027-03-12", "name": "x"}, headers=coordinator)
+    assert again.status_code == 409
+    for day in ("2027-03-13", "2027-03-10"):  # a Saturday; Idul Fitri itself
+        refused = client.post(f"{API}/program/leave-days", json={"date": day, "name": "x"}, headers=coordinator)
+        assert refused.status_code == 422, refused.json
+    assert client.delete(f"{API}/program/leave-days/2027-03-12", headers=coordinator).status_code == 204
+    assert client.delete(f"{API}/program/leave-days/2027-03-12", headers=coordinator).status_code == 404
+    assert client.delete(f"{API}/program/leave-days/not-a-day", headers=coordinator).status_code == 404
+    assert client.post(f"{API}/program/leave-days", json={"date": "2027-03-12", "name": "x"},
+                       headers=agencies.social.headers).status_code == 403
+    # the offices' closing time is a program setting
+    changed = client.patch(f"{API}/program", json={"office_closes_at": "18:00"}, headers=coordinator)
+    assert changed.status_code == 200 and changed.json["office_closes_at"] == "18:00"
+    assert file_at(dt.date(2026, 12, 4), 17) == ("2026-12-09", "2026-12-11")
+
+
+def test_bad_reports_are_refused_clearly_and_odd_ones_kept_as_written(client, file):
+    for overrides, field in (({"contact_phone": "12"}, "contact_phone"),
+                             ({"contact_phone": "0812 34"}, "contact_phone"),
+                             ({"description": "short"}, "description"), ({"description": "x" * 10_000}, "description"),
+                             ({"description": "          ada apa"}, "description"),
+                             ({"category": "pothole"}, "category"), ({"village_id": 999_999}, "village_id"),
+                             ({"vendor_id": 999_999}, "vendor_id"), ({"latitude": -8.35}, "latitude"),
+                             ({"description": "makanan\u202eterbalik sekali"}, "description"),
+                             ({"elderly": {"name": "Mbah Sarni", "village_id": 1}}, "elderly")):
+        refused = file(**overrides)
+        assert refused.status_code == 422, (overrides, refused.json)
+        assert refused.mimetype == "application/problem+json"
+        assert any(name.split(".")[0] == field for name in refused.json["errors"]), (overrides, refused.json)
+    for description in ("Makanannya basi 🤢🤢 dan dingin", "<script>alert('x')</script> nasi basi",
+                        "x" * 2000, "Baris satu\nbaris dua\tdengan tab"):
+        kept = file(description=description)
+        assert kept.status_code == 201, kept.json
+        assert db.session.scalar(select(Complaint.description).where(Complaint.code == kept.json["code"])) == \
+            description
+    assert client.post(C, data="category=other", content_type="text/plain").status_code == 415
+
+
+def test_anonymous_keeps_no_contact_and_confidential_shows_it_to_the_coordinator_alone(client, file, agencies,
+                                                                                      coordinator):
+    anonymous = file(anonymous=True, contact_name="Bu Rina", contact_phone="0812 1111 2222").json["code"]
+    row = db.session.scalar(select(Complaint).where(Complaint.code == anonymous))
+    assert (row.contact_name, row.contact_phone, row.anonymous) == (None, None, True)
+    assert staff_view(client, anonymous, coordinator)["contact"] is None
+    confidential = file(confidential=True, contact_name="Bu Rina", contact_phone="0812 1111 2222").json["code"]
+    assert staff_view(client, confidential, coordinator)["contact"] == {"name": "Bu Rina", "phone": "+6281211112222"}
+    assert staff_view(client, confidential, agencies.social.headers)["contact"] is None
+    plain = file(contact_name="Bu Rina", contact_phone="0812 1111 2222").json["code"]
+    assert staff_view(client, plain, agencies.social.headers)["contact"]["name"] == "Bu Rina"
+    # another agency does not see the complaint at all: as if it did not exist
+    theirs = staff_view(client, plain, coordinator)["id"]
+    hidden = client.get(f"{C}/{theirs}", headers=agencies.health.headers)
+    missing = client.get(f"{C}/999999", headers=agencies.health.headers)
+    assert hidden.status_code == missing.status_code == 404
+    assert hidden.json["detail"].replace(str(theirs), "N") == missing.json["detail"].replace("999999", "N")
+    assert client.get(C, headers=agencies.health.headers).json["total"] == 0
+    assert client.post(f"{C}/{theirs}/answer", json={"public_answer": "x"},
+                       headers=agencies.health.headers).status_code == 404
+    assert client.get(C).status_code == 401
+
+
+def test_the_complainant_reads_by_code_and_nothing_more(client, file, agencies, coordinator, make_user):
+    filed = file(contact_name="Pak Hadi", contact_phone="0812 3456 7890").json
+    code = filed["code"]
+    read = client.get(f"{C}/{code}")
+    assert read.status_code == 200 and set(read.json) == PUBLIC_FIELDS
+    assert [h["status"] for h in read.json["history"]] == ["received", "forwarded"]
+    assert client.get(f"{C}/{code.lower().replace('-', ' ')}").json["code"] == code
+    complaint = staff_view(client, code, agencies.social.headers)
+    client.post(f"{C}/{complaint['id']}/start", headers=agencies.social.headers)
+    answered = client.post(f"{C}/{complaint['id']}/answer", headers=agencies.social.headers,
+                           json={"public_answer": "Kurir sudah kami tegur; makanan diantar lagi hari ini.",
+                                 "internal_notes": "Kurir Budi dua kali telat; warung 12 diperingatkan."})
+    assert answered.status_code == 200, answered.json
+    seen = client.get(f"{C}/{code}").json
+    assert seen["status"] == "answered" and seen["public_answer"].startswith("Kurir sudah")
+    text = str(seen)
+    for secret in ("Budi", "warung 12", "Pak Hadi", "+6281234567890", agencies.social.user.name,
+                   agencies.social.user.email, "Nenek"):
+        assert secret not in text
+    # unknown and malformed codes: the same 404
+    answers = [client.get(f"{C}/{other}") for other in ("RK-2222-2222", "RK-0000-0000", "hello", "RK-" + "Z" * 60,
+                                                        "RK-7KQ4-9MZ")]
+    assert {a.status_code for a in answers} == {404}
+    assert len({a.json["detail"] for a in answers}) == 1
+
+
+def test_guessing_codes_is_rate_limited(app, client, file, monkeypatch):
+    code = file().json["code"]
+    monkeypatch.setitem(app.config, "RATELIMIT_COMPLAINT_MISSES", "3 per hour")
+    limiter.reset()
+    assert [client.get(f"{C}/RK-2222-222{n}").status_code for n in range(2, 6)] == [404, 404, 404, 429]
+    refused = client.get(f"{C}/{code}")  # the guesser is held back, even for a real code
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    monkeypatch.setitem(app.config, "RATELIMIT_COMPLAINT", "2 per minute")
+    limiter.reset()
+    assert [file().status_code for _ in range(3)] == [201, 201, 429]
+
+
+def test_the_lifecycle_reopen_once_and_reject(client, file, agencies, coordinator, monkeypatch, today):
+    code = file().json["code"]
+    complaint_id = staff_view(client, code, coordinator)["id"]
+    social = agencies.social.headers
+    assert client.post(f"{C}/{complaint_id}/close", headers=social).status_code == 409
+    assert client.post(f"{C}/{complaint_id}/start", headers=social).json["status"] == "in_progress"
+    assert client.post(f"{C}/{complaint_id}/start", headers=social).status_code == 409
+    first = client.post(f"{C}/{complaint_id}/answer", json={"public_answer": "Sudah diantar."}, headers=social).json
+    assert first["status"] == "answered" and db.session.get(Task, first["task_id"]).status == "done"
+    reopened = client.post(f"{C}/{code}/reopen", json={"reason": "Hari ini juga tidak datang makanannya."})
+    assert reopened.status_code == 200, reopened.json
+    assert reopened.json["status"] == "forwarded" and reopened.json["reopen_until"] is None
+    again = staff_view(client, code, social)
+    task = db.session.get(Task, again["task_id"])
+    assert task.status == "open" and task.source_task_id == first["task_id"] and task.agency_id == again["agency_id"]
+    assert client.post(f"{C}/{complaint_id}/answer", json={"public_answer": "Diantar oleh warung lain."},
+                       headers=social).status_code == 200
+    twice = client.post(f"{C}/{code}/reopen", json={"reason": "Masih belum puas dengan jawaban."})
+    assert twice.status_code == 409 and twice.json["current_status"] == "answered"
+    assert client.post(f"{C}/{complaint_id}/close", headers=social).json["status"] == "closed"
+    history = [h["status"] for h in client.get(f"{C}/{code}").json["history"]]
+    assert history == ["received", "forwarded", "in_progress", "answered", "forwarded", "forwarded", "answered",
+                       "closed"]
+    # a reopen more than 10 days after the answer is refused
+    late = file().json["code"]
+    late_id = staff_view(client, late, coordinator)["id"]
+    client.post(f"{C}/{late_id}/answer", json={"public_answer": "Sudah."}, headers=social)
+    at_jakarta(monkeypatch, today + dt.timedelta(days=11))
+    refused = client.post(f"{C}/{late}/reopen", json={"reason": "Belum juga diantar makanannya."})
+    assert refused.status_code == 409
+    # rejecting: a reason code, which the complainant reads; the task is cancelled
+    spam = file(description="Beli pulsa murah di sini sekarang juga!").json["code"]
+    spam_id = staff_view(client, spam, coordinator)["id"]
+    assert client.post(f"{C}/{spam_id}/reject", json={"reason": "rude"}, headers=social).status_code == 422
+    rejected = client.post(f"{C}/{spam_id}/reject", json={"reason": "spam"}, headers=social).json
+    assert rejected["status"] == "rejected" and db.session.get(Task, rejected["task_id"]).status == "cancelled"
+    assert client.get(f"{C}/{spam}").json["reject_reason"] == "spam"
+    assert client.post(f"{C}/{spam_id}/answer", json={"public_answer": "x"}, headers=social).status_code == 409
+
+
+def test_an_agency_hands_a_complaint_on_and_the_coordinator_routes_categories(client, file, agencies, coordinator):
+    code = file(category="behaviour").json["code"]
+    complaint = staff_view(client, code, agencies.social.headers)
+    handed = client.post(f"{C}/{complaint['id']}/forward", json={"agency_id": agencies.health.agency_id,
+                                                                 "reason": "kurir warung, bukan relawan"},
+                         headers=agencies.social.headers)
+    assert handed.status_code == 200, handed.json
+    assert db.session.get(Task, complaint["task_id"]).status == "cancelled"
+    new_task = db.session.get(Task, handed.json["task_id"])
+    assert (new_task.agency_id, new_task.source_task_id, new_task.origin) == (
+        agencies.health.agency_id, complaint["task_id"], "referral")
+    assert client.get(f"{C}/{complaint['id']}", headers=agencies.social.headers).status_code == 404
+    assert staff_view(client, code, agencies.health.headers)["respond_by"] == complaint["respond_by"]
+    # the routing table
+    routes = {r["category"]: r for r in client.get(f"{C}/routes", headers=coordinator).json}
+    assert routes["missed_meal"]["default_kind"] == "social" and routes["other"]["default_kind"] is None
+    moved = client.put(f"{C}/routes/missed_meal", json={"agency_id": agencies.data.agency_id}, headers=coordinator)
+    assert moved.status_code == 200
+    routed = file().json["code"]
+    assert staff_view(client, routed, coordinator)["agency_id"] == agencies.data.agency_id
+    assert client.put(f"{C}/routes/hygiene", json={"agency_id": agencies.data.agency_id},
+                      headers=coordinator).status_code == 422
+    assert client.put(f"{C}/routes/pothole", json={"agency_id": None}, headers=coordinator).status_code == 404
+    assert client.put(f"{C}/routes/missed_meal", json={"agency_id": None}, headers=coordinator).status_code == 200
+    assert staff_view(client, file().json["code"], coordinator)["agency_id"] == agencies.social.agency_id
+    assert client.get(f"{C}/routes", headers=agencies.social.headers).status_code == 403
+
+
+def test_an_unreached_elderly_person_reported_becomes_a_candidate_and_then_an_opportunity(
+        client, file, agencies, coordinator, areas):
+    birth = birth_of_age(78)
+    nik = make_nik("35.10.09", birth, "F", 4321)
+    report = file(category="unreached_elderly", description="Mbah Sarni tinggal sendiri, tidak ada yang memberi makan.",
+                  elderly={"name": "Sarni", "village_id": areas["Kaliasin"].id, "nik": nik,
+                           "address": "Dusun Krajan RT 01"})
+    assert report.status_code == 201, report.json
+    complaint = staff_view(client, report.json["code"], agencies.social.headers)
+    person = db.session.get(Recipient, complaint["reported_recipient_id"])
+    assert (person.status, person.source, person.birth_date, person.sex) == ("candidate", "public_report", birth, "F")
+    task = db.session.get(Task, complaint["task_id"])
+    assert (task.type, task.agency_id, task.recipient_id) == ("verification_visit", agencies.social.agency_id,
+                                                              person.id)
+    assert complaint["elderly"]["nik"] == nik
+    assert staff_view(client, report.json["code"], coordinator)["elderly"]["name"] == "Sarni"
+    # the same person reported again is found, not registered twice
+    again = file(category="unreached_elderly", description="Mbah Sarni belum juga dapat makanan.",
+                 elderly={"name": "Sarni", "village_id": areas["Kaliasin"].id, "nik": nik})
+    assert staff_view(client, again.json["code"], coordinator)["reported_recipient_id"] == person.id
+    assert db.session.scalar(select(Recipient.id).where(Recipient.nik == nik).limit(2)) == person.id
+    # a NIK that cannot be hers is refused: the registry's rules
+    wrong = file(category="unreached_elderly", description="Mbah Sarni belum juga dapat makanan.",
+                 elderly={"name": "Sarni", "village_id": areas["Kaliasin"].id, "nik": nik, "sex": "M"})
+    assert wrong.status_code == 422 and "elderly.sex" in wrong.json["errors"]
+    # the social agency visits and verifies: no stall reaches her, so she is uncovered
+    done = client.post(f"{API}/tasks/{task.id}/complete", json={"outcome": "verified"}, headers=agencies.social.headers)
+    assert done.status_code == 200, done.json
+    uncovered = client.get(f"{API}/recipients/uncovered", headers=coordinator).json["items"]
+    assert person.id in [r["id"] for r in uncovered]
+    # without a NIK: a complaint task for the social agency, with what the reporter said
+    plain = file(category="unreached_elderly", description="Ada kakek tinggal sendiri di ujung desa.",
+                 elderly={"name": "Kakek Darmo", "village_id": areas["Kaliasin"].id})
+    seen = staff_view(client, plain.json["code"], agencies.social.headers)
+    assert seen["reported_recipient_id"] is None and seen["elderly"]["name"] == "Kakek Darmo"
+    assert db.session.get(Task, seen["task_id"]).type == "complaint"
+    assert "Darmo" not in str(client.get(f"{C}/{plain.json['code']}").json)
+
+
+def test_the_job_runner_marks_missed_deadlines_escalates_and_closes_old_answers(client, file, agencies,
+                                                                                coordinator, monkeypatch, today):
+    triage = file(category="other").json  # nobody forwards it
+    routed = file().json  # forwarded, never answered
+    answered = file().json
+    answered_id = staff_view(client, answered["code"], coordinator)["id"]
+    client.post(f"{C}/{answered_id}/answer", json={"public_answer": "Sudah."}, headers=agencies.social.headers)
+    at_jakarta(monkeypatch, dt.date(2026, 12, 9), hour=7)  # past forward_by (8th)
+    watch = complaints.watch_deadlines()
+    assert (watch.forward_missed, watch.answer_missed, watch.closed) == (1, 0, 0)
+    late = staff_view(client, triage["code"], coordinator)
+    assert late["forward_missed_on"] == "2026-12-09" and late["escalated"] and late["overdue"]
+    assert [c["code"] for c in client.get(f"{C}?escalated=true", headers=coordinator).json["items"]] == \
+        [triage["code"]]
+    at_jakarta(monkeypatch, dt.date(2026, 12, 11), hour=7)  # past respond_by (10th)
+    watch = complaints.watch_deadlines()
+    assert (watch.forward_missed, watch.answer_missed) == (0, 2)
+    assert complaints.watch_deadlines().answer_missed == 0  # once
+    overdue = {c["code"] for c in client.get(f"{C}?overdue=true", headers=coordinator).json["items"]}
+    assert overdue == {triage["code"], routed["code"]}
+    at_jakarta(monkeypatch, dt.date(2026, 12, 15), hour=7)
+    assert complaints.watch_deadlines().closed == 1
+    assert client.get(f"{C}/{answered['code']}").json["status"] == "closed"
+
+
+def test_answered_on_time_is_an_indicator_targets_may_use(client, file, agencies, coordinator, monkeypatch, today):
+    on_time, late = file().json, file().json
+    for filed in (on_time, late):
+        filed["id"] = staff_view(client, filed["code"], coordinator)["id"]
+    client.post(f"{C}/{on_time['id']}/answer", json={"public_answer": "Sudah."}, headers=agencies.social.headers)
+    at_jakarta(monkeypatch, dt.date(2026, 12, 14), hour=9)
+    client.post(f"{C}/{late['id']}/answer", json={"public_answer": "Maaf terlambat."}, headers=agencies.social.headers)
+    assert indicators.MEASURES["complaint_on_time_rate"](dt.date(2026, 12, 14)) == 0.5
+    assert indicators.MEASURES["complaint_on_time_rate"](dt.date(2026, 12, 9)) is None  # none due yet
+    made = client.post(f"{API}/targets", headers=coordinator, json={
+        "title": "Pengaduan dijawab tepat waktu", "indicator": "complaint_on_time_rate", "threshold": 0.9,
+        "due_date": "2026-12-31", "owner_agency_id": agencies.social.agency_id,
+        "signatory_agency_ids": [agencies.social.agency_id]})
+    assert made.status_code == 201, made.json
+
+
+def test_open311_clients_file_and_follow_requests(client, areas, agencies, today):
+    services = client.get(f"{API}/open311/v2/services.json")
+    assert services.status_code == 200
+    assert {s["service_code"] for s in services.json} >= {"missed_meal", "hygiene", "unreached_elderly"}
+    assert set(services.json[0]) == {"service_code", "service_name", "description", "metadata", "type", "keywords",
+                                     "group"}
+    # the GeoReport v2 specification's POST Service Request fields, form-encoded
+    posted = client.post(f"{API}/open311/v2/requests.json", data={
+        "api_key": "xyz", "jurisdiction_id": "banyuwangi.go.id", "service_code": "hygiene",
+        "lat": "-8.3541", "long": "114.1672", "address_string": "Jl. Diponegoro 4",
+        "email": "smith@example.com", "device_id": "tt222111", "account_id": "123456",
+        "first_name": "John", "last_name": "Smith", "phone": "0812 3456 7890",
+        "description": "Dapur warung penuh lalat dan sampah.", "media_url": "http://example.com/a.jpg"})
+    assert posted.status_code == 200, posted.json
+    assert set(posted.json[0]) == {"service_request_id", "service_notice", "account_id"}
+    request_id = posted.json[0]["service_request_id"]
+    assert CODE.match(request_id)
+    row = db.session.scalar(select(Complaint).where(Complaint.code == request_id))
+    assert (row.channel, row.contact_name, row.contact_phone) == ("open311", "John Smith", "+6281234567890")
+    one = client.get(f"{API}/open311/v2/requests/{request_id}.json")
+    assert one.status_code == 200 and len(one.json) == 1
+    shown = one.json[0]
+    assert shown["service_request_id"] == request_id and shown["status"] == "open"
+    assert shown["service_code"] == "hygiene" and shown["expected_datetime"].startswith("2026-12-10T23:59:59+07:00")
+    assert (shown["lat"], shown["long"]) == (-8.35, 114.17)  # no closer than a kilometre
+    assert "John" not in str(shown) and "Smith" not in str(shown) and "lalat" not in str(shown)
+    complaint_id = row.id
+    client.post(f"{C}/{complaint_id}/answer", json={"public_answer": "Warung sudah diperiksa dan dibersihkan."},
+                headers=agencies.health.headers)
+    listed = client.get(f"{API}/open311/v2/requests.json?service_request_id={request_id},RK-2222-2222")
+    assert listed.status_code == 200 and [r["status"] for r in listed.json] == ["closed"]
+    assert listed.json[0]["status_notes"] == "Warung sudah diperiksa dan dibersihkan."
+    assert client.get(f"{API}/open311/v2/requests.json").status_code == 422  # no list of everyone's
+    assert client.get(f"{API}/open311/v2/requests/RK-2222-2222.json").status_code == 404
+    bad = client.post(f"{API}/open311/v2/requests.json", data={"service_code": "pothole", "description": "x" * 20})
+    assert bad.status_code == 422 and "service_code" in bad.json["errors"]
+    short = client.post(f"{API}/open311/v2/requests.json", data={"service_code": "other", "description": "x"})
+    assert short.status_code == 422
+
+
+SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+def test_public_statistics_are_aggregates_that_single_nobody_out(client, make_recipient, make_vendor, file, today,
+                                                                 areas):
+    people = [make_recipient("enrolled") for _ in range(7)]
+    people += [make_recipient("enrolled", village_id=areas["Tembokrejo"].id, latitude=-8.4367, longitude=114.3226)
+               for _ in range(2)]
+    make_vendor(hygiene="valid")
+    file()
+    stats = client.get(f"{API}/public/stats")
+    assert stats.status_code == 200, stats.json
+    body = stats.json
+    assert body["enrolled"] == 9 and body["stalls_certified"] == 1 and body["complaints"]["received"] == 1
+    districts = {d["district"]: d for d in body["districts"]}
+    # Muncar has 2 people: "<5". Genteng's 7 would give them away (9 - 7), so it is hidden too.
+    assert districts["Muncar"]["enrolled"] == "<5" and districts["Genteng"]["enrolled"] == "<5"
+    for column in ("enrolled", "fed_yesterday"):
+        assert [d[column] for d in body["districts"]].count("<5") != 1
+        assert all(v == "<5" or v == 0 or v >= 5 for v in (d[column] for d in body["districts"]))
+    text = stats.get_data(as_text=True)
+    assert not SIXTEEN_DIGITS.search(text)
+    for person in people:
+        assert person["name"] not in text and str(person["latitude"]) not in text
+    assert "public" in stats.headers["Cache-Control"]
+
+
+def test_a_row_shows_no_small_count_nor_a_small_complement():
+    from service.public.stats import _pair
+    assert _pair(12, 6) == (12, 6, 0.5)
+    assert _pair(10, 8) == (10, "<5", None)  # 2 unfed would be told
+    assert _pair(10, 3) == (10, "<5", None)
+    assert _pair(3, 3) == ("<5", "<5", None)
+    assert _pair(0, 0) == (0, 0, None)
+    assert _pair(20, 20) == (20, 20, 1.0)
+
+
+def test_a_reported_person_once_verified_is_offered_to_volunteers(client, file, agencies, areas, today):
+    from tests.test_volunteers import PASSWORD, bearer, sign_in
+    nik = make_nik("35.10.09", birth_of_age(81), "M", 777)
+    code = file(category="unreached_elderly", description="Mbah Karto tinggal sendiri di gubuk dekat sawah.",
+                elderly={"name": "Karto Wiryo", "village_id": areas["Kaliasin"].id, "nik": nik}).json["code"]
+    complaint = staff_view(client, code, agencies.social.headers)
+    client.post(f"{API}/tasks/{complaint['task_id']}/complete", json={"outcome": "verified"},
+                headers=agencies.social.headers)
+    signed = client.post(f"{API}/volunteers", json={
+        "name": "Dewi Lestari", "phone": "0812 7777 1234", "password": PASSWORD, "village_id": areas["Kaliasin"].id,
+        "skills": ["deliver"], "accepts_code_of_conduct": True})
+    client.post(f"{API}/volunteers/{signed.json['id']}/approve", headers=agencies.social.headers)
+    volunteer = bearer(sign_in(client, phone="0812 7777 1234"))
+    offered = client.get(f"{API}/volunteers/me/opportunities?kind=deliver", headers=volunteer).json["items"]
+    assert [(o["recipient_id"], o["display_name"]) for o in offered] == [(complaint["reported_recipient_id"],
+                                                                          "Karto W.")]
+    assert nik not in str(offered)

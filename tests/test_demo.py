@@ -15,7 +15,8 @@ def test_demo_load_builds_a_believable_program(cli, client):
     assert "koordinator@rantang.example" in result.output
     statuses = dict(db.session.execute(select(Recipient.status, func.count()).group_by(Recipient.status)).all())
     assert set(statuses) == {"candidate", "verified", "rejected", "enrolled", "exited"}
-    assert sum(statuses.values()) == 120
+    assert sum(statuses.values()) == 121  # and one an elderly man reported by the public
+    assert db.session.scalar(select(func.count()).where(Recipient.source == "public_report")) == 1
     districts = db.session.scalar(select(func.count()).where(Area.kind == "district"))
     villages = db.session.scalar(select(func.count()).where(Area.kind == "village"))
     assert districts == 15 and villages == 135
@@ -108,6 +109,17 @@ def test_demo_load_builds_a_believable_program(cli, client):
     targets = client.get("/api/v1/targets", headers=coordinator).json["items"]
     assert {t["status"] for t in targets} >= {"draft", "achieved"} and len(targets) == 5
     assert all(t["current_value"] is not None for t in targets)
+
+    # complaints from the public in every status, one past its deadlines, one a reported elderly man
+    filed = client.get("/api/v1/complaints?per_page=100", headers=coordinator).json["items"]
+    assert {c["status"] for c in filed} == {"received", "forwarded", "in_progress", "answered", "closed", "rejected"}
+    assert any(c["escalated"] and c["overdue"] for c in filed)
+    reported = next(c for c in filed if c["category"] == "unreached_elderly")
+    candidate = client.get(f"/api/v1/recipients/{reported['reported_recipient_id']}", headers=coordinator).json
+    assert (candidate["status"], candidate["source"]) == ("candidate", "public_report")
+    answered = next(c for c in filed if c["status"] == "answered")
+    assert client.get(f"/api/v1/complaints/{answered['code']}").json["public_answer"]
+    assert client.get("/api/v1/public/stats").json["complaints"]["received"] >= 1
 
     again = cli.invoke(args=["demo", "load"])
     assert again.exit_code != 0 and "empty" in again.output

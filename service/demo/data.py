@@ -29,6 +29,7 @@ from service.codes import code
 from service.db import bulk_insert, refresh_statistics
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
+from service.demo.complaints import load_complaints
 from service.extensions import db
 from service.geo import distance_m
 from service.program import service as program_service
@@ -188,6 +189,8 @@ def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None
     say("the agencies' work and targets")
     load_work(rng, fake, today)
     load_volunteer_visits(today)
+    say("complaints from the public")
+    load_complaints(fake, unreached, lambda code, born, sex: make_nik(code, born, sex, 9000 + rng.randint(0, 999)))
     return credentials()
 
 

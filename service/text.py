@@ -6,6 +6,8 @@ import re
 
 import phonenumbers
 
+from service.errors import Invalid
+
 # A phone number as people write it: +62 812-3456-7890, 0812 3456 7890, (0333) 424 242: 6 to 15
 # digits, with spaces, hyphens, dots or brackets between them.
 PHONE_PATTERN = r"^(?=(?:\D*\d){6,15}\D*$)\+?[0-9 ().-]{6,24}$"
@@ -35,6 +37,14 @@ def e164(value: str) -> str:
             return e164("+" + digits)
         raise ValueError("not a phone number that can be called (such as 0812 3456 7890)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def e164_of(value: str, field: str = "phone") -> str:
+    """``e164(value)``, or the 422 that says what is wrong with ``field``."""
+    try:
+        return e164(value)
+    except ValueError as exc:
+        raise Invalid({field: [str(exc)]}) from None
 
 
 # What no name, address or note may hold: control characters but tab and line breaks, the

@@ -55,7 +55,7 @@ from service.recipients.rules import identity_errors, nik_birth_date
 from service.tasks import service as tasks
 from service.tasks.models import Task
 from service.tasks.recurring import Spreader
-from service.text import e164
+from service.text import e164_of
 from service.vendors.models import Vendor
 
 # A tracking code: "RK-" and 8 characters of an alphabet without 0/O and 1/I (32 of them: 5 bits
@@ -86,15 +86,6 @@ def _record(complaint: Complaint, action: str, scope: Scope | None = None) -> No
 
 
 # --- intake ---------------------------------------------------------------------------------------
-
-def _phone(value: str | None, field: str = "contact_phone") -> str | None:
-    if not value:
-        return None
-    try:
-        return e164(value)
-    except ValueError as exc:
-        raise Invalid({field: [str(exc)]}) from None
-
 
 def _known(model, entity_id: int | None, field: str, name: str) -> None:
     if entity_id is not None and db.session.get(model, entity_id) is None:
@@ -140,7 +131,7 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
     if anonymous:
         contact_name = contact_phone = None
         confidential = False
-    phone = _phone(contact_phone)
+    phone = e164_of(contact_phone, "contact_phone") if contact_phone else None
     if village_id is not None:
         village = get_village(village_id)
         if latitude is not None and (error := geo.too_far(latitude, longitude, village,

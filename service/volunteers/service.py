@@ -21,20 +21,13 @@ from service.db import Page, Showing, check_version, equals, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.program.service import get_village
-from service.text import e164
+from service.text import e164_of
 from service.volunteers import claims
 from service.volunteers.models import DECISIONS, MAX_CAPACITY, NEEDS_REASON, SKILLS, Volunteer
 
 TAKEN = "this phone number or email is registered already: sign in, or use another"
 # What a volunteer may change about themselves (not their status, nor their name once vetted).
 OWN_EDITABLE = frozenset({"phone", "email", "skills", "capacity", "village_id", "latitude", "longitude"})
-
-
-def _phone(value: str) -> str:
-    try:
-        return e164(value)
-    except ValueError as exc:
-        raise Invalid({"phone": [str(exc)]}) from None
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -87,7 +80,7 @@ def sign_up(name: str, phone: str, password: str, village_id: int, skills: list[
     _check(values)
     if accepts_code_of_conduct is not True:
         raise Invalid({"accepts_code_of_conduct": ["read and accept the code of conduct to sign up"]})
-    phone = _phone(phone)
+    phone = e164_of(phone)
     email = email.strip().lower() if email else None
     village = get_village(village_id)
     if _taken(phone, email):
@@ -177,7 +170,7 @@ def update_own(changes: dict[str, Any], expected_version: int | None = None, *, 
         raise Invalid({name: ["cannot be changed here"] for name in sorted(unknown)})
     changes = dict(changes)
     if "phone" in changes:
-        changes["phone"] = _phone(changes["phone"])
+        changes["phone"] = e164_of(changes["phone"])
     if changes.get("email"):
         changes["email"] = changes["email"].strip().lower()
     point = {k: changes.get(k, getattr(volunteer, k)) for k in ("latitude", "longitude")}

@@ -1,4 +1,4 @@
-from flask import current_app, g
+from flask import current_app, g, request
 
 from blueprints.extensions import Blueprint, limiter
 from schemas.common import page_of
@@ -38,15 +38,31 @@ def misses_limit() -> str:
     return current_app.config["RATELIMIT_COMPLAINT_MISSES"]
 
 
+def unknown_codes() -> int:
+    """Codes this request tried that are no complaint's: 1 for a 404 of one code; a list of codes
+    (Open311) says how many of its own were unknown (``g.unknown_codes``)."""
+    return g.get("unknown_codes", 1)
+
+
 def missed(response) -> bool:
-    return response.status_code == 404
+    return g.get("unknown_codes", 1 if response.status_code == 404 else 0) > 0
+
+
+def filed(response) -> bool:
+    return response.status_code < 400  # a typo refused with a 422 does not use up the day's reports
+
+
+def codes_asked() -> int:
+    """How many codes a request reads: a list counts each (Open311's ``service_request_id=a,b``)."""
+    asked = request.args.get("service_request_id")
+    return min(max(1, len(asked.split(","))), 100) if asked else 1
 
 
 # Shared by every way in (the API and Open311): one count of complaints filed, of lookups and of
 # unknown codes (guesses) per client address.
-filing = limiter.shared_limit(complaint_limit, scope="complaints-filed")
-lookups = limiter.shared_limit(lookup_limit, scope="complaint-lookups")
-guesses = limiter.shared_limit(misses_limit, scope="complaint-guesses", deduct_when=missed)
+filing = limiter.shared_limit(complaint_limit, scope="complaints-filed", deduct_when=filed)
+lookups = limiter.shared_limit(lookup_limit, scope="complaint-lookups", cost=codes_asked)
+guesses = limiter.shared_limit(misses_limit, scope="complaint-guesses", deduct_when=missed, cost=unknown_codes)
 
 
 @blp.route("/complaints", methods=["POST"])

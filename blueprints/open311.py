@@ -9,12 +9,16 @@ with the point of the request only to the nearest 0.01 degree (about a kilometre
 requests.json`` needs ``service_request_id`` (one or several codes, comma-separated): a list of
 everyone's requests would publish their codes.
 """
+import functools
+
+from flask import g, request
+
 from blueprints.complaints import filing, guesses, lookups
 from blueprints.extensions import Blueprint
 from schemas.open311 import RequestArgs, RequestIn, RequestOut, ServiceOut, SubmittedOut
 from service.complaints import service
 from service.complaints.models import CATEGORIES
-from service.errors import Invalid
+from service.errors import Invalid, UnsupportedMedia
 from service.extensions import db
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
@@ -31,6 +35,19 @@ SERVICES = {
 OPEN311_STATUS = {"received": "open", "forwarded": "open", "in_progress": "open", "answered": "closed",
                   "closed": "closed", "rejected": "closed"}
 MAX_IDS = 20
+OPEN311_NAMES = {"contact_phone": "phone", "contact_name": "first_name", "latitude": "lat", "longitude": "long",
+                 "category": "service_code"}
+
+
+def form_only(view):
+    """GeoReport v2 posts requests form-encoded: another body is a 415 that says so."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise UnsupportedMedia("post the request form-encoded (application/x-www-form-urlencoded), as "
+                                   "GeoReport v2 does")
+        return view(*args, **kwargs)
+    return wrapper
 
 
 @blp.route("/services.json", methods=["GET"])
@@ -43,6 +60,7 @@ def list_services():
 
 @blp.route("/requests.json", methods=["POST"])
 @filing
+@form_only
 @blp.arguments(RequestIn(), location="form")
 @blp.response(200, SubmittedOut(many=True))
 def create_request(data):
@@ -50,9 +68,12 @@ def create_request(data):
     `long`, `first_name`, `last_name`, `phone`. The answer's `service_request_id` is the complaint's
     tracking code."""
     name = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part) or None
-    complaint = service.file_complaint(
-        data["service_code"], data.get("description") or "", contact_name=name, contact_phone=data.get("phone"),
-        latitude=data.get("lat"), longitude=data.get("long"), channel="open311")
+    try:
+        complaint = service.file_complaint(
+            data["service_code"], data.get("description") or "", contact_name=name, contact_phone=data.get("phone"),
+            latitude=data.get("lat"), longitude=data.get("long"), channel="open311")
+    except Invalid as exc:  # in the standard's names, which the client sent
+        raise Invalid({OPEN311_NAMES.get(k, k): v for k, v in exc.errors.items()}) from None
     db.session.commit()
     return [{"service_request_id": complaint.code, "account_id": None,
              "service_notice": f"Forwarded within 3 working days (by {complaint.forward_by}), answered within 5 "
@@ -84,6 +105,7 @@ def get_request(request_id):
 
 @blp.route("/requests.json", methods=["GET"])
 @lookups
+@guesses
 @blp.arguments(RequestArgs(), location="query")
 @blp.response(200, RequestOut(many=True))
 def list_requests(args):
@@ -92,7 +114,9 @@ def list_requests(args):
     codes = [c for c in args["service_request_id"].split(",") if c.strip()]
     if not codes or len(codes) > MAX_IDS:
         raise Invalid({"service_request_id": [f"one to {MAX_IDS} request ids, comma-separated"]})
-    found = [_shown(c) for c in service.by_codes(codes)]
+    complaints = service.by_codes(codes)
+    g.unknown_codes = len(set(codes)) - len(complaints)  # guesses count as a lookup by code would
+    found = [_shown(c) for c in complaints]
     if args.get("service_code"):
         found = [r for r in found if r["service_code"] == args["service_code"]]
     if args.get("status"):

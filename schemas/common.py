@@ -115,7 +115,7 @@ def Prose(min_length: int, max_length: int, **kwargs) -> fields.String:
     def long_enough(value: str) -> None:
         if len(value.strip()) < min_length:
             raise ValidationError(f"at least {min_length} characters")
-    return fields.String(validate=[validate.Length(min=min_length, max=max_length), long_enough, _visible], **kwargs)
+    return fields.String(validate=[validate.Length(max=max_length), long_enough, _visible], **kwargs)
 
 
 def Phone(**kwargs) -> fields.String:

@@ -50,6 +50,8 @@ class FiledOut(Schema):
 
 class HistoryOut(Schema):
     status = fields.String()
+    action = fields.String(metadata={"description": "received, forwarded, started, answered, reopened, closed, "
+                                                    "rejected"})
     at = fields.AwareDateTime()
 
 
@@ -174,9 +176,12 @@ class RouteIn(BodySchema):
 
 
 def Count(**kwargs) -> fields.Raw:
-    """A count of people: a number, or ``"<5"`` when from 1 to 4 (nobody singled out)."""
-    return fields.Raw(metadata={"oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "enum": ["<5"]}],
-                                **kwargs.pop("metadata", {})}, **kwargs)
+    """A count of people: a number, ``"<5"`` when from 1 to 4, or null when withheld because it would
+    tell a small one (nobody singled out)."""
+    return fields.Raw(allow_none=True, metadata={
+        "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "enum": ["<5"]}], "nullable": True,
+        "description": "A number; \"<5\" for 1 to 4 people; null when withheld so as not to tell a small count.",
+        **kwargs.pop("metadata", {})}, **kwargs)
 
 
 class DistrictStatsOut(Schema):

@@ -232,8 +232,8 @@ def test_the_lifecycle_reopen_once_and_reject(client, file, agencies, coordinato
     assert twice.status_code == 409 and twice.json["current_status"] == "answered"
     assert client.post(f"{C}/{complaint_id}/close", headers=social).json["status"] == "closed"
     history = [h["status"] for h in client.get(f"{C}/{code}").json["history"]]
-    assert history == ["received", "forwarded", "in_progress", "answered", "forwarded", "forwarded", "answered",
-                       "closed"]
+    assert history == ["received", "forwarded", "in_progress", "answered", "forwarded", "answered", "closed"]
+    assert client.get(f"{C}/{code}").json["history"][4]["action"] == "reopened"
     # a reopen more than 10 days after the answer is refused
     late = file().json["code"]
     late_id = staff_view(client, late, coordinator)["id"]
@@ -414,11 +414,12 @@ def test_public_statistics_are_aggregates_that_single_nobody_out(client, make_re
     body = stats.json
     assert body["enrolled"] == 9 and body["stalls_certified"] == 1 and body["complaints"]["received"] == 1
     districts = {d["district"]: d for d in body["districts"]}
-    # Muncar has 2 people: "<5". Genteng's 7 would give them away (9 - 7), so it is hidden too.
-    assert districts["Muncar"]["enrolled"] == "<5" and districts["Genteng"]["enrolled"] == "<5"
+    # Muncar has 2 people: "<5". Genteng's 7 would give them away (9 - 7), so it is withheld too.
+    assert districts["Muncar"]["enrolled"] == "<5" and districts["Genteng"]["enrolled"] is None
     for column in ("enrolled", "fed_yesterday"):
-        assert [d[column] for d in body["districts"]].count("<5") != 1
-        assert all(v == "<5" or v == 0 or v >= 5 for v in (d[column] for d in body["districts"]))
+        values = [d[column] for d in body["districts"]]
+        assert len([v for v in values if v == "<5" or v is None]) != 1
+        assert all(v in ("<5", None, 0) or v >= 5 for v in values)
     text = stats.get_data(as_text=True)
     assert not SIXTEEN_DIGITS.search(text)
     for person in people:
@@ -429,7 +430,7 @@ def test_public_statistics_are_aggregates_that_single_nobody_out(client, make_re
 def test_a_row_shows_no_small_count_nor_a_small_complement():
     from service.public.stats import _pair
     assert _pair(12, 6) == (12, 6, 0.5)
-    assert _pair(10, 8) == (10, "<5", None)  # 2 unfed would be told
+    assert _pair(10, 8) == (10, None, None)  # 2 unfed would be told: withheld
     assert _pair(10, 3) == (10, "<5", None)
     assert _pair(3, 3) == ("<5", "<5", None)
     assert _pair(0, 0) == (0, 0, None)
@@ -453,3 +454,51 @@ def test_a_reported_person_once_verified_is_offered_to_volunteers(client, file, 
     assert [(o["recipient_id"], o["display_name"]) for o in offered] == [(complaint["reported_recipient_id"],
                                                                           "Karto W.")]
     assert nik not in str(offered)
+
+
+def test_what_the_audit_found_stays_mended(app, client, file, agencies, coordinator, areas, make_recipient,
+                                           monkeypatch):
+    # Naming a recipient gives the health agency no reach to them: its task is about the stall.
+    person = make_recipient("enrolled")
+    filed = file(category="food_quality", recipient_id=person["id"]).json
+    complaint = staff_view(client, filed["code"], agencies.health.headers)
+    assert complaint["recipient_id"] == person["id"] and db.session.get(Task, complaint["task_id"]).recipient_id is None
+    assert person["name"] not in str(client.get(f"{API}/tasks/{complaint['task_id']}",
+                                                headers=agencies.health.headers).json)
+    # ... and an unknown id tells nobody which ids exist: it is dropped
+    unknown = file(recipient_id=999_999)
+    assert unknown.status_code == 201
+    assert staff_view(client, unknown.json["code"], coordinator)["recipient_id"] is None
+    # A NIK of year 00 is no elderly person (1900 would make them 126): the birth date is asked for.
+    young = make_nik("35.10.09", dt.date(2000, 3, 12), "F", 42)
+    refused = file(category="unreached_elderly", description="Ada nenek tinggal sendiri di ujung gang.",
+                   elderly={"name": "Sari", "village_id": areas["Kaliasin"].id, "nik": young})
+    assert refused.status_code == 422 and "elderly.birth_date" in refused.json["errors"]
+    nowhere = file(category="unreached_elderly", description="Ada nenek tinggal sendiri di ujung gang.",
+                   elderly={"name": "Sari", "village_id": 999_999})
+    assert nowhere.status_code == 422 and "elderly.village_id" in nowhere.json["errors"]
+    both = file(anonymous=True, confidential=True)
+    assert both.status_code == 422 and "confidential" in both.json["errors"]
+    # An unreached elderly person stays with the social agency.
+    report = file(category="unreached_elderly", description="Ada kakek tinggal sendiri di ujung desa.",
+                  elderly={"name": "Darmo", "village_id": areas["Kaliasin"].id}).json
+    report_id = staff_view(client, report["code"], coordinator)["id"]
+    handed = client.post(f"{C}/{report_id}/forward", json={"agency_id": agencies.data.agency_id},
+                         headers=agencies.social.headers)
+    assert handed.status_code == 422
+    # Open311: errors in the standard's names; only form-encoded bodies
+    bad_phone = client.post(f"{API}/open311/v2/requests.json", data={
+        "service_code": "other", "description": "Pertanyaan tentang program ini.", "phone": "111111111"})
+    assert bad_phone.status_code == 422 and "phone" in bad_phone.json["errors"]
+    as_json = client.post(f"{API}/open311/v2/requests.json", json={"service_code": "other",
+                                                                   "description": "Pertanyaan tentang program."})
+    assert as_json.status_code == 415
+    # A list of codes counts each unknown one as a guess; a guesser blocked cannot read through it.
+    real = file().json["code"]
+    monkeypatch.setitem(app.config, "RATELIMIT_COMPLAINT_MISSES", "3 per hour")
+    limiter.reset()
+    listed = client.get(f"{API}/open311/v2/requests.json?service_request_id=RK-2222-2222,RK-2222-2223,"
+                        f"RK-2222-2224,{real}")
+    assert listed.status_code == 200 and len(listed.json) == 1
+    assert client.get(f"{C}/{real}").status_code == 429
+    assert client.get(f"{API}/open311/v2/requests.json?service_request_id={real}").status_code == 429

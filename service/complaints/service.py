@@ -27,7 +27,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, select, update
 
 from service import geo
-from service.accounts.models import Agency
+from service.accounts.models import REGISTRY_KINDS, Agency
 from service.accounts.scope import Scope
 from service.codes import code
 from service.complaints.models import (
@@ -51,7 +51,7 @@ from service.program import service as program_service
 from service.program.service import get_village, settings, today
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
-from service.recipients.rules import identity_errors, nik_birth_date
+from service.recipients.rules import MAX_AGE, identity_errors, nik_birth_date
 from service.tasks import service as tasks
 from service.tasks.models import Task
 from service.tasks.recurring import Spreader
@@ -95,7 +95,10 @@ def _known(model, entity_id: int | None, field: str, name: str) -> None:
 def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
     """What the reporter said of an elderly person, checked as the registry checks a record: the
     NIK (when given) against the birth date and sex it encodes, and the program's minimum age."""
-    village = get_village(elderly["village_id"])
+    try:
+        village = get_village(elderly["village_id"])
+    except Invalid as exc:
+        raise Invalid({f"elderly.{k}": v for k, v in exc.errors.items()}) from None
     out = {**elderly, "name": elderly["name"].strip(), "village_id": village.id}
     nik = elderly.get("nik")
     if nik:
@@ -103,8 +106,12 @@ def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
         errors = identity_errors(nik, elderly.get("birth_date"), elderly.get("sex"), program.min_age, today(program))
         if not errors:
             birth_date = elderly.get("birth_date") or nik_birth_date(nik, program.min_age, today(program))
-            errors = identity_errors(nik, birth_date, None, program.min_age, today(program))
-            out["birth_date"] = birth_date
+            if birth_date is None:
+                errors = {"birth_date": [f"the NIK's birth date ({nik[6:12]}) is of nobody the program serves (at "
+                                         f"least {program.min_age}, at most {MAX_AGE}): give the birth date"]}
+            else:
+                errors = identity_errors(nik, birth_date, None, program.min_age, today(program))
+                out["birth_date"] = birth_date
         if errors:
             raise Invalid({f"elderly.{key}": value for key, value in errors.items()})
         out["sex"] = "F" if int(nik[6:8]) > 40 else "M"
@@ -128,16 +135,19 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
                                    "tells of one"]})
     if (latitude is None) != (longitude is None):
         raise Invalid({"latitude": ["latitude and longitude come together"]})
+    if anonymous and confidential:
+        raise Invalid({"confidential": ["a report is anonymous (no contact kept) or confidential (a contact for the "
+                                        "coordinator alone), not both"]})
     if anonymous:
         contact_name = contact_phone = None
-        confidential = False
     phone = e164_of(contact_phone, "contact_phone") if contact_phone else None
     if village_id is not None:
         village = get_village(village_id)
         if latitude is not None and (error := geo.too_far(latitude, longitude, village,
                                                           current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"])):
             raise Invalid({"latitude": [error]})
-    _known(Recipient, recipient_id, "recipient_id", "recipient")
+    if recipient_id is not None and db.session.get(Recipient, recipient_id) is None:
+        recipient_id = None  # kept only when it is someone: the public may not learn which ids are
     _known(Vendor, vendor_id, "vendor_id", "stall")
     elderly = _check_elderly(elderly) if elderly is not None else None
     received = program_service.now()
@@ -247,19 +257,25 @@ def _route(complaint: Complaint, elderly: dict | None) -> None:
 
 def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, type_: str = "complaint",
              scope: Scope | None, due: dt.date | None = None, source_task_id: int | None = None,
-             origin: str = "complaint") -> None:
+             origin: str = "complaint", action: str = "forwarded") -> None:
     """Hand the complaint to ``agency_id``: a task for it, due when the answer is."""
-    subject = complaint.reported_recipient_id if type_ == "verification_visit" else complaint.recipient_id
+    agency = db.session.get(Agency, agency_id)
+    subject = complaint.reported_recipient_id if type_ == "verification_visit" else (
+        complaint.recipient_id or complaint.reported_recipient_id)
+    if agency.kind not in REGISTRY_KINDS and type_ != "verification_visit":
+        # Whom the public named is not enough for an agency outside the registry to reach the
+        # person (their name and address on its task): the complaint's ids say it, the task does not.
+        subject = None
     task = tasks.open_work(
         type_, agency_id, due or complaint.reanswer_by or complaint.respond_by,
         code("complaint_task", category=complaint.category, code=complaint.code),
-        origin=origin, recipient_id=subject or complaint.reported_recipient_id,
+        origin=origin, recipient_id=subject,
         vendor_id=complaint.vendor_id, assignee_id=assignee_id, source_task_id=source_task_id,
         by=scope.user_id if scope else None)
     complaint.agency_id, complaint.task_id = agency_id, task.id
     complaint.status = "forwarded"
     complaint.forwarded_at = complaint.forwarded_at or program_service.now()
-    _record(complaint, "forwarded", scope)
+    _record(complaint, action, scope)
     db.session.flush()
 
 
@@ -308,7 +324,7 @@ def public_view(complaint: Complaint) -> PublicComplaint:
         respond_by=complaint.reanswer_by or complaint.respond_by, answered_at=complaint.answered_at,
         public_answer=complaint.public_answer, reject_reason=complaint.reject_reason,
         reopen_until=_reopen_until(complaint),
-        history=[{"status": e.status, "at": e.at} for e in complaint.history])
+        history=[{"status": e.status, "action": e.action, "at": e.at} for e in complaint.history])
 
 
 def read_by_code(text: str) -> PublicComplaint:
@@ -350,12 +366,12 @@ def reopen(text: str, reason: str) -> PublicComplaint:
     moment = program_service.now()
     complaint.reopened_at, complaint.reopen_reason, complaint.closed_at = moment, reason.strip(), None
     (complaint.reanswer_by,) = calendar.deadlines(moment, RESPOND_WORKING_DAYS)
-    complaint.status = "forwarded"
-    _record(complaint, "reopened")
     if complaint.agency_id is not None:
-        _forward(complaint, complaint.agency_id, None, scope=None, source_task_id=complaint.task_id)
+        _forward(complaint, complaint.agency_id, None, scope=None, source_task_id=complaint.task_id,
+                 action="reopened")
     else:
         complaint.status = "received"
+        _record(complaint, "reopened")
     db.session.flush()
     return public_view(complaint)
 
@@ -454,6 +470,8 @@ def forward(complaint_id: int, agency_id: int, reason: str | None = None, *, sco
         raise Invalid({"agency_id": [f"agency {agency_id} does not exist"]})
     if agency_id == complaint.agency_id:
         raise Invalid({"agency_id": ["the complaint is with this agency already"]})
+    if complaint.category == "unreached_elderly" and agency.kind != "social":
+        raise Invalid({"agency_id": ["an elderly person nobody reaches is the social agency's to find and verify"]})
     previous = complaint.task_id
     _close_task(complaint, None, reason, scope)
     _forward(complaint, agency_id, None, scope=scope, source_task_id=previous,

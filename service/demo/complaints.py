@@ -79,6 +79,7 @@ def load_complaints(fake: Faker, unreached: list[Area], nik_of: Callable[[str, d
     dirty = _filed(4, "hygiene", "Dapur warung penuh lalat dan tempat cuci piring tidak ada air mengalir.",
                    anonymous=True, vendor_id=stall)
     complaints.start(dirty.id, scope=health)
+    _backdate_last(dirty, 2)
     complaints.answer(dirty.id, "Warung sudah diperiksa Dinas Kesehatan; pemiliknya diminta memperbaiki tempat "
                                 "cuci dalam tiga hari dan akan diperiksa ulang.",
                       "Inspeksi ulang dijadwalkan; skor sementara 62.", scope=health)

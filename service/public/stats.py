@@ -1,10 +1,10 @@
 """The program's statistics for the public (``GET /public/stats``): aggregates only, and no count of
 people that could single anyone out.
 
-A count of people from 1 to 4 is shown as ``"<5"`` (``SMALL``). So is a count whose complement in
-its row is that small (fed 8 of 10 enrolled would say that 2 went unfed), and the rate beside it.
-When a column would hide one district only, the total and the others would give it away: the
-next smallest district of that column is hidden too (complementary suppression). Counts of
+A count of people from 1 to 4 is shown as ``"<5"`` (``SMALL``). A count whose complement in its row
+is that small (fed 8 of 10 enrolled would say that 2 went unfed) is withheld (null), and the rate
+beside it. When a column would hide one district only, the total and the others would give it
+away: the next smallest district of that column is withheld too (complementary suppression). Counts of
 complaints are of reports, not people, and are shown as they are.
 
 Each process keeps the answer for ``PUBLIC_STATS_CACHE_SECONDS`` (300 by default).
@@ -32,7 +32,7 @@ from service.targets import indicators
 SMALL = 5  # counts of people under this are not shown
 HIDDEN = "<5"
 
-Shown = int | str  # a count, or HIDDEN
+Shown = int | str | None  # a count, HIDDEN (1 to 4), or None (withheld: it would tell a small one)
 
 
 def _small(n: int) -> bool:
@@ -73,19 +73,21 @@ def _pair(whole: int, part: int) -> tuple[Shown, Shown, float | None]:
     """A row's (whole, part, rate) as shown: nothing small, and no small complement."""
     if _small(whole):
         return HIDDEN, HIDDEN, None
-    if _small(part) or _small(whole - part):
+    if _small(part):
         return whole, HIDDEN, None
+    if _small(whole - part):
+        return whole, None, None
     return whole, part, (round(part / whole, 4) if whole else None)
 
 
 def _complement(rows: list[dict], column: str, rate: str | None = None) -> None:
-    """If exactly one row of ``column`` is hidden, hide the next smallest shown too."""
-    hidden = [r for r in rows if r[column] == HIDDEN]
+    """If exactly one row of ``column`` is hidden, withhold the next smallest shown too."""
+    hidden = [r for r in rows if r[column] == HIDDEN or r[column] is None]
     if len(hidden) != 1:
         return
-    shown = sorted((r for r in rows if r[column] != HIDDEN and r[column] > 0), key=lambda r: r[column])
+    shown = sorted((r for r in rows if isinstance(r[column], int) and r[column] > 0), key=lambda r: r[column])
     if shown:
-        shown[0][column] = HIDDEN
+        shown[0][column] = None
         if rate:
             shown[0][rate] = None
 
@@ -107,6 +109,8 @@ def compute() -> PublicStats:
     for row in rows:
         if row["enrolled"] == HIDDEN:
             row["fed_yesterday"], row["coverage_rate"] = HIDDEN, None
+        elif row["enrolled"] is None:
+            row["fed_yesterday"], row["coverage_rate"] = None, None
     _complement(rows, "fed_yesterday", "coverage_rate")
     total, fed, rate = _pair(sum(enrolled_by.values()), min(sum(fed_by.values()), sum(enrolled_by.values())))
     active, certified = indicators.hygiene_counts(day)

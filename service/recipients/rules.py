@@ -43,10 +43,13 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+MAX_AGE = 115  # older than anyone alive: a NIK read in the wrong century
+
+
 def nik_birth_date(nik: str, min_age: int, today: dt.date) -> dt.date | None:
     """The birth date a (well-formed) NIK encodes: DDMMYY, the day plus 40 for women, in the
-    century that makes the person at least ``min_age`` when it can (the elderly were born in the
-    1900s); None when the digits are no date."""
+    century that makes the person from ``min_age`` to ``MAX_AGE`` years old; None when no century
+    does (year 00 read as 1900 would be 126) or the digits are no date."""
     day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     day = day - 40 if day > 40 else day
     for century in (2000, 1900):
@@ -54,9 +57,9 @@ def nik_birth_date(nik: str, min_age: int, today: dt.date) -> dt.date | None:
             born = dt.date(century + yy, month, day)
         except ValueError:
             return None
-        if born <= today and age_on(born, today) >= min_age:
+        if born <= today and min_age <= age_on(born, today) <= MAX_AGE:
             return born
-    return born
+    return None
 
 
 def identity_errors(

@@ -332,6 +332,8 @@ def test_the_job_runner_marks_missed_deadlines_escalates_and_closes_old_answers(
     assert late["forward_missed_on"] == "2026-12-09" and late["escalated"] and late["overdue"]
     assert [c["code"] for c in client.get(f"{C}?escalated=true", headers=coordinator).json["items"]] == \
         [triage["code"]]
+    trail = client.get(f"{API}/audit?entity=complaint&entity_id={late['id']}", headers=coordinator).json["items"]
+    assert any("escalated_at" in e["changes"] for e in trail), trail
     at_jakarta(monkeypatch, dt.date(2026, 12, 11), hour=7)  # past respond_by (10th)
     watch = complaints.watch_deadlines()
     assert (watch.forward_missed, watch.answer_missed) == (0, 2)

@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select
 
 from service import geo
 from service.accounts.models import REGISTRY_KINDS, Agency
@@ -552,16 +552,16 @@ def watch_deadlines(day: dt.date | None = None) -> Watch:
     close the answers not reopened within ``REOPEN_DAYS``. Idempotent: each is marked once."""
     day = day or today()
     moment = program_service.now()
-    late_forward = db.session.execute(
-        update(Complaint).where(Complaint.status == "received", Complaint.forward_by < day,
-                                Complaint.forward_missed_on.is_(None))
-        .values(forward_missed_on=day, escalated_at=func.coalesce(Complaint.escalated_at, moment),
-                version=Complaint.version + 1).execution_options(synchronize_session=False)).rowcount
+    # Row by row (a day's late complaints are few), so that the audit trail has each mark.
+    late_forward = db.session.scalars(select(Complaint).where(
+        Complaint.status == "received", Complaint.forward_by < day, Complaint.forward_missed_on.is_(None))).all()
+    for complaint in late_forward:
+        complaint.forward_missed_on, complaint.escalated_at = day, complaint.escalated_at or moment
     due = func.coalesce(Complaint.reanswer_by, Complaint.respond_by)
-    late_answer = db.session.execute(
-        update(Complaint).where(Complaint.status.in_(OPEN), due < day, Complaint.answer_missed_on.is_(None))
-        .values(answer_missed_on=day, escalated_at=func.coalesce(Complaint.escalated_at, moment),
-                version=Complaint.version + 1).execution_options(synchronize_session=False)).rowcount
+    late_answer = db.session.scalars(select(Complaint).where(
+        Complaint.status.in_(OPEN), due < day, Complaint.answer_missed_on.is_(None))).all()
+    for complaint in late_answer:
+        complaint.answer_missed_on, complaint.escalated_at = day, complaint.escalated_at or moment
     window = day - dt.timedelta(days=REOPEN_DAYS)
     closing = db.session.scalars(select(Complaint).where(Complaint.status == "answered",
                                                          Complaint.answered_on < window)).all()
@@ -569,7 +569,7 @@ def watch_deadlines(day: dt.date | None = None) -> Watch:
         complaint.status, complaint.closed_at = "closed", moment
         _record(complaint, "closed")
     db.session.flush()
-    return Watch(forward_missed=late_forward or 0, answer_missed=late_answer or 0, closed=len(closing))
+    return Watch(forward_missed=len(late_forward), answer_missed=len(late_answer), closed=len(closing))
 
 
 # --- counts ---------------------------------------------------------------------------------------

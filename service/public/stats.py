@@ -77,7 +77,7 @@ def _pair(whole: int, part: int) -> tuple[Shown, Shown, float | None]:
         return whole, HIDDEN, None
     if _small(whole - part):
         return whole, None, None
-    return whole, part, (round(part / whole, 4) if whole else None)
+    return whole, part, indicators.rate(part, whole)
 
 
 def _complement(rows: list[dict], column: str, rate: str | None = None) -> None:
@@ -92,43 +92,50 @@ def _complement(rows: list[dict], column: str, rate: str | None = None) -> None:
             shown[0][rate] = None
 
 
+def _count(n: int) -> Shown:
+    return HIDDEN if _small(n) else n
+
+
 def compute() -> PublicStats:
+    """Enrolled now; fed yesterday and the coverage rate of yesterday (``coverage``'s counts:
+    eligible recipients with a meal delivered / eligible), by district and in all."""
     day = today()
     yesterday = day - dt.timedelta(days=1)
-    enrolled_by = defaultdict(int)
-    for district, n in db.session.execute(_enrolled_by_district()):
+    enrolled_by: dict[str, int] = defaultdict(int)
+    for district, n in db.session.execute(_enrolled_by_district(day)):
         enrolled_by[district or "-"] += n
-    fed_by = defaultdict(int)
+    eligible_by: dict[str, int] = defaultdict(int)
+    fed_by: dict[str, int] = defaultdict(int)
     for village in coverage.day_coverage(yesterday).by_village:
+        eligible_by[village.district or "-"] += village.counts.eligible
         fed_by[village.district or "-"] += village.counts.covered
     rows = []
-    for district in sorted(set(enrolled_by) | set(fed_by)):
-        enrolled, fed, rate = _pair(enrolled_by[district], min(fed_by[district], enrolled_by[district]))
-        rows.append({"district": district, "enrolled": enrolled, "fed_yesterday": fed, "coverage_rate": rate})
+    for district in sorted(set(enrolled_by) | set(eligible_by)):
+        _, fed, rate = _pair(eligible_by[district], fed_by[district])
+        rows.append({"district": district, "enrolled": _count(enrolled_by[district]), "fed_yesterday": fed,
+                     "coverage_rate": rate})
     _complement(rows, "enrolled")
-    for row in rows:
-        if row["enrolled"] == HIDDEN:
-            row["fed_yesterday"], row["coverage_rate"] = HIDDEN, None
-        elif row["enrolled"] is None:
-            row["fed_yesterday"], row["coverage_rate"] = None, None
+    for row in rows:  # a district whose people are not shown shows no meals either
+        if row["enrolled"] == HIDDEN or row["enrolled"] is None:
+            row["fed_yesterday"], row["coverage_rate"] = row["enrolled"], None
     _complement(rows, "fed_yesterday", "coverage_rate")
-    total, fed, rate = _pair(sum(enrolled_by.values()), min(sum(fed_by.values()), sum(enrolled_by.values())))
+    _, fed, rate = _pair(sum(eligible_by.values()), sum(fed_by.values()))
     active, certified = indicators.hygiene_counts(day)
     first = day.replace(day=1)
     on_time, due = complaints.on_time_counts(first, day)
     return PublicStats(
-        as_of=day, yesterday=yesterday, enrolled=total, fed_yesterday=fed, coverage_rate=rate,
-        stalls_certified=certified, stalls_active=active,
+        as_of=day, yesterday=yesterday, enrolled=_count(sum(enrolled_by.values())), fed_yesterday=fed,
+        coverage_rate=rate, stalls_certified=certified, stalls_active=active,
         complaints=ComplaintStats(month=f"{day:%Y-%m}", received=complaints.received_between(first, day), due=due,
-                                  answered_on_time=on_time, on_time_rate=round(on_time / due, 4) if due else None),
+                                  answered_on_time=on_time, on_time_rate=indicators.rate(on_time, due)),
         districts=[DistrictStats(**row) for row in rows])
 
 
-def _enrolled_by_district():
+def _enrolled_by_district(day: dt.date):
     district = aliased(Area)
     return (select(district.name, func.count()).select_from(Recipient)
             .join(Area, Area.id == Recipient.village_id).outerjoin(district, district.id == Area.parent_id)
-            .where(Recipient.status == "enrolled").group_by(district.name))
+            .where(Recipient.enrolled_on(day)).group_by(district.name))
 
 
 _kept: dict[str, tuple[float, dt.date, PublicStats]] = {}

@@ -36,18 +36,19 @@ WEEK = coverage.WEEK
 FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
+    """``part / whole`` to 4 places; None when there is nothing to measure."""
     return round(part / whole, 4) if whole else None
 
 
 def coverage_rate(day: dt.date) -> float | None:
     counts = coverage.trend(day, day)[0].counts
-    return _rate(counts.covered, counts.eligible)
+    return rate(counts.covered, counts.eligible)
 
 
 def delivery_rate(day: dt.date) -> float | None:
     counts = coverage.trend(day, day)[0].counts
-    return _rate(counts.delivered, counts.scheduled)
+    return rate(counts.delivered, counts.scheduled)
 
 
 def weekly_meal_rate(day: dt.date) -> float | None:
@@ -56,7 +57,7 @@ def weekly_meal_rate(day: dt.date) -> float | None:
         fed = coverage.well_fed_by_village(day)
         eligible = db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.eligible_on(day)))
         stored = sum(fed.values()), eligible or 0
-    return _rate(*stored)
+    return rate(*stored)
 
 
 def visit_rate(day: dt.date) -> float | None:
@@ -64,7 +65,7 @@ def visit_rate(day: dt.date) -> float | None:
     eligible, seen = db.session.execute(
         select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(Recipient.eligible_on(day))
     ).one()
-    return _rate(int(seen or 0), eligible)
+    return rate(int(seen or 0), eligible)
 
 
 def hygiene_counts(day: dt.date) -> tuple[int, int]:
@@ -88,7 +89,7 @@ def hygiene_counts(day: dt.date) -> tuple[int, int]:
 
 def hygiene_valid_rate(day: dt.date) -> float | None:
     active, certified = hygiene_counts(day)
-    return _rate(certified, active)
+    return rate(certified, active)
 
 
 def enrolled_count(day: dt.date) -> float:
@@ -96,7 +97,7 @@ def enrolled_count(day: dt.date) -> float:
 
 
 def complaint_on_time_rate(day: dt.date) -> float | None:
-    return _rate(*complaints.on_time_counts(day.replace(day=1), day))
+    return rate(*complaints.on_time_counts(day.replace(day=1), day))
 
 
 MEASURES: dict[str, Callable[[dt.date], float | None]] = {

@@ -115,7 +115,7 @@ def list_requests(args):
     if not codes or len(codes) > MAX_IDS:
         raise Invalid({"service_request_id": [f"one to {MAX_IDS} request ids, comma-separated"]})
     complaints = service.by_codes(codes)
-    g.unknown_codes = len(set(codes)) - len(complaints)  # guesses count as a lookup by code would
+    g.unknown_codes = len(service.unknown_codes(codes, complaints))  # guesses count as a lookup by code would
     found = [_shown(c) for c in complaints]
     if args.get("service_code"):
         found = [r for r in found if r["service_code"] == args["service_code"]]

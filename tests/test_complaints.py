@@ -134,7 +134,7 @@ def test_bad_reports_are_refused_clearly_and_odd_ones_kept_as_written(client, fi
                              ({"description": "short"}, "description"), ({"description": "x" * 10_000}, "description"),
                              ({"description": "          ada apa"}, "description"),
                              ({"category": "pothole"}, "category"), ({"village_id": 999_999}, "village_id"),
-                             ({"vendor_id": 999_999}, "vendor_id"), ({"latitude": -8.35}, "latitude"),
+                             ({"vendor_id": 999_999}, "vendor_id"), ({"latitude": -8.35}, "longitude"),
                              ({"description": "makanan\u202eterbalik sekali"}, "description"),
                              ({"elderly": {"name": "Mbah Sarni", "village_id": 1}}, "elderly")):
         refused = file(**overrides)

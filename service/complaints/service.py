@@ -51,7 +51,7 @@ from service.program import service as program_service
 from service.program.service import get_village, settings, today
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
-from service.recipients.rules import MAX_AGE, identity_errors, nik_birth_date
+from service.recipients.rules import MAX_AGE, coordinates_error, identity_errors, nik_birth_date, nik_sex
 from service.tasks import service as tasks
 from service.tasks.models import Task
 from service.tasks.recurring import Spreader
@@ -87,11 +87,6 @@ def _record(complaint: Complaint, action: str, scope: Scope | None = None) -> No
 
 # --- intake ---------------------------------------------------------------------------------------
 
-def _known(model, entity_id: int | None, field: str, name: str) -> None:
-    if entity_id is not None and db.session.get(model, entity_id) is None:
-        raise Invalid({field: [f"{name} {entity_id} is not known"]})
-
-
 def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
     """What the reporter said of an elderly person, checked as the registry checks a record: the
     NIK (when given) against the birth date and sex it encodes, and the program's minimum age."""
@@ -103,18 +98,17 @@ def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
     nik = elderly.get("nik")
     if nik:
         program = settings()
-        errors = identity_errors(nik, elderly.get("birth_date"), elderly.get("sex"), program.min_age, today(program))
+        day = today(program)
+        errors = identity_errors(nik, None, None, program.min_age, day)  # the NIK's own form first
+        birth_date = None
         if not errors:
-            birth_date = elderly.get("birth_date") or nik_birth_date(nik, program.min_age, today(program))
-            if birth_date is None:
-                errors = {"birth_date": [f"the NIK's birth date ({nik[6:12]}) is of nobody the program serves (at "
-                                         f"least {program.min_age}, at most {MAX_AGE}): give the birth date"]}
-            else:
-                errors = identity_errors(nik, birth_date, None, program.min_age, today(program))
-                out["birth_date"] = birth_date
+            birth_date = elderly.get("birth_date") or nik_birth_date(nik, program.min_age, day)
+            errors = {"birth_date": [f"the NIK's birth date ({nik[6:12]}) is of nobody the program serves (at least "
+                                     f"{program.min_age}, at most {MAX_AGE}): give the birth date"]} \
+                if birth_date is None else identity_errors(nik, birth_date, elderly.get("sex"), program.min_age, day)
         if errors:
             raise Invalid({f"elderly.{key}": value for key, value in errors.items()})
-        out["sex"] = "F" if int(nik[6:8]) > 40 else "M"
+        out["birth_date"], out["sex"] = birth_date, nik_sex(nik)
     return out
 
 
@@ -133,8 +127,8 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
     if elderly is not None and category != "unreached_elderly":
         raise Invalid({"elderly": ["only a report of an unreached elderly person (category unreached_elderly) "
                                    "tells of one"]})
-    if (latitude is None) != (longitude is None):
-        raise Invalid({"latitude": ["latitude and longitude come together"]})
+    if error := coordinates_error(latitude, longitude):
+        raise Invalid({error[0]: [error[1]]})
     if anonymous and confidential:
         raise Invalid({"confidential": ["a report is anonymous (no contact kept) or confidential (a contact for the "
                                         "coordinator alone), not both"]})
@@ -148,11 +142,11 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
             raise Invalid({"latitude": [error]})
     if recipient_id is not None and db.session.get(Recipient, recipient_id) is None:
         recipient_id = None  # kept only when it is someone: the public may not learn which ids are
-    _known(Vendor, vendor_id, "vendor_id", "stall")
+    if vendor_id is not None and db.session.get(Vendor, vendor_id) is None:
+        raise Invalid({"vendor_id": [f"stall {vendor_id} is not known"]})
     elderly = _check_elderly(elderly) if elderly is not None else None
     received = program_service.now()
-    start = calendar.Calendar().counts_from(received)
-    forward_by, respond_by = calendar.deadlines(received, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
+    start, (forward_by, respond_by) = calendar.deadlines(received, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
     complaint = Complaint(
         code=_unused_code(), category=category, description=description, status="received", channel=channel,
         anonymous=anonymous, confidential=confidential, contact_name=(contact_name or "").strip() or None,
@@ -256,7 +250,7 @@ def _route(complaint: Complaint, elderly: dict | None) -> None:
 
 
 def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, type_: str = "complaint",
-             scope: Scope | None, due: dt.date | None = None, source_task_id: int | None = None,
+             scope: Scope | None, source_task_id: int | None = None,
              origin: str = "complaint", action: str = "forwarded") -> None:
     """Hand the complaint to ``agency_id``: a task for it, due when the answer is."""
     agency = db.session.get(Agency, agency_id)
@@ -267,7 +261,7 @@ def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, t
         # person (their name and address on its task): the complaint's ids say it, the task does not.
         subject = None
     task = tasks.open_work(
-        type_, agency_id, due or complaint.reanswer_by or complaint.respond_by,
+        type_, agency_id, complaint.reanswer_by or complaint.respond_by,
         code("complaint_task", category=complaint.category, code=complaint.code),
         origin=origin, recipient_id=subject,
         vendor_id=complaint.vendor_id, assignee_id=assignee_id, source_task_id=source_task_id,
@@ -299,7 +293,8 @@ class PublicComplaint:
     history: list[dict]
 
 
-def _by_code(text: str, *, for_update: bool = False) -> Complaint:
+def by_code(text: str, *, for_update: bool = False) -> Complaint:
+    """The complaint of a tracking code (the public's key; Open311's request id), however typed."""
     normal = normal_code(text)
     if normal is None:
         raise NOT_FOUND
@@ -328,12 +323,7 @@ def public_view(complaint: Complaint) -> PublicComplaint:
 
 
 def read_by_code(text: str) -> PublicComplaint:
-    return public_view(_by_code(text))
-
-
-def by_code(text: str) -> Complaint:
-    """The complaint of a tracking code (the public's key; Open311's request id)."""
-    return _by_code(text)
+    return public_view(by_code(text))
 
 
 def by_codes(texts: list[str]) -> list[Complaint]:
@@ -345,6 +335,12 @@ def by_codes(texts: list[str]) -> list[Complaint]:
     return [found[c] for c in dict.fromkeys(codes) if c in found]
 
 
+def unknown_codes(texts: list[str], found: list[Complaint]) -> set[str]:
+    """Of the codes asked for, those that are no complaint's (each spelling of one code once)."""
+    known = {c.code for c in found}
+    return {normal_code(t) or t for t in texts} - known
+
+
 def end_of(day: dt.date) -> dt.datetime:
     """The end of ``day`` in the program's timezone (when a deadline of that day passes)."""
     return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ZoneInfo(settings().timezone))
@@ -353,7 +349,7 @@ def end_of(day: dt.date) -> dt.datetime:
 def reopen(text: str, reason: str) -> PublicComplaint:
     """The complainant is not satisfied with the answer: once, within ``REOPEN_DAYS`` of it, the
     complaint goes back to the agency, to be answered within 5 working days."""
-    complaint = _by_code(text, for_update=True)
+    complaint = by_code(text, for_update=True)
     until = _reopen_until(complaint)
     if complaint.reopened_at is not None:
         raise InvalidTransition("this complaint was reopened once already", current_status=complaint.status)
@@ -365,14 +361,9 @@ def reopen(text: str, reason: str) -> PublicComplaint:
                                 current_status=complaint.status)
     moment = program_service.now()
     complaint.reopened_at, complaint.reopen_reason, complaint.closed_at = moment, reason.strip(), None
-    (complaint.reanswer_by,) = calendar.deadlines(moment, RESPOND_WORKING_DAYS)
-    if complaint.agency_id is not None:
-        _forward(complaint, complaint.agency_id, None, scope=None, source_task_id=complaint.task_id,
-                 action="reopened")
-    else:
-        complaint.status = "received"
-        _record(complaint, "reopened")
-    db.session.flush()
+    _, (complaint.reanswer_by,) = calendar.deadlines(moment, RESPOND_WORKING_DAYS)
+    # an answered complaint was forwarded: it goes back to the agency that answered
+    _forward(complaint, complaint.agency_id, None, scope=None, source_task_id=complaint.task_id, action="reopened")
     return public_view(complaint)
 
 
@@ -434,11 +425,6 @@ def list_complaints(page: int, per_page: int, status: str | list[str] | None = N
     return Page(items=[shown(c, scope, day) for c in found.items], page=page, per_page=per_page, total=found.total)
 
 
-def _responsible_or_office(complaint: Complaint, scope: Scope) -> None:
-    if not scope.everything and scope.agency != complaint.agency_id:
-        raise NotFound("complaint", complaint.id)
-
-
 def _must_be(complaint: Complaint, statuses: tuple[str, ...], doing: str) -> None:
     if complaint.status not in statuses:
         raise InvalidTransition(f"complaint {complaint.id} is {complaint.status}: it cannot be {doing}",
@@ -446,17 +432,16 @@ def _must_be(complaint: Complaint, statuses: tuple[str, ...], doing: str) -> Non
 
 
 def _close_task(complaint: Complaint, outcome: str | None, notes: str | None, scope: Scope) -> None:
-    """Settle the open ``complaint`` task of the complaint (a verification visit stays: it records
-    what the social agency finds of the person)."""
+    """Settle the open ``complaint`` task of the complaint as the caller: done with ``outcome``, or
+    cancelled (None: handed on, rejected). A verification visit stays: it records what the social
+    agency finds of the person."""
     task = db.session.get(Task, complaint.task_id) if complaint.task_id else None
     if task is None or task.status != "open" or task.type != "complaint":
         return
     if outcome is None:
-        tasks.cancel_task(task.id, notes or "handed on", scope=Scope.system(scope.label))
+        tasks.cancel_task(task.id, notes or "handed on", scope=scope)
     else:
-        task.status, task.outcome, task.outcome_notes = "done", outcome, notes
-        task.completed_on, task.completed_at, task.completed_by = today(), program_service.now(), scope.user_id
-    db.session.flush()
+        tasks.complete_task(task.id, outcome, notes, scope=scope)
 
 
 def forward(complaint_id: int, agency_id: int, reason: str | None = None, *, scope: Scope) -> ComplaintShown:
@@ -482,7 +467,6 @@ def forward(complaint_id: int, agency_id: int, reason: str | None = None, *, sco
 def start(complaint_id: int, *, scope: Scope) -> ComplaintShown:
     """The responsible agency has begun: ``in_progress``."""
     complaint = _complaint(complaint_id, scope, for_update=True)
-    _responsible_or_office(complaint, scope)
     _must_be(complaint, ("forwarded",), "started")
     complaint.status = "in_progress"
     _record(complaint, "started", scope)
@@ -495,7 +479,6 @@ def answer(complaint_id: int, public_answer: str, internal_notes: str | None = N
     """The responsible agency's answer: ``public_answer`` is what the complainant reads,
     ``internal_notes`` what they do not. The first answer decides whether it was on time."""
     complaint = _complaint(complaint_id, scope, for_update=True)
-    _responsible_or_office(complaint, scope)
     _must_be(complaint, ("forwarded", "in_progress"), "answered")
     moment = program_service.now()
     complaint.status, complaint.public_answer = "answered", public_answer.strip()
@@ -512,7 +495,6 @@ def answer(complaint_id: int, public_answer: str, internal_notes: str | None = N
 def close(complaint_id: int, *, scope: Scope) -> ComplaintShown:
     """Close an answered complaint (it can still be reopened within ``REOPEN_DAYS`` of the answer)."""
     complaint = _complaint(complaint_id, scope, for_update=True)
-    _responsible_or_office(complaint, scope)
     _must_be(complaint, ("answered",), "closed")
     complaint.status, complaint.closed_at = "closed", program_service.now()
     _record(complaint, "closed", scope)
@@ -524,7 +506,6 @@ def reject(complaint_id: int, reason: str, internal_notes: str | None = None, *,
     """Refuse a complaint: spam, out of the program's scope, a duplicate, or too little to act on
     (the reason code is what the complainant reads)."""
     complaint = _complaint(complaint_id, scope, for_update=True)
-    _responsible_or_office(complaint, scope)
     if reason not in REJECT_REASONS:
         raise Invalid({"reason": [f"one of {', '.join(REJECT_REASONS)}"]})
     _must_be(complaint, OPEN, "rejected")

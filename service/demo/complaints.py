@@ -34,9 +34,8 @@ def _filed(days_ago: int, category: str, description: str, **fields) -> Complain
     complaint = complaints.file_complaint(category, description, **fields)
     moment = program_service.now().replace(hour=2, minute=30) - dt.timedelta(days=days_ago)  # 09:30 in Jakarta
     complaint.received_at, complaint.received_on = moment, complaint.received_on - dt.timedelta(days=days_ago)
-    complaint.counts_from = calendar.Calendar().counts_from(moment)
-    complaint.forward_by, complaint.respond_by = calendar.deadlines(moment, FORWARD_WORKING_DAYS,
-                                                                    RESPOND_WORKING_DAYS)
+    complaint.counts_from, (complaint.forward_by, complaint.respond_by) = calendar.deadlines(
+        moment, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
     for step in complaint.history:
         step.at = moment
     if complaint.forwarded_at is not None:

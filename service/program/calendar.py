@@ -84,11 +84,12 @@ class Calendar:
         return self.next_working(day + dt.timedelta(days=1))
 
 
-def deadlines(moment: dt.datetime, *working_days: int) -> tuple[dt.date, ...]:
-    """For something arriving at ``moment``, the day ``n`` working days on, for each ``n``."""
+def deadlines(moment: dt.datetime, *working_days: int) -> tuple[dt.date, tuple[dt.date, ...]]:
+    """For something arriving at ``moment``: the day it counts from, and the day ``n`` working days
+    after it for each ``n``."""
     calendar = Calendar()
     start = calendar.counts_from(moment)
-    return tuple(calendar.after(start, n) for n in working_days)
+    return start, tuple(calendar.after(start, n) for n in working_days)
 
 
 def _leave_day(date: dt.date) -> LeaveDay | None:

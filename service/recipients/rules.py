@@ -43,6 +43,11 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def nik_sex(nik: str) -> str:
+    """The sex a NIK encodes: 40 is added to the day of birth for women."""
+    return "F" if int(nik[6:8]) > 40 else "M"
+
+
 MAX_AGE = 115  # older than anyone alive: a NIK read in the wrong century
 
 
@@ -76,7 +81,7 @@ def identity_errors(
     if nik[:6] == "000000" or nik[12:] == "0000":
         return {"nik": ["region code and serial of a NIK cannot be zero"]}
     day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
-    encoded_sex = "F" if day > 40 else "M"
+    encoded_sex = nik_sex(nik)
     day = day - 40 if day > 40 else day
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return {"nik": [f"digits 7-12 ({nik[6:12]}) are not a valid DDMMYY birth date"]}

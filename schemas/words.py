@@ -49,7 +49,7 @@ WORDS: dict[str, dict[str, str]] = {"en": {
     "claim_follow_up": "Volunteer's help ended ({reason}): {subject}",
     "claim_ended_note": "The volunteer who helped this person no longer does ({reason}); they are uncovered again.",
     "volunteer_concern": "Volunteer's concern: {subject}",
-    "complaint_task": "Complaint {code}: {category}",
+    "complaint_task": "Complaint {tracking}: {category}",
     "text": "{text}",
 }}
 # Additions to a template by a parameter that may be absent.

@@ -16,6 +16,8 @@ Code = dict[str, Any]
 def code(name: str, **params: Any) -> Code:
     """A code with its parameters, ready to store as JSON: dates as ISO strings, codes as codes.
     A parameter that would clash with Python (``from``) is written with a trailing underscore."""
+    if "code" in params:  # it would overwrite the code's own name
+        raise ValueError(f"a parameter of code {name!r} may not be called 'code'")
     out: Code = {"code": name}
     for key, value in params.items():
         if value is None:

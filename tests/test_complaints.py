@@ -66,6 +66,8 @@ def test_a_complaint_gets_a_code_and_deadlines_and_goes_to_the_agency_that_answe
     task = db.session.get(Task, complaint["task_id"])
     assert (task.type, task.agency_id, task.due_date, task.origin) == ("complaint", agencies.social.agency_id,
                                                                       dt.date(2026, 12, 10), "complaint")
+    shown_task = client.get(f"{API}/tasks/{task.id}", headers=agencies.social.headers).json
+    assert shown_task["title"] == f"Complaint {body['code']}: missed_meal"
     assert complaint["contact"] == {"name": "Pak Hadi", "phone": "+6281234567890"}
     # hygiene and food quality go to the health agency; "other" waits for the coordinator's triage
     for category in ("hygiene", "food_quality"):

@@ -262,7 +262,7 @@ def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, t
         subject = None
     task = tasks.open_work(
         type_, agency_id, complaint.reanswer_by or complaint.respond_by,
-        code("complaint_task", category=complaint.category, code=complaint.code),
+        code("complaint_task", category=complaint.category, tracking=complaint.code),
         origin=origin, recipient_id=subject,
         vendor_id=complaint.vendor_id, assignee_id=assignee_id, source_task_id=source_task_id,
         by=scope.user_id if scope else None)

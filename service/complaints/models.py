@@ -104,6 +104,10 @@ class Complaint(Base):
             return cls.agency_id == scope.agency
         return true() if scope.everything else false()
 
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_at is not None
+
     @hybrid_method
     def overdue_on(self, day: dt.date) -> bool:
         """Past a deadline on ``day``: not forwarded by ``forward_by``, or not answered by

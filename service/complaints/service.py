@@ -377,7 +377,6 @@ class ComplaintShown(Showing):
     overdue: bool
     contact: dict | None
     elderly: dict | None
-    escalated: bool
 
 
 def shown(complaint: Complaint, scope: Scope, day: dt.date | None = None) -> ComplaintShown:
@@ -390,8 +389,7 @@ def shown(complaint: Complaint, scope: Scope, day: dt.date | None = None) -> Com
     elderly = complaint.elderly if coordinator or responsible else None
     if elderly and not scope.reads_registry:  # the NIK is the registry's: not for the health agency
         elderly = {k: v for k, v in elderly.items() if k != "nik"}
-    return ComplaintShown(complaint, complaint.overdue_on(day or today()), contact, elderly,
-                          complaint.escalated_at is not None)
+    return ComplaintShown(complaint, complaint.overdue_on(day or today()), contact, elderly)
 
 
 def _complaint(complaint_id: int, scope: Scope, *, for_update: bool = False) -> Complaint:

@@ -231,12 +231,13 @@ def _relawan() -> Scope:
 
 def _took_on(volunteer_id: int, today: dt.date) -> None:
     """The demo volunteer's claims, opened three weeks ago: the nearest person nobody feeds, and
-    the nearest other not visited."""
+    the nearest other not visited; never one with a pause to come (a pause ends the claim, and the
+    demo would lose what it promises on the day the pause begins)."""
     scope = _relawan()
     opened = dt.datetime.combine(today - dt.timedelta(days=HISTORY_DAYS + 1), dt.time(9), tzinfo=dt.UTC)
-    taken = set()
+    taken = set(db.session.scalars(select(Pause.recipient_id).where(Pause.end_date >= today)))
     for kind in ("deliver", "visit"):
-        offered = [o for o in claims.opportunities(kind, claims.MAX_RADIUS_KM, per_page=20, scope=scope).items
+        offered = [o for o in claims.opportunities(kind, claims.MAX_RADIUS_KM, per_page=100, scope=scope).items
                    if o.recipient_id not in taken]
         if offered:
             made = claims.claim(offered[0].recipient_id, kind, scope=scope)
@@ -424,7 +425,8 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
 def _confirm_as_stalls_would(rng: random.Random, day: dt.date, zone: ZoneInfo, hours: dict[str, int],
                              bad_stall: int | None, unfed: int | None, until: dt.datetime | None = None) -> None:
     """Confirm ``day``'s meals as phones would (handed over before ``until``, if given): most
-    delivered, most of those with GPS; some failed with a reason; the rest left to be missed."""
+    delivered, most of those with GPS; some failed with a reason; the rest left to be missed (a
+    volunteer's, all delivered)."""
     rows = db.session.execute(
         select(Delivery.id, Delivery.vendor_id, Delivery.recipient_id, Delivery.meal, Recipient.latitude,
                Recipient.longitude).join(Recipient, Recipient.id == Delivery.recipient_id)
@@ -436,7 +438,9 @@ def _confirm_as_stalls_would(rng: random.Random, day: dt.date, zone: ZoneInfo, h
         confirmed = handed + dt.timedelta(minutes=rng.randint(1, 90))
         if until is not None and confirmed > until:
             continue
-        roll = 1.0 if recipient_id == unfed else rng.random()  # unfed: nobody at home, days running
+        # A volunteer's meals are all delivered: two misses running would end their claim (no_show),
+        # and the demo promises a volunteer who fed someone through the whole history, whatever the day.
+        roll = 1.0 if recipient_id == unfed else 0.0 if vendor_id is None else rng.random()
         bad = vendor_id == bad_stall
         if roll < (0.75 if bad else 0.95):
             gps = rng.random() < 0.8

@@ -11,7 +11,9 @@ from sqlalchemy import create_engine, event, update
 from service.accounts import service as accounts
 from service.accounts.callers import CallerCache
 from service.accounts.models import ApiToken, User
+from blueprints import create_web_app
 from service.extensions import db
+from tests.conftest import TEST_CONFIG
 
 
 def eventually(check, seconds: float = 3.0) -> bool:
@@ -135,3 +137,39 @@ def test_a_forked_worker_listens_for_itself():
     assert cache.get("token") is None  # this process is not listening yet, and starts empty
     assert cache._pid == os.getpid() and not cache._entries
     cache.stop()
+
+
+def test_a_revocation_holds_in_every_process_when_its_answer_comes(own_database, own_app, signed_in):
+    """Two web processes of one database (two apps, each with its own memory and listener): a token
+    the second remembers is refused by it as soon as the first has answered the revocation, every
+    time; and so is a deactivated user's."""
+    other = create_web_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": own_database})
+    try:
+        other.extensions["rantang_callers"].wait_listening(timeout=10)
+        here, there = own_app.test_client(), other.test_client()
+        (coordinator, _), _ = signed_in
+        with own_app.app_context():
+            user = accounts.create_user(email="petugas9@rantang.example", password="password-1", name="Petugas",
+                                        role="coordinator")
+            db.session.commit()
+        refused = 0
+        for _ in range(100):
+            token = here.post("/api/v1/auth/token", json={"email": "petugas9@rantang.example",
+                                                          "password": "password-1"}).json["token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            assert there.get("/api/v1/me", headers=headers).status_code == 200  # remembered there
+            assert there.get("/api/v1/me", headers=headers).status_code == 200
+            assert here.delete("/api/v1/auth/token", headers=headers).status_code == 204
+            refused += there.get("/api/v1/me", headers=headers).status_code == 401
+        assert refused == 100
+        assert there.get("/api/v1/me", headers=coordinator).status_code == 200
+        token = here.post("/api/v1/auth/token", json={"email": "petugas9@rantang.example",
+                                                      "password": "password-1"}).json["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        assert there.get("/api/v1/me", headers=headers).status_code == 200
+        assert here.patch(f"/api/v1/users/{user.id}", json={"active": False}, headers=coordinator).status_code == 200
+        assert there.get("/api/v1/me", headers=headers).status_code == 401
+    finally:
+        other.extensions["rantang_callers"].stop()
+        with other.app_context():
+            db.engine.dispose()

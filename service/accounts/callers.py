@@ -14,6 +14,20 @@ the answer depends on may have changed:
 * What a process remembers is at most ``CALLER_CACHE_SECONDS`` old (60 by default), even if a
   notice were lost; and while the listening connection is down, nothing is remembered at all.
 
+A revocation (a token revoked, a user deactivated or changed) must hold everywhere by the time its
+answer is sent, not a notice's delay later. Two advisory locks make a barrier:
+
+* Each listener holds ``TRUSTING`` shared while it trusts what it remembers. At a notice it stops
+  trusting, forgets, lets ``TRUSTING`` go, passes through ``GATE`` (shared), and takes
+  ``TRUSTING`` again before it trusts anything (forgetting once more).
+* The revoking request takes ``GATE`` exclusively before it commits (``_close_gate``), so that no
+  listener can pass while it waits; after its commit it takes ``TRUSTING`` exclusively
+  (``_open_gate``), which it gets only once every listener has let go, that is, has
+  forgotten; then it opens the gate and answers.
+
+A listener that raced ahead (at an earlier notice) meets the closed gate, or has let go already:
+whatever it reads once through the gate was read after the commit.
+
 Only PostgreSQL can send notices: on SQLite (one machine, for trying the service out) every
 request asks the database, as does every process when ``CALLER_CACHE_SECONDS`` is 0.
 """
@@ -26,7 +40,8 @@ import time
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import event
+from sqlalchemy import Connection, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -34,6 +49,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "rantang_callers"
 MAX_ENTRIES = 50_000  # tokens alive at once are far fewer; a bound against a flood of bad ones
 RETRY_SECONDS = (1, 2, 5, 10, 30)  # waits between attempts to listen again
+TRUSTING = 0x52414E47  # advisory locks of the barrier (above): "RANG"
+GATE = 0x52414E48
+BARRIER_WAIT = "5s"  # at most this long for every process to forget (a process stuck longer: logged)
 
 T = TypeVar("T")
 
@@ -99,14 +117,14 @@ class CallerCache(Generic[T]):
                 with self._connect() as conn:
                     conn.autocommit = True
                     conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute("SELECT pg_advisory_lock_shared(%s)", (TRUSTING,))
                     self.forget()  # notices sent while nobody listened are lost: start empty
                     self.listening, failures = True, 0
                     while not self._stopping.is_set():
-                        for _ in conn.notifies(timeout=30):
-                            self.forget()
-                            if self._stopping.is_set():
-                                break
-                        conn.execute("SELECT 1")  # a dead connection fails here, not silently
+                        if any(True for _ in conn.notifies(timeout=30, stop_after=1)):
+                            self._forget_behind_barrier(conn)
+                        else:
+                            conn.execute("SELECT 1")  # a dead connection fails here, not silently
             except Exception:  # noqa: BLE001 (any failure: stop trusting, then listen again)
                 if not self._stopping.is_set():
                     log.warning("caller cache: not listening for changes; every request asks the database",
@@ -116,6 +134,18 @@ class CallerCache(Generic[T]):
                 self.forget()
             self._stopping.wait(RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)])
             failures += 1
+
+    def _forget_behind_barrier(self, conn) -> None:
+        """A change was committed: stop trusting, forget, let a revoker waiting for ``TRUSTING``
+        go on, pass its ``GATE`` once it opens, and only then trust afresh."""
+        self.listening = False
+        self.forget()
+        conn.execute("SELECT pg_advisory_unlock_shared(%s)", (TRUSTING,))
+        conn.execute("SELECT pg_advisory_lock_shared(%s)", (GATE,))
+        conn.execute("SELECT pg_advisory_unlock_shared(%s)", (GATE,))
+        conn.execute("SELECT pg_advisory_lock_shared(%s)", (TRUSTING,))
+        self.forget()
+        self.listening = True
 
     def wait_listening(self, timeout: float) -> bool:
         """Start listening if not yet, and wait until it does (or ``timeout``): whether it does."""
@@ -157,33 +187,100 @@ def cache() -> CallerCache:
     return current_app.extensions["rantang_callers"]
 
 
+def _close_gate(session: Session) -> None:
+    """Before a revocation commits: take ``GATE`` on a connection of its own, kept until it is over."""
+    held = session.get_bind().connect()
+    try:
+        held.exec_driver_sql(f"SELECT pg_advisory_lock({GATE})")
+        held.commit()
+    except Exception:
+        held.invalidate()  # closed, with whatever it held
+        held.close()
+        raise
+    session.info[_GATE_HELD] = held
+
+
+def _open_gate(session: Session, wait: bool) -> None:
+    """After the commit (``wait``): once every listener has forgotten, open the gate; after a
+    rollback, open it at once."""
+    held = session.info.pop(_GATE_HELD, None)
+    if held is None:
+        return
+    try:
+        if wait:
+            held.exec_driver_sql(f"SET lock_timeout = '{BARRIER_WAIT}'")
+            try:
+                held.exec_driver_sql(f"SELECT pg_advisory_lock({TRUSTING})")
+            except OperationalError:
+                log.warning("caller cache: a process did not forget within %s; it forgets at its next notice",
+                            BARRIER_WAIT, exc_info=True)
+                held.invalidate()
+                return
+        held.invalidate()  # the connection goes with both locks: nothing of the barrier stays in the pool
+    finally:
+        held.close()
+
+
 # What a caller's answer depends on (migration 0005 watches the same tables); a change made in a
 # session is forgotten when the session commits. A note left by a rolled-back change only costs
 # the next request one query.
 WATCHED_TABLES = frozenset({"api_tokens", "users", "agencies", "program"})
+# Changes to these take a caller's rights away (a token revoked, a user deactivated or moved): the
+# committing request waits until every process has forgotten (the barrier above).
+REVOKING_TABLES = frozenset({"api_tokens", "users", "agencies"})
 _CHANGED = "callers_changed"
+_REVOKED = "callers_revoked"
+_GATE_HELD = "callers_gate"
+
+
+def _note(session: Session, table: str | None) -> None:
+    if table in WATCHED_TABLES:
+        session.info[_CHANGED] = True
+        if table in REVOKING_TABLES:
+            session.info[_REVOKED] = True
 
 
 @event.listens_for(Session, "after_flush")
 def _note_flushed(session: Session, context) -> None:
     for instance in (*session.dirty, *session.deleted):
-        if getattr(instance, "__tablename__", None) in WATCHED_TABLES:
-            session.info[_CHANGED] = True
-            return
+        _note(session, getattr(instance, "__tablename__", None))
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state) -> None:
     """UPDATE and DELETE statements on a watched table, which no flush sees."""
-    if (state.is_update or state.is_delete) and state.bind_mapper is not None \
-            and state.bind_mapper.local_table.name in WATCHED_TABLES:
-        state.session.info[_CHANGED] = True
+    if (state.is_update or state.is_delete) and state.bind_mapper is not None:
+        _note(state.session, state.bind_mapper.local_table.name)
+
+
+def _real_commit(session: Session) -> bool:
+    """Whether this session's commit is seen by others: not when it is joined to a transaction
+    someone else commits (tests), and only where processes remember callers."""
+    bind = session.get_bind()
+    try:
+        remembering = cache()._connect is not None
+    except RuntimeError:  # outside an app context: no cache
+        return False
+    return remembering and not (isinstance(bind, Connection) and bind.in_transaction())
+
+
+@event.listens_for(Session, "before_commit")
+def _gate_before_revoking(session: Session) -> None:
+    if session.info.get(_REVOKED) and _real_commit(session):
+        _close_gate(session)
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_at_commit(session: Session) -> None:
+    session.info.pop(_REVOKED, False)
     if session.info.pop(_CHANGED, False):
         try:
             cache().forget()
         except RuntimeError:  # outside an app context: no cache to forget
             pass
+    _open_gate(session, wait=True)
+
+
+@event.listens_for(Session, "after_rollback")
+def _open_gate_after_rollback(session: Session) -> None:
+    _open_gate(session, wait=False)

@@ -8,10 +8,10 @@ import time
 import pytest
 from sqlalchemy import create_engine, event, update
 
+from blueprints import create_web_app
 from service.accounts import service as accounts
 from service.accounts.callers import CallerCache
 from service.accounts.models import ApiToken, User
-from blueprints import create_web_app
 from service.extensions import db
 from tests.conftest import TEST_CONFIG
 

@@ -117,6 +117,8 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "volunteers.reject_volunteer": frozenset({COORDINATOR, SOCIAL}),
     "volunteers.suspend_volunteer": frozenset({COORDINATOR, SOCIAL}),
     "volunteers.reinstate_volunteer": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.confirm_contact": frozenset({COORDINATOR, SOCIAL}),
+    "volunteers.reject_contact": frozenset({COORDINATOR, SOCIAL}),
     "volunteers.get_own_record": frozenset({VOLUNTEER}),
     "volunteers.update_own_record": frozenset({VOLUNTEER}),
     "volunteers.close_own_account": frozenset({VOLUNTEER}),

@@ -1,8 +1,8 @@
-from flask import current_app, g
+from flask import current_app, g, request
 
 from blueprints.extensions import Blueprint, limiter
 from blueprints.idempotency import idempotent
-from blueprints.requests import if_match, versioned
+from blueprints.requests import MalformedBody, if_match, request_json, versioned
 from schemas.common import page_of
 from schemas.deliveries import ManifestOut
 from schemas.volunteers import (
@@ -35,6 +35,32 @@ blp = Blueprint("volunteers", __name__, url_prefix="/api/v1",
 
 def _signup_limit() -> str:
     return current_app.config["RATELIMIT_SIGNUP"]
+
+
+def _move_limit() -> str:
+    return current_app.config["RATELIMIT_VOLUNTEER_MOVE"]
+
+
+def _changing(*names: str):
+    """Whether the request's body changes one of ``names`` (a limit that counts only such changes)."""
+    def changing() -> bool:
+        try:
+            body = request_json() if request.is_json else None
+        except MalformedBody:
+            return False  # the parser answers it with a 400
+        return isinstance(body, dict) and any(name in body for name in names)
+    return changing
+
+
+def _succeeded(response) -> bool:
+    return response.status_code < 400
+
+
+def _own_key(kind: str):
+    return lambda: f"{kind}:{g.caller.user_id}"
+
+
+MOVES, CONTACTS = ("latitude", "longitude", "village_id"), ("phone", "email")
 
 
 @blp.route("/volunteers", methods=["POST"])
@@ -106,6 +132,28 @@ def reinstate_volunteer(volunteer_id):
     return _decision(volunteer_id, "reinstate")
 
 
+@blp.route("/volunteers/<int:volunteer_id>/contact/confirm", methods=["POST"])
+@blp.response(200, VolunteerOut)
+@blp.alt_response(409, description="Nothing waits to be confirmed, or the new phone or email is someone else's "
+                                   "(whose is not said).")
+def confirm_contact(volunteer_id):
+    """Confirm the new phone or email a volunteer asked for, having reached them there: the sign-in
+    follows it."""
+    volunteer = service.decide_contact(volunteer_id, True, scope=g.caller)
+    db.session.commit()
+    return volunteer
+
+
+@blp.route("/volunteers/<int:volunteer_id>/contact/reject", methods=["POST"])
+@blp.response(200, VolunteerOut)
+@blp.alt_response(409, description="Nothing waits to be confirmed.")
+def reject_contact(volunteer_id):
+    """Turn down the new phone or email a volunteer asked for: the old ones stay."""
+    volunteer = service.decide_contact(volunteer_id, False, scope=g.caller)
+    db.session.commit()
+    return volunteer
+
+
 @blp.route("/volunteers/me", methods=["GET"])
 @blp.response(200, OwnRecordOut)
 def get_own_record():
@@ -115,12 +163,22 @@ def get_own_record():
 
 
 @blp.route("/volunteers/me", methods=["PATCH"])
+# Where one helps from moves a few times a day at most: what opportunities show is worked out from
+# cells of about 1 km, and no stream of moves should be a way to measure them.
+@limiter.limit(_move_limit, key_func=_own_key("volunteer-moves"), exempt_when=lambda: not _changing(*MOVES)(),
+               deduct_when=_succeeded)
+# A new phone or email, as limited as a sign-up, per address and per account.
+@limiter.limit(_signup_limit, exempt_when=lambda: not _changing(*CONTACTS)())
+@limiter.limit(_signup_limit, key_func=_own_key("volunteer-contacts"), exempt_when=lambda: not _changing(*CONTACTS)())
 @blp.arguments(VolunteerOwnPatch())
 @blp.response(200, VolunteerOut)
-@blp.alt_response(409, description="The phone or email is registered already, or the account is closed.")
+@blp.alt_response(409, description="The account is closed.")
 @blp.alt_response(412, description="`If-Match` is not the current version.")
 def update_own_record(changes):
-    """Change one's contact details (the sign-in follows), skills, capacity, village or point."""
+    """Change one's skills, capacity, village or point (a few times a day: `RATELIMIT_VOLUNTEER_MOVE`), or
+    ask for a new phone or email: it waits in `pending_contact` until staff confirm it, and the
+    answer is the same whether or not someone else has it (the sign-in keeps the old one till then).
+    `email: null` drops one's email at once."""
     volunteer = service.update_own(changes, expected_version=if_match(), scope=g.caller)
     db.session.commit()
     return versioned(volunteer)

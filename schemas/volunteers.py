@@ -46,6 +46,12 @@ class VolunteerOwnPatch(BodySchema):
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
 
 
+class PendingContactOut(Schema):
+    phone = fields.String(allow_none=True, attribute="pending_phone")
+    email = fields.String(allow_none=True, attribute="pending_email")
+    requested_at = fields.AwareDateTime(attribute="contact_requested_at")
+
+
 class VolunteerOut(Schema):
     """A volunteer as the coordinator, the social agency and the volunteer themselves see them."""
 
@@ -65,6 +71,13 @@ class VolunteerOut(Schema):
     consented_at = fields.AwareDateTime()
     created_at = fields.AwareDateTime()
     version = Integer()
+    pending_contact = fields.Method("_pending", allow_none=True, metadata={
+        "type": "object", "nullable": True,
+        "description": "A new phone or email asked for with `PATCH /volunteers/me`, waiting for staff to confirm "
+                       "it (`POST /volunteers/{id}/contact/confirm`): until then the sign-in keeps the old one."})
+
+    def _pending(self, volunteer):
+        return None if volunteer.contact_requested_at is None else PendingContactOut().dump(volunteer)
 
 
 class VolunteerArgs(PageArgs):
@@ -103,15 +116,20 @@ class OpportunityArgs(PageArgs):
 
 class OpportunityOut(Schema):
     """Someone near the volunteer whom nobody reaches: never who (first name and an initial), nor
-    where (the village, and the distance to half a kilometre)."""
+    where (the village, and the distance between cells of about 1 km to half a kilometre)."""
 
     recipient_id = Integer()
     display_name = fields.String(metadata={"example": "Siti A."})
     village_id = Integer()
     village = fields.String()
     kind = fields.String(metadata={"description": " | ".join(CLAIM_KINDS)})
-    distance_km = fields.Float(metadata={"description": "Rounded to 0.5 km, never under 0.5."})
+    distance_km = fields.Float(metadata={
+        "description": "From the volunteer's cell of about 1 km to the recipient's (never point to point), rounded "
+                       "to 0.5 km, never under 0.5."})
     needs = fields.List(fields.String(), metadata={"example": ["meals", "diet:low salt"]})
+    meals_from = fields.Date(allow_none=True, metadata={
+        "description": "`deliver`: the first day whose meals are the volunteer's if they take this person on now "
+                       "(today's at once when today is scheduled and not yet cut off). Null for `visit`."})
 
 
 class ClaimIn(BodySchema):

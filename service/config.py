@@ -46,8 +46,12 @@ class Config:
     # Sign-in attempts per client address, and refused ones per account (from any address).
     RATELIMIT_AUTH = "10 per minute"
     RATELIMIT_AUTH_ACCOUNT = "10 per 15 minutes"
-    # Volunteer sign-ups per client address (a flood from one address is refused with 429).
+    # Volunteer sign-ups per client address (a flood from one address is refused with 429); a
+    # volunteer's new phone or email per address and per account alike.
     RATELIMIT_SIGNUP = "5 per hour"
+    # Moves of a volunteer's own point or village per account (opportunities are worked out from
+    # cells of about 1 km; moving is no way to measure them).
+    RATELIMIT_VOLUNTEER_MOVE = "3 per day"
     # Complaints filed per client address (the API and Open311 alike); lookups of a complaint by its
     # tracking code per address, and of those unknown codes (guessing) per address.
     RATELIMIT_COMPLAINT = "10 per hour"

@@ -90,6 +90,22 @@ def near(model, points: Sequence[tuple[float, float]], km: float):
                 model.longitude.between(min(lons) - dlon, max(lons) + dlon))
 
 
+# What the public's volunteers are shown of where someone lives is worked out from cells, never the
+# exact point: a grid of CELL_DEGREES (about 1.1 km on a side in Indonesia), each point taken to the
+# centre of its cell. A figure computed from two cells changes only when one of the two points
+# changes cell, so no number of calls, from however many points, tells more than the cell.
+CELL_DEGREES = 0.01
+# The farthest a point lies from its cell's centre: half the diagonal of a cell, a degree being at
+# most 111.7 km (of latitude, at the poles; a degree of longitude is shorter but at the equator).
+CELL_REACH_KM = CELL_DEGREES * 111.7 * math.sqrt(2) / 2
+
+
+def cells_of(lat, lon) -> tuple[np.ndarray, np.ndarray]:
+    """The centres of the cells that hold these points (arrays or numbers)."""
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    return ((np.floor(lat / CELL_DEGREES) + 0.5) * CELL_DEGREES, (np.floor(lon / CELL_DEGREES) + 0.5) * CELL_DEGREES)
+
+
 # k-d trees work on a sphere; the ellipsoid's local radii differ from it by under 0.7%, so a search
 # within a distance times SPHERE_MARGIN holds every point within that distance.
 SPHERE_M = 6371008.8

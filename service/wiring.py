@@ -55,3 +55,4 @@ def wire() -> None:
     events.subscribe(ClaimsEnded, tasks.on_claims_ended)
     events.subscribe(ConcernRaised, tasks.on_concern_raised)
     claims.tally("meals_delivered", scheduling.delivered_by)
+    claims.meals_start(scheduling.first_meal_of_a_claim)

@@ -35,6 +35,7 @@ TEST_CONFIG = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashes: tests create many users
     "RATELIMIT_AUTH": "1000 per minute",
     "RATELIMIT_SIGNUP": "1000 per minute",
+    "RATELIMIT_VOLUNTEER_MOVE": "1000 per minute",
     "RATELIMIT_COMPLAINT": "1000 per minute",
     "RATELIMIT_COMPLAINT_LOOKUP": "1000 per minute",
     "RATELIMIT_COMPLAINT_MISSES": "1000 per minute",

@@ -4,16 +4,19 @@ visits, and every way a claim ends."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
+import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from service.accounts.scope import Scope
 from service.errors import Conflict
 from service.extensions import db
 from service.program import service as program_service
 from service.program.models import Area
+from service.recipients.models import Recipient
 from service.targets import indicators
 from service.tasks.models import Task
 from service.volunteers import claims
@@ -87,22 +90,31 @@ def test_opportunities_show_who_is_unreached_nearby_without_saying_who_or_where(
     verified = make_recipient("verified", name="Hj. Sumiati Rahayu", latitude=-8.3600, longitude=114.1700)
     make_recipient("enrolled", village_id=areas["Tembokrejo"].id, latitude=-8.4367, longitude=114.3226)  # 20 km off
     _, headers = helper()
+    # to bring meals to: the enrolled only (the daily loop feeds nobody else), from the first day a claim brings
     found = opportunities(client, headers)
-    assert [o["recipient_id"] for o in found] == [near["id"], verified["id"]]  # nearest first
+    assert [o["recipient_id"] for o in found] == [near["id"]]
     first = found[0]
-    assert first["display_name"] == "Siti A." and found[1]["display_name"] == "Sumiati R."
-    assert first["village"] == "Kaliasin" and first["kind"] == "deliver"
+    assert first["display_name"] == "Siti A." and first["village"] == "Kaliasin" and first["kind"] == "deliver"
     assert first["distance_km"] == 0.5  # never closer than half a kilometre
-    assert found[1]["distance_km"] % 0.5 == 0
     assert first["needs"] == ["meals", "diet:low salt"]
-    assert set(first) == {"recipient_id", "display_name", "village_id", "village", "kind", "distance_km", "needs"}
-    no_personal_data(client.get(f"{ME}/opportunities", headers=headers), near, verified)
-    # a small radius leaves out the one 0.7 km away; a stall that can cook for them takes them out
-    assert [o["recipient_id"] for o in opportunities(client, headers, radius_km=0.2)] == [near["id"]]
+    # today was never scheduled: the evening's scheduling brings tomorrow's
+    assert first["meals_from"] == (dt.date.today() + dt.timedelta(days=1)).isoformat()
+    assert set(first) == {"recipient_id", "display_name", "village_id", "village", "kind", "distance_km", "needs",
+                          "meals_from"}
+    assert take(client, headers, verified["id"]).status_code == 404  # not an opportunity to deliver to
+    # to visit: the verified too, nearest first (by the cells of about 1 km their points lie in)
+    visits = opportunities(client, headers, kind="visit")
+    assert [o["recipient_id"] for o in visits] == [near["id"], verified["id"]]
+    assert visits[1]["display_name"] == "Sumiati R." and visits[1]["distance_km"] % 0.5 == 0
+    assert visits[1]["meals_from"] is None
+    for kind in ("deliver", "visit"):
+        no_personal_data(client.get(f"{ME}/opportunities?kind={kind}", headers=headers), near, verified)
+    # a small radius leaves out the one a cell away; a stall that can cook for them takes them out
+    assert [o["recipient_id"] for o in opportunities(client, headers, kind="visit", radius_km=0.2)] == [near["id"]]
     for bad in ({"radius_km": 0}, {"radius_km": 16}, {"kind": "cook"}):
         assert client.get(f"{ME}/opportunities", query_string=bad, headers=headers).status_code == 422
-    make_vendor("Kaliasin")  # takes the enrolled one in (the verified one is not enrolled: no stall place)
-    assert [o["recipient_id"] for o in opportunities(client, headers)] == [verified["id"]]
+    make_vendor("Kaliasin")  # takes the enrolled one in
+    assert opportunities(client, headers) == []
 
 
 def test_the_k_d_tree_of_the_unreached_gives_the_same_answers_and_claims_show_at_once(app, client, helper,
@@ -221,6 +233,7 @@ def test_a_volunteers_meals_go_through_the_daily_loop_and_count_in_coverage(clie
     _, other = helper()
     assert client.post(f"{API}/deliveries/schedule", json={"date": today.isoformat()},
                        headers=coordinator).json["created"] == 0  # nobody reaches them yet
+    assert opportunities(client, headers)[0]["meals_from"] == today.isoformat()  # what taking them on means
     take(client, headers, person["id"])  # today is scheduled already: its meals are theirs at once
     scheduled = client.post(f"{API}/deliveries/schedule", json={"date": today.isoformat()}, headers=coordinator)
     assert (scheduled.json["created"], scheduled.json["existing"]) == (0, 2)  # lunch and dinner, the volunteer's
@@ -408,3 +421,96 @@ def test_two_volunteers_racing_for_one_person_one_wins(own_app):
     with app.app_context():
         assert len(db.session.scalars(select(Claim).where(Claim.recipient_id == person)).all()) == 1
         assert db.session.scalar(select(Task.id).limit(1)) is None
+
+
+def _metres(lat, lon, origin):
+    """A point as metres east and north of ``origin`` (a plane, for a few kilometres)."""
+    return np.array([(lon - origin[1]) * 111_320 * math.cos(math.radians(origin[0])), (lat - origin[0]) * 110_574])
+
+
+def _point(xy, origin):
+    return (origin[0] + xy[1] / 110_574, origin[1] + xy[0] / (111_320 * math.cos(math.radians(origin[0]))))
+
+
+def _bisection_attack(client, headers, recipient_id, kind, start):
+    """The audit's attack: along three rays from ``start``, move one's own point, find where the
+    distance shown for the person flips (to a metre, by bisection), and place the home on the three
+    circles of the flips' half-steps. The answers it saw, and where it places the home."""
+    seen, circles = [], []
+
+    def shown(xy):
+        lat, lon = _point(xy, start)
+        assert client.patch(ME, json={"latitude": lat, "longitude": lon}, headers=headers).status_code == 200
+        found = {o["recipient_id"]: o["distance_km"] for o in opportunities(client, headers, kind=kind, radius_km=5)}
+        seen.append(found.get(recipient_id))
+        return found.get(recipient_id)
+
+    for angle in (0, 120, 240):
+        ray = np.array([math.cos(math.radians(angle)), math.sin(math.radians(angle))])
+        near, far = 0.0, 100.0
+        first = shown(near * ray)
+        while shown(far * ray) == first and far < 3000:
+            near, far = far, far + 100
+        while far - near > 1:
+            middle = (near + far) / 2
+            near, far = (middle, far) if shown(middle * ray) == first else (near, middle)
+        flipped = shown(far * ray)
+        if first is not None and flipped is not None:
+            circles.append((far * ray, (first + flipped) / 2 * 1000))
+    if len(circles) < 3:
+        return seen, None
+    # least squares on the circles' differences: |x - c_i|^2 = r_i^2
+    (c0, r0), rest = circles[0], circles[1:]
+    a = np.array([2 * (c - c0) for c, _ in rest])
+    b = np.array([r0**2 - r**2 + c @ c - c0 @ c0 for c, r in rest])
+    return seen, np.linalg.lstsq(a, b, rcond=None)[0]
+
+
+@pytest.mark.parametrize("kind", ["deliver", "visit"])
+def test_no_sequence_of_calls_locates_a_home_more_closely_than_its_cell(app, client, helper, make_recipient,
+                                                                         make_vendor, kind):
+    """However a volunteer moves their point and asks, what they are shown of someone they have not
+    taken on is the same wherever in its cell (about 1 km) the home lies: the attack sees the same
+    answers for two homes 600 m apart in one cell, so it misses one of them by 300 m or more.
+    Before, it found a home to 0.2 m in 98 requests."""
+    start = (-8.3538, 114.1668)  # Kaliasin's centre, where the volunteer begins
+    homes = [(-8.3512, 114.1612), (-8.3558, 114.1651)]  # one cell (-8.36..-8.35, 114.16..114.17), 600 m apart
+    assert {tuple(np.floor(np.array(h) / 0.01)) for h in homes} == {(-836.0, 11416.0)}
+    if kind == "visit":
+        make_vendor("Kaliasin")  # fed by a stall: on the visit list only, as in the audit
+    person = make_recipient("enrolled", latitude=homes[0][0], longitude=homes[0][1])
+    _, headers = helper(skills=(kind,))
+    runs = []
+    for home in homes:
+        db.session.execute(update(Recipient).where(Recipient.id == person["id"])
+                           .values(latitude=home[0], longitude=home[1]))
+        db.session.commit()
+        seen, placed = _bisection_attack(client, headers, person["id"], kind, start)
+        runs.append((seen, placed))
+        assert any(d is not None for d in seen)  # the person was on the list
+    (seen_a, placed_a), (seen_b, placed_b) = runs
+    assert seen_a == seen_b  # nothing in the answers depends on where in the cell the home is
+    if placed_a is not None:
+        misses = [np.linalg.norm(placed - _metres(*home, start)) for placed, home in zip((placed_a, placed_b), homes)]
+        assert max(misses) >= 300, misses
+    # nor does the radius asked for tell more: every radius gives the same answers for both homes
+    answers = []
+    for home in homes:
+        db.session.execute(update(Recipient).where(Recipient.id == person["id"])
+                           .values(latitude=home[0], longitude=home[1]))
+        db.session.commit()
+        answers.append([[o["distance_km"] for o in opportunities(client, headers, kind=kind, radius_km=r / 20)]
+                        for r in range(1, 60)])
+    assert answers[0] == answers[1]
+
+
+def test_a_volunteer_moves_their_point_a_few_times_a_day(app, client, helper, monkeypatch):
+    _, headers = helper()
+    monkeypatch.setitem(app.config, "RATELIMIT_VOLUNTEER_MOVE", "3 per day")
+    for step in range(3):
+        moved = client.patch(ME, json={"latitude": -8.354 - step / 1000, "longitude": 114.167}, headers=headers)
+        assert moved.status_code == 200, moved.json
+    refused = client.patch(ME, json={"latitude": -8.36, "longitude": 114.167}, headers=headers)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert client.patch(ME, json={"village_id": refused.json and 1}, headers=headers).status_code == 429
+    assert client.patch(ME, json={"capacity": 3}, headers=headers).status_code == 200  # other changes are not moves

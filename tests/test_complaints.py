@@ -451,13 +451,18 @@ def test_a_reported_person_once_verified_is_offered_to_volunteers(client, file, 
                 headers=agencies.social.headers)
     signed = client.post(f"{API}/volunteers", json={
         "name": "Dewi Lestari", "phone": "0812 7777 1234", "password": PASSWORD, "village_id": areas["Kaliasin"].id,
-        "skills": ["deliver"], "accepts_code_of_conduct": True})
+        "skills": ["deliver", "visit"], "accepts_code_of_conduct": True})
     client.post(f"{API}/volunteers/{signed.json['id']}/approve", headers=agencies.social.headers)
     volunteer = bearer(sign_in(client, phone="0812 7777 1234"))
+    person = complaint["reported_recipient_id"]
+    # verified: to visit; to bring meals to once enrolled (the daily loop feeds the enrolled only)
+    for kind, offered_to in (("visit", [(person, "Karto W.")]), ("deliver", [])):
+        offered = client.get(f"{API}/volunteers/me/opportunities?kind={kind}", headers=volunteer).json["items"]
+        assert [(o["recipient_id"], o["display_name"]) for o in offered] == offered_to
+        assert nik not in str(offered)
+    assert client.post(f"{API}/recipients/{person}/enrol", headers=agencies.social.headers).status_code == 200
     offered = client.get(f"{API}/volunteers/me/opportunities?kind=deliver", headers=volunteer).json["items"]
-    assert [(o["recipient_id"], o["display_name"]) for o in offered] == [(complaint["reported_recipient_id"],
-                                                                          "Karto W.")]
-    assert nik not in str(offered)
+    assert [(o["recipient_id"], o["display_name"]) for o in offered] == [(person, "Karto W.")]
 
 
 def test_what_the_audit_found_stays_mended(app, client, file, agencies, coordinator, areas, make_recipient,

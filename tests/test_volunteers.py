@@ -132,7 +132,13 @@ def test_a_volunteer_edits_their_record_and_closes_the_account(client, signup, s
     changed = client.patch(f"{V}/me", json={"phone": "0857 1234 5678", "capacity": 3, "skills": ["visit"]},
                            headers=headers)
     assert changed.status_code == 200, changed.json
-    assert (changed.json["phone"], changed.json["capacity"], changed.json["skills"]) == ("+6285712345678", 3, ["visit"])
+    assert (changed.json["phone"], changed.json["capacity"], changed.json["skills"]) == ("+6281234567890", 3, ["visit"])
+    assert changed.json["pending_contact"]["phone"] == "+6285712345678"  # waits for staff to confirm it
+    assert sign_in(client, phone="0857 1234 5678").status_code == 401
+    confirmed = client.post(f"{V}/{made['id']}/contact/confirm", headers=social)
+    assert confirmed.status_code == 200 and confirmed.json["phone"] == "+6285712345678"
+    assert confirmed.json["pending_contact"] is None
+    assert client.post(f"{V}/{made['id']}/contact/confirm", headers=social).status_code == 409  # nothing waits
     assert sign_in(client, phone="0812 3456 7890").status_code == 401  # the sign-in follows the record
     headers = bearer(sign_in(client, phone="0857-1234-5678"))
     assert client.patch(f"{V}/me", json={"status": "approved"}, headers=headers).status_code == 422
@@ -145,3 +151,38 @@ def test_a_volunteer_edits_their_record_and_closes_the_account(client, signup, s
     assert "Dewi" not in kept["name"]
     # The number is free again for a new sign-up.
     assert signup(phone="0857 1234 5678").status_code == 201
+
+
+def test_asking_for_a_new_contact_tells_nobody_whose_it_is_and_is_limited(app, client, signup, social, make_user,
+                                                                         monkeypatch):
+    """The audit's probe: another person's email or phone answers exactly as a free one does; staff
+    who confirm learn it is taken (409); asking is limited like a sign-up."""
+    signup(phone="0813 1111 2222", email="lain@contoh.id")
+    made = signup(phone="0812 3456 7890", email="dewi@contoh.id").json
+    headers = bearer(sign_in(client, phone="0812 3456 7890"))
+
+    def ask(**contact):
+        answer = client.patch(f"{V}/me", json=contact, headers=headers)
+        assert answer.status_code == 200, answer.json
+        body = dict(answer.json)
+        pending = body.pop("pending_contact")
+        return body | {"pending_contact": {k: v for k, v in pending.items() if k != "requested_at"}}, pending
+
+    staff, _ = make_user("coordinator")
+    taken, _ = ask(email=staff.email)  # a staff address
+    free, _ = ask(email="baru@contoh.id")
+    assert {k: v for k, v in taken.items() if k != "version"} == {
+        **{k: v for k, v in free.items() if k != "version"}, "pending_contact": {"phone": None, "email": staff.email}}
+    assert ask(phone="0813 1111 2222")[1]["phone"] == "+6281311112222"  # another volunteer's: the same 200
+    assert client.get(f"{V}/me", headers=headers).json["phone"] == "+6281234567890"
+    assert client.post(f"{V}/{made['id']}/contact/confirm", headers=social).status_code == 409
+    rejected = client.post(f"{V}/{made['id']}/contact/reject", headers=social)
+    assert rejected.status_code == 200 and rejected.json["pending_contact"] is None
+    assert client.post(f"{V}/{made['id']}/contact/reject", headers=headers).status_code == 403  # staff's to decide
+    # limited like a sign-up, per address and per account; other changes are not counted
+    monkeypatch.setitem(app.config, "RATELIMIT_SIGNUP", "2 per hour")
+    assert client.patch(f"{V}/me", json={"email": "a@contoh.id"}, headers=headers).status_code == 200
+    assert client.patch(f"{V}/me", json={"email": "b@contoh.id"}, headers=headers).status_code == 200
+    refused = client.patch(f"{V}/me", json={"email": "c@contoh.id"}, headers=headers)
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert client.patch(f"{V}/me", json={"capacity": 2}, headers=headers).status_code == 200

@@ -313,6 +313,16 @@ def _end_no_shows(day: dt.date) -> int:
     return claims.end_where("no_show", Claim.kind == "deliver", mine.exists())
 
 
+def first_meal_of_a_claim() -> dt.date:
+    """The first day whose meals a volunteer's deliver claim made now brings: the first day that can
+    still change, if it is scheduled (the claim takes its meals at once); else the day the next
+    evening's scheduling creates."""
+    day = first_open_day()
+    if day in scheduled_days(day)[:1]:
+        return day
+    return max(day, today() + dt.timedelta(days=1))
+
+
 def on_claim_opened(event: ClaimOpened) -> None:
     if event.kind == "deliver":  # the days already scheduled: their meals are the volunteer's
         follow([event.recipient_id])

@@ -95,12 +95,12 @@ def _open_claim(kind: str, recipient_id=Recipient.id) -> ColumnElement[bool]:
 
 
 def needs_of(kind: str, day: dt.date) -> ColumnElement[bool]:
-    """SQL, on ``Recipient``: whom a volunteer may take on for ``kind`` on ``day``: verified or
-    enrolled, not paused, and, for ``deliver``, reached by nobody (no stall that may cook, no
-    volunteer); for ``visit``, not visited (at school or by a volunteer) within
+    """SQL, on ``Recipient``: whom a volunteer may take on for ``kind`` on ``day``: for ``deliver``,
+    enrolled, not paused and reached by nobody (no stall that may cook, no volunteer); for
+    ``visit``, verified or enrolled, not paused, not visited (at school or by a volunteer) within
     ``visit_interval_days`` and not taken on for visits by anyone."""
-    if kind == "deliver":
-        return Recipient.uncovered_on(day)
+    if kind == "deliver":  # the daily loop feeds the enrolled only: a verified person's claim would bring no meal
+        return and_(Recipient.status == "enrolled", Recipient.uncovered_on(day))
     return and_(Recipient.status.in_(("verified", "enrolled")), not_(Recipient.paused_on(day)),
                 not_(_open_claim("visit")),
                 Recipient.id.not_in(visited_recipients(day, settings().visit_interval_days)))
@@ -115,6 +115,16 @@ class Opportunity:
     kind: str
     distance_km: float
     needs: list[str] = field(default_factory=list)
+    meals_from: dt.date | None = None  # deliver: the first day whose meals a claim made now brings
+
+
+# The first day whose meals a deliver claim made now brings: the daily loop's to say (wired in
+# service/wiring.py), read here to tell a volunteer what taking someone on means.
+_first_meal_day: list[Callable[[], dt.date]] = []
+
+
+def meals_start(first_day: Callable[[], dt.date]) -> None:
+    _first_meal_day[:] = [first_day]
 
 
 @dataclass
@@ -179,23 +189,30 @@ def _one_of(ids: Sequence[int]) -> ColumnElement[bool]:
 def _near(volunteer: Volunteer, where: ColumnElement[bool], radius_km: float, ids: Sequence[int] | None = None,
           kind: str | None = None):
     """The recipients matching ``where`` within ``radius_km`` of the volunteer, nearest first:
-    ``[(km, row)]``. A pre-filter first (for ``deliver``, this process's k-d tree of those no
-    stall feeds; else the box of ``geo.near`` on the index of the recipients' points), then
-    ``where`` and the exact distance on the few it leaves."""
-    lat, lon = point_of(volunteer)
+    ``[(km, id)]``, the distance between the cell of the volunteer's point and the cell of the
+    recipient's (``geo.cells_of``), never between the points themselves: what a volunteer learns
+    from the answer, the radius they ask for or the point they move to is the recipient's cell at
+    most (about 1 km), however many times they ask. Ties are in the order of the ids, not of the
+    exact distances.
+
+    A pre-filter first (for ``deliver``, this process's k-d tree of those no stall feeds; else the
+    box of ``geo.near`` on the index of the recipients' points), wide enough to hold every point of
+    a cell that is within reach; then ``where`` and the distance on the few it leaves."""
+    lat, lon = (float(x) for x in geo.cells_of(*point_of(volunteer)))
+    reach_km = radius_km + geo.CELL_REACH_KM  # the pre-filters hold exact points
     query = select(Recipient.id, Recipient.latitude, Recipient.longitude).where(where)
-    if kind == "deliver" and ids is None and (near := _unplaced_near(lat, lon, radius_km)) is not None:
+    if kind == "deliver" and ids is None and (near := _unplaced_near(lat, lon, reach_km)) is not None:
         if not near:
             return []
         if len(near) <= MAX_IDS:  # more (a national program's city): the box alone
             ids = near
     # By id (a few rows on the primary key), else the box on the index of the points.
-    query = query.where(_one_of(ids)) if ids is not None else query.where(geo.near(Recipient, [(lat, lon)], radius_km))
+    query = query.where(_one_of(ids)) if ids is not None else query.where(geo.near(Recipient, [(lat, lon)], reach_km))
     rows = db.session.execute(query).all()
     if not rows:
         return []
-    kms = geo.geodesic_km_many(np.full(len(rows), lat), np.full(len(rows), lon),
-                               np.array([r.latitude for r in rows]), np.array([r.longitude for r in rows]))
+    cell_lats, cell_lons = geo.cells_of([r.latitude for r in rows], [r.longitude for r in rows])
+    kms = geo.geodesic_km_many(np.full(len(rows), lat), np.full(len(rows), lon), cell_lats, cell_lons)
     return sorted(((km, row.id) for km, row in zip(kms, rows) if km <= radius_km))
 
 
@@ -217,9 +234,10 @@ def opportunities(kind: str | None = None, radius_km: float | None = None, page:
         select(Recipient.id, Recipient.name, Recipient.village_id, Area.name.label("village"), Recipient.dietary_needs)
         .join(Area, Area.id == Recipient.village_id).where(Recipient.id.in_([i for _, i in chosen])))} if chosen else {}
     base = ["meals"] if kind == "deliver" else ["visit"]
+    meals_from = _first_meal_day[0]() if kind == "deliver" and _first_meal_day and chosen else None
     items = [Opportunity(recipient_id=i, display_name=display_name(row.name), village_id=row.village_id,
                          village=row.village, kind=kind, distance_km=shown_distance(km),
-                         needs=base + [f"diet:{need}" for need in row.dietary_needs or []])
+                         needs=base + [f"diet:{need}" for need in row.dietary_needs or []], meals_from=meals_from)
              for km, i in chosen if (row := shown.get(i)) is not None]
     return Page(items=items, page=page, per_page=per_page, total=len(found))
 

@@ -49,6 +49,12 @@ class Volunteer(Base):
     decided_at: Mapped[dt.datetime | None]
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     consented_at: Mapped[dt.datetime]  # when they accepted the code of conduct
+    # A new phone or email the volunteer asked for, kept apart until it is confirmed (by staff who
+    # call it now; by a code sent to it once notices exist): asking tells nobody whether it is
+    # anyone's, and the sign-in follows only a confirmed contact.
+    pending_phone: Mapped[str | None] = mapped_column(String(16))
+    pending_email: Mapped[str | None] = mapped_column(String(254))
+    contact_requested_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

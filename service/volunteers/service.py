@@ -28,6 +28,7 @@ from service.volunteers.models import DECISIONS, MAX_CAPACITY, NEEDS_REASON, SKI
 TAKEN = "this phone number or email is registered already: sign in, or use another"
 # What a volunteer may change about themselves (not their status, nor their name once vetted).
 OWN_EDITABLE = frozenset({"phone", "email", "skills", "capacity", "village_id", "latitude", "longitude"})
+CONTACTS = ("phone", "email")  # changed only once confirmed (``confirm_contact``)
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -169,23 +170,60 @@ def update_own(changes: dict[str, Any], expected_version: int | None = None, *, 
     if unknown:
         raise Invalid({name: ["cannot be changed here"] for name in sorted(unknown)})
     changes = dict(changes)
-    if "phone" in changes:
-        changes["phone"] = e164_of(changes["phone"])
-    if changes.get("email"):
-        changes["email"] = changes["email"].strip().lower()
+    contact = {name: changes.pop(name) for name in CONTACTS if name in changes}
+    if "phone" in contact:
+        contact["phone"] = e164_of(contact["phone"])
+    if "email" in contact:
+        contact["email"] = contact["email"].strip().lower() if contact["email"] else None
+        if contact["email"] is None:  # dropping one's email tells nobody anything: at once
+            del contact["email"]
+            volunteer.email = volunteer.pending_email = None
     point = {k: changes.get(k, getattr(volunteer, k)) for k in ("latitude", "longitude")}
     _check({**{k: v for k, v in changes.items() if k in ("skills", "capacity")}, **point})
-    if _taken(changes.get("phone"), changes.get("email"), own=volunteer.id):
-        raise Conflict(TAKEN)
     _check_claims_kept(volunteer, changes)
     if "village_id" in changes:
         volunteer.village = get_village(changes.pop("village_id"))
     for key, value in changes.items():
         setattr(volunteer, key, value)
     _check_point(volunteer)
+    _ask_for_contact(volunteer, contact)
     db.session.flush()
     user = _user_of(volunteer)
-    if user is not None:
+    if user is not None and user.email != volunteer.email:
+        user.email = volunteer.email
+        db.session.flush()
+    return volunteer
+
+
+def _ask_for_contact(volunteer: Volunteer, contact: dict[str, str | None]) -> None:
+    """A new phone or email waits for confirmation: the answer is the same whether or not it is
+    someone else's (no probing who is registered); asking for the current one again withdraws
+    the request."""
+    for name in contact:
+        setattr(volunteer, f"pending_{name}", None if contact[name] == getattr(volunteer, name) else contact[name])
+    if contact:
+        waiting = volunteer.pending_phone is not None or volunteer.pending_email is not None
+        volunteer.contact_requested_at = utcnow() if waiting else None
+
+
+def decide_contact(volunteer_id: int, confirm: bool, *, scope: Scope) -> Volunteer:
+    """Staff who reached the volunteer at the new phone or email confirm it (the sign-in follows)
+    or turn it down. A contact registered to someone else is a 409 (staff may know; it does not
+    say whose). Nothing waiting: a 409."""
+    volunteer = get_volunteer(volunteer_id, scope=scope)
+    if volunteer.contact_requested_at is None:
+        raise InvalidTransition(f"volunteer {volunteer_id} asked for no new phone or email",
+                                current_status=volunteer.status)
+    if confirm:
+        if _taken(volunteer.pending_phone, volunteer.pending_email, own=volunteer.id):
+            raise Conflict(TAKEN)
+        volunteer.phone = volunteer.pending_phone or volunteer.phone
+        if volunteer.pending_email is not None:
+            volunteer.email = volunteer.pending_email
+    volunteer.pending_phone = volunteer.pending_email = volunteer.contact_requested_at = None
+    db.session.flush()
+    user = _user_of(volunteer)
+    if confirm and user is not None:
         user.phone, user.email = volunteer.phone, volunteer.email or None
         db.session.flush()
     return volunteer
@@ -212,6 +250,7 @@ def close_own(scope: Scope) -> Volunteer:
     volunteer.status, volunteer.status_reason = "closed", None
     volunteer.name, volunteer.phone, volunteer.email = f"Volunteer {volunteer.id} (closed)", None, None
     volunteer.latitude = volunteer.longitude = None
+    volunteer.pending_phone = volunteer.pending_email = volunteer.contact_requested_at = None
     db.session.flush()
     user = _user_of(volunteer)
     if user is not None:

@@ -225,6 +225,7 @@ def create_claim(data):
 @blp.route("/volunteers/me/claims", methods=["GET"])
 @blp.arguments(ClaimArgs(), location="query")
 @blp.response(200, page_of(ClaimOut))
+@blp.alt_response(403, description="The volunteer is not approved (pending, suspended or rejected).")
 def list_own_claims(args):
     """One's claims, open first, newest first (no address in the list: read one claim)."""
     return claims.own_claims(**args, scope=g.caller)
@@ -251,6 +252,7 @@ def release_claim(claim_id):
 @blp.route("/volunteers/me/manifest", methods=["GET"])
 @blp.arguments(ManifestDayArgs(), location="query")
 @blp.response(200, ManifestOut)
+@blp.alt_response(403, description="The volunteer is not approved (pending, suspended or rejected).")
 def volunteer_manifest(args):
     """The volunteer's meals of a day (today by default), as a stall's manifest: whom, where, what
     they may not eat; confirm each with `POST /deliveries/{id}/confirm`."""
@@ -273,6 +275,7 @@ def log_visit(data):
 @blp.route("/volunteers/me/visits", methods=["GET"])
 @blp.arguments(VisitArgs(), location="query")
 @blp.response(200, page_of(VisitOut))
+@blp.alt_response(403, description="The volunteer is not approved (pending, suspended or rejected).")
 def list_own_visits(args):
     """One's visits, newest first, with the status of each concern's follow-up."""
     return claims.own_visits(**args, scope=g.caller)

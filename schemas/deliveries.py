@@ -80,17 +80,21 @@ class ManifestArgs(QuerySchema):
     date = Day(metadata={"description": "Default: today in the program's timezone."})
 
 
+HELD_ONLY = ("On a volunteer's manifest, null unless the volunteer holds this person now (an open claim): a meal "
+             "of a claim that ended shows its status alone.")
+
+
 class ManifestItemOut(Schema):
     id = Integer(big=True, metadata={"description": "The delivery id to confirm."})
     meal = fields.String()
     status = fields.String()
-    recipient_id = Integer()
-    name = fields.String()
-    address = fields.String()
-    latitude = fields.Float()
-    longitude = fields.Float()
-    phone = fields.String(allow_none=True)
-    dietary_needs = fields.List(fields.String())
+    recipient_id = Integer(allow_none=True, metadata={"description": HELD_ONLY})
+    name = fields.String(allow_none=True, metadata={"description": HELD_ONLY})
+    address = fields.String(allow_none=True, metadata={"description": HELD_ONLY})
+    latitude = fields.Float(allow_none=True, metadata={"description": HELD_ONLY})
+    longitude = fields.Float(allow_none=True, metadata={"description": HELD_ONLY})
+    phone = fields.String(allow_none=True, metadata={"description": HELD_ONLY})
+    dietary_needs = fields.List(fields.String(), allow_none=True, metadata={"description": HELD_ONLY})
 
 
 class ManifestOut(Schema):

@@ -514,3 +514,87 @@ def test_a_volunteer_moves_their_point_a_few_times_a_day(app, client, helper, mo
     assert refused.status_code == 429 and "Retry-After" in refused.headers
     assert client.patch(ME, json={"village_id": refused.json and 1}, headers=headers).status_code == 429
     assert client.patch(ME, json={"capacity": 3}, headers=headers).status_code == 200  # other changes are not moves
+
+
+def _end_by(path, client, person, claim, vid, headers, social, coordinator, make_vendor, today, monkeypatch):
+    """End ``claim`` the way ``path`` names, as the people who do it would."""
+    if path == "released":
+        assert client.post(f"{ME}/claims/{claim['id']}/release", headers=headers).status_code == 200
+    elif path == "ended_by_staff":
+        assert client.post(f"{API}/claims/{claim['id']}/end", json={"reason": "moved away"},
+                           headers=social).status_code == 200
+    elif path == "stall":
+        make_vendor("Kaliasin")
+    elif path == "paused":
+        assert client.post(f"{API}/recipients/{person['id']}/pauses", headers=social, json={
+            "start_date": today.isoformat(), "end_date": (today + dt.timedelta(days=3)).isoformat(),
+            "reason": "hospital"}).status_code == 201
+    elif path == "exited":
+        assert client.post(f"{API}/recipients/{person['id']}/exit", json={"reason": "moved"},
+                           headers=social).status_code == 200
+    elif path == "no_show":
+        at_jakarta(monkeypatch, today, hour=22)
+        assert client.post(f"{API}/deliveries/close", json={"date": today.isoformat()},
+                           headers=coordinator).status_code == 200
+    elif path == "suspended":
+        assert client.post(f"{API}/volunteers/{vid}/suspend", json={"reason": "complaint"},
+                           headers=social).status_code == 200
+    elif path == "closed":
+        assert client.delete(ME, headers=headers).status_code == 204
+    ended = client.get(f"{API}/claims", query_string={"volunteer_id": vid, "kind": "deliver"}, headers=social)
+    assert ended.json["items"][0]["end_reason"] == path
+
+
+@pytest.mark.parametrize("path", ["released", "ended_by_staff", "stall", "paused", "exited", "no_show", "suspended",
+                                  "closed"])
+def test_a_volunteer_knows_whom_a_meal_is_for_only_while_they_hold_that_person(
+        client, helper, make_recipient, make_vendor, coordinator, social, monkeypatch, today, path):
+    """Every way a claim ends, then the manifest of that day and of the day before: the meals show
+    their status and nothing that names or places the person (a suspended volunteer: 403; a closed
+    account: no sign-in at all)."""
+    person = make_recipient("enrolled", name="Siti Aminah", phone="0812 1111 2222", dietary_needs=["low salt"])
+    vid, headers = helper()
+    yesterday = today - dt.timedelta(days=1)
+    at_jakarta(monkeypatch, yesterday, hour=10)
+    claim = take(client, headers, person["id"]).json
+    for day in (yesterday, today):
+        assert client.post(f"{API}/deliveries/schedule", json={"date": day.isoformat()},
+                           headers=coordinator).status_code == 200
+    if path == "no_show":  # yesterday went undelivered too
+        at_jakarta(monkeypatch, yesterday, hour=22)
+        client.post(f"{API}/deliveries/close", json={"date": yesterday.isoformat()}, headers=coordinator)
+    else:
+        meals = client.get(f"{ME}/manifest", headers=headers).json["deliveries"]
+        assert client.post(f"{API}/deliveries/{meals[0]['id']}/confirm", json={"status": "delivered"},
+                           headers=headers).status_code == 200
+    at_jakarta(monkeypatch, today, hour=10)
+    held = client.get(f"{ME}/manifest", headers=headers).json["deliveries"]
+    assert held and {m["name"] for m in held} == {"Siti Aminah"}  # while held: whom and where
+    _end_by(path, client, person, claim, vid, headers, social, coordinator, make_vendor, today, monkeypatch)
+    for day in (yesterday, today):
+        read = client.get(f"{ME}/manifest", query_string={"date": day.isoformat()}, headers=headers)
+        if path == "suspended":
+            assert read.status_code == 403
+            continue
+        if path == "closed":
+            assert read.status_code == 401
+            continue
+        assert read.status_code == 200, read.json
+        for meal in read.json["deliveries"]:
+            assert {k for k, v in meal.items() if v is not None} == {"id", "meal", "status"}, meal
+        no_personal_data(read, person)
+    if path == "suspended":
+        for listed in ("claims", "visits"):
+            assert client.get(f"{ME}/{listed}", headers=headers).status_code == 403
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_only_approved_volunteers_read_their_meals_claims_and_visits(client, helper, social, status):
+    vid, headers = helper(approve=False)
+    if status == "rejected":
+        assert client.post(f"{API}/volunteers/{vid}/reject", json={"reason": "unknown"},
+                           headers=social).status_code == 200
+    for listed in ("manifest", "claims", "visits"):
+        refused = client.get(f"{ME}/{listed}", headers=headers)
+        assert refused.status_code == 403 and refused.mimetype == "application/problem+json", listed
+    assert client.get(ME, headers=headers).status_code == 200  # their own record, as ever

@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, literal_column, null, select, update
+from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, literal_column, null, select, true, update
 
 from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
@@ -22,6 +22,7 @@ from service.program import service as program_service
 from service.program.service import settings, today
 from service.recipients.models import Recipient
 from service.vendors import service as vendors
+from service.volunteers import claims
 
 CLOCK_SKEW = dt.timedelta(minutes=10)  # a phone's clock may run this much ahead
 
@@ -98,22 +99,27 @@ def manifest(day: dt.date | None = None, *, scope: Scope) -> Manifest:
     cook and the rider need to know of each recipient; one query."""
     day = day or today()
     if scope.stall is not None:
-        own = Delivery.vendor_id == scope.stall
+        own, shown = Delivery.vendor_id == scope.stall, true()
     elif scope.helper is not None:
-        own = Delivery.volunteer_id == scope.helper
+        claims.approved(scope)  # pending, suspended, rejected: 403
+        # A volunteer knows whom a meal is for while they hold that person, no longer: a meal of a
+        # claim that ended (another day's, or today's cancelled one) shows its status alone.
+        own, shown = Delivery.volunteer_id == scope.helper, claims.held_by(scope.helper, Delivery.recipient_id)
     else:
         raise Forbidden("a manifest is a stall's or a volunteer's")
     slot = {meal: i for i, meal in enumerate(settings().meal_slots)}
+    person = (Recipient.id.label("recipient_id"), Recipient.name, Recipient.address, Recipient.latitude,
+              Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
     rows = db.session.execute(
-        select(Delivery.id, Delivery.meal, Delivery.status, Recipient.id.label("recipient_id"), Recipient.name,
-               Recipient.address, Recipient.latitude, Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
+        select(Delivery.id, Delivery.meal, Delivery.status, shown.label("shown"),
+               *(case((shown, column), else_=null()).label(column.key) for column in person))
         .join(Recipient, Recipient.id == Delivery.recipient_id)
         .where(own, Delivery.date == day)
-        .order_by(Recipient.name, Recipient.id)
+        .order_by(shown.desc(), Recipient.name, Delivery.id)
     ).all()
     rows.sort(key=lambda r: slot.get(r.meal, len(slot)))  # lunch round, then dinner round; stable by name
     return Manifest(date=day, vendor_id=scope.stall, volunteer_id=scope.helper,
-                    deliveries=[r._asdict() for r in rows])
+                    deliveries=[{k: v for k, v in r._asdict().items() if k != "shown"} for r in rows])
 
 
 def _confirm_statement(own: str | None, dialect: str):

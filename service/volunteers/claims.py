@@ -82,6 +82,13 @@ def point_of(volunteer: Volunteer) -> tuple[float, float]:
     return volunteer.village.latitude, volunteer.village.longitude
 
 
+def held_by(volunteer_id: int, recipient_id=Recipient.id) -> ColumnElement[bool]:
+    """SQL: the volunteer holds the recipient now (an open claim of either kind): whom they may know
+    by name, address, point and phone."""
+    return exists().where(Claim.volunteer_id == volunteer_id, Claim.recipient_id == recipient_id,
+                          Claim.status == "open")
+
+
 def _check_skill(volunteer: Volunteer, kind: str) -> None:
     if kind not in CLAIM_KINDS:
         raise Invalid({"kind": [f"one of {', '.join(CLAIM_KINDS)}"]})
@@ -304,9 +311,9 @@ def _own(claim_id: int, scope: Scope, *, for_update: bool = False) -> Claim:
 
 def own_claims(status: str | list[str] | None = None, kind: str | list[str] | None = None, page: int = 1,
                per_page: int = 50, *, scope: Scope) -> Page[ClaimShown]:
-    """The calling volunteer's claims, open ones first, newest first (no address in a list)."""
-    if scope.role != "volunteer" or scope.volunteer_id is None:
-        raise NotFound("volunteer", "me")
+    """The calling volunteer's claims, open ones first, newest first (no address in a list); for
+    approved volunteers only (403)."""
+    approved(scope)
     query = select(Claim).where(Claim.volunteer_id == scope.volunteer_id)
     if status:
         query = query.where(equals(Claim.status, status))
@@ -462,8 +469,7 @@ def log_visit(recipient_id: int, visited_on: dt.date, outcome: str, notes: str |
 
 
 def own_visits(page: int = 1, per_page: int = 50, *, scope: Scope) -> Page[Visit]:
-    if scope.role != "volunteer" or scope.volunteer_id is None:
-        raise NotFound("volunteer", "me")
+    approved(scope)
     query = select(Visit).where(Visit.volunteer_id == scope.volunteer_id).order_by(Visit.visited_on.desc(),
                                                                                   Visit.id.desc())
     return paginate(db.session, query, page, per_page)

@@ -90,6 +90,13 @@ class Config:
     # And at most this many pixels (a phone's photo has 12-50 million; more is a decompression bomb).
     PHOTO_MAX_PIXELS = 40_000_000
     PHOTO_FOLDER = ""
+    # One picture, one meal: a photo within this many days of another meal's, whose perceptual hash
+    # differs by at most PHOTO_NEAR_BITS of 64, is the same picture (re-encoded, a pixel changed).
+    PHOTO_DUPLICATE_DAYS = 30
+    PHOTO_NEAR_BITS = 10
+    # The phone's GPS position in a photo's EXIF is removed before it is kept, unless the program
+    # keeps it on purpose (the confirmation's own latitude and longitude are the evidence of place).
+    PHOTO_KEEP_LOCATION = False
 
     # The job runner (`flask scheduler run`): how late a job may still run after its time (the
     # runner was busy or paused), and how often it re-reads the program's times and timezone.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 
+import numpy as np
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -275,9 +277,15 @@ def test_idempotency_keys_are_kept_72_hours_then_purged(app, client, coordinator
     assert idempotency.purge() == 1
 
 
-def jpeg(size=(64, 48)) -> bytes:
+_pictures = itertools.count(1)
+
+
+def jpeg(size=(64, 48), picture: int | None = None) -> bytes:
+    """A JPEG of a picture of its own (blocks of colour, as unlike another as two photos of two
+    handovers), or of ``picture`` again."""
+    blocks = np.random.default_rng(picture or next(_pictures)).integers(0, 256, (6, 8, 3), dtype=np.uint8)
     out = io.BytesIO()
-    Image.new("RGB", size, (200, 120, 40)).save(out, "JPEG")
+    Image.fromarray(blocks).resize(size, Image.Resampling.BILINEAR).save(out, "JPEG", quality=90)
     return out.getvalue()
 
 
@@ -369,7 +377,8 @@ def test_evidence_belongs_to_the_meal_as_it_happened(client, coordinator, loop, 
     assert first.status_code == 200, first.json
     assert upload(client, loop.phone_a, lunch["id"], photo).json["photo_sha256"] == first.json["photo_sha256"]
     reused = upload(client, loop.phone_a, other["id"], photo)
-    assert reused.status_code == 409 and "another delivery" in reused.json["detail"]
+    assert reused.status_code == 409 and "another meal" in reused.json["detail"]
+    assert reused.json["existing_id"] == lunch["id"]  # the stall's own meal: named
     assert upload(client, loop.phone_a, other["id"], jpeg((61, 40))).status_code == 200  # a failed meal's photo
 
     png = io.BytesIO()
@@ -465,3 +474,69 @@ def test_the_statement_counts_delivered_meals_and_evidence(client, coordinator, 
                       headers=coordinator).status_code == 422
     assert client.get("/api/v1/vendors/999999/statement", query_string={"month": month},
                       headers=coordinator).status_code == 404
+
+
+def _variants(photo: bytes) -> dict[str, bytes]:
+    """The audit's three: the same picture re-encoded, with a metadata chunk added, one pixel changed."""
+    def saved(image, **options):
+        out = io.BytesIO()
+        image.save(out, "JPEG", **options)
+        return out.getvalue()
+
+    image = Image.open(io.BytesIO(photo))
+    exif = Image.Exif()
+    exif[0x010E] = "rantang"  # ImageDescription
+    pixel = image.copy()
+    pixel.putpixel((3, 3), (255, 0, 0))
+    return {"re-encoded": saved(image, quality=60), "metadata": saved(image, quality=90, exif=exif.tobytes()),
+            "pixel": saved(pixel, quality=90)}
+
+
+def test_one_picture_is_evidence_for_one_meal_whatever_is_done_to_its_file(client, coordinator, loop, photos,
+                                                                           make_recipient, areas):
+    make_recipient("enrolled", village_id=areas["Kembiritan"].id, latitude=-8.3906, longitude=114.1514)  # stall B's
+    schedule(client, coordinator, TODAY)
+    meals = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())
+    for meal in meals:
+        confirm(client, loop.phone_a, meal["id"])
+    photo = jpeg((640, 480))
+    assert upload(client, loop.phone_a, meals[0]["id"], photo).status_code == 200
+    for (name, variant), meal in zip(_variants(photo).items(), meals[1:]):
+        refused = upload(client, loop.phone_a, meal["id"], variant)
+        assert refused.status_code == 409, name
+        assert refused.json["existing_id"] == meals[0]["id"], name
+    # another stall's phone is told the picture is taken, not which meal it evidences (not theirs to see)
+    other_meal = deliveries_of(client, loop.phone_b, date=TODAY.isoformat())[0]
+    confirm(client, loop.phone_b, other_meal["id"])
+    theirs = upload(client, loop.phone_b, other_meal["id"], _variants(photo)["pixel"])
+    assert theirs.status_code == 409 and "existing_id" not in theirs.json
+    assert upload(client, loop.phone_b, other_meal["id"], jpeg((640, 480))).status_code == 200  # a new picture
+
+
+def test_the_phones_gps_position_is_not_kept_in_a_photo(app, client, coordinator, loop, photos, monkeypatch):
+    schedule(client, coordinator, TODAY)
+    lunch, dinner = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())[:2]
+    for meal in (lunch, dinner):
+        confirm(client, loop.phone_a, meal["id"])
+
+    def with_gps(picture: int) -> bytes:
+        exif = Image.Exif()
+        exif[0x010F] = "Phone"  # Make: kept
+        exif[0x8825] = {1: "S", 2: (8.0, 21.0, 14.76), 3: "E", 4: (114.0, 10.0, 1.92)}
+        out = io.BytesIO()
+        Image.open(io.BytesIO(jpeg((320, 240), picture))).save(out, "JPEG", quality=90, exif=exif.tobytes())
+        return out.getvalue()
+
+    sent = with_gps(9001)
+    assert 0x8825 in Image.open(io.BytesIO(sent)).getexif()
+    stored = upload(client, loop.phone_a, lunch["id"], sent)
+    assert stored.status_code == 200
+    shown = client.get(f"{D}/{lunch['id']}/photo", headers=coordinator)
+    kept = Image.open(io.BytesIO(shown.data)).getexif()
+    shown.close()
+    assert 0x8825 not in kept and kept[0x010F] == "Phone"
+    monkeypatch.setitem(app.config, "PHOTO_KEEP_LOCATION", True)  # a program that keeps it on purpose
+    assert upload(client, loop.phone_a, dinner["id"], with_gps(9002)).status_code == 200
+    shown = client.get(f"{D}/{dinner['id']}/photo", headers=coordinator)
+    assert 0x8825 in Image.open(io.BytesIO(shown.data)).getexif()
+    shown.close()

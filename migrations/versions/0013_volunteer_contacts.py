@@ -22,7 +22,6 @@ def upgrade():
         batch_op.add_column(sa.Column('contact_requested_at', sa.DateTime(timezone=True), nullable=True))
 
 
-
 def downgrade():
     with op.batch_alter_table('volunteers', schema=None) as batch_op:
         batch_op.drop_column('contact_requested_at')

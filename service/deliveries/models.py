@@ -111,6 +111,12 @@ class DeliveryPhoto(Base):
     delivery_date: Mapped[dt.date]
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # What the picture shows: a perceptual hash (pHash, 64 bits as a signed integer) of the decoded
+    # image, so that the same picture re-encoded, with metadata added or a pixel changed, is known
+    # as the same (``photos.near_duplicate``). None for photos kept before it was taken.
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+
+    __table_args__ = (Index("ix_delivery_photos_delivery_date", "delivery_date"),)
 
 
 class DeliveryDay(Base):

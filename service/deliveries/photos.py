@@ -1,13 +1,17 @@
 """Photo evidence of deliveries: checked by content (JPEG or PNG, not too many bytes or pixels),
-kept once by its sha256 under the photo folder, and evidence for one delivery only."""
+kept once by its sha256 under the photo folder without the phone's GPS position, and evidence for
+one delivery only: not the same file, nor the same picture re-encoded, with metadata added or a
+pixel changed (a perceptual hash, compared across the program within ``PHOTO_DUPLICATE_DAYS``)."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
 import tempfile
 import warnings
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import select
 
@@ -24,6 +28,7 @@ from service.program.service import settings, today
 JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 EXTENSION = {"jpeg": "jpg", "png": "png"}
 MEDIA_TYPE = {"jpg": "image/jpeg", "png": "image/png"}
+GPS_IFD = 0x8825  # the EXIF tag that holds the GPS position
 
 
 def _image_kind(data: bytes) -> str:
@@ -53,6 +58,50 @@ def _image_kind(data: bytes) -> str:
     return kind
 
 
+def _signed(value: int) -> int:
+    """A 64-bit hash as a BIGINT column holds it."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _seen(data: bytes) -> tuple[int, bytes]:
+    """What the picture shows (its perceptual hash, from the ``imagehash`` package's pHash of the
+    decoded image) and the bytes to keep: the upload itself, or, when it carries the phone's GPS
+    position in its EXIF and the program does not keep it on purpose (``PHOTO_KEEP_LOCATION``),
+    the same image without it (a JPEG keeps its quantisation: no visible loss)."""
+    import imagehash
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        seen = _signed(int(str(imagehash.phash(image)), 16))
+        exif = image.getexif()
+        if current_app.config["PHOTO_KEEP_LOCATION"] or GPS_IFD not in exif:
+            return seen, data
+        del exif[GPS_IFD]
+        kept = io.BytesIO()
+        options = {"quality": "keep"} if image.format == "JPEG" else {}
+        image.save(kept, format=image.format, exif=exif, **options)
+        return seen, kept.getvalue()
+
+
+def near_duplicate(seen: int, day, delivery_id: int) -> DeliveryPhoto | None:
+    """A photo of another delivery within ``PHOTO_DUPLICATE_DAYS`` of ``day`` whose picture differs
+    from ``seen`` by at most ``PHOTO_NEAR_BITS`` of its 64 bits: the same picture, whatever was
+    done to its file. The window's hashes are compared in one pass (numpy), not one per row."""
+    window = dt.timedelta(days=current_app.config["PHOTO_DUPLICATE_DAYS"])
+    rows = db.session.execute(select(DeliveryPhoto.id, DeliveryPhoto.phash).where(
+        DeliveryPhoto.delivery_date.between(day - window, day + window), DeliveryPhoto.phash.is_not(None),
+        DeliveryPhoto.delivery_id != delivery_id)).all()
+    if not rows:
+        return None
+    hashes = np.array([r.phash for r in rows], dtype=np.int64).view(np.uint64)
+    bits = np.bitwise_count(hashes ^ np.array([seen], dtype=np.int64).view(np.uint64))
+    nearest = int(np.argmin(bits))
+    if bits[nearest] > current_app.config["PHOTO_NEAR_BITS"]:
+        return None
+    return db.session.get(DeliveryPhoto, rows[nearest].id)
+
+
 def photo_folder() -> str:
     return current_app.config["PHOTO_FOLDER"] or os.path.join(current_app.instance_path, "photos")
 
@@ -78,8 +127,9 @@ def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
 
     Evidence belongs to the meal as it happened: only a meal confirmed delivered or failed, and the
     stall adds it only on the meal's own day before the cut-off; after that only the
-    program office may, and every upload is in the audit trail. An image already
-    evidence for another delivery is refused; sending the same one again changes nothing."""
+    program office may, and every upload is in the audit trail. A picture already evidence for
+    another meal (the same file, or the same picture in another: ``near_duplicate``) is a 409 that
+    names that meal if the caller may see it; sending the same one again changes nothing."""
     delivery = own_delivery(delivery_id, scope, for_update=True)
     if delivery.status not in OUTCOMES:
         hint = "confirm it first" if delivery.status == "scheduled" else "no evidence to add"
@@ -93,13 +143,19 @@ def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
     if len(data) > limit:
         raise TooLarge(f"the photo is larger than {limit // (1024 * 1024)} MB")
     kind = _image_kind(data)
+    seen, data = _seen(data)
     digest = hashlib.sha256(data).hexdigest()
     kept = db.session.scalar(select(DeliveryPhoto).where(DeliveryPhoto.sha256 == digest))
-    if kept is not None and kept.delivery_id != delivery.id:
-        raise Conflict("this photo is evidence for another delivery already: take a photo of this handover")
+    if kept is None or kept.delivery_id != delivery.id:
+        other = kept or near_duplicate(seen, delivery.date, delivery.id)
+        if other is not None:
+            visible = db.session.scalar(select(Delivery.id).where(Delivery.id == other.delivery_id,
+                                                                  Delivery.visible_to(scope)))
+            raise Conflict("this picture is evidence for another meal already: take a photo of this handover",
+                           **({"existing_id": visible} if visible is not None else {}))
     if kept is None:
         db.session.add(DeliveryPhoto(sha256=digest, delivery_id=delivery.id, delivery_date=delivery.date,
-                                     uploaded_by=scope.user_id))
+                                     uploaded_by=scope.user_id, phash=seen))
     if delivery.photo_sha256 == digest:
         return delivery  # the same photo again: nothing changes
     path = _photo_file(digest, EXTENSION[kind])

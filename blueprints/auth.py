@@ -1,4 +1,5 @@
 from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
 
 from blueprints.extensions import Blueprint, limiter
 from blueprints.requests import MalformedBody, request_json
@@ -30,19 +31,39 @@ def _account() -> str:
     return f"account:{service.normal_login(login) or login.strip().lower()}"
 
 
+def _anywhere_limit() -> str:
+    return current_app.config["RATELIMIT_AUTH_ACCOUNT_ANYWHERE"]
+
+
+def _account_here() -> str:
+    """The account a sign-in tries, from this address: a stranger's guesses lock only themselves out."""
+    account = _account()
+    return f"{account}|{get_remote_address()}" if account else ""
+
+
+def _signs_in_here() -> bool:
+    """Whether the account signs in from this address (lately): then guesses from elsewhere do not lock it out."""
+    account = _account()
+    return bool(account) and service.signs_in_from(account.removeprefix("account:"), get_remote_address())
+
+
 def _refused(response) -> bool:
     return response.status_code in (401, 422)
 
 
 @blp.route("/auth/token", methods=["POST"])
 @limiter.limit(_auth_limit)
-@limiter.limit(_account_limit, key_func=_account, deduct_when=_refused)
+@limiter.limit(_account_limit, key_func=_account_here, deduct_when=_refused)
+@limiter.limit(_anywhere_limit, key_func=_account, deduct_when=_refused, exempt_when=_signs_in_here)
 @blp.arguments(TokenIn())
 @blp.response(201, TokenOut)
 @blp.alt_response(401, description="Wrong email, phone or password.")
 def issue_token(data):
-    """Exchange an email (or a volunteer's phone) and password for a bearer token."""
-    token, api_token = service.issue_token(data.get("email") or data["phone"], data["password"])
+    """Exchange an email (or a volunteer's phone) and password for a bearer token. Refused tries are
+    limited per account from one address (`RATELIMIT_AUTH_ACCOUNT`) and per account from addresses it
+    has not signed in from lately (`RATELIMIT_AUTH_ACCOUNT_ANYWHERE`): 429 with `Retry-After`."""
+    token, api_token = service.issue_token(data.get("email") or data["phone"], data["password"],
+                                           address=get_remote_address())
     db.session.commit()
     return {"token": token, "expires_at": api_token.expires_at, "user": api_token.user}
 

@@ -43,9 +43,14 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_KEY_PREFIX = "rantang"
-    # Sign-in attempts per client address, and refused ones per account (from any address).
+    # Sign-in attempts per client address; refused ones per account from one address; and refused
+    # ones per account from any address it has not signed in from within SIGN_IN_PLACE_DAYS (guesses
+    # spread over many addresses are slowed, but a stranger cannot lock the program office out
+    # where it signs in every day).
     RATELIMIT_AUTH = "10 per minute"
     RATELIMIT_AUTH_ACCOUNT = "10 per 15 minutes"
+    RATELIMIT_AUTH_ACCOUNT_ANYWHERE = "50 per hour"
+    SIGN_IN_PLACE_DAYS = 30
     # Volunteer sign-ups per client address (a flood from one address is refused with 429); a
     # volunteer's new phone or email per address and per account alike.
     RATELIMIT_SIGNUP = "5 per hour"

@@ -111,21 +111,35 @@ def test_a_stale_or_bogus_token_is_ignored_where_no_token_is_needed(client, make
         assert client.get("/api/v1/me", headers=stale).status_code == 401  # a route that needs one: refused
 
 
-def test_sign_in_is_limited_per_account_whatever_the_address(app, client, make_user, monkeypatch):
-    """Guesses at one account spread over many addresses are counted together; only refused
-    attempts count, so signing in often is never locked out."""
+def test_guesses_are_slowed_per_account_but_strangers_cannot_lock_it_out(app, client, make_user, monkeypatch):
+    """OWASP's advice: refused sign-ins count per account from one address, and per account from
+    any address it has not signed in from lately; where the account signs in every day, the right
+    password still works while strangers guess (before: 10 guesses from anywhere locked it for 15
+    minutes, the right password answered 429). Only refused attempts count."""
     monkeypatch.setitem(app.config, "RATELIMIT_AUTH_ACCOUNT", "3 per minute")
+    monkeypatch.setitem(app.config, "RATELIMIT_AUTH_ACCOUNT_ANYWHERE", "4 per minute")
     target, other = make_user()[0], make_user()[0]
 
     def attempt(email, password, address):
         return client.post("/api/v1/auth/token", json={"email": email, "password": password},
                            environ_base={"REMOTE_ADDR": address}).status_code
 
-    codes = [attempt(target.email.upper(), "guess", f"198.51.100.{n}") for n in range(4)]
-    assert codes == [401, 401, 401, 429]
-    assert attempt(target.email, "password-1", "198.51.100.9") == 429  # locked for now, even with the password
+    office = "192.0.2.50"
+    assert attempt(target.email, "password-1", office) == 201  # the program office signs in from its office
+    # one stranger, one address: locked out alone after three
+    assert [attempt(target.email, "guess", "203.0.113.5") for _ in range(4)] == [401, 401, 401, 429]
+    # strangers spread over many addresses: slowed once the account has had four refusals from anywhere
+    codes = [attempt(target.email.upper(), "guess", f"198.51.100.{n}") for n in range(3)]
+    assert codes == [401, 429, 429]
+    assert attempt(target.email, "password-1", "198.51.100.9") == 429  # a new place waits too
+    assert attempt(target.email, "password-1", office) == 201  # but the office is not locked out
+    assert attempt(target.email, "guess", office) == 401
     assert attempt(other.email, "guess", "198.51.100.1") == 401  # another account: its own count
     assert [attempt(other.email, "password-1", "198.51.100.1") for _ in range(5)] == [201] * 5
+    # no address is kept, only its keyed hash
+    from service.accounts.models import SignInPlace
+    places = db.session.scalars(select(SignInPlace.place)).all()
+    assert places and not any("192.0.2" in p or "198.51" in p for p in places)
 
 
 def test_the_client_address_comes_from_x_forwarded_for_only_behind_trusted_proxies(app, client, monkeypatch):
@@ -184,3 +198,15 @@ def test_the_sign_in_limit_is_shared_by_every_web_process_through_redis(app):
 
     assert sign_in(2) == [401, 401]
     assert sign_in(2) == [401, 429]  # the other process's attempts counted
+
+
+def test_a_password_holds_neither_the_phone_nor_the_published_demo_password(client, make_user, areas):
+    volunteer = {"name": "Dewi Lestari", "phone": "0812-3456-7890", "village_id": areas["Kaliasin"].id,
+                 "skills": ["visit"], "accepts_code_of_conduct": True}
+    for password in ("dewi081234567890", "+62 812 3456 7890 ok", "rantang-demo"):
+        refused = client.post("/api/v1/volunteers", json={**volunteer, "password": password})
+        assert refused.status_code == 422 and "password" in refused.json["errors"], password
+    _, headers = make_user()
+    changed = client.post("/api/v1/me/password", json={"old_password": "password-1", "new_password": "rantang-demo"},
+                          headers=headers)
+    assert changed.status_code == 422 and "published" in changed.json["errors"]["new_password"][0]

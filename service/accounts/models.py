@@ -79,3 +79,16 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class SignInPlace(Base):
+    """An address an account signed in from, lately (its HMAC, never the address): refused
+    sign-ins counted against the account from anywhere do not lock it out where it signs in
+    every day (``RATELIMIT_AUTH_ACCOUNT_ANYWHERE``; OWASP's advice against lockout by strangers)."""
+
+    __tablename__ = "sign_in_places"
+    __audited__ = False  # a sign-in's by-product, kept at most SIGN_IN_PLACE_DAYS
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    place: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

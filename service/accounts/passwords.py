@@ -2,15 +2,19 @@
 
 A password is at least ``MIN_LENGTH`` characters with ``MIN_DIFFERENT`` different ones, is not one
 of the 20,000 most common passwords (``common-passwords.txt.gz``: Royce Williams' list as Django
-ships it, BSD licence; lowercased) or of a few that people here choose (``LOCAL_COMMON``), and
-does not contain the user's email or the name before its @. Passwords set before these rules keep
-working until they are changed.
+ships it, BSD licence; lowercased) or of a few that people here choose (``LOCAL_COMMON``), nor
+one published (the demo's, in the README: only the demo itself sets it, ``allowing``), and does
+not contain the user's email, the name before its @, or their phone number. Passwords set before
+these rules keep working until they are changed.
 """
 from __future__ import annotations
 
 import functools
 import gzip
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from flask import current_app
@@ -27,14 +31,33 @@ LOCAL_COMMON = frozenset({
 })
 
 
+# Published for anyone to read: the demo's shared password (README).
+PUBLISHED = frozenset({"rantang-demo"})
+_allowed: ContextVar[frozenset[str]] = ContextVar("allowed_passwords", default=frozenset())
+
+
+@contextmanager
+def allowing(password: str) -> Iterator[None]:
+    """Within the block (the demo's load, which gives every demo login its published password),
+    ``password`` is no problem."""
+    token = _allowed.set(_allowed.get() | {password})
+    try:
+        yield
+    finally:
+        _allowed.reset(token)
+
+
 @functools.cache
 def _common() -> frozenset[str]:
     with gzip.open(COMMON, "rt", encoding="utf-8") as handle:
         return frozenset(line.strip() for line in handle) | LOCAL_COMMON
 
 
-def problems(password: str, email: str) -> list[str]:
-    """What is wrong with ``password`` as a new password for ``email``; empty when it will do."""
+def problems(password: str, email: str, phone: str | None = None) -> list[str]:
+    """What is wrong with ``password`` as a new password for ``email`` (and ``phone``, E.164);
+    empty when it will do."""
+    if password in _allowed.get():
+        return []
     found = []
     if len(password) < MIN_LENGTH:
         found.append(f"must be at least {MIN_LENGTH} characters")
@@ -45,11 +68,25 @@ def problems(password: str, email: str) -> list[str]:
     lowered = password.lower()
     if lowered.strip() in _common():
         found.append("is one of the most common passwords: choose another")
+    elif lowered.strip() in PUBLISHED:
+        found.append("is published for anyone to read: choose another")
     email = email.strip().lower()
     name = email.split("@")[0]
     if email and (email in lowered or (len(name) >= 3 and name in lowered)):
         found.append("must not contain your email")
+    if _holds_phone(password, phone):
+        found.append("must not contain your phone number")
     return found
+
+
+def _holds_phone(password: str, phone: str | None) -> bool:
+    """Whether the password's digits hold the phone's (E.164: ``+6281234567890``) as people write
+    it: ``081234567890``, ``6281234567890``, with spaces or dashes between."""
+    if not phone:
+        return False
+    digits = "".join(c for c in password if c.isdigit())
+    national = phone.lstrip("+")[2:] if phone.startswith("+62") else phone.lstrip("+")
+    return len(national) >= 6 and national in digits
 
 
 def hashed(password: str) -> str:

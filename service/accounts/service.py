@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, false, func, select, update
+from sqlalchemy import bindparam, delete, false, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from service.accounts import callers, passwords
-from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, SignInPlace, User
 from service.accounts.scope import Scope
 from service.audit.service import record
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
@@ -63,7 +65,7 @@ def create_user(
         errors["role"] = [f"must be one of {', '.join(ROLES)}"]
     if email is None and (role != "volunteer" or phone is None):
         errors["email"] = ["is required"]
-    if found := passwords.problems(password, email or ""):
+    if found := passwords.problems(password, email or "", phone):
         errors["password"] = found
     bindings = {"agency": ("agency_id", agency_id), "vendor": ("vendor_id", vendor_id),
                 "volunteer": ("volunteer_id", volunteer_id)}
@@ -99,20 +101,48 @@ def list_users(page: int, per_page: int, role: str | None = None, agency_id: int
     return paginate(db.session, query, page, per_page)
 
 
-def issue_token(login: str, password: str) -> tuple[str, ApiToken]:
+def issue_token(login: str, password: str, address: str | None = None) -> tuple[str, ApiToken]:
     """A new bearer token for valid credentials: an email, or a phone as people write it (a
-    volunteer's). The plain token is returned once, never stored."""
+    volunteer's). The plain token is returned once, never stored. The client's ``address`` is
+    remembered (hashed) as a place the account signs in from (``signs_in_from``)."""
     user = db.session.scalar(select(User).where(_login_is(login)))
     # An unknown login costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
         raise Unauthenticated("wrong email, phone or password")
     Scope(role=user.role, user_id=user.id, label=user.login).act_in(db.session)  # signing in is the user's own act
+    if address:
+        _remember_place(user.id, _place(address))
     token = secrets.token_urlsafe(32)
     ttl = dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
     api_token = ApiToken(token_hash=hash_token(token), user=user, expires_at=utcnow() + ttl)
     db.session.add(api_token)
     db.session.flush()
     return token, api_token
+
+
+def _place(address: str) -> str:
+    """An address as kept: its HMAC under the secret key, so that the table holds no address."""
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), address.encode(), hashlib.sha256).hexdigest()
+
+
+def _remember_place(user_id: int, place: str) -> None:
+    dialect = db.session.get_bind().dialect.name
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(SignInPlace).values(
+        user_id=user_id, place=place, last_at=utcnow())
+    db.session.execute(statement.on_conflict_do_update(index_elements=["user_id", "place"],
+                                                       set_={"last_at": statement.excluded.last_at}))
+
+
+def signs_in_from(login: str, address: str) -> bool:
+    """Whether the account ``login`` names signed in from ``address`` within ``SIGN_IN_PLACE_DAYS``."""
+    since = utcnow() - dt.timedelta(days=current_app.config["SIGN_IN_PLACE_DAYS"])
+    return db.session.scalar(select(SignInPlace.user_id).join(User, User.id == SignInPlace.user_id).where(
+        _login_is(login), SignInPlace.place == _place(address), SignInPlace.last_at >= since).limit(1)) is not None
+
+
+def forget_places(user_id: int) -> None:
+    """An account closed: where it signed in from goes too."""
+    db.session.execute(delete(SignInPlace).where(SignInPlace.user_id == user_id))
 
 
 # The caller and, in the same round trip, the stamp of the program's settings row: nearly every
@@ -219,7 +249,7 @@ def change_password(old_password: str, new_password: str, *, scope: Scope) -> in
         errors["old_password"] = ["is not your current password"]
     elif old_password == new_password:
         errors["new_password"] = ["is your current password: choose a new one"]
-    elif found := passwords.problems(new_password, user.email or ""):
+    elif found := passwords.problems(new_password, user.email or "", user.phone):
         errors["new_password"] = found
     if errors:
         raise Invalid(errors)

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from service.accounts.scope import Scope
-from service.errors import Conflict
+from service.errors import Conflict, NotFound
 from service.extensions import db
 from service.program import service as program_service
 from service.program.models import Area
@@ -598,3 +598,15 @@ def test_only_approved_volunteers_read_their_meals_claims_and_visits(client, hel
         refused = client.get(f"{ME}/{listed}", headers=headers)
         assert refused.status_code == 403 and refused.mimetype == "application/problem+json", listed
     assert client.get(ME, headers=headers).status_code == 200  # their own record, as ever
+
+
+def test_claims_are_read_and_ended_within_the_callers_scope(client, helper, make_recipient, social, today):
+    """``list_claims`` and ``end_by_staff`` filter by the caller's scope (they took it and ignored it)."""
+    person = make_recipient("enrolled")
+    vid, headers = helper()
+    claim = take(client, headers, person["id"]).json
+    outsider = Scope(role="agency", user_id=0, label="health", agency_kind="health")
+    assert claims.list_claims(scope=outsider).total == 0
+    with pytest.raises(NotFound):
+        claims.end_by_staff(claim["id"], "no", scope=outsider)
+    assert client.get(f"{API}/claims", headers=social).json["total"] == 1

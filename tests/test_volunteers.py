@@ -186,3 +186,32 @@ def test_asking_for_a_new_contact_tells_nobody_whose_it_is_and_is_limited(app, c
     refused = client.patch(f"{V}/me", json={"email": "c@contoh.id"}, headers=headers)
     assert refused.status_code == 429 and "Retry-After" in refused.headers
     assert client.patch(f"{V}/me", json={"capacity": 2}, headers=headers).status_code == 200
+
+
+def test_closing_an_account_erases_the_person_from_the_audit_trail(client, signup, social, coordinator):
+    """UU PDP: the events stay (ids, actions, times), the name, phone, email and point go, and the
+    events the volunteer made name them by their user id."""
+    made = signup(email="dewi@contoh.id", latitude=-8.3541, longitude=114.1672).json
+    headers = bearer(sign_in(client, phone="0812 3456 7890"))
+    assert client.patch(f"{V}/me", json={"phone": "0857 1234 5678", "capacity": 2}, headers=headers).status_code == 200
+    assert client.post(f"{V}/{made['id']}/contact/confirm", headers=social).status_code == 200
+    headers = bearer(sign_in(client, phone="0857 1234 5678"))
+    user_id = client.get("/api/v1/me", headers=headers).json["id"]
+
+    def trail():
+        events = []
+        for entity, entity_id in (("volunteer", made["id"]), ("user", user_id)):
+            events += client.get("/api/v1/audit", query_string={"entity": entity, "entity_id": entity_id,
+                                                                "per_page": 100}, headers=coordinator).json["items"]
+        return events
+
+    before = trail()
+    assert "Dewi" in str(before) and "6285712345678" in str(before)  # the trail held them
+    assert client.delete(f"{V}/me", headers=headers).status_code == 204
+    after = trail()
+    assert {e["id"] for e in before} <= {e["id"] for e in after}  # every event stays
+    text = str(after) + str(client.get("/api/v1/audit", query_string={"per_page": 100}, headers=coordinator).json)
+    for personal in ("Dewi", "Lestari", "6281234567890", "6285712345678", "dewi@contoh.id", "-8.3541", "114.1672"):
+        assert personal not in text, personal
+    mine = [e for e in after if e["actor_id"] == user_id]
+    assert mine and {e["actor"] for e in mine} == {f"user {user_id}"}

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import and_, event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
@@ -110,6 +110,24 @@ def _audit_flush(session: Session, flush_context) -> None:
                 key = inspect(obj).mapper.primary_key_from_instance(obj)[0]
                 events.append((action, entity_name(obj), key, changes))
     record(session, events)
+
+
+def erase(session: Session, subjects: Iterable[tuple[str, int]], fields: Iterable[str], actor_id: int | None) -> int:
+    """Erasure (UU PDP 27/2022): the personal data of a person who left, scrubbed from the trail.
+    In the events of ``subjects`` (``(entity, id)``) the old and new values of ``fields`` become
+    null, and events the person made name them by their id (``user 12``) rather than their login;
+    the events themselves, their ids, actions and times stay. How many events changed."""
+    fields = frozenset(fields)
+    wheres = [and_(AuditEvent.entity == entity, AuditEvent.entity_id == entity_id) for entity, entity_id in subjects]
+    changed = 0
+    for found in session.scalars(select(AuditEvent).where(or_(*wheres))):
+        if fields & set(found.changes):
+            found.changes = {k: [None, None] if k in fields else v for k, v in found.changes.items()}
+            changed += 1
+    if actor_id is not None:
+        session.execute(update(AuditEvent).where(AuditEvent.actor_id == actor_id).values(actor=f"user {actor_id}"))
+    session.flush()
+    return changed
 
 
 def list_events(

@@ -347,8 +347,9 @@ def release(claim_id: int, *, scope: Scope) -> ClaimShown:
 def list_claims(status: str | list[str] | None = None, kind: str | list[str] | None = None,
                 volunteer_id: int | None = None, recipient_id: int | None = None, page: int = 1, per_page: int = 50,
                 *, scope: Scope) -> Page[ClaimShown]:
-    """Claims, for the coordinator and the social agency: open ones first, newest first."""
-    query = select(Claim)
+    """Claims, for the coordinator and the social agency: open ones first, newest first; those of
+    the volunteers ``scope`` may see."""
+    query = select(Claim).join(Volunteer, Volunteer.id == Claim.volunteer_id).where(Volunteer.visible_to(scope))
     for column, value in ((Claim.status, status), (Claim.kind, kind), (Claim.volunteer_id, volunteer_id),
                           (Claim.recipient_id, recipient_id)):
         if value:
@@ -358,7 +359,8 @@ def list_claims(status: str | list[str] | None = None, kind: str | list[str] | N
 
 def end_by_staff(claim_id: int, reason: str, *, scope: Scope) -> ClaimShown:
     """The coordinator or the social agency ends a claim, saying why (the volunteer reads it)."""
-    found = db.session.scalar(select(Claim).where(Claim.id == claim_id).with_for_update(of=Claim))
+    found = db.session.scalar(select(Claim).join(Volunteer, Volunteer.id == Claim.volunteer_id)
+                              .where(Claim.id == claim_id, Volunteer.visible_to(scope)).with_for_update(of=Claim))
     if found is None:
         raise NotFound("claim", claim_id)
     if found.status != "open":

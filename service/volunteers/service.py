@@ -17,6 +17,7 @@ from service import geo
 from service.accounts import service as accounts
 from service.accounts.models import User
 from service.accounts.scope import Scope
+from service.audit import service as audit
 from service.db import Page, Showing, check_version, equals, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
@@ -29,6 +30,8 @@ TAKEN = "this phone number or email is registered already: sign in, or use anoth
 # What a volunteer may change about themselves (not their status, nor their name once vetted).
 OWN_EDITABLE = frozenset({"phone", "email", "skills", "capacity", "village_id", "latitude", "longitude"})
 CONTACTS = ("phone", "email")  # changed only once confirmed (``confirm_contact``)
+# What a volunteer's and their sign-in's rows hold of them, scrubbed from the trail when they leave.
+PERSONAL = ("name", "phone", "email", "latitude", "longitude", "pending_phone", "pending_email")
 
 
 def _check(values: dict[str, Any]) -> None:
@@ -253,10 +256,15 @@ def close_own(scope: Scope) -> Volunteer:
     volunteer.pending_phone = volunteer.pending_email = volunteer.contact_requested_at = None
     db.session.flush()
     user = _user_of(volunteer)
+    subjects = [("volunteer", volunteer.id)]
     if user is not None:
         user.active, user.phone, user.email, user.name = False, None, None, volunteer.name
         db.session.flush()
         accounts.revoke_user_tokens(user.id)
+        accounts.forget_places(user.id)
+        subjects.append(("user", user.id))
+    # Erasure means erasure (UU PDP): what the trail kept of them goes too, the events stay.
+    audit.erase(db.session, subjects, PERSONAL, actor_id=user.id if user is not None else None)
     return volunteer
 
 

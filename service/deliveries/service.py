@@ -115,7 +115,7 @@ def manifest(day: dt.date | None = None, *, scope: Scope) -> Manifest:
                *(case((shown, column), else_=null()).label(column.key) for column in person))
         .join(Recipient, Recipient.id == Delivery.recipient_id)
         .where(own, Delivery.date == day)
-        .order_by(shown.desc(), Recipient.name, Delivery.id)
+        .order_by(*([] if scope.stall is not None else [shown.desc()]), Recipient.name, Delivery.id)
     ).all()
     rows.sort(key=lambda r: slot.get(r.meal, len(slot)))  # lunch round, then dinner round; stable by name
     return Manifest(date=day, vendor_id=scope.stall, volunteer_id=scope.helper,

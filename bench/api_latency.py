@@ -21,10 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from common import fresh_app, percentile, postgres_url, recipient_rows
+from common import coordinator, fresh_app, percentile, postgres_url, recipient_rows
 from sqlalchemy import select, text
 
-from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.extensions import db
 from service.program.models import Area
@@ -88,9 +87,7 @@ def main() -> None:
         villages = db.session.scalars(select(Area).where(Area.kind == "village")).all()
         Scope.system("bench").act_in(db.session)
         report = import_recipients(recipient_rows(args.recipients, villages))
-        accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",
-                             role="coordinator")
-        token, _ = accounts.issue_token("bench@rantang.example", "bench-password")
+        _, token = coordinator()
         db.session.commit()
         people = db.session.execute(select(Recipient.id, Recipient.nik)).all()
         new_rows = recipient_rows(args.requests, villages, seed=99, start_serial=9000)

@@ -26,12 +26,11 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import fresh_app, percentile, postgres_url, sqlite_url
+from common import coordinator, fresh_app, percentile, postgres_url, sqlite_url
 from sqlalchemy import func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 from tqdm import tqdm
 
-from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
 from service.deliveries import coverage, scheduling
@@ -135,9 +134,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         print(f"\n== {engine}: {total:,} deliveries over {days + 1} days, {recipients:,} recipients "
               f"(loaded in {time.perf_counter() - started:.0f} s) ==")
 
-        user = accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",
-                                    role="coordinator")
-        token, _ = accounts.issue_token(user.email, "bench-password")
+        _, token = coordinator()
         db.session.commit()
         db.session.remove()
     # Requests in an app context of their own, as a web worker runs them.

@@ -18,7 +18,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import fresh_app, postgres_url, sqlite_url
+from common import coordinator, fresh_app, postgres_url, sqlite_url
 from coverage import HISTORY, bulk_loading, timed, utc
 from sqlalchemy import select, text
 from tqdm import tqdm
@@ -82,8 +82,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
             scheduling.close_day(today - dt.timedelta(days=back))
             db.session.commit()
             closing.append(time.perf_counter() - began)
-        user = accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",
-                                    role="coordinator")
+        user, token = coordinator()
         for indicator in INDICATORS:
             target = targets.create_target(f"Bench {indicator}", indicator, THRESHOLDS[indicator],
                                            today + dt.timedelta(days=30), agency["social"], list(agency.values()),
@@ -91,7 +90,6 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
             for kind, agency_id in agency.items():
                 targets.sign_target(target.id, scope=Scope(role="agency", user_id=user.id, label=user.email,
                                                            agency_id=agency_id, agency_kind=kind))
-        token, _ = accounts.issue_token(user.email, "bench-password")
         db.session.commit()
         if engine == "PostgreSQL":  # as autovacuum would have it: visibility map set, statistics fresh
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

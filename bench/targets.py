@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from assignment import load
 from common import coordinator, fresh_app, postgres_url, sqlite_url
-from coverage import HISTORY, bulk_loading, timed, utc
+from coverage import bulk_loading, load_history_day, timed, utc
 from sqlalchemy import select, text
 from tqdm import tqdm
 
@@ -72,9 +72,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         db.session.commit()
         with bulk_loading():
             for back in tqdm(range(days, 0, -1), desc=f"{engine}: {days} days of history", unit="day"):
-                day = today - dt.timedelta(days=back)
-                at = utc(dt.datetime.combine(day, dt.time(11, 30), tzinfo=zone), engine)
-                db.session.execute(text(HISTORY), {"day": day, "at": at, "created": at, "salt": back * 31337})
+                load_history_day(today - dt.timedelta(days=back), back * 31337, engine)
                 db.session.commit()
         closing = []
         for back in tqdm(range(days, 0, -1), desc=f"{engine}: closing each day", unit="day"):

@@ -26,7 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import fresh_app, percentile, postgres_url
+from api_latency import free_port
+from common import PG_DB, fresh_app, percentile, postgres_url
 from sqlalchemy import func, select, text
 
 from service.accounts import service as accounts
@@ -44,7 +45,8 @@ from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 
 HERE = Path(__file__).resolve().parent
-PORT = int(os.environ.get("BENCH_PORT", "5099"))
+# A port of its own (BENCH_PORT, else a free one): another run on the machine may hold any fixed one.
+PORT = int(os.environ.get("BENCH_PORT") or free_port())
 SOCKET_DIR = "/var/run/postgresql"
 
 
@@ -170,7 +172,7 @@ def main() -> None:
     parser.add_argument("--tcp", action="store_true",
                         help="reach PostgreSQL over TCP on 127.0.0.1 rather than its Unix socket")
     args = parser.parse_args()
-    url = postgres_url("rantang_bench_confirm")
+    url = postgres_url(f"{PG_DB}_confirm")
     if not args.tcp and os.path.isdir(SOCKET_DIR):
         # The service beside its database, as on one machine: a round trip costs half the TCP one.
         url = url.replace("@127.0.0.1:5432/", "@/") + f"?host={SOCKET_DIR}"

@@ -8,6 +8,7 @@ and POST /recipients. Goal: p90 under 5 ms for the reads, 10 ms for the write. I
 is answered with an error: a refusal costs less than the work, so its figures would flatter.
 
     .venv/bin/python bench/api_latency.py [--recipients 50000] [--requests 1000]
+    With BENCH_SMOKE=1 the defaults are small (300 recipients, 50 requests per path): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import coordinator, fresh_app, percentile, postgres_url, recipient_rows
+from common import coordinator, fresh_app, percentile, postgres_url, recipient_rows, size
 from sqlalchemy import select, text
 
 from service.accounts.scope import Scope
@@ -77,8 +78,8 @@ def call(port: int, method: str, path: str, token: str, body: dict | None = None
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=50_000)
-    parser.add_argument("--requests", type=int, default=1000)
+    parser.add_argument("--recipients", type=int, default=size(50_000, 300))
+    parser.add_argument("--requests", type=int, default=size(1000, 50))
     parser.add_argument("--worker-class", default="gthread", help="gunicorn's -k: gthread (keep-alive) or sync")
     args = parser.parse_args()
 

@@ -1,5 +1,10 @@
 """Shared set-up for the benchmarks: databases, a migrated app, realistic recipient rows, a
-coordinator's token."""
+coordinator's token, and the sizes they run at.
+
+Every benchmark takes its sizes as flags (see each docstring); their defaults are the sizes of the
+figures in the README. With ``BENCH_SMOKE=1`` in the environment the defaults are small instead:
+a smoke run (``bench/smoke.py``, ``make bench-smoke``, CI) that checks each benchmark completes
+and prints its figures, which at that size mean nothing. Flags given still win."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,10 +27,16 @@ from service.extensions import db  # noqa: E402
 
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = os.environ.get("BENCH_PG_DB", "rantang_bench")
+SMOKE = os.environ.get("BENCH_SMOKE", "") not in ("", "0")
 # The coordinator the benchmarks call the API as. The password must pass the service's own rules
 # (not common, not holding the email): "bench-password" for "bench@..." stopped them once.
 COORDINATOR_EMAIL = "coordinator@bench.example"
 BENCH_PASSWORD = "kopi-tubruk-2026"
+
+
+def size(full: int, smoke: int) -> int:
+    """A default size: ``full`` for the figures, ``smoke`` in a smoke run (``BENCH_SMOKE=1``)."""
+    return smoke if SMOKE else full
 
 
 def postgres_url(name: str = PG_DB) -> str:

@@ -11,6 +11,7 @@ Goal: confirmations at no less than 40% of the bare endpoint's rate, p99 under 5
 
     .venv/bin/python bench/confirm_load.py [--stalls 400] [--per-stall 25] [--concurrency 8]
         [--rounds 4] [--worker-class sync|gthread --threads N] [--tcp]
+    With BENCH_SMOKE=1 the defaults are small (20 stalls of 5 meals, 2 rounds): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 
 from api_latency import free_port
-from common import PG_DB, fresh_app, percentile, postgres_url
+from common import PG_DB, fresh_app, percentile, postgres_url, size
 from sqlalchemy import func, select, text
 
 from service.accounts import service as accounts
@@ -163,10 +164,10 @@ def serve(url: str, worker_class: str, threads: int) -> subprocess.Popen:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stalls", type=int, default=400)
-    parser.add_argument("--per-stall", type=int, default=25)
+    parser.add_argument("--stalls", type=int, default=size(400, 20))
+    parser.add_argument("--per-stall", type=int, default=size(25, 5))
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of the two loads")
+    parser.add_argument("--rounds", type=int, default=size(4, 2), help="alternating rounds of the two loads")
     parser.add_argument("--worker-class", default="sync", help="gunicorn's -k: sync, or gthread with --threads")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--tcp", action="store_true",

@@ -15,6 +15,7 @@ the cut-off's own function. Outcomes come from a hash of (recipient, day, meal):
 Goal: under 50 ms each on both engines.
 
     .venv/bin/python bench/coverage.py [--recipients 100000] [--days 100] [--engine postgresql|sqlite|both]
+    With BENCH_SMOKE=1 the defaults are small (500 recipients, 3 days): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import coordinator, fresh_app, percentile, postgres_url, sqlite_url
+from common import coordinator, fresh_app, percentile, postgres_url, size, sqlite_url
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 from tqdm import tqdm
@@ -185,8 +186,8 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
+    parser.add_argument("--days", type=int, default=size(100, 3))
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
     args = parser.parse_args()
     real_now = program_service.now

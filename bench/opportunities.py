@@ -13,6 +13,8 @@ Goal: p90 under 20 ms on PostgreSQL.
 
     .venv/bin/python bench/opportunities.py [--recipients 100000] [--volunteers 5000] [--requests 500]
                                             [--engine postgresql|sqlite|both]
+    With BENCH_SMOKE=1 the defaults are small (1,000 recipients, 50 volunteers, 50 requests): the smoke
+    run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from api_latency import call, free_port
 from assignment import load, spread
-from common import fresh_app, percentile, postgres_url, sqlite_url
+from common import fresh_app, percentile, postgres_url, size, sqlite_url
 from sqlalchemy import select, text, update
 
 from blueprints import create_web_app
@@ -167,9 +169,9 @@ def run(engine: str, url: str, args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--volunteers", type=int, default=5_000)
-    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--recipients", type=int, default=size(100_000, 1_000))
+    parser.add_argument("--volunteers", type=int, default=size(5_000, 50))
+    parser.add_argument("--requests", type=int, default=size(500, 50))
     parser.add_argument("--engine", choices=["postgresql", "sqlite", "both"], default="both")
     args = parser.parse_args()
     if args.engine in ("postgresql", "both"):

@@ -9,6 +9,7 @@ reads it; beside the request: that count made from the deliveries, as the cut-of
 each indicator on its own.
 
     .venv/bin/python bench/targets.py [--recipients 100000] [--days 14] [--engine postgresql|sqlite|both]
+    With BENCH_SMOKE=1 the defaults are small (500 recipients, 3 days): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import time
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import coordinator, fresh_app, postgres_url, sqlite_url
+from common import coordinator, fresh_app, postgres_url, size, sqlite_url
 from coverage import bulk_loading, load_history_day, timed, utc
 from sqlalchemy import select, text
 from tqdm import tqdm
@@ -155,8 +156,8 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=14)
+    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
+    parser.add_argument("--days", type=int, default=size(14, 3))
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
     args = parser.parse_args()
     if args.engine in ("postgresql", "both"):

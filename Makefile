@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install db demo bench clean
+.PHONY: run test lint install db demo bench bench-smoke clean
 
 $(BIN)/flask: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# The benchmarks at the sizes of the README's figures (PostgreSQL database rantang_bench: BENCH_PG_DB).
 bench: install
 	$(BIN)/python bench/import_recipients.py
 	$(BIN)/python bench/api_latency.py
@@ -48,8 +49,14 @@ bench: install
 	$(BIN)/python bench/schedule.py
 	$(BIN)/python bench/coverage.py
 	$(BIN)/python bench/confirm_load.py
+	$(BIN)/python bench/opportunities.py
 	$(BIN)/python bench/targets.py
 	$(BIN)/python bench/signin_timing.py
+
+# Every benchmark at a small size: does each still run and print its figures? (about 70 s;
+# database rantang_bench_smoke unless BENCH_PG_DB says otherwise). CI runs it after the tests.
+bench-smoke: install
+	$(BIN)/python bench/smoke.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .coverage *.egg-info

@@ -15,6 +15,7 @@ distance within 1% of it.
 
     .venv/bin/python bench/assignment.py [--recipients 50000] [--stalls 2000] [--capacity 30]
                                          [--engine postgresql|sqlite|both] [--jitter 0.03]
+    With BENCH_SMOKE=1 the defaults are small (500 recipients, 20 stalls): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ import datetime as dt
 import time
 
 import numpy as np
-from common import fresh_app, postgres_url, sqlite_url
+from common import fresh_app, postgres_url, size, sqlite_url
 from sqlalchemy import delete, func, select
 
 from service import geo
@@ -166,8 +167,8 @@ def run(engine: str, url: str, args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=50_000)
-    parser.add_argument("--stalls", type=int, default=2_000)
+    parser.add_argument("--recipients", type=int, default=size(50_000, 500))
+    parser.add_argument("--stalls", type=int, default=size(2_000, 20))
     parser.add_argument("--capacity", type=int, default=30)
     parser.add_argument("--jitter", type=float, default=0.03, help="degrees around each place (0.03 = 3.3 km)")
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")

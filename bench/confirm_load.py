@@ -11,6 +11,7 @@ Goal: confirmations at no less than 40% of the bare endpoint's rate, p99 under 5
 
     .venv/bin/python bench/confirm_load.py [--stalls 400] [--per-stall 25] [--concurrency 8]
         [--rounds 4] [--worker-class sync|gthread --threads N] [--tcp]
+    With BENCH_SMOKE=1 the defaults are small (20 stalls of 5 meals, 2 rounds): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ import sys
 import time
 from pathlib import Path
 
-from common import fresh_app, percentile, postgres_url
+from api_latency import free_port
+from common import PG_DB, fresh_app, percentile, postgres_url, size
 from sqlalchemy import func, select, text
 
 from service.accounts import service as accounts
@@ -44,7 +46,8 @@ from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 
 HERE = Path(__file__).resolve().parent
-PORT = int(os.environ.get("BENCH_PORT", "5099"))
+# A port of its own (BENCH_PORT, else a free one): another run on the machine may hold any fixed one.
+PORT = int(os.environ.get("BENCH_PORT") or free_port())
 SOCKET_DIR = "/var/run/postgresql"
 
 
@@ -161,16 +164,16 @@ def serve(url: str, worker_class: str, threads: int) -> subprocess.Popen:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--stalls", type=int, default=400)
-    parser.add_argument("--per-stall", type=int, default=25)
+    parser.add_argument("--stalls", type=int, default=size(400, 20))
+    parser.add_argument("--per-stall", type=int, default=size(25, 5))
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=4, help="alternating rounds of the two loads")
+    parser.add_argument("--rounds", type=int, default=size(4, 2), help="alternating rounds of the two loads")
     parser.add_argument("--worker-class", default="sync", help="gunicorn's -k: sync, or gthread with --threads")
     parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     parser.add_argument("--tcp", action="store_true",
                         help="reach PostgreSQL over TCP on 127.0.0.1 rather than its Unix socket")
     args = parser.parse_args()
-    url = postgres_url("rantang_bench_confirm")
+    url = postgres_url(f"{PG_DB}_confirm")
     if not args.tcp and os.path.isdir(SOCKET_DIR):
         # The service beside its database, as on one machine: a round trip costs half the TCP one.
         url = url.replace("@127.0.0.1:5432/", "@/") + f"?host={SOCKET_DIR}"

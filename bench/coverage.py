@@ -15,6 +15,7 @@ the cut-off's own function. Outcomes come from a hash of (recipient, day, meal):
 Goal: under 50 ms each on both engines.
 
     .venv/bin/python bench/coverage.py [--recipients 100000] [--days 100] [--engine postgresql|sqlite|both]
+    With BENCH_SMOKE=1 the defaults are small (500 recipients, 3 days): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -26,25 +27,26 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import fresh_app, percentile, postgres_url, sqlite_url
-from sqlalchemy import func, select, text
+from common import coordinator, fresh_app, percentile, postgres_url, size, sqlite_url
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 from tqdm import tqdm
 
-from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.assignments import rebalance as rebalancing
+from service.codes import code
+from service.db import JSONType
 from service.deliveries import coverage, scheduling
-from service.deliveries.models import Delivery
+from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import service as program_service
 
 HISTORY = """
-INSERT INTO deliveries (recipient_id, vendor_id, village_id, date, meal, status, reason, delivered_at, latitude,
-                        longitude, confirmed_at, created_at)
+INSERT INTO deliveries (recipient_id, vendor_id, village_id, date, meal, status, reason, cause, delivered_at,
+                        latitude, longitude, confirmed_at, created_at)
 SELECT id, vendor_id, village_id, :day, meal,
        CASE WHEN h < 950 THEN 'delivered' WHEN h < 980 THEN 'failed' ELSE 'missed' END,
-       CASE WHEN h >= 950 AND h < 980 THEN 'not at home' WHEN h >= 980 THEN 'not confirmed by the cut-off' END,
+       CASE WHEN h >= 950 AND h < 980 THEN 'not at home' END, CASE WHEN h >= 980 THEN :missed END,
        CASE WHEN h < 950 THEN :at END, CASE WHEN h < 760 THEN latitude END, CASE WHEN h < 760 THEN longitude END,
        CASE WHEN h < 980 THEN :at END, :created
 FROM (SELECT r.id, a.vendor_id, r.village_id, m.meal, r.latitude, r.longitude,
@@ -53,6 +55,20 @@ FROM (SELECT r.id, a.vendor_id, r.village_id, m.meal, r.latitude, r.longitude,
       CROSS JOIN (SELECT 'lunch' AS meal, 1 AS n UNION ALL SELECT 'dinner', 2) m
       WHERE r.status = 'enrolled') s
 """
+
+
+def load_history_day(day: dt.date, salt: int, engine: str) -> None:
+    """``day``'s meals as the loop leaves them: scheduled the evening before, its ``DeliveryDay``
+    recorded as the scheduling job records it (the cut-off refuses to close a day never scheduled);
+    confirmed by the stalls at 11:30 (delivered, or failed with the stall's reason), or missed with
+    the cause the cut-off gives."""
+    program = program_service.get_program()
+    zone = ZoneInfo(program.timezone)
+    at = utc(dt.datetime.combine(day, dt.time(11, 30), tzinfo=zone), engine)
+    db.session.execute(text(HISTORY).bindparams(bindparam("missed", type_=JSONType)),
+                       {"day": day, "at": at, "created": at, "salt": salt, "missed": code("not_confirmed")})
+    db.session.add(DeliveryDay(date=day, scheduled_at=dt.datetime.combine(
+        day - dt.timedelta(days=1), program.schedule_time, tzinfo=zone)))
 
 
 @contextmanager
@@ -110,10 +126,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         db.session.commit()
         with bulk_loading():
             for back in tqdm(range(days, 0, -1), desc=f"{engine}: {days} days of history", unit="day"):
-                day = today - dt.timedelta(days=back)
-                at = dt.datetime.combine(day, dt.time(11, 30), tzinfo=zone)
-                db.session.execute(text(HISTORY), {"day": day, "at": utc(at, engine), "created": utc(at, engine),
-                                                   "salt": back * 31337})
+                load_history_day(today - dt.timedelta(days=back), back * 31337, engine)
                 db.session.commit()
         for back in tqdm(range(days, 0, -1), desc=f"{engine}: closing each day", unit="day"):
             scheduling.close_day(today - dt.timedelta(days=back))
@@ -135,9 +148,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
         print(f"\n== {engine}: {total:,} deliveries over {days + 1} days, {recipients:,} recipients "
               f"(loaded in {time.perf_counter() - started:.0f} s) ==")
 
-        user = accounts.create_user(email="bench@rantang.example", password="bench-password", name="Bench",
-                                    role="coordinator")
-        token, _ = accounts.issue_token(user.email, "bench-password")
+        _, token = coordinator()
         db.session.commit()
         db.session.remove()
     # Requests in an app context of their own, as a web worker runs them.
@@ -175,8 +186,8 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
-    parser.add_argument("--days", type=int, default=100)
+    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
+    parser.add_argument("--days", type=int, default=size(100, 3))
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
     args = parser.parse_args()
     real_now = program_service.now

@@ -5,6 +5,7 @@ inserted with its audit event, committed) and, beside it, for a bare bulk insert
 rows on the same engine. Goal: at least 5,000 rows per second.
 
     .venv/bin/python bench/import_recipients.py [--rows 10000]
+    With BENCH_SMOKE=1 the defaults are small (300 rows): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import csv
 import io
 import time
 
-from common import fresh_app, postgres_url, recipient_rows, sqlite_url
+from common import fresh_app, postgres_url, recipient_rows, size, sqlite_url
 from psycopg.types.json import Jsonb
 from sqlalchemy import delete, insert, select
 
@@ -84,7 +85,7 @@ def run(engine: str, url: str, count: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--rows", type=int, default=size(10_000, 300))
     args = parser.parse_args()
     run("SQLite", sqlite_url(), args.rows)
     run("PostgreSQL", postgres_url(), args.rows)

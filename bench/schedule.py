@@ -9,6 +9,7 @@ cook that day, one INSERT ... SELECT ... ON CONFLICT DO NOTHING).
 Goal: scheduling at no less than half the bare insert's rate.
 
     .venv/bin/python bench/schedule.py [--recipients 100000] [--engine postgresql|sqlite|both]
+    With BENCH_SMOKE=1 the defaults are small (500 recipients): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import datetime as dt
 import time
 
 from assignment import load
-from common import fresh_app, postgres_url, sqlite_url
+from common import fresh_app, postgres_url, size, sqlite_url
 from sqlalchemy import func, select
 
 from service.accounts.scope import Scope
@@ -83,7 +84,7 @@ def run(engine: str, url: str, recipients: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=100_000)
+    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
     args = parser.parse_args()
     if args.engine in ("postgresql", "both"):

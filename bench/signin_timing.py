@@ -6,6 +6,7 @@ median and p90 of each and their ratio. Goal: the two take the same time (ratio 
 before the stand-in was hashed the configured way, an unknown email took 6 ms against 110 ms.
 
     .venv/bin/python bench/signin_timing.py [--attempts 40]
+    With BENCH_SMOKE=1 the defaults are small (5 attempts of each kind): the smoke run, bench/smoke.py.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from common import fresh_app, percentile, sqlite_url
+from common import fresh_app, percentile, size, sqlite_url
 
 from service.accounts import service as accounts
 from service.extensions import db
@@ -21,7 +22,7 @@ from service.extensions import db
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--attempts", type=int, default=40, help="sign-ins of each kind")
+    parser.add_argument("--attempts", type=int, default=size(40, 5), help="sign-ins of each kind")
     args = parser.parse_args()
     app = fresh_app(sqlite_url())
     app.config.update(PASSWORD_HASH_METHOD="scrypt", RATELIMIT_ENABLED=False)

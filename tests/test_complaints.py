@@ -506,3 +506,53 @@ def test_what_the_audit_found_stays_mended(app, client, file, agencies, coordina
     assert listed.status_code == 200 and len(listed.json) == 1
     assert client.get(f"{C}/{real}").status_code == 429
     assert client.get(f"{API}/open311/v2/requests.json?service_request_id={real}").status_code == 429
+
+
+OPEN311 = f"{API}/open311/v2/requests.json"
+FORM = "application/x-www-form-urlencoded"
+
+
+def multipart(*parts: tuple[str, bytes], filename: str | None = None) -> bytes:
+    said = b"".join(b'--XX\r\nContent-Disposition: form-data; name="%s"%s\r\n\r\n%s\r\n'
+                    % (name.encode(), b'; filename="%s"' % filename.encode() if filename and name == "media" else b"",
+                       value) for name, value in parts)
+    return said + b"--XX--\r\n"
+
+
+def test_open311_forms_are_read_strictly(client, areas, today):
+    def count() -> int:
+        return len(db.session.scalars(select(Complaint.id)).all())
+
+    before = count()
+    # The JSON door refuses what is not UTF-8; so does the form, %-escaped, raw, or in a multipart part.
+    for body, content_type in (
+            (b"service_code=other&description=Warung+tutup+%FF%FE+terus", FORM),
+            (b"service_code=other&description=Warung+tutup+\xff+terus", FORM),
+            (b"service_code=other&descr%FFiption=Warung+tutup+terus+menerus", FORM),
+            (multipart(("service_code", b"other"), ("description", b"Warung tutup \xff\xfe terus")),
+             "multipart/form-data; boundary=XX")):
+        refused = client.post(OPEN311, data=body, content_type=content_type)
+        assert refused.status_code == 400, (body, refused.json)
+        assert refused.mimetype == "application/problem+json" and "UTF-8" in refused.json["detail"]
+    # A field given twice: which was meant? Not the first in silence.
+    twice = client.post(OPEN311, content_type=FORM,
+                        data=b"service_code=other&description=Pertama+kali+ditulis&description=Kedua+kali+ditulis")
+    assert twice.status_code == 400 and "'description'" in twice.json["detail"]
+    assert client.post(OPEN311, content_type=FORM, data=b"service_code=other&service_code=hygiene&"
+                                                        b"description=Warung+tutup+terus").status_code == 400
+    # A picture uploaded is not kept: refused by its name rather than dropped.
+    upload = client.post(OPEN311, content_type="multipart/form-data; boundary=XX", data=multipart(
+        ("service_code", b"other"), ("description", b"Warung tutup terus menerus"), ("media", b"\xff\xd8"),
+        filename="a.jpg"))
+    assert upload.status_code == 422 and "media" in upload.json["errors"]
+    assert client.post(OPEN311, content_type="multipart/form-data", data=b"x").status_code == 400
+    assert count() == before
+    # UTF-8, escaped or raw, in either form, is kept as written.
+    for body, content_type in ((b"service_code=other&description=Caf%C3%A9+tutup+terus+%F0%9F%98%A2", FORM),
+                               (multipart(("service_code", b"other"),
+                                          ("description", "Café tutup terus 😢".encode())),
+                                "multipart/form-data; boundary=XX")):
+        taken = client.post(OPEN311, data=body, content_type=content_type)
+        assert taken.status_code == 200, taken.json
+        assert db.session.scalar(select(Complaint.description).where(
+            Complaint.code == taken.json[0]["service_request_id"])) == "Café tutup terus 😢"

@@ -556,3 +556,17 @@ def test_open311_forms_are_read_strictly(client, areas, today):
         assert taken.status_code == 200, taken.json
         assert db.session.scalar(select(Complaint.description).where(
             Complaint.code == taken.json[0]["service_request_id"])) == "Café tutup terus 😢"
+
+
+def test_a_point_far_from_the_program_is_refused_as_a_recipients_is(client, file, areas):
+    london, zero, kaliasin = (51.5072, -0.1276), (0.0, 0.0), (-8.3541, 114.1672)
+    for village_id in (None, areas["Kaliasin"].id):
+        for point in (london, zero, (114.1672, -8.3541)):  # swapped too
+            refused = file(village_id=village_id, latitude=point[0], longitude=point[1])
+            assert refused.status_code == 422 and "latitude" in refused.json["errors"], (village_id, point)
+    near = file(village_id=None, latitude=kaliasin[0], longitude=kaliasin[1])
+    assert near.status_code == 201, near.json
+    far = client.post(OPEN311, data={"service_code": "other", "description": "Pertanyaan tentang program ini.",
+                                     "lat": str(london[0]), "long": str(london[1])})
+    assert far.status_code == 422 and "lat" in far.json["errors"], far.json
+    assert "every village" in far.json["errors"]["lat"][0]

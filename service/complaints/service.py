@@ -135,11 +135,16 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
     if anonymous:
         contact_name = contact_phone = None
     phone = e164_of(contact_phone, "contact_phone") if contact_phone else None
+    # A point is of the program's areas, as a recipient's home is: within the same distance of the
+    # village named, or of some village when none is (London, or a phone's (0, 0), is no report of ours).
+    limit = current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"]
     if village_id is not None:
         village = get_village(village_id)
-        if latitude is not None and (error := geo.too_far(latitude, longitude, village,
-                                                          current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"])):
+        if latitude is not None and (error := geo.too_far(latitude, longitude, village, limit)):
             raise Invalid({"latitude": [error]})
+    elif latitude is not None and program_service.nearest_village(latitude, longitude, limit) is None:
+        raise Invalid({"latitude": [f"the point is more than {limit:g} km from every village of the program: "
+                                    f"{geo.CHECK_COORDINATES}"]})
     if recipient_id is not None and db.session.get(Recipient, recipient_id) is None:
         recipient_id = None  # kept only when it is someone: the public may not learn which ids are
     if vendor_id is not None and db.session.get(Vendor, vendor_id) is None:

@@ -99,8 +99,10 @@ class BigIdConverter(IdConverter):
 
 class TrackingCodeConverter(BaseConverter):
     """``<code:code>``: a complaint's tracking code as people type it (``RK-7KQ4-9MZP``,
-    ``rk7kq49mzp``): any path segment but one of digits alone, which is an id (``<int:id>``) on
-    the same path. A malformed code reaches the handler, which answers as for an unknown one."""
+    ``rk7kq49mzp``): any path segment but one of digits alone. A malformed code reaches the
+    handler, which answers as for an unknown one (and counts as a guess); digits alone are no code
+    but an id, which staff read under ``/complaints/by-id/`` (here they once did): a plain 404,
+    not a guess."""
 
     regex = r"[^/]*[^0-9/][^/]*"
 

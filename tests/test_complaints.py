@@ -23,6 +23,7 @@ from tests.conftest import at_jakarta, birth_of_age
 
 API = "/api/v1"
 C = f"{API}/complaints"
+STAFF = f"{C}/by-id"  # staff reach complaints by id; the public by code
 CODE = re.compile(r"^RK-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}$")
 PUBLIC_FIELDS = {"code", "category", "status", "received_at", "forward_by", "respond_by", "answered_at",
                  "public_answer", "reject_reason", "reopen_until", "history"}
@@ -77,10 +78,11 @@ def test_a_complaint_gets_a_code_and_deadlines_and_goes_to_the_agency_that_answe
     assert other["status"] == "received"
     triage = staff_view(client, other["code"], coordinator)
     assert triage["agency_id"] is None and triage["task_id"] is None
-    forwarded = client.post(f"{C}/{triage['id']}/forward", json={"agency_id": agencies.data.agency_id},
+    forwarded = client.post(f"{STAFF}/{triage['id']}/forward", json={"agency_id": agencies.data.agency_id},
                             headers=coordinator)
     assert forwarded.status_code == 200 and forwarded.json["status"] == "forwarded"
-    assert client.get(f"{C}/{triage['id']}", headers=agencies.data.headers).json["agency_id"] == agencies.data.agency_id
+    assert client.get(f"{STAFF}/{triage['id']}", headers=agencies.data.headers).json["agency_id"] == \
+        agencies.data.agency_id
     # codes differ, and cannot be told from each other's order
     codes = {file().json["code"] for _ in range(5)}
     assert len(codes) == 5
@@ -165,12 +167,12 @@ def test_anonymous_keeps_no_contact_and_confidential_shows_it_to_the_coordinator
     assert staff_view(client, plain, agencies.social.headers)["contact"]["name"] == "Bu Rina"
     # another agency does not see the complaint at all: as if it did not exist
     theirs = staff_view(client, plain, coordinator)["id"]
-    hidden = client.get(f"{C}/{theirs}", headers=agencies.health.headers)
-    missing = client.get(f"{C}/999999", headers=agencies.health.headers)
+    hidden = client.get(f"{STAFF}/{theirs}", headers=agencies.health.headers)
+    missing = client.get(f"{STAFF}/999999", headers=agencies.health.headers)
     assert hidden.status_code == missing.status_code == 404
     assert hidden.json["detail"].replace(str(theirs), "N") == missing.json["detail"].replace("999999", "N")
     assert client.get(C, headers=agencies.health.headers).json["total"] == 0
-    assert client.post(f"{C}/{theirs}/answer", json={"public_answer": "x"},
+    assert client.post(f"{STAFF}/{theirs}/answer", json={"public_answer": "x"},
                        headers=agencies.health.headers).status_code == 404
     assert client.get(C).status_code == 401
 
@@ -183,8 +185,8 @@ def test_the_complainant_reads_by_code_and_nothing_more(client, file, agencies, 
     assert [h["status"] for h in read.json["history"]] == ["received", "forwarded"]
     assert client.get(f"{C}/{code.lower().replace('-', ' ')}").json["code"] == code
     complaint = staff_view(client, code, agencies.social.headers)
-    client.post(f"{C}/{complaint['id']}/start", headers=agencies.social.headers)
-    answered = client.post(f"{C}/{complaint['id']}/answer", headers=agencies.social.headers,
+    client.post(f"{STAFF}/{complaint['id']}/start", headers=agencies.social.headers)
+    answered = client.post(f"{STAFF}/{complaint['id']}/answer", headers=agencies.social.headers,
                            json={"public_answer": "Kurir sudah kami tegur; makanan diantar lagi hari ini.",
                                  "internal_notes": "Kurir Budi dua kali telat; warung 12 diperingatkan."})
     assert answered.status_code == 200, answered.json
@@ -217,10 +219,10 @@ def test_the_lifecycle_reopen_once_and_reject(client, file, agencies, coordinato
     code = file().json["code"]
     complaint_id = staff_view(client, code, coordinator)["id"]
     social = agencies.social.headers
-    assert client.post(f"{C}/{complaint_id}/close", headers=social).status_code == 409
-    assert client.post(f"{C}/{complaint_id}/start", headers=social).json["status"] == "in_progress"
-    assert client.post(f"{C}/{complaint_id}/start", headers=social).status_code == 409
-    first = client.post(f"{C}/{complaint_id}/answer", json={"public_answer": "Sudah diantar."}, headers=social).json
+    assert client.post(f"{STAFF}/{complaint_id}/close", headers=social).status_code == 409
+    assert client.post(f"{STAFF}/{complaint_id}/start", headers=social).json["status"] == "in_progress"
+    assert client.post(f"{STAFF}/{complaint_id}/start", headers=social).status_code == 409
+    first = client.post(f"{STAFF}/{complaint_id}/answer", json={"public_answer": "Sudah diantar."}, headers=social).json
     assert first["status"] == "answered" and db.session.get(Task, first["task_id"]).status == "done"
     reopened = client.post(f"{C}/{code}/reopen", json={"reason": "Hari ini juga tidak datang makanannya."})
     assert reopened.status_code == 200, reopened.json
@@ -228,35 +230,35 @@ def test_the_lifecycle_reopen_once_and_reject(client, file, agencies, coordinato
     again = staff_view(client, code, social)
     task = db.session.get(Task, again["task_id"])
     assert task.status == "open" and task.source_task_id == first["task_id"] and task.agency_id == again["agency_id"]
-    assert client.post(f"{C}/{complaint_id}/answer", json={"public_answer": "Diantar oleh warung lain."},
+    assert client.post(f"{STAFF}/{complaint_id}/answer", json={"public_answer": "Diantar oleh warung lain."},
                        headers=social).status_code == 200
     twice = client.post(f"{C}/{code}/reopen", json={"reason": "Masih belum puas dengan jawaban."})
     assert twice.status_code == 409 and twice.json["current_status"] == "answered"
-    assert client.post(f"{C}/{complaint_id}/close", headers=social).json["status"] == "closed"
+    assert client.post(f"{STAFF}/{complaint_id}/close", headers=social).json["status"] == "closed"
     history = [h["status"] for h in client.get(f"{C}/{code}").json["history"]]
     assert history == ["received", "forwarded", "in_progress", "answered", "forwarded", "answered", "closed"]
     assert client.get(f"{C}/{code}").json["history"][4]["action"] == "reopened"
     # a reopen more than 10 days after the answer is refused
     late = file().json["code"]
     late_id = staff_view(client, late, coordinator)["id"]
-    client.post(f"{C}/{late_id}/answer", json={"public_answer": "Sudah."}, headers=social)
+    client.post(f"{STAFF}/{late_id}/answer", json={"public_answer": "Sudah."}, headers=social)
     at_jakarta(monkeypatch, today + dt.timedelta(days=11))
     refused = client.post(f"{C}/{late}/reopen", json={"reason": "Belum juga diantar makanannya."})
     assert refused.status_code == 409
     # rejecting: a reason code, which the complainant reads; the task is cancelled
     spam = file(description="Beli pulsa murah di sini sekarang juga!").json["code"]
     spam_id = staff_view(client, spam, coordinator)["id"]
-    assert client.post(f"{C}/{spam_id}/reject", json={"reason": "rude"}, headers=social).status_code == 422
-    rejected = client.post(f"{C}/{spam_id}/reject", json={"reason": "spam"}, headers=social).json
+    assert client.post(f"{STAFF}/{spam_id}/reject", json={"reason": "rude"}, headers=social).status_code == 422
+    rejected = client.post(f"{STAFF}/{spam_id}/reject", json={"reason": "spam"}, headers=social).json
     assert rejected["status"] == "rejected" and db.session.get(Task, rejected["task_id"]).status == "cancelled"
     assert client.get(f"{C}/{spam}").json["reject_reason"] == "spam"
-    assert client.post(f"{C}/{spam_id}/answer", json={"public_answer": "x"}, headers=social).status_code == 409
+    assert client.post(f"{STAFF}/{spam_id}/answer", json={"public_answer": "x"}, headers=social).status_code == 409
 
 
 def test_an_agency_hands_a_complaint_on_and_the_coordinator_routes_categories(client, file, agencies, coordinator):
     code = file(category="behaviour").json["code"]
     complaint = staff_view(client, code, agencies.social.headers)
-    handed = client.post(f"{C}/{complaint['id']}/forward", json={"agency_id": agencies.health.agency_id,
+    handed = client.post(f"{STAFF}/{complaint['id']}/forward", json={"agency_id": agencies.health.agency_id,
                                                                  "reason": "kurir warung, bukan relawan"},
                          headers=agencies.social.headers)
     assert handed.status_code == 200, handed.json
@@ -264,7 +266,7 @@ def test_an_agency_hands_a_complaint_on_and_the_coordinator_routes_categories(cl
     new_task = db.session.get(Task, handed.json["task_id"])
     assert (new_task.agency_id, new_task.source_task_id, new_task.origin) == (
         agencies.health.agency_id, complaint["task_id"], "referral")
-    assert client.get(f"{C}/{complaint['id']}", headers=agencies.social.headers).status_code == 404
+    assert client.get(f"{STAFF}/{complaint['id']}", headers=agencies.social.headers).status_code == 404
     assert staff_view(client, code, agencies.health.headers)["respond_by"] == complaint["respond_by"]
     # the routing table
     routes = {r["category"]: r for r in client.get(f"{C}/routes", headers=coordinator).json}
@@ -326,7 +328,7 @@ def test_the_job_runner_marks_missed_deadlines_escalates_and_closes_old_answers(
     routed = file().json  # forwarded, never answered
     answered = file().json
     answered_id = staff_view(client, answered["code"], coordinator)["id"]
-    client.post(f"{C}/{answered_id}/answer", json={"public_answer": "Sudah."}, headers=agencies.social.headers)
+    client.post(f"{STAFF}/{answered_id}/answer", json={"public_answer": "Sudah."}, headers=agencies.social.headers)
     at_jakarta(monkeypatch, dt.date(2026, 12, 9), hour=7)  # past forward_by (8th)
     watch = complaints.watch_deadlines()
     assert (watch.forward_missed, watch.answer_missed, watch.closed) == (1, 0, 0)
@@ -351,9 +353,10 @@ def test_answered_on_time_is_an_indicator_targets_may_use(client, file, agencies
     on_time, late = file().json, file().json
     for filed in (on_time, late):
         filed["id"] = staff_view(client, filed["code"], coordinator)["id"]
-    client.post(f"{C}/{on_time['id']}/answer", json={"public_answer": "Sudah."}, headers=agencies.social.headers)
+    client.post(f"{STAFF}/{on_time['id']}/answer", json={"public_answer": "Sudah."}, headers=agencies.social.headers)
     at_jakarta(monkeypatch, dt.date(2026, 12, 14), hour=9)
-    client.post(f"{C}/{late['id']}/answer", json={"public_answer": "Maaf terlambat."}, headers=agencies.social.headers)
+    client.post(f"{STAFF}/{late['id']}/answer", json={"public_answer": "Maaf terlambat."},
+                headers=agencies.social.headers)
     assert indicators.MEASURES["complaint_on_time_rate"](dt.date(2026, 12, 14)) == 0.5
     assert indicators.MEASURES["complaint_on_time_rate"](dt.date(2026, 12, 9)) is None  # none due yet
     made = client.post(f"{API}/targets", headers=coordinator, json={
@@ -390,7 +393,7 @@ def test_open311_clients_file_and_follow_requests(client, areas, agencies, today
     assert (shown["lat"], shown["long"]) == (-8.35, 114.17)  # no closer than a kilometre
     assert "John" not in str(shown) and "Smith" not in str(shown) and "lalat" not in str(shown)
     complaint_id = row.id
-    client.post(f"{C}/{complaint_id}/answer", json={"public_answer": "Warung sudah diperiksa dan dibersihkan."},
+    client.post(f"{STAFF}/{complaint_id}/answer", json={"public_answer": "Warung sudah diperiksa dan dibersihkan."},
                 headers=agencies.health.headers)
     listed = client.get(f"{API}/open311/v2/requests.json?service_request_id={request_id},RK-2222-2222")
     assert listed.status_code == 200 and [r["status"] for r in listed.json] == ["closed"]
@@ -487,7 +490,7 @@ def test_what_the_audit_found_stays_mended(app, client, file, agencies, coordina
     report = file(category="unreached_elderly", description="Ada kakek tinggal sendiri di ujung desa.",
                   elderly={"name": "Darmo", "village_id": areas["Kaliasin"].id}).json
     report_id = staff_view(client, report["code"], coordinator)["id"]
-    handed = client.post(f"{C}/{report_id}/forward", json={"agency_id": agencies.data.agency_id},
+    handed = client.post(f"{STAFF}/{report_id}/forward", json={"agency_id": agencies.data.agency_id},
                          headers=agencies.social.headers)
     assert handed.status_code == 422
     # Open311: errors in the standard's names; only form-encoded bodies
@@ -570,3 +573,17 @@ def test_a_point_far_from_the_program_is_refused_as_a_recipients_is(client, file
                                      "lat": str(london[0]), "long": str(london[1])})
     assert far.status_code == 422 and "lat" in far.json["errors"], far.json
     assert "every village" in far.json["errors"]["lat"][0]
+
+
+def test_staff_reach_complaints_by_id_under_by_id_and_the_old_path_is_no_guess(app, client, file, coordinator,
+                                                                               monkeypatch):
+    code = file().json["code"]
+    complaint_id = staff_view(client, code, coordinator)["id"]
+    assert client.get(f"{STAFF}/{complaint_id}", headers=coordinator).json["code"] == code
+    monkeypatch.setitem(app.config, "RATELIMIT_COMPLAINT_MISSES", "2 per hour")
+    limiter.reset()
+    # an id where the public reads codes: a plain 404, however often, and no guess counted
+    for _ in range(3):
+        old = client.get(f"{C}/{complaint_id}", headers=coordinator)
+        assert old.status_code == 404 and old.mimetype == "application/problem+json"
+    assert client.get(f"{C}/{code}").status_code == 200

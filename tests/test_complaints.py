@@ -69,7 +69,7 @@ def test_a_complaint_gets_a_code_and_deadlines_and_goes_to_the_agency_that_answe
                                                                       dt.date(2026, 12, 10), "complaint")
     shown_task = client.get(f"{API}/tasks/{task.id}", headers=agencies.social.headers).json
     assert shown_task["title"] == f"Complaint {body['code']}: missed_meal"
-    assert complaint["contact"] == {"name": "Pak Hadi", "phone": "+6281234567890"}
+    assert complaint["contact"] == {"name": "Pak Hadi", "phone": "+6281234567890", "email": None}
     # hygiene and food quality go to the health agency; "other" waits for the coordinator's triage
     for category in ("hygiene", "food_quality"):
         code = file(category=category).json["code"]
@@ -161,7 +161,8 @@ def test_anonymous_keeps_no_contact_and_confidential_shows_it_to_the_coordinator
     assert (row.contact_name, row.contact_phone, row.anonymous) == (None, None, True)
     assert staff_view(client, anonymous, coordinator)["contact"] is None
     confidential = file(confidential=True, contact_name="Bu Rina", contact_phone="0812 1111 2222").json["code"]
-    assert staff_view(client, confidential, coordinator)["contact"] == {"name": "Bu Rina", "phone": "+6281211112222"}
+    assert staff_view(client, confidential, coordinator)["contact"] == {"name": "Bu Rina", "phone": "+6281211112222",
+                                                                        "email": None}
     assert staff_view(client, confidential, agencies.social.headers)["contact"] is None
     plain = file(contact_name="Bu Rina", contact_phone="0812 1111 2222").json["code"]
     assert staff_view(client, plain, agencies.social.headers)["contact"]["name"] == "Bu Rina"
@@ -587,3 +588,125 @@ def test_staff_reach_complaints_by_id_under_by_id_and_the_old_path_is_no_guess(a
         old = client.get(f"{C}/{complaint_id}", headers=coordinator)
         assert old.status_code == 404 and old.mimetype == "application/problem+json"
     assert client.get(f"{C}/{code}").status_code == 200
+
+
+def task_of(client, complaint: dict, headers) -> dict:
+    return client.get(f"{API}/tasks/{complaint['task_id']}", headers=headers).json
+
+
+def test_staff_see_where_a_complaint_is_and_its_task_says_so(client, areas, agencies, coordinator, make_vendor,
+                                                            make_recipient, file, today):
+    stall = make_vendor("Kaliasin")  # at the village centre, -8.3538, 114.1668
+    # A dirty stall reported from a phone 33 m from it, through Open311, naming no stall.
+    posted = client.post(OPEN311, data={
+        "service_code": "hygiene", "description": "Dapur warung penuh lalat dan sampah.", "lat": "-8.3535",
+        "long": "114.1668", "address_string": "Warung depan pasar Kaliasin", "email": "warga@example.com",
+        "media_url": "https://example.com/foto/lalat.jpg", "first_name": "Warga"})
+    assert posted.status_code == 200, posted.json
+    code = posted.json[0]["service_request_id"]
+    seen = staff_view(client, code, agencies.health.headers)
+    assert seen["place"] == {
+        "latitude": -8.3535, "longitude": 114.1668, "address": "Warung depan pasar Kaliasin",
+        "media_url": "https://example.com/foto/lalat.jpg", "village_id": areas["Kaliasin"].id, "village": "Kaliasin",
+        "village_source": "point", "stall_id": stall.id, "stall": stall.name, "stall_source": "point",
+        "stall_distance_m": 33}
+    assert seen["village_id"] == areas["Kaliasin"].id and seen["vendor_id"] is None
+    assert seen["contact"] == {"name": "Warga", "phone": None, "email": "warga@example.com"}
+    # its task says where, in codes and words, and carries nothing personal
+    task = task_of(client, seen, agencies.health.headers)
+    assert task["codes"]["notes"] == {
+        "code": "complaint_place", "complaint_id": seen["id"], "village": "Kaliasin", "village_source": "point",
+        "stall_id": stall.id, "stall": stall.name, "stall_source": "point", "stall_m": 33, "point": True,
+        "address": True, "media": True}
+    assert task["notes"] == (
+        f"Where: village Kaliasin (the village whose centre is nearest the point); stall {stall.id} ({stall.name}) "
+        f"(none named: the nearest to the point, 33 m). On complaint {seen['id']}: the point, the address, a link to "
+        "a picture.")
+    for private in ("8.3535", "pasar", "warga@", "example.com"):
+        assert private not in str(task)
+    # farther than 100 m from any stall: no stall is guessed
+    far = client.post(OPEN311, data={"service_code": "hygiene", "description": "Dapur warung penuh lalat.",
+                                     "lat": "-8.3583", "long": "114.1668"}).json[0]["service_request_id"]
+    far_place = staff_view(client, far, agencies.health.headers)["place"]
+    assert far_place["stall_id"] is None and far_place["village"] == "Kaliasin"
+    # a missed meal naming the recipient: the stall that feeds them; a stall named is named
+    person = make_recipient("enrolled")
+    missed = staff_view(client, file(recipient_id=person["id"], village_id=None).json["code"], coordinator)
+    assert (missed["place"]["stall_id"], missed["place"]["stall_source"]) == (stall.id, "recipient")
+    assert (missed["place"]["village"], missed["place"]["village_source"]) == ("Kaliasin", "stall")
+    named = staff_view(client, file(category="food_quality", vendor_id=stall.id).json["code"], coordinator)
+    assert named["place"]["stall_source"] == "named" and named["place"]["stall_distance_m"] is None
+    assert named["place"]["village_source"] == "given"
+    task = task_of(client, named, agencies.health.headers)
+    assert task["vendor_id"] == stall.id and f"stall {stall.id} ({stall.name})." in task["notes"]
+    # an elderly person reported in a village: theirs
+    report = staff_view(client, file(category="unreached_elderly", village_id=None, elderly={
+        "name": "Kakek Darmo", "village_id": areas["Kembiritan"].id}).json["code"], coordinator)
+    assert (report["place"]["village"], report["place"]["village_source"]) == ("Kembiritan", "elderly")
+
+
+def test_a_report_about_a_place_must_say_where(client, areas, agencies, file, today):
+    for category in ("hygiene", "food_quality", "missed_meal", "unreached_elderly"):
+        # Open311: neither a point nor an address, or a phone's (0, 0): a 400, as the standard has it
+        for where in ({}, {"lat": "0", "long": "0"}, {"lat": "0", "long": "0", "address_string": "Jl. Raya 1"}):
+            refused = client.post(OPEN311, data={"service_code": category, "description": "Ada masalah di sini.",
+                                                 "address_string": "", **where})
+            assert refused.status_code == 400, (category, where, refused.json)
+            assert refused.mimetype == "application/problem+json" and "lat" in refused.json["errors"]
+        # the JSON door: a 422 naming what would do
+        refused = file(category=category, village_id=None)
+        assert refused.status_code == 422 and "address" in refused.json["errors"]["latitude"][0]
+    # an address alone will do; so do the village, the stall or the person named
+    taken = client.post(OPEN311, data={"service_code": "missed_meal", "description": "Makanan tidak datang.",
+                                       "address_string": "Dusun Krajan RT 02, Kaliasin", "email": ""})
+    assert taken.status_code == 200, taken.json
+    place = staff_view(client, taken.json[0]["service_request_id"], agencies.social.headers)["place"]
+    assert place["address"] == "Dusun Krajan RT 02, Kaliasin" and place["village"] is None
+    assert file(category="hygiene", village_id=None, address="Pasar Genteng").status_code == 201
+    assert file(category="missed_meal", village_id=None, recipient_id=999_999).status_code == 201  # tells nothing
+    # a report of another kind needs no place; (0, 0) is no place for it either
+    assert client.post(OPEN311, data={"service_code": "behaviour",
+                                      "description": "Kurir membentak nenek."}).status_code == 200
+    assert client.post(OPEN311, data={"service_code": "other", "description": "Pertanyaan tentang program.",
+                                      "lat": "0", "long": "0"}).status_code == 400
+    # the services say so
+    services = {s["service_code"]: s for s in client.get(f"{API}/open311/v2/services.json").json}
+    assert "address_string" in services["hygiene"]["description"]
+    assert "address_string" not in services["behaviour"]["description"]
+    for bad in ({"media_url": "javascript:alert(1)"}, {"media_url": "ftp://example.com/a.jpg"},
+                {"email": "not an email"}):
+        refused = client.post(OPEN311, data={"service_code": "other", "description": "Pertanyaan tentang program.",
+                                             **bad})
+        assert refused.status_code == 422 and set(refused.json["errors"]) == set(bad), refused.json
+
+
+def test_where_a_complaint_is_goes_only_to_those_who_answer_it(client, areas, agencies, coordinator, make_vendor,
+                                                               file, today):
+    make_vendor("Kaliasin")
+    filed = file(category="missed_meal", latitude=-8.3541, longitude=114.1672, address="Dusun Krajan RT 02",
+                 media_url="https://example.com/kosong.jpg", contact_email="bu.rina@example.com",
+                 contact_name="Bu Rina", confidential=True).json
+    code = filed["code"]
+    private = ("-8.3541", "114.1672", "Krajan", "kosong.jpg", "bu.rina")
+    # the complainant's reading, by code and through Open311: none of it (the point to 0.01 degree)
+    for public in (client.get(f"{C}/{code}"), client.get(f"{API}/open311/v2/requests/{code}.json")):
+        assert public.status_code == 200
+        assert not any(secret in public.get_data(as_text=True) for secret in private)
+    # the agency answering: the place (it must find it), not a confidential contact
+    social = staff_view(client, code, agencies.social.headers)
+    assert social["place"]["address"] == "Dusun Krajan RT 02" and social["contact"] is None
+    assert staff_view(client, code, coordinator)["contact"]["email"] == "bu.rina@example.com"
+    # another agency: not found; nor in its list
+    assert client.get(f"{STAFF}/{social['id']}", headers=agencies.health.headers).status_code == 404
+    assert client.get(C, headers=agencies.health.headers).json["total"] == 0
+    # handed on, the old agency keeps its cancelled task: it holds nothing personal
+    old_task = social["task_id"]
+    client.post(f"{STAFF}/{social['id']}/forward", json={"agency_id": agencies.data.agency_id},
+                headers=agencies.social.headers)
+    kept = client.get(f"{API}/tasks/{old_task}", headers=agencies.social.headers)
+    assert kept.status_code == 200 and kept.json["status"] == "cancelled"
+    assert not any(secret in kept.get_data(as_text=True) for secret in private)
+    assert client.get(f"{STAFF}/{social['id']}", headers=agencies.social.headers).status_code == 404
+    # anonymous: no email kept either
+    anonymous = file(anonymous=True, contact_email="siapa@example.com").json["code"]
+    assert db.session.scalar(select(Complaint.contact_email).where(Complaint.code == anonymous)) is None

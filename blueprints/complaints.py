@@ -112,9 +112,11 @@ def list_complaints(args):
     return service.list_complaints(**args, scope=g.caller)
 
 
-@blp.route("/complaints/<int:complaint_id>", methods=["GET"])
+@blp.route("/complaints/by-id/<int:complaint_id>", methods=["GET"])
 @blp.response(200, ComplaintOut)
 def get_complaint(complaint_id):
+    """One complaint as staff read it. By id, under `/complaints/by-id/`: `/complaints/{code}` is the
+    public's reading by tracking code."""
     return service.get_complaint(complaint_id, scope=g.caller)
 
 
@@ -123,7 +125,7 @@ def _done(shown):
     return shown
 
 
-@blp.route("/complaints/<int:complaint_id>/forward", methods=["POST"])
+@blp.route("/complaints/by-id/<int:complaint_id>/forward", methods=["POST"])
 @blp.arguments(ForwardIn())
 @blp.response(200, ComplaintOut)
 @blp.alt_response(409, description="Answered, closed or rejected: `current_status` says which.")
@@ -133,7 +135,7 @@ def forward_complaint(data, complaint_id):
     return _done(service.forward(complaint_id, data["agency_id"], data.get("reason"), scope=g.caller))
 
 
-@blp.route("/complaints/<int:complaint_id>/start", methods=["POST"])
+@blp.route("/complaints/by-id/<int:complaint_id>/start", methods=["POST"])
 @blp.response(200, ComplaintOut)
 @blp.alt_response(409, description="Not `forwarded`.")
 def start_complaint(complaint_id):
@@ -141,7 +143,7 @@ def start_complaint(complaint_id):
     return _done(service.start(complaint_id, scope=g.caller))
 
 
-@blp.route("/complaints/<int:complaint_id>/answer", methods=["POST"])
+@blp.route("/complaints/by-id/<int:complaint_id>/answer", methods=["POST"])
 @blp.arguments(AnswerIn())
 @blp.response(200, ComplaintOut)
 @blp.alt_response(409, description="Not forwarded or in progress.")
@@ -151,7 +153,7 @@ def answer_complaint(data, complaint_id):
     return _done(service.answer(complaint_id, data["public_answer"], data.get("internal_notes"), scope=g.caller))
 
 
-@blp.route("/complaints/<int:complaint_id>/close", methods=["POST"])
+@blp.route("/complaints/by-id/<int:complaint_id>/close", methods=["POST"])
 @blp.response(200, ComplaintOut)
 @blp.alt_response(409, description="Not answered.")
 def close_complaint(complaint_id):
@@ -159,7 +161,7 @@ def close_complaint(complaint_id):
     return _done(service.close(complaint_id, scope=g.caller))
 
 
-@blp.route("/complaints/<int:complaint_id>/reject", methods=["POST"])
+@blp.route("/complaints/by-id/<int:complaint_id>/reject", methods=["POST"])
 @blp.arguments(RejectIn())
 @blp.response(200, ComplaintOut)
 @blp.alt_response(409, description="Answered, closed or rejected already.")

@@ -18,6 +18,7 @@ from service.errors import (
     DomainError,
     Forbidden,
     Invalid,
+    Malformed,
     NotFound,
     PreconditionFailed,
     TooLarge,
@@ -29,7 +30,7 @@ from service.extensions import db
 log = logging.getLogger(__name__)
 errors = Blueprint("errors", __name__)
 
-STATUS = {NotFound: 404, Conflict: 409, PreconditionFailed: 412, Invalid: 422, Unauthenticated: 401,
+STATUS = {Malformed: 400, NotFound: 404, Conflict: 409, PreconditionFailed: 412, Invalid: 422, Unauthenticated: 401,
           Forbidden: 403, TooLarge: 413, UnsupportedMedia: 415}
 TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
           405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed",

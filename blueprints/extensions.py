@@ -9,10 +9,11 @@ from flask_smorest import Api
 from flask_smorest.spec.plugins import integerconverter2paramschema
 from marshmallow import missing
 from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter, IntegerConverter
 
-from blueprints.requests import request_json, require_json
+from blueprints.requests import form_fields, request_json, require_json
 from schemas.common import ProblemSchema
 from service.db import MAX_BIG_ID, MAX_INT
 from service.errors import Invalid
@@ -39,8 +40,9 @@ class ProblemApi(Api):
 
 class Parser(FlaskParser):
     """webargs' parser, stricter about what it is given: a JSON body of another type is a 415,
-    malformed JSON a 400 that says where (``requests.request_json``), and a query value holding a NUL
-    a 422, never a database error."""
+    malformed JSON a 400 that says where (``requests.request_json``), a form that is no UTF-8 or
+    gives a field twice a 400 (``requests.form_fields``), and a query value holding a NUL a 422,
+    never a database error."""
 
     def load_json(self, req, schema):
         require_json()
@@ -48,6 +50,9 @@ class Parser(FlaskParser):
         if req.method == "PATCH" and body in (missing, {}):
             raise Invalid({"_body": ["send at least one field to change"]})
         return body
+
+    def load_form(self, req, schema):
+        return self._makeproxy(MultiDict(form_fields()), schema)
 
     def load_querystring(self, req, schema):
         errors = {name: [error] for name, value in req.args.items(multi=True) if (error := unstorable(value))}
@@ -94,8 +99,10 @@ class BigIdConverter(IdConverter):
 
 class TrackingCodeConverter(BaseConverter):
     """``<code:code>``: a complaint's tracking code as people type it (``RK-7KQ4-9MZP``,
-    ``rk7kq49mzp``): any path segment but one of digits alone, which is an id (``<int:id>``) on
-    the same path. A malformed code reaches the handler, which answers as for an unknown one."""
+    ``rk7kq49mzp``): any path segment but one of digits alone. A malformed code reaches the
+    handler, which answers as for an unknown one (and counts as a guess); digits alone are no code
+    but an id, which staff read under ``/complaints/by-id/`` (here they once did): a plain 404,
+    not a guess."""
 
     regex = r"[^/]*[^0-9/][^/]*"
 

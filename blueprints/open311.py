@@ -17,8 +17,9 @@ from blueprints.complaints import filing, guesses, lookups
 from blueprints.extensions import Blueprint
 from schemas.open311 import RequestArgs, RequestIn, RequestOut, ServiceOut, SubmittedOut
 from service.complaints import service
-from service.complaints.models import CATEGORIES
-from service.errors import Invalid, UnsupportedMedia
+from service.complaints.models import CATEGORIES, NEEDS_PLACE
+from service.complaints.places import PlaceNeeded
+from service.errors import Invalid, Malformed, UnsupportedMedia
 from service.extensions import db
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
@@ -32,11 +33,13 @@ SERVICES = {
     "unreached_elderly": ("Elderly person nobody feeds", "An elderly person living alone whom no meal reaches."),
     "other": ("Other", "Anything else about the program."),
 }
+# Said in each service's description: what a request of the service must hold to be found.
+PLACE_NOTE = " Say where: lat and long, or address_string."
 OPEN311_STATUS = {"received": "open", "forwarded": "open", "in_progress": "open", "answered": "closed",
                   "closed": "closed", "rejected": "closed"}
 MAX_IDS = 20
-OPEN311_NAMES = {"contact_phone": "phone", "contact_name": "first_name", "latitude": "lat", "longitude": "long",
-                 "category": "service_code"}
+OPEN311_NAMES = {"contact_phone": "phone", "contact_name": "first_name", "contact_email": "email", "latitude": "lat",
+                 "longitude": "long", "category": "service_code", "address": "address_string"}
 
 
 def form_only(view):
@@ -54,7 +57,8 @@ def form_only(view):
 @blp.response(200, ServiceOut(many=True))
 def list_services():
     """The kinds of request: one per complaint category."""
-    return [{"service_code": c, "service_name": SERVICES[c][0], "description": SERVICES[c][1], "metadata": False,
+    return [{"service_code": c, "service_name": SERVICES[c][0],
+             "description": SERVICES[c][1] + (PLACE_NOTE if c in NEEDS_PLACE else ""), "metadata": False,
              "type": "realtime", "keywords": c.replace("_", " "), "group": "Rantang Kasih"} for c in CATEGORIES]
 
 
@@ -65,13 +69,21 @@ def list_services():
 @blp.response(200, SubmittedOut(many=True))
 def create_request(data):
     """File a service request (a complaint), form-encoded: `service_code`, `description`, `lat` and
-    `long`, `first_name`, `last_name`, `phone`. The answer's `service_request_id` is the complaint's
-    tracking code."""
+    `long` or `address_string` (a place is needed for the services that say so: else a 400, as the
+    standard has it), `first_name`, `last_name`, `phone`, `email`, `media_url`. The answer's
+    `service_request_id` is the complaint's tracking code."""
+    if data.get("lat") == 0 and data.get("long") == 0:
+        raise Malformed({"lat": ["(0, 0) is where a phone puts itself without a fix, not a place: send the point, "
+                                 "or address_string"]})
     name = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part) or None
     try:
         complaint = service.file_complaint(
             data["service_code"], data.get("description") or "", contact_name=name, contact_phone=data.get("phone"),
-            latitude=data.get("lat"), longitude=data.get("long"), channel="open311")
+            contact_email=data.get("email"), latitude=data.get("lat"), longitude=data.get("long"),
+            address=data.get("address_string"), media_url=data.get("media_url"), channel="open311")
+    except PlaceNeeded:
+        raise Malformed({"lat": [f"a request for {data['service_code']} is about a place: send lat and long, or "
+                                 "address_string"]}) from None
     except Invalid as exc:  # in the standard's names, which the client sent
         raise Invalid({OPEN311_NAMES.get(k, k): v for k, v in exc.errors.items()}) from None
     db.session.commit()

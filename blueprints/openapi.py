@@ -1,6 +1,6 @@
-"""The OpenAPI document's additions: each operation's permission, from the one permission table, the
-``Idempotency-Key`` header of the writes that honour it, and the errors each operation can answer,
-as problem+json."""
+"""The OpenAPI document's additions: each operation's ``operationId`` and permission, from the one
+permission table, the ``Idempotency-Key`` header of the writes that honour it, and the errors each
+operation can answer, as problem+json."""
 from __future__ import annotations
 
 import http
@@ -25,6 +25,16 @@ IDEMPOTENCY_HEADER = {
 
 WRITES = ("post", "put", "patch", "delete")
 PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+def operation_id(endpoint: str, method: str, methods: int) -> str:
+    """An operation's ``operationId``: its view's name (``complaints.get_complaint`` ->
+    ``get_complaint``), which generated clients name their functions by. Stable as long as the view
+    keeps its name, which is its endpoint in the permission table too; unique across the API (a
+    test holds it so: a second view of the same name in another blueprint is to be renamed).
+    A view serving several methods would be told apart by the method."""
+    name = endpoint.rpartition(".")[2]
+    return name if methods == 1 else f"{method}_{name}"
 
 
 def error_statuses(operation: dict, method: str, in_path: bool, rule: str | frozenset, idempotent: bool,
@@ -54,8 +64,9 @@ def error_statuses(operation: dict, method: str, in_path: bool, rule: str | froz
 
 
 class PermissionsPlugin(BasePlugin):
-    """Writes each operation's permission from the table into the OpenAPI document, the
-    ``Idempotency-Key`` header of the writes that honour it, and the errors it can answer."""
+    """Writes each operation's ``operationId`` and its permission from the table into the OpenAPI
+    document, the ``Idempotency-Key`` header of the writes that honour it, and the errors it can
+    answer."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -70,6 +81,7 @@ class PermissionsPlugin(BasePlugin):
         limited = view is not None and get_qualified_name(view) in limiter._marked_for_limiting
         allowed = access.allowed(rule.endpoint)
         for method, operation in operations.items():
+            operation["operationId"] = operation_id(rule.endpoint, method, len(operations))
             if idempotent:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
             note = access.describe(rule.endpoint)

@@ -4,11 +4,14 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from flask import request
 from marshmallow import missing
 from webargs.flaskparser import is_json_request
 from werkzeug.exceptions import BadRequest
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from service.errors import Invalid, UnsupportedMedia
 from service.text import unstorable
@@ -74,6 +77,69 @@ def _check_strings(value: Any, where: str) -> None:
     elif isinstance(value, list):
         for index, item in enumerate(value):
             _check_strings(item, f"{where}/{index}")
+
+
+def form_fields() -> list[tuple[str, str]]:
+    """The request's form (``application/x-www-form-urlencoded`` or ``multipart/form-data``) as
+    its (name, value) pairs, read strictly, or ``MalformedBody``: a %-escape or a byte that is no
+    UTF-8 (werkzeug would keep ``%FF`` as the text "%FF", or put U+FFFD in its place), a field
+    given twice (which of the two was meant?), a multipart body that does not parse. A file part
+    is refused by its name (422): nothing sent is dropped in silence."""
+    data = request.get_data(cache=True)
+    if request.mimetype == "multipart/form-data":
+        pairs = _multipart_fields(data, parse_options_header(request.headers.get("Content-Type", ""))[1])
+    else:
+        pairs = []
+        for part in data.split(b"&"):
+            if part:
+                name, _, value = (unquote_to_bytes(piece.replace(b"+", b" ")) for piece in part.partition(b"="))
+                pairs.append((_utf8(name, None), _utf8(value, name)))
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in seen:
+            raise MalformedBody(f"The form gives the field {name!r} more than once: give each field once.")
+        seen.add(name)
+    return pairs
+
+
+def _utf8(raw: bytes, name: bytes | str | None) -> str:
+    """A form's name or value (its %-escapes undone) as UTF-8 text, or ``MalformedBody``."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        if name is None:
+            where = "A form field's name"
+        else:
+            where = f"The form field {name if isinstance(name, str) else name.decode('utf-8', 'replace')!r}"
+        raise MalformedBody(f"{where} is not UTF-8 text: it holds a %-escape or a byte that is no UTF-8 "
+                            "character.") from None
+
+
+def _multipart_fields(data: bytes, options: dict[str, str]) -> list[tuple[str, str]]:
+    boundary = options.get("boundary", "")
+    if not boundary:
+        raise MalformedBody("The multipart body names no boundary.")
+    decoder = MultipartDecoder(boundary.encode("latin-1", "replace"))
+    decoder.receive_data(data)
+    decoder.receive_data(None)
+    pairs: list[tuple[str, str]] = []
+    field: Field | None = None
+    chunks: list[bytes] = []
+    try:
+        while not isinstance(event := decoder.next_event(), (Epilogue, NeedData)):
+            if isinstance(event, File):
+                raise Invalid({event.name: ["a file is not kept here: give a link to it (media_url)"]})
+            if isinstance(event, Field):
+                field, chunks = event, []
+            elif isinstance(event, Data) and field is not None:
+                chunks.append(event.data)
+                if not event.more_data:
+                    pairs.append((field.name, _utf8(b"".join(chunks), field.name)))
+    except ValueError:
+        raise MalformedBody("The multipart body cannot be read.") from None
+    if not isinstance(event, Epilogue):
+        raise MalformedBody("The multipart body ends before its closing boundary.")
+    return pairs
 
 
 def require_json() -> None:

@@ -161,6 +161,10 @@ class ProblemSchema(Schema):
     task_status = fields.String(metadata={"description": "For a task that refuses the action: its status."})
     version = Integer(metadata={"description": "For a stale `If-Match`: the stored version."})
     cause = fields.Dict(metadata={"description": "For a cancelled meal: why, as a code with its parameters."})
+    cutoff_at = fields.String(metadata={"description": "For a meal or photo refused after its day's cut-off: when "
+                                                       "that day closed, in the program's timezone."})
+    local_time = fields.String(metadata={"description": "For a meal or photo refused by the clock: the program's "
+                                                        "local time when it was refused."})
     report = fields.Dict(metadata={"description": "For a bulk request none of whose rows was taken: its "
                                                   "report, as a 200 would have given it."})
 

@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore, PageArgs, Prose, Text
-from service.complaints.models import CATEGORIES, REJECT_REASONS, STATUSES
+from service.complaints.models import CATEGORIES, NEEDS_PLACE, REJECT_REASONS, STATUSES
 from service.db import EARLIEST_BIRTH
 
 PHONE = fields.String(allow_none=True, validate=validate.Length(min=6, max=32), metadata={
@@ -9,6 +9,15 @@ PHONE = fields.String(allow_none=True, validate=validate.Length(min=6, max=32), 
     "description": "As people write it (0812..., 62812..., +62 812-...): stored as E.164."})
 CODE = fields.String(metadata={"example": "RK-7KQ4-9MZP", "description": "The tracking code: RK- and 8 characters "
                                                                          "(no 0, O, 1 or I)."})
+
+
+EMAIL = fields.Email(allow_none=True, validate=validate.Length(max=254), metadata={
+    "description": "The complainant's email, kept as their contact."})
+ADDRESS = Text(500, allow_none=True, metadata={"description": "Where, in words: a street, a hamlet, a landmark."})
+MEDIA_URL = fields.Url(allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=2000), metadata={
+    "description": "A link to a picture of it (http or https), shown to the staff who answer."})
+NEEDS_PLACE_NOTE = (f"A report of {', '.join(NEEDS_PLACE)} is about a place: it gives a point, an address, the "
+                    "village, the stall or the person.")
 
 
 class ElderlyIn(BodySchema):
@@ -24,15 +33,20 @@ class ElderlyIn(BodySchema):
 
 
 class ComplaintIn(BodySchema):
-    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES), metadata={
+        "description": NEEDS_PLACE_NOTE})
     description = Prose(10, 2000, required=True, metadata={"description": "What happened: 10 to 2,000 characters."})
     contact_name = Text(200, allow_none=True)
     contact_phone = fields.String(allow_none=True, validate=PHONE.validate, metadata=PHONE.metadata)
+    contact_email = EMAIL
     village_id = Int(allow_none=True)
     recipient_id = Int(allow_none=True)
     vendor_id = Int(allow_none=True)
-    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90))
+    latitude = fields.Float(allow_none=True, validate=validate.Range(min=-90, max=90), metadata={
+        "description": "Within 15 km of the village given, or of some village of the program."})
     longitude = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
+    address = ADDRESS
+    media_url = MEDIA_URL
     anonymous = Bool(load_default=False, metadata={"description": "No contact is kept at all."})
     confidential = Bool(load_default=False, metadata={"description": "The contact is kept, shown to the "
                                                                      "coordinator alone."})
@@ -83,6 +97,29 @@ class ReopenIn(BodySchema):
 class ContactOut(Schema):
     name = fields.String(allow_none=True)
     phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class PlaceOut(Schema):
+    """Where the complaint is: what the reporter sent, and what was found of it, saying how."""
+
+    latitude = fields.Float(allow_none=True, metadata={"description": "The point as the reporter sent it."})
+    longitude = fields.Float(allow_none=True)
+    address = fields.String(allow_none=True, metadata={"description": "As the reporter wrote it."})
+    media_url = fields.String(allow_none=True, metadata={
+        "description": "The reporter's link to a picture: a page elsewhere, open it with care."})
+    village_id = Integer(allow_none=True)
+    village = fields.String(allow_none=True)
+    village_source = fields.String(allow_none=True, metadata={
+        "description": "given (by the reporter) | point (the village whose centre is nearest the point: likely, "
+                       "not certain) | elderly (the reported person's) | stall (the stall's)"})
+    stall_id = Integer(allow_none=True)
+    stall = fields.String(allow_none=True)
+    stall_source = fields.String(allow_none=True, metadata={
+        "description": "named (by the reporter) | recipient (none named: the stall that feeds the recipient named) "
+                       "| point (none named: the stall nearest the point, `stall_distance_m` away; likely, not "
+                       "certain)"})
+    stall_distance_m = Integer(allow_none=True)
 
 
 class ElderlyOut(Schema):
@@ -108,9 +145,11 @@ class ComplaintOut(Schema):
     contact = fields.Nested(ContactOut, allow_none=True, metadata={
         "description": "The complainant's contact: to the coordinator, and to the responsible agency unless "
                        "confidential; null otherwise (and always for anonymous ones)."})
-    village_id = Integer(allow_none=True)
+    village_id = Integer(allow_none=True, metadata={"description": "Given, or found (`place.village_source`)."})
     recipient_id = Integer(allow_none=True)
-    vendor_id = Integer(allow_none=True)
+    vendor_id = Integer(allow_none=True, metadata={"description": "The stall the reporter named."})
+    place = fields.Nested(PlaceOut, allow_none=True, metadata={
+        "description": "Where it is, for the staff who answer it."})
     elderly = fields.Nested(ElderlyOut, allow_none=True, metadata={
         "description": "The reported elderly person: to the coordinator and the responsible agency."})
     reported_recipient_id = Integer(allow_none=True, metadata={

@@ -1,8 +1,8 @@
 """Open311 GeoReport v2's fields, as the standard names them (https://wiki.open311.org/GeoReport_v2)."""
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, pre_load, validate
 
-from schemas.common import Prose, QuerySchema, Text
-from service.complaints.models import CATEGORIES
+from schemas.common import Note, Prose, QuerySchema, Text
+from service.complaints.models import CATEGORIES, NEEDS_PLACE
 
 
 class ServiceOut(Schema):
@@ -16,20 +16,32 @@ class ServiceOut(Schema):
 
 
 class RequestIn(Schema):
-    """A service request, form-encoded. Fields of the standard this program does not keep
-    (`address_string`, `email`, `device_id`, `account_id`, `media_url`, `attribute[...]`,
-    `jurisdiction_id`, `api_key`) are accepted and dropped."""
+    """A service request, form-encoded. `email` is kept as the contact, `address_string` and
+    `media_url` for the staff who answer. Fields of the standard this program has no use for
+    (`device_id`, `account_id`, `attribute[...]`, `jurisdiction_id`, `api_key`) are accepted and
+    dropped. An empty field is taken for one not sent (forms send every field)."""
 
     class Meta:
         unknown = EXCLUDE
 
-    service_code = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    service_code = fields.String(required=True, validate=validate.OneOf(CATEGORIES), metadata={
+        "description": f"For {', '.join(NEEDS_PLACE)}: a place is needed, `lat` and `long` or `address_string` "
+                       "(else a 400)."})
     description = Prose(10, 2000, required=True)
-    lat = fields.Float(validate=validate.Range(min=-90, max=90))
+    lat = fields.Float(validate=validate.Range(min=-90, max=90), metadata={
+        "description": "Within 15 km of a village of the program; (0, 0), a phone without a fix, is a 400."})
     long = fields.Float(validate=validate.Range(min=-180, max=180))
+    address_string = Note(500, metadata={"description": "Where, in words."})
+    email = fields.Email(validate=validate.Length(max=254), metadata={"description": "Kept as the contact."})
     first_name = Text(100)
     last_name = Text(100)
     phone = fields.String(validate=validate.Length(min=6, max=32))
+    media_url = fields.Url(schemes={"http", "https"}, validate=validate.Length(max=2000), metadata={
+        "description": "A link to a picture (http or https), shown to the staff who answer."})
+
+    @pre_load
+    def _empty_is_absent(self, data, **kwargs):
+        return {key: value for key, value in data.items() if value != ""}
 
 
 class SubmittedOut(Schema):

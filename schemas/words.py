@@ -50,6 +50,20 @@ WORDS: dict[str, dict[str, str]] = {"en": {
     "claim_ended_note": "The volunteer who helped this person no longer does ({reason}); they are uncovered again.",
     "volunteer_concern": "Volunteer's concern: {subject}",
     "complaint_task": "Complaint {tracking}: {category}",
+    # where a complaint is, on its task (complaint_place, put together by _place)
+    "complaint_place": "Where: {where}.",
+    "place_village": "village {village}",
+    "place_stall": "stall {stall_id} ({stall})",
+    "place_on_complaint": "On complaint {complaint_id}: {sent}",
+    "village_by_point": "the village whose centre is nearest the point",
+    "village_by_elderly": "the reported person's",
+    "village_by_stall": "the stall's",
+    "stall_by_recipient": "none named: the stall that feeds the recipient named",
+    "stall_by_point": "none named: the nearest to the point, {stall_m} m",
+    "sent_point": "the point",
+    "sent_address": "the address",
+    "sent_media": "a link to a picture",
+    "nowhere_found": "nothing found",
     "text": "{text}",
 }}
 # Additions to a template by a parameter that may be absent.
@@ -65,6 +79,8 @@ def words(value: Any, lang: str = "en") -> str | None:
     if template is None:
         return name
     params = {k: _param(k, v, lang) for k, v in value.items() if k != "code"}
+    if name == "complaint_place":
+        return _place(params, WORDS[lang])
     if name == "task_title":
         return f"{TASK_TYPES.get(params.get('type'), 'Task')}: {params['subject']}" if params.get("subject") \
             else TASK_TYPES.get(params.get("type"), "Task")
@@ -77,6 +93,24 @@ def words(value: Any, lang: str = "en") -> str | None:
     if name == "referral":
         said = said[:200]
     return said
+
+
+def _place(params: dict[str, Any], said: dict[str, str]) -> str:
+    """Where a complaint is, from the parts its code holds: the village and the stall, each saying
+    how it was found when the reporter did not name it, and what else is on the complaint."""
+    parts = []
+    if params.get("village"):
+        how = said.get(f"village_by_{params.get('village_source')}")
+        parts.append(said["place_village"].format(village=params["village"]) + (f" ({how})" if how else ""))
+    if params.get("stall_id"):
+        how = said.get(f"stall_by_{params.get('stall_source')}")
+        stall = said["place_stall"].format(stall_id=params["stall_id"], stall=params.get("stall") or "")
+        parts.append(stall + (f" ({how.format(stall_m=params.get('stall_m'))})" if how else ""))
+    text = said["complaint_place"].format(where="; ".join(parts) or said["nowhere_found"])
+    sent = [said[f"sent_{key}"] for key in ("point", "address", "media") if params.get(key)]
+    if sent and params.get("complaint_id"):
+        text += " " + said["place_on_complaint"].format(complaint_id=params["complaint_id"], sent=", ".join(sent)) + "."
+    return text
 
 
 def _param(key: str, value: Any, lang: str) -> Any:

@@ -81,6 +81,9 @@ class Config:
     # typing mistake (or a phone's default of (0, 0)) and refused.
     VENDOR_MAX_KM_FROM_VILLAGE = 15.0
     RECIPIENT_MAX_KM_FROM_VILLAGE = 15.0
+    # A report of a dirty stall or bad food that names no stall is shown to staff with the stall
+    # nearest its point, when one is this near (a phone's fix in town is good to some tens of metres).
+    COMPLAINT_STALL_NEAR_KM = 0.1
 
     # The rebalance gives each recipient this many nearest stalls within reach to choose from (a
     # k-d tree finds them), and every stall within reach to those it could not place. 30 reached

@@ -50,6 +50,13 @@ class Invalid(DomainError):
         self.errors = errors
 
 
+class Malformed(Invalid):
+    """The request lacks what its format makes required (an Open311 request's location): refused as
+    malformed rather than as invalid values, with ``errors`` by field all the same."""
+
+    code = "malformed"
+
+
 class Unauthenticated(DomainError):
     code = "unauthenticated"
 

@@ -49,6 +49,9 @@ _LOCAL_EXACT_M = 15_000.0
 _ROUNDING_MARGIN_M = 0.002
 
 
+CHECK_COORDINATES = "check the coordinates (latitude first, negative south of the equator)"
+
+
 def too_far(latitude: float, longitude: float, centre, limit_km: float) -> str | None:
     """Why a point cannot be of a place whose centre is ``centre`` (a village: ``name``,
     ``latitude``, ``longitude``): farther than ``limit_km``, it is taken for swapped, mistyped or
@@ -56,8 +59,19 @@ def too_far(latitude: float, longitude: float, centre, limit_km: float) -> str |
     km = geodesic_km(latitude, longitude, centre.latitude, centre.longitude)
     if km <= limit_km:
         return None
-    return (f"the point is {km:.0f} km from the centre of {centre.name} (at most {limit_km:g} km): "
-            "check the coordinates (latitude first, negative south of the equator)")
+    return f"the point is {km:.0f} km from the centre of {centre.name} (at most {limit_km:g} km): {CHECK_COORDINATES}"
+
+
+def nearest(latitude: float, longitude: float, places, limit_km: float):
+    """Of ``places`` (with ``latitude`` and ``longitude``), the nearest to the point within
+    ``limit_km``, and its distance in km (``geodesic_km``); None when none is that near. Ties go to
+    the first given."""
+    best = None
+    for place in places:
+        km = geodesic_km(latitude, longitude, place.latitude, place.longitude)
+        if km <= limit_km and (best is None or km < best[1]):
+            best = (place, km)
+    return best
 
 
 def geodesic_km_many(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> list[float]:

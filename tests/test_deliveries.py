@@ -228,10 +228,19 @@ def test_after_the_cut_off_confirming_is_too_late(client, coordinator, loop, mon
     at_jakarta(monkeypatch, TODAY, hour=21, minute=5)  # past 21:00, before the job has run
     late = confirm(client, loop.phone_a, first["id"])
     assert late.status_code == 409 and "too late" in late.json["detail"]
+    # A newcomer trying at 21:05 WIB learns why: the cut-off and the program's own clock, said and as fields.
+    assert f"cut-off, 21:00 WIB (Asia/Jakarta), and it is {TODAY} 21:05 WIB there now" in late.json["detail"]
+    assert (late.json["cutoff_at"], late.json["local_time"]) == (f"{TODAY}T21:00:00+07:00", f"{TODAY}T21:05:00+07:00")
     closed = client.post(f"{D}/close", json={"date": TODAY.isoformat()}, headers=coordinator)
     assert closed.status_code == 200 and closed.json["missed"] == 6
+    at_jakarta(monkeypatch, TODAY, hour=23, minute=40)
     missed = confirm(client, loop.phone_a, second["id"])
     assert missed.status_code == 409 and "missed" in missed.json["detail"]
+    assert "21:00 WIB" in missed.json["detail"] and f"{TODAY} 23:40 WIB" in missed.json["detail"]
+    # tomorrow's meals wait for tomorrow, in the program's timezone
+    schedule(client, coordinator, TOMORROW)
+    ahead = confirm(client, loop.phone_a, deliveries_of(client, loop.phone_a, date=TOMORROW.isoformat())[0]["id"])
+    assert ahead.status_code == 409 and f"not today ({TODAY}, 23:40 WIB in Asia/Jakarta)" in ahead.json["detail"]
 
 
 def test_idempotency_key_replays_the_first_answer(client, coordinator, loop):
@@ -394,6 +403,7 @@ def test_evidence_belongs_to_the_meal_as_it_happened(client, coordinator, loop, 
     at_jakarta(monkeypatch, TODAY, hour=21, minute=1)  # after the cut-off
     late = upload(client, loop.phone_a, other["id"], jpeg((62, 40)))
     assert late.status_code == 409 and "program office" in late.json["detail"]
+    assert "21:00 WIB" in late.json["detail"] and late.json["local_time"] == f"{TODAY}T21:01:00+07:00"
     by_office = upload(client, coordinator, other["id"], jpeg((62, 40)))
     assert by_office.status_code == 200, by_office.json
     office_id = client.get("/api/v1/me", headers=coordinator).json["id"]

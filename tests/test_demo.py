@@ -117,6 +117,9 @@ def test_demo_load_builds_a_believable_program(cli, client):
     reported = next(c for c in filed if c["category"] == "unreached_elderly")
     candidate = client.get(f"/api/v1/recipients/{reported['reported_recipient_id']}", headers=coordinator).json
     assert (candidate["status"], candidate["source"]) == ("candidate", "public_report")
+    by_phone = next(c for c in filed if c["channel"] == "open311")
+    assert by_phone["vendor_id"] is None and by_phone["place"]["stall_source"] == "point"
+    assert by_phone["place"]["address"] and by_phone["place"]["village"]
     answered = next(c for c in filed if c["status"] == "answered")
     assert client.get(f"/api/v1/complaints/{answered['code']}").json["public_answer"]
     assert client.get("/api/v1/public/stats").json["complaints"]["received"] >= 1

@@ -175,3 +175,35 @@ def test_editable_resources_send_an_etag_that_if_match_takes(client, coordinator
         assert changed.status_code == 200 and changed.headers["ETag"] == f'W/"{read.json["version"] + 1}"', path
         stale = client.patch(path, json=change, headers={**coordinator, "If-Match": tag})
         assert stale.status_code == 412, path
+
+
+def test_every_operation_has_a_stable_unique_operation_id(client, app):
+    """Generated clients name their functions by ``operationId`` (without one, ``post_api_v1_auth_token``):
+    each operation has one, its view's name, and no two share one."""
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    ids = [(operation.get("operationId"), f"{method.upper()} {path}") for path, item in paths.items()
+           for method, operation in item.items() if method in ("get", "put", "post", "patch", "delete")]
+    assert len(ids) > 100
+    assert [where for found, where in ids if not found] == []
+    seen: dict[str, list[str]] = {}
+    for found, where in ids:
+        seen.setdefault(found, []).append(where)
+    assert {found: where for found, where in seen.items() if len(where) > 1} == {}
+    assert paths["/api/v1/auth/token"]["post"]["operationId"] == "issue_token"
+    assert paths["/api/v1/complaints/{code}"]["get"]["operationId"] == "read_complaint"
+    assert paths["/api/v1/complaints/by-id/{complaint_id}"]["get"]["operationId"] == "get_complaint"
+    # derived from the route's endpoint (its view's name), not from the order of registration
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods & {"GET", "PUT", "POST", "PATCH", "DELETE"}:
+            if path in paths:
+                assert paths[path][method.lower()]["operationId"] == rule.endpoint.rpartition(".")[2]
+
+
+def test_no_two_paths_have_the_same_shape(client):
+    """OpenAPI 3: "templated paths with the same hierarchy but different templated names MUST NOT
+    exist" (``/complaints/{code}`` beside ``/complaints/{complaint_id}`` was one)."""
+    shapes: dict[str, list[str]] = {}
+    for path in client.get("/api/v1/openapi.json").json["paths"]:
+        shapes.setdefault(re.sub(r"\{[^}/]*\}", "{}", path), []).append(path)
+    assert {shape: found for shape, found in shapes.items() if len(found) > 1} == {}

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
 from service.db import Base, JSONType, utcnow
+from service.program.models import Area
+from service.vendors.models import Vendor
 
 CATEGORIES = ("missed_meal", "food_quality", "hygiene", "behaviour", "unreached_elderly", "other")
 STATUSES = ("received", "forwarded", "in_progress", "answered", "closed", "rejected")
@@ -31,13 +33,32 @@ DEFAULT_ROUTES: dict[str, str | None] = {
 }
 ROUTABLE = ("missed_meal", "behaviour", "other")  # what the coordinator may map to another agency
 
+# Reports that are about a place, which whoever answers must find: a stall (dirty, bad food), a home
+# (a missed meal, an elderly person nobody feeds). Filed without any way to find it, they are refused.
+NEEDS_PLACE = ("missed_meal", "food_quality", "hygiene", "unreached_elderly")
+# Reports about a stall: when none is named, the stall nearest the point (within
+# ``COMPLAINT_STALL_NEAR_KM``) is the likely one, shown to staff as found that way.
+ABOUT_A_STALL = ("hygiene", "food_quality")
+# Reports about the meals a named recipient gets: the stall that feeds them is the likely one.
+ABOUT_THE_MEALS = ("missed_meal", "food_quality")
+VILLAGE_SOURCES = ("given", "point", "elderly", "stall")  # how the complaint's village was known
+STALL_SOURCES = ("recipient", "point")  # how a stall none named was found
+
 
 class Complaint(Base):
     """One report from the public. ``code`` is its tracking code, the complainant's only key to it.
 
-    The contact (``contact_name``, ``contact_phone``) is not kept at all when ``anonymous``; when
-    ``confidential`` only the coordinator sees it. ``elderly`` holds what the reporter said of an
-    elderly person nobody reaches (shown to the coordinator and the responsible agency only);
+    The contact (``contact_name``, ``contact_phone``, ``contact_email``) is not kept at all when
+    ``anonymous``; when ``confidential`` only the coordinator sees it.
+
+    Where it is: the point, the ``address`` and a ``media_url`` as the reporter sent them; the
+    ``village_id`` given, or found (``village_source``: the village whose centre is nearest the
+    point, the reported elderly person's, the stall's); the stall named (``vendor_id``), or one
+    found when none is (``found_vendor_id``: the one that feeds the recipient named, or the nearest
+    to the point, ``found_vendor_m`` metres away; ``found_vendor_by`` says which).
+
+    ``elderly`` holds what the reporter said of an elderly person nobody reaches (shown to the
+    coordinator and the responsible agency only);
     ``reported_recipient_id`` the registry's record of them, found or made a candidate.
     ``answered_on`` is the local day of the first answer: on time when it is not after ``respond_by``.
     """
@@ -59,11 +80,18 @@ class Complaint(Base):
     confidential: Mapped[bool] = mapped_column(default=False)
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(16))  # E.164
+    contact_email: Mapped[str | None] = mapped_column(String(254))
     village_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    village_source: Mapped[str | None] = mapped_column(String(16))
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"), index=True)
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
+    found_vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"))
+    found_vendor_by: Mapped[str | None] = mapped_column(String(16))
+    found_vendor_m: Mapped[int | None]
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(String(500))
+    media_url: Mapped[str | None] = mapped_column(String(2000))
     elderly: Mapped[dict | None] = mapped_column(JSONType)
     reported_recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
@@ -91,6 +119,9 @@ class Complaint(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     agency: Mapped[Agency | None] = relationship()
+    village: Mapped[Area | None] = relationship()
+    vendor: Mapped[Vendor | None] = relationship(foreign_keys=[vendor_id])
+    found_vendor: Mapped[Vendor | None] = relationship(foreign_keys=[found_vendor_id])
     history: Mapped[list[ComplaintEvent]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
                                                          back_populates="complaint")
 

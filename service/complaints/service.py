@@ -19,17 +19,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import selectinload
 
-from service import geo
 from service.accounts.models import REGISTRY_KINDS, Agency
 from service.accounts.scope import Scope
 from service.codes import code
+from service.complaints import places
 from service.complaints.models import (
     CATEGORIES,
     DEFAULT_ROUTES,
@@ -113,12 +113,13 @@ def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
 
 
 def file_complaint(category: str, description: str, *, contact_name: str | None = None,
-                   contact_phone: str | None = None, village_id: int | None = None, recipient_id: int | None = None,
-                   vendor_id: int | None = None, latitude: float | None = None, longitude: float | None = None,
+                   contact_phone: str | None = None, contact_email: str | None = None, village_id: int | None = None,
+                   recipient_id: int | None = None, vendor_id: int | None = None, latitude: float | None = None,
+                   longitude: float | None = None, address: str | None = None, media_url: str | None = None,
                    anonymous: bool = False, confidential: bool = False, elderly: dict | None = None,
                    channel: str = "api") -> Complaint:
     """A new complaint, with its tracking code and deadlines, routed at once where a route exists.
-    Anonymous: no contact is kept at all (what was sent is dropped)."""
+    Anonymous: no contact is kept at all (what was sent is dropped). Where it is: ``places.locate``."""
     if category not in CATEGORIES:
         raise Invalid({"category": [f"one of {', '.join(CATEGORIES)}"]})
     description = description.strip()
@@ -133,26 +134,28 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
         raise Invalid({"confidential": ["a report is anonymous (no contact kept) or confidential (a contact for the "
                                         "coordinator alone), not both"]})
     if anonymous:
-        contact_name = contact_phone = None
+        contact_name = contact_phone = contact_email = None
     phone = e164_of(contact_phone, "contact_phone") if contact_phone else None
-    if village_id is not None:
-        village = get_village(village_id)
-        if latitude is not None and (error := geo.too_far(latitude, longitude, village,
-                                                          current_app.config["RECIPIENT_MAX_KM_FROM_VILLAGE"])):
-            raise Invalid({"latitude": [error]})
-    if recipient_id is not None and db.session.get(Recipient, recipient_id) is None:
+    named = recipient_id is not None
+    if named and db.session.get(Recipient, recipient_id) is None:
         recipient_id = None  # kept only when it is someone: the public may not learn which ids are
-    if vendor_id is not None and db.session.get(Vendor, vendor_id) is None:
+    vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
+    if vendor_id is not None and vendor is None:
         raise Invalid({"vendor_id": [f"stall {vendor_id} is not known"]})
     elderly = _check_elderly(elderly) if elderly is not None else None
+    address = (address or "").strip() or None
+    place = places.locate(category, latitude=latitude, longitude=longitude, address=address, village_id=village_id,
+                          vendor=vendor, recipient_id=recipient_id, recipient_named=named,
+                          elderly_village_id=elderly["village_id"] if elderly else None)
     received = program_service.now()
     start, (forward_by, respond_by) = calendar.deadlines(received, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
     complaint = Complaint(
         code=_unused_code(), category=category, description=description, status="received", channel=channel,
         anonymous=anonymous, confidential=confidential, contact_name=(contact_name or "").strip() or None,
-        contact_phone=phone, village_id=village_id, recipient_id=recipient_id, vendor_id=vendor_id,
-        latitude=latitude, longitude=longitude, received_at=received, received_on=today(), counts_from=start,
-        forward_by=forward_by, respond_by=respond_by, history=[],
+        contact_phone=phone, contact_email=(contact_email or "").strip() or None, recipient_id=recipient_id,
+        vendor_id=vendor_id, latitude=latitude, longitude=longitude, address=address,
+        media_url=(media_url or "").strip() or None, **asdict(place), received_at=received, received_on=today(),
+        counts_from=start, forward_by=forward_by, respond_by=respond_by, history=[],
         elderly=None if elderly is None else {k: (v.isoformat() if isinstance(v, dt.date) else v)
                                               for k, v in elderly.items() if v is not None})
     _record(complaint, "received")
@@ -234,12 +237,14 @@ def _route(complaint: Complaint, elderly: dict | None) -> None:
     type_ = "complaint"
     if elderly is not None and elderly.get("nik"):
         person = db.session.scalar(select(Recipient).where(Recipient.nik == elderly["nik"]))
+        # The point is taken for their home only when the reporter put it in their village.
+        given_village = complaint.village_id if complaint.village_source == "given" else None
         if person is None:
             person = recipients.register_recipient(
                 nik=elderly["nik"], name=elderly["name"], birth_date=elderly["birth_date"], sex=elderly["sex"],
                 address=elderly.get("address") or "", village_id=elderly["village_id"],
-                latitude=complaint.latitude if complaint.village_id == elderly["village_id"] else None,
-                longitude=complaint.longitude if complaint.village_id == elderly["village_id"] else None,
+                latitude=complaint.latitude if given_village == elderly["village_id"] else None,
+                longitude=complaint.longitude if given_village == elderly["village_id"] else None,
                 source="public_report")
         complaint.reported_recipient_id = person.id
         if person.status == "candidate":
@@ -265,7 +270,7 @@ def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, t
         code("complaint_task", category=complaint.category, tracking=complaint.code),
         origin=origin, recipient_id=subject,
         vendor_id=complaint.vendor_id, assignee_id=assignee_id, source_task_id=source_task_id,
-        by=scope.user_id if scope else None)
+        by=scope.user_id if scope else None, notes=places.task_note(complaint))
     complaint.agency_id, complaint.task_id = agency_id, task.id
     complaint.status = "forwarded"
     complaint.forwarded_at = complaint.forwarded_at or program_service.now()
@@ -370,31 +375,72 @@ def reopen(text: str, reason: str) -> PublicComplaint:
 # --- staff ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class PlaceShown:
+    """Where a complaint is, as staff read it: what the reporter sent (the point, the address, the
+    link to a picture) and what was found of it, saying how (``village_source``, ``stall_source``)."""
+
+    latitude: float | None
+    longitude: float | None
+    address: str | None
+    media_url: str | None
+    village_id: int | None
+    village: str | None
+    village_source: str | None  # given | point | elderly | stall
+    stall_id: int | None
+    stall: str | None
+    stall_source: str | None  # named | recipient | point
+    stall_distance_m: int | None  # from the point, for a stall found by it
+
+
+@dataclass(frozen=True)
 class ComplaintShown(Showing):
-    """A complaint as staff read it: the contact and the reported elderly person where allowed."""
+    """A complaint as staff read it: where it is, and the contact and the reported elderly person
+    where allowed."""
 
     subject: Complaint
     overdue: bool
     contact: dict | None
     elderly: dict | None
+    place: PlaceShown | None
+
+
+def place_of(complaint: Complaint) -> PlaceShown:
+    stall = complaint.vendor or complaint.found_vendor
+    return PlaceShown(
+        latitude=complaint.latitude, longitude=complaint.longitude, address=complaint.address,
+        media_url=complaint.media_url, village_id=complaint.village_id,
+        village=complaint.village.name if complaint.village else None, village_source=complaint.village_source,
+        stall_id=stall.id if stall else None, stall=stall.name if stall else None,
+        stall_source=("named" if complaint.vendor else complaint.found_vendor_by) if stall else None,
+        stall_distance_m=None if complaint.vendor else complaint.found_vendor_m)
 
 
 def shown(complaint: Complaint, scope: Scope, day: dt.date | None = None) -> ComplaintShown:
+    """Staff see a complaint only when they handle it (``Complaint.visible_to``: the coordinator,
+    the agency answering for it), and so where it is, which they must find: the point, the address
+    and the picture's link, confidential or not (it hides the complainant, not the problem). The
+    contact: to the coordinator, and to the agency unless confidential. The reported person's NIK
+    to the registry's staff only."""
     coordinator = scope.everything
     responsible = scope.agency is not None and scope.agency == complaint.agency_id
     contact = None
-    if (complaint.contact_name or complaint.contact_phone) and (coordinator or (responsible and
-                                                                               not complaint.confidential)):
-        contact = {"name": complaint.contact_name, "phone": complaint.contact_phone}
+    if (complaint.contact_name or complaint.contact_phone or complaint.contact_email) and (
+            coordinator or (responsible and not complaint.confidential)):
+        contact = {"name": complaint.contact_name, "phone": complaint.contact_phone, "email": complaint.contact_email}
     elderly = complaint.elderly if coordinator or responsible else None
     if elderly and not scope.reads_registry:  # the NIK is the registry's: not for the health agency
         elderly = {k: v for k, v in elderly.items() if k != "nik"}
-    return ComplaintShown(complaint, complaint.overdue_on(day or today()), contact, elderly)
+    place = place_of(complaint) if coordinator or responsible else None
+    return ComplaintShown(complaint, complaint.overdue_on(day or today()), contact, elderly, place)
+
+
+# Where a complaint is, read with it: a page of complaints costs the same few queries as one.
+WITH_PLACE = (selectinload(Complaint.village), selectinload(Complaint.vendor), selectinload(Complaint.found_vendor))
 
 
 def _complaint(complaint_id: int, scope: Scope, *, for_update: bool = False) -> Complaint:
     query = select(Complaint).where(Complaint.id == complaint_id, Complaint.visible_to(scope))
-    found = db.session.scalar(query.with_for_update(of=Complaint) if for_update else query)
+    found = db.session.scalar(query.with_for_update(of=Complaint) if for_update else query.options(*WITH_PLACE))
     if found is None:
         raise NotFound("complaint", complaint_id)
     return found
@@ -410,7 +456,8 @@ def list_complaints(page: int, per_page: int, status: str | list[str] | None = N
                     *, scope: Scope) -> Page[ComplaintShown]:
     """Complaints by their deadline, the most pressing first. An agency sees those it answers for."""
     day = today()
-    query = select(Complaint).where(Complaint.visible_to(scope)).order_by(Complaint.respond_by, Complaint.id)
+    query = select(Complaint).where(Complaint.visible_to(scope)).order_by(Complaint.respond_by, Complaint.id) \
+        .options(*WITH_PLACE)
     for column, value in ((Complaint.status, status), (Complaint.category, category),
                           (Complaint.agency_id, agency_id), (Complaint.village_id, village_id)):
         if value is not None:

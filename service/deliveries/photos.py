@@ -19,7 +19,7 @@ from service.accounts.scope import Scope
 from service.audit.service import record
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryPhoto
 from service.deliveries.scheduling import cutoff_at
-from service.deliveries.service import own_delivery
+from service.deliveries.service import closed_day, own_delivery
 from service.errors import Conflict, InvalidTransition, TooLarge, UnsupportedMedia
 from service.extensions import db
 from service.program import service as program_service
@@ -137,8 +137,9 @@ def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
     program = settings()
     if not scope.everything and (delivery.date != today(program) or program_service.now() >= cutoff_at(
             delivery.date, program)):
-        raise InvalidTransition(f"the day {delivery.date} is closed: evidence after the cut-off is added by the "
-                                "program office", delivery_status=delivery.status)
+        closed, moments = closed_day(delivery.date, program)
+        raise InvalidTransition(f"{closed}; evidence after the cut-off is added by the program office",
+                                delivery_status=delivery.status, **moments)
     limit = current_app.config["PHOTO_MAX_BYTES"]
     if len(data) > limit:
         raise TooLarge(f"the photo is larger than {limit // (1024 * 1024)} MB")

@@ -259,19 +259,34 @@ def _check_word(status: str, reason: str | None, delivered_at: dt.datetime | Non
         raise Invalid(errors)
 
 
+def closed_day(day: dt.date, program) -> tuple[str, dict[str, str]]:
+    """Why ``day`` takes no more confirmations, in words that name its cut-off and the program's
+    local time (someone trying after 21:00 WIB, or from another timezone, learns why), and the same
+    two moments as fields of the refusal (``cutoff_at``, ``local_time``)."""
+    closes = cutoff_at(day, program)
+    now = program_service.now().astimezone(closes.tzinfo)
+    words = (f"the day {day} closed at its cut-off, {closes:%H:%M %Z} ({program.timezone}), and it is "
+             f"{now:%Y-%m-%d %H:%M %Z} there now")
+    return words, {"cutoff_at": closes.isoformat(), "local_time": now.isoformat(timespec="seconds")}
+
+
 def _why_not(delivery: Delivery, day: dt.date, program) -> InvalidTransition:
     """Why a meal cannot take the stall's word now."""
     said = {"delivery_status": delivery.status}
     if delivery.status in OUTCOMES:
         return InvalidTransition(f"delivery {delivery.id} was confirmed as {delivery.status} already", **said)
-    if delivery.status == "missed":
-        return InvalidTransition(f"delivery {delivery.id} was missed: its day closed at the cut-off", **said)
     if delivery.status == "cancelled":
         return InvalidTransition(f"delivery {delivery.id} was cancelled", cause=delivery.cause, **said)
     if delivery.date > day:
-        return InvalidTransition(f"delivery {delivery.id} is for {delivery.date}, not today", **said)
-    return InvalidTransition(f"the day {delivery.date} closed at {program.delivery_cutoff:%H:%M}: too late to "
-                             "confirm", **said)
+        now = program_service.now().astimezone(ZoneInfo(program.timezone))
+        return InvalidTransition(f"delivery {delivery.id} is for {delivery.date}, not today ({day}, "
+                                 f"{now:%H:%M %Z} in {program.timezone}): it is confirmed on its day",
+                                 local_time=now.isoformat(timespec="seconds"), **said)
+    closed, moments = closed_day(delivery.date, program)
+    if delivery.status == "missed":
+        return InvalidTransition(f"delivery {delivery.id} was missed: {closed}", **moments, **said)
+    return InvalidTransition(f"too late to confirm delivery {delivery.id}: {closed}; a meal is confirmed on its "
+                             "day, before the cut-off", **moments, **said)
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The demo's complaints from the public: one in every status, one past its deadlines (escalated
-to the coordinator), an anonymous and a confidential one, and a report of an elderly person nobody
-feeds who became a candidate with a verification visit for the social agency."""
+to the coordinator), an anonymous and a confidential one, a dirty stall reported through Open311
+from a phone (the stall found by its point), and a report of an elderly person nobody feeds who
+became a candidate with a verification visit for the social agency."""
 from __future__ import annotations
 
 import datetime as dt
@@ -74,6 +75,13 @@ def load_complaints(fake: Faker, unreached: list[Area], nik_of: Callable[[str, d
                      contact_name=fake.name(), contact_phone="0821 9876 5432", confidential=True, vendor_id=stall)
     complaints.start(quality.id, scope=health)
     _backdate_last(quality, 1)
+    # forwarded: a dirty stall reported through Open311 from a phone some 20 m from it, naming none:
+    # the health agency is shown the stall nearest the point, the address and the picture's link
+    near = db.session.get(Vendor, stall)
+    _filed(0, "hygiene", "Warung dekat pasar membuang sisa masakan ke selokan, baunya sampai ke jalan.",
+           contact_email="warga.peduli@example.com", latitude=round(near.latitude + 0.0002, 6),
+           longitude=near.longitude, address="Depan pasar, sebelah toko kelontong",
+           media_url="https://example.com/foto/selokan.jpg", channel="open311")
     # answered: a dirty stall, anonymous, inspected and answered
     dirty = _filed(4, "hygiene", "Dapur warung penuh lalat dan tempat cuci piring tidak ada air mengalir.",
                    anonymous=True, vendor_id=stall)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from service import geo
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Invalid
 from service.extensions import db
@@ -195,6 +196,15 @@ def get_village(village_id: int) -> Area:
     if village is None or village.kind != "village":
         raise not_a_village(village_id)
     return village
+
+
+def nearest_village(latitude: float, longitude: float, within_km: float) -> tuple[Area, float] | None:
+    """The village whose centre is nearest the point, within ``within_km``, and how far (km); None
+    when no village's is: the point is not in the program's areas. (Villages have centres, not
+    borders: the nearest centre is the likely village, not a certain one.)"""
+    near = db.session.scalars(select(Area).where(Area.kind == "village", geo.near(Area, [(latitude, longitude)],
+                                                                                     within_km)).order_by(Area.id))
+    return geo.nearest(latitude, longitude, near, within_km)
 
 
 def list_areas(

@@ -124,7 +124,7 @@ def _open(
     type: str, due_date: dt.date, title: str | None, agency_id: int | None, recipient_id: int | None,
     vendor_id: int | None, notes: str | None, assignee_id: int | None, *, by: int | None, restricted: bool,
     origin: str, external_ref: str | None = None, opened_on: dt.date | None = None,
-    source_task_id: int | None = None, title_code: Code | None = None,
+    source_task_id: int | None = None, title_code: Code | None = None, notes_code: Code | None = None,
 ) -> Task:
     """A new task for ``agency_id``: every check on its fields, and (``restricted``: an agency
     opening its own) on the recipients it may reach."""
@@ -146,7 +146,8 @@ def _open(
     task = Task(type=type, agency=agency, title=title,
                 title_code=None if title else title_code or default_title(type, recipient, vendor),
                 opened_on=opened_on, due_date=due_date, recipient_id=recipient_id, vendor_id=vendor_id,
-                notes=notes, origin=origin, source_task_id=source_task_id, external_ref=external_ref,
+                notes=notes, notes_code=None if notes else notes_code, origin=origin, source_task_id=source_task_id,
+                external_ref=external_ref,
                 assignee_id=assignee_id, created_by=by)
     db.session.add(task)
     db.session.flush()
@@ -155,11 +156,11 @@ def _open(
 
 def open_work(type_: str, agency_id: int, due_date: dt.date, title: Code, *, origin: str,
               recipient_id: int | None = None, vendor_id: int | None = None, assignee_id: int | None = None,
-              source_task_id: int | None = None, by: int | None = None) -> Task:
+              source_task_id: int | None = None, by: int | None = None, notes: Code | None = None) -> Task:
     """Work the program opens for an agency on its own account (a complaint routed to it, handed on
     to it): the checks of any task, any recipient (the program reaches everyone)."""
     return _open(type_, max(due_date, today()), None, agency_id, recipient_id, vendor_id, None, assignee_id, by=by,
-                 restricted=False, origin=origin, source_task_id=source_task_id, title_code=title)
+                 restricted=False, origin=origin, source_task_id=source_task_id, title_code=title, notes_code=notes)
 
 
 def _type_errors(type_: str, agency: Agency) -> dict[str, list[str]]:

@@ -83,6 +83,15 @@ def register_vendor(
     return shown(vendor)
 
 
+def nearest_stall(latitude: float, longitude: float, within_km: float) -> tuple[Vendor, float] | None:
+    """The stall nearest the point within ``within_km`` (closed ones aside), and how far (km); None
+    when there is none that near."""
+    near = db.session.scalars(select(Vendor).where(Vendor.status != "closed",
+                                                   geo.near(Vendor, [(latitude, longitude)], within_km))
+                              .order_by(Vendor.id))
+    return geo.nearest(latitude, longitude, near, within_km)
+
+
 def stall_of(vendor_id: int, scope: Scope) -> Vendor:
     """The stall's row, if ``scope`` reaches it (a stall: itself); else "not found"."""
     vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id, Vendor.visible_to(scope)))

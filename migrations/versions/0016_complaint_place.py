@@ -2,8 +2,8 @@
 reporter sent, how its village was known, the stall found when none was named (the one that feeds
 the recipient named, or the nearest to the point); the contact's email
 
-Revision ID: 0013c
-Revises: 0012
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-04 16:02:29.483690
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013c'
-down_revision = '0012'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    exists,
     false,
     or_,
     true,
@@ -131,6 +132,12 @@ class DeliveryDay(Base):
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     scheduled_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+
+    @classmethod
+    def closed(cls, day) -> ColumnElement[bool]:
+        """SQL: ``day`` (a date or a bound parameter) was closed: its cut-off ran, and its meals are
+        history whatever the clock says now (``scheduling.day_open``)."""
+        return exists().where(cls.date == day, cls.closed_at.is_not(None))
 
 
 class CoverageDay(Base):

@@ -16,7 +16,7 @@ while its day is open (``scheduling.day_open``): what a closed day counted is wh
 
 A closed day is read from the counts its cut-off stored (one row per village). The open day is
 read from a snapshot the job runner stores every minute: counting a day of 100,000 recipients
-live takes a quarter of a second on PostgreSQL and more on SQLite (bench/coverage.py), too slow for
+live takes about half a second on PostgreSQL and SQLite (bench/coverage.py), too slow for
 a dashboard that many open at once, and a minute old is fresh enough to watch a day by. Without a
 fresh snapshot (the runner is down), or when asked (``live``), the day is counted on the spot.
 """

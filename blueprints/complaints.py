@@ -189,9 +189,10 @@ def set_route(data, category):
 @blp.route("/public/stats", methods=["GET"])
 @blp.response(200, PublicStatsOut)
 def public_stats():
-    """The program in figures, for anyone: enrolled, fed yesterday, coverage by district, certified
-    stalls, complaints this month. Aggregates only: a count of people under 5 is `"<5"`. Counted
-    again every few minutes."""
+    """The program in figures, for anyone: eligible and fed yesterday, coverage by district,
+    certified stalls, complaints this month. Aggregates only: a count of people under 5 is `"<5"`,
+    and counts from which one could be worked out (by difference in a row, or from the totals) are
+    null. Counted again every few minutes."""
     response = current_app.make_response(PublicStatsOut().dump(stats.public_stats()))
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['PUBLIC_STATS_CACHE_SECONDS']}"
     return response

@@ -186,7 +186,7 @@ def statement(args, vendor_id):
     return result
 
 
-COUNTS = ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending",
+COUNTS = ("eligible", "covered", "uncovered", "unplanned", "scheduled", "delivered", "failed", "missed", "pending",
           "coverage_rate", "delivery_rate")
 
 

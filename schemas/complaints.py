@@ -215,19 +215,26 @@ class RouteIn(BodySchema):
 
 
 def Count(**kwargs) -> fields.Raw:
-    """A count of people: a number, ``"<5"`` when from 1 to 4, or null when withheld because it would
-    tell a small one (nobody singled out)."""
+    """A count of people: a number, ``"<5"`` when from 1 to 4, or null when withheld so that no
+    count of 1 to 4 can be worked out from the others (nobody singled out)."""
     return fields.Raw(allow_none=True, metadata={
         "oneOf": [{"type": "integer", "minimum": 0}, {"type": "string", "enum": ["<5"]}], "nullable": True,
-        "description": "A number; \"<5\" for 1 to 4 people; null when withheld so as not to tell a small count.",
+        "description": "A number; \"<5\" for 1 to 4 people; null when withheld so as not to tell a small count "
+                       "(by itself, by difference in its row, or by subtraction from the total).",
         **kwargs.pop("metadata", {})}, **kwargs)
+
+
+ELIGIBLE_YESTERDAY = ("People enrolled and not paused yesterday: the row's one denominator (coverage's `eligible`). "
+                      "A district's is 5 or more when null; the program's may be anything when null.")
+FED_YESTERDAY = "Of the eligible yesterday, those with a meal delivered (coverage's `covered`)."
+RATE = "fed_yesterday / eligible_yesterday, beside exact counts only (null otherwise)."
 
 
 class DistrictStatsOut(Schema):
     district = fields.String()
-    enrolled = Count()
-    fed_yesterday = Count()
-    coverage_rate = fields.Float(allow_none=True, metadata={"description": "Null where a count is hidden."})
+    eligible_yesterday = Count(metadata={"description": ELIGIBLE_YESTERDAY})
+    fed_yesterday = Count(metadata={"description": FED_YESTERDAY})
+    coverage_rate = fields.Float(allow_none=True, metadata={"description": RATE})
 
 
 class ComplaintStatsOut(Schema):
@@ -243,9 +250,9 @@ class PublicStatsOut(Schema):
 
     as_of = fields.Date()
     yesterday = fields.Date()
-    enrolled = Count()
-    fed_yesterday = Count(metadata={"description": "Enrolled people with a meal delivered yesterday."})
-    coverage_rate = fields.Float(allow_none=True)
+    eligible_yesterday = Count(metadata={"description": ELIGIBLE_YESTERDAY})
+    fed_yesterday = Count(metadata={"description": FED_YESTERDAY})
+    coverage_rate = fields.Float(allow_none=True, metadata={"description": RATE})
     stalls_active = Integer()
     stalls_certified = Integer(metadata={"description": "Active stalls with a valid hygiene certificate today."})
     complaints = fields.Nested(ComplaintStatsOut)

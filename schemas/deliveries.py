@@ -160,11 +160,28 @@ SourcesOut = Schema.from_dict({"stall": fields.Nested(SourceOut), "volunteer": f
                               name="Sources")
 
 
+# What each count of a day is (service/deliveries/coverage.py): people first, then meals.
+COUNTS = {
+    "eligible": "Recipients enrolled and not paused that day (by their village).",
+    "covered": "Of the eligible: those with at least one meal delivered that day.",
+    "uncovered": "Of the eligible: those without a delivered meal, `eligible - covered`.",
+    "unplanned": "Of the uncovered: those with no meal planned that day (none scheduled, or all cancelled), whom "
+                 "no stall and no volunteer was to feed; the rest of the uncovered had a meal that failed, was "
+                 "missed or is still pending. Null for a day counted before this count was kept. Not the same as "
+                 "`GET /recipients/uncovered`, which lists the verified and the enrolled whom nobody reaches now.",
+    "scheduled": "Meals planned that day (cancelled ones are not), by the village they were scheduled in.",
+    "delivered": "Meals confirmed delivered: what the stalls' statements pay.",
+    "failed": "Meals confirmed failed.",
+    "missed": "Meals not confirmed by the cut-off.",
+    "pending": "Meals not confirmed yet (before the cut-off): `scheduled - delivered - failed - missed`.",
+}
+
+
 def _count_fields(prefix: str) -> dict[str, fields.Field]:
     """The counts and rates of a day, read from ``<prefix>.<name>``."""
     out: dict[str, fields.Field] = {
-        name: Integer(attribute=f"{prefix}{name}")
-        for name in ("eligible", "covered", "uncovered", "scheduled", "delivered", "failed", "missed", "pending")
+        name: Integer(attribute=f"{prefix}{name}", allow_none=name == "unplanned", metadata={"description": words})
+        for name, words in COUNTS.items()
     }
     out["coverage_rate"] = fields.Float(attribute=f"{prefix}coverage_rate", metadata={
         "description": "Eligible recipients with at least one delivered meal / eligible recipients."})

@@ -407,44 +407,6 @@ def test_open311_clients_file_and_follow_requests(client, areas, agencies, today
     assert short.status_code == 422
 
 
-SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
-
-
-def test_public_statistics_are_aggregates_that_single_nobody_out(client, make_recipient, make_vendor, file, today,
-                                                                 areas):
-    people = [make_recipient("enrolled") for _ in range(7)]
-    people += [make_recipient("enrolled", village_id=areas["Tembokrejo"].id, latitude=-8.4367, longitude=114.3226)
-               for _ in range(2)]
-    make_vendor(hygiene="valid")
-    file()
-    stats = client.get(f"{API}/public/stats")
-    assert stats.status_code == 200, stats.json
-    body = stats.json
-    assert body["enrolled"] == 9 and body["stalls_certified"] == 1 and body["complaints"]["received"] == 1
-    districts = {d["district"]: d for d in body["districts"]}
-    # Muncar has 2 people: "<5". Genteng's 7 would give them away (9 - 7), so it is withheld too.
-    assert districts["Muncar"]["enrolled"] == "<5" and districts["Genteng"]["enrolled"] is None
-    for column in ("enrolled", "fed_yesterday"):
-        values = [d[column] for d in body["districts"]]
-        assert len([v for v in values if v == "<5" or v is None]) != 1
-        assert all(v in ("<5", None, 0) or v >= 5 for v in values)
-    text = stats.get_data(as_text=True)
-    assert not SIXTEEN_DIGITS.search(text)
-    for person in people:
-        assert person["name"] not in text and str(person["latitude"]) not in text
-    assert "public" in stats.headers["Cache-Control"]
-
-
-def test_a_row_shows_no_small_count_nor_a_small_complement():
-    from service.public.stats import _pair
-    assert _pair(12, 6) == (12, 6, 0.5)
-    assert _pair(10, 8) == (10, None, None)  # 2 unfed would be told: withheld
-    assert _pair(10, 3) == (10, "<5", None)
-    assert _pair(3, 3) == ("<5", "<5", None)
-    assert _pair(0, 0) == (0, 0, None)
-    assert _pair(20, 20) == (20, 20, 1.0)
-
-
 def test_a_reported_person_once_verified_is_offered_to_volunteers(client, file, agencies, areas, today):
     from tests.test_volunteers import PASSWORD, bearer, sign_in
     nik = make_nik("35.10.09", birth_of_age(81), "M", 777)

@@ -7,6 +7,8 @@ import datetime as dt
 import io
 import json
 
+import pytest
+
 from blueprints.deliveries import spreadsheet_safe
 from service.db import MAX_BIG_ID, MAX_INT
 from service.deliveries.models import Delivery
@@ -357,6 +359,23 @@ def test_a_price_change_never_changes_what_was_owed(client, coordinator, loop, m
     if TODAY.day > 1:  # earlier days of this month keep the old price
         assert now["lines"][0]["meal_price"] == 12000
 
+
+
+def test_a_statement_reads_the_prices_of_its_own_days(app):
+    """``meal_prices(first, last)`` takes the price in force on ``first`` and the changes up to
+    ``last``: three years of monthly prices before, one change in the month."""
+    from service.program import service as program_service
+    from service.program.models import MealPrice
+    start = dt.date(2023, 1, 1)
+    for n in range(36):
+        db.session.add(MealPrice(valid_from=dt.date(start.year + n // 12, n % 12 + 1, 1), price=10000 + 100 * n))
+    db.session.add(MealPrice(valid_from=dt.date(2026, 1, 20), price=20000))
+    db.session.flush()
+    price_on = program_service.meal_prices(dt.date(2026, 1, 10), dt.date(2026, 1, 31))
+    assert [price_on(dt.date(2026, 1, d)) for d in (10, 19, 20, 31)] == [10000 + 3500, 13500, 20000, 20000]
+    for outside in (dt.date(2026, 1, 9), dt.date(2025, 6, 1), dt.date(2026, 2, 1)):
+        with pytest.raises(ValueError, match="not " + outside.isoformat()):
+            price_on(outside)  # its price was not read: never a price from another span
 
 # 7. Meals that no stall may cook ---------------------------------------------------------------------
 

@@ -101,6 +101,40 @@ def test_a_failing_job_is_logged_and_rolled_back(app, monkeypatch, caplog):
     assert db.session.scalar(select(Area).where(Area.code == "BROKEN")) is None  # rolled back
 
 
+
+def test_a_rollback_that_fails_after_a_job_is_logged_and_the_jobs_failure_raised(app, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("disk full")
+
+    rollback = type(db.session()).rollback
+    failed: list[bool] = []
+
+    def rollback_once(session):
+        if not failed:
+            failed.append(True)
+            raise RuntimeError("connection reset")
+        return rollback(session)
+
+    monkeypatch.setitem(jobs.JOBS, "schedule", broken)
+    monkeypatch.setattr(type(db.session()), "rollback", rollback_once)
+    with pytest.raises(RuntimeError, match="disk full"):  # the job's failure, not the rollback's
+        jobs.run(app, "schedule")
+    assert failed and "job schedule: the rollback after its failure failed too" in caplog.text
+    assert "connection reset" in caplog.text and "job schedule failed" in caplog.text
+
+
+def test_the_runner_logs_a_job_that_could_not_even_start(app, monkeypatch, caplog):
+    """Whatever keeps a job from running (here the actor it writes as) is logged, not dropped; the
+    runner goes on."""
+
+    class Nobody:
+        def act_in(self, session):
+            raise RuntimeError("no actor")
+
+    monkeypatch.setattr(jobs, "SCHEDULER", Nobody())
+    assert jobs.run_scheduled(app, "purge") is None  # no exception escapes to the runner
+    assert "job purge failed" in caplog.text and "no actor" in caplog.text
+
 def test_run_a_job_from_the_command_line(cli, loop, monkeypatch):
     at_jakarta(monkeypatch, TODAY, hour=19)
     result = cli.invoke(args=["scheduler", "run-job", "schedule"])

@@ -1,10 +1,22 @@
 """Coverage: did every eligible elderly person get a meal today? (API.md, Coverage and outcomes.)
 
-Eligible on day D: enrolled and not paused on D. ``coverage_rate``: eligible recipients with at
-least one delivered meal on D / eligible. ``delivery_rate``: delivered meals / scheduled meals.
+One rule for what a day counts, of people and of meals:
+
+- ``eligible``: recipients enrolled and not paused on D (``Recipient.eligible_on``), in their village;
+- ``covered``: of them, those with at least one meal delivered on D; ``uncovered``: the others
+  (eligible - covered, worked out, never stored);
+- ``unplanned``: of the uncovered, those with no meal planned on D (none scheduled, or all
+  cancelled): nobody was to feed them. The rest of the uncovered had a meal that failed, was
+  missed, or (before the cut-off) is still pending;
+- meals (``scheduled``, ``delivered``, ``failed``, ``missed``) in the village they were scheduled in.
+
+``coverage_rate``: covered / eligible. ``delivery_rate``: delivered meals / scheduled meals. A
+delivery is paid (``service.statement``) when it is delivered, and a meal can be delivered only
+while its day is open (``scheduling.day_open``): what a closed day counted is what is paid.
+
 A closed day is read from the counts its cut-off stored (one row per village). The open day is
 read from a snapshot the job runner stores every minute: counting a day of 100,000 recipients
-live takes a quarter of a second on PostgreSQL and more on SQLite (bench/coverage.py), too slow for
+live takes about half a second on PostgreSQL and SQLite (bench/coverage.py), too slow for
 a dashboard that many open at once, and a minute old is fresh enough to watch a day by. Without a
 fresh snapshot (the runner is down), or when asked (``live``), the day is counted on the spot.
 """
@@ -31,15 +43,21 @@ MAX_TREND_DAYS = 366
 
 @dataclass
 class Counts:
-    eligible: int = 0
-    covered: int = 0  # eligible recipients with a delivered meal
-    uncovered: int = 0  # verified or enrolled, not paused, and reached by no stall that may cook
+    eligible: int = 0  # enrolled and not paused that day
+    covered: int = 0  # of the eligible: with a delivered meal
+    unplanned: int | None = 0  # of the eligible: no meal planned (None: a day counted before it was kept)
     scheduled: int = 0  # meals planned (cancelled ones are not)
     delivered: int = 0
     failed: int = 0
     missed: int = 0
     volunteer_covered: int = 0  # of ``covered``: with a meal a volunteer brought
     volunteer_delivered: int = 0  # of ``delivered``: meals volunteers brought
+
+    @property
+    def uncovered(self) -> int:
+        """Eligible recipients without a delivered meal: eligible - covered. (A day counted before
+        ``covered`` counted the eligible only may have counted more covered than eligible.)"""
+        return max(self.eligible - self.covered, 0)
 
     @property
     def by_source(self) -> dict[str, dict[str, int]]:
@@ -64,10 +82,12 @@ class Counts:
 
     @classmethod
     def total(cls, parts: Iterable[Counts]) -> Counts:
+        """The sum of ``parts``; a count some part lacks (None) is lacking in the sum too."""
         out = cls()
         for part in parts:
             for f in fields(cls):
-                setattr(out, f.name, getattr(out, f.name) + getattr(part, f.name))
+                mine, theirs = getattr(out, f.name), getattr(part, f.name)
+                setattr(out, f.name, None if mine is None or theirs is None else mine + theirs)
         return out
 
 
@@ -89,41 +109,49 @@ class DayCoverage:
 
 
 def live_counts(day: dt.date) -> dict[int, Counts]:
-    """Counts by village for ``day``, straight from recipients and deliveries: three grouped queries."""
+    """Counts by village for ``day``, straight from recipients and deliveries: two grouped queries.
+    People: each eligible recipient once, in their village, with what their meals of the day came
+    to. Meals: by the village they were scheduled in."""
     by_village: dict[int, Counts] = {}
 
     def slot(village_id: int) -> Counts:
         return by_village.setdefault(village_id, Counts())
 
-    eligible = db.session.execute(
-        select(Recipient.village_id, func.count())
-        .where(Recipient.eligible_on(day)).group_by(Recipient.village_id)
-    )
-    for village_id, n in eligible:
-        slot(village_id).eligible = n
-    uncovered = db.session.execute(
-        select(Recipient.village_id, func.count()).where(Recipient.uncovered_on(day)).group_by(Recipient.village_id)
-    )
-    for village_id, n in uncovered:
-        slot(village_id).uncovered = n
     delivered = Delivery.status == "delivered"
     by_volunteer = delivered & Delivery.volunteer_id.is_not(None)
+
+    def any_of(condition):  # 1 when one of the recipient's meals of the day meets it
+        return func.max(case((condition, 1), else_=0))
+
+    meals_of = (
+        select(Delivery.recipient_id, any_of(delivered).label("fed"), any_of(by_volunteer).label("by_volunteer"),
+               any_of(Delivery.status != "cancelled").label("planned"))
+        .where(Delivery.date == day).group_by(Delivery.recipient_id).subquery()
+    )
+    people = db.session.execute(
+        select(Recipient.village_id, func.count(), func.sum(func.coalesce(meals_of.c.fed, 0)),
+               func.sum(func.coalesce(meals_of.c.by_volunteer, 0)),
+               func.sum(case((func.coalesce(meals_of.c.planned, 0) == 0, 1), else_=0)))
+        .outerjoin(meals_of, meals_of.c.recipient_id == Recipient.id)
+        .where(Recipient.eligible_on(day)).group_by(Recipient.village_id)
+    )
+    for village_id, eligible, covered, v_covered, unplanned in people:
+        counts = slot(village_id)
+        counts.eligible, counts.covered, counts.volunteer_covered = eligible, int(covered), int(v_covered)
+        counts.unplanned = int(unplanned)
     meals = db.session.execute(
         select(Delivery.village_id,
-               func.count(case((delivered, Delivery.recipient_id)).distinct()),
                func.sum(case((Delivery.status != "cancelled", 1), else_=0)),
                func.sum(case((delivered, 1), else_=0)),
                func.sum(case((Delivery.status == "failed", 1), else_=0)),
                func.sum(case((Delivery.status == "missed", 1), else_=0)),
-               func.count(case((by_volunteer, Delivery.recipient_id)).distinct()),
                func.sum(case((by_volunteer, 1), else_=0)))
         .where(Delivery.date == day).group_by(Delivery.village_id)
     )
-    for village_id, covered, scheduled, n_delivered, failed, missed, v_covered, v_delivered in meals:
+    for village_id, scheduled, n_delivered, failed, missed, v_delivered in meals:
         counts = slot(village_id)
-        counts.covered, counts.scheduled, counts.delivered = covered, int(scheduled), int(n_delivered)
-        counts.failed, counts.missed = int(failed), int(missed)
-        counts.volunteer_covered, counts.volunteer_delivered = v_covered, int(v_delivered)
+        counts.scheduled, counts.delivered = int(scheduled), int(n_delivered)
+        counts.failed, counts.missed, counts.volunteer_delivered = int(failed), int(missed), int(v_delivered)
     return by_village
 
 
@@ -210,7 +238,7 @@ def _stored(first: dt.date, last: dt.date, by_village: bool) -> dict[dt.date, St
     for row in rows:
         day, final, counted_at = row.date, bool(row.final), row.counted_at
         village_id = row.village_id if by_village else 0
-        counts = Counts(**{n: int(getattr(row, n)) for n in _COUNT_COLUMNS})
+        counts = Counts(**{n: None if getattr(row, n) is None else int(getattr(row, n)) for n in _COUNT_COLUMNS})
         if not final and counted_at < fresh_after:
             continue
         stored = out.setdefault(day, Stored(by_village={}, final=final, counted_at=counted_at))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    exists,
     false,
     or_,
     true,
@@ -132,12 +133,19 @@ class DeliveryDay(Base):
     scheduled_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
 
+    @classmethod
+    def closed(cls, day) -> ColumnElement[bool]:
+        """SQL: ``day`` (a date or a bound parameter) was closed: its cut-off ran, and its meals are
+        history whatever the clock says now (``scheduling.day_open``)."""
+        return exists().where(cls.date == day, cls.closed_at.is_not(None))
+
 
 class CoverageDay(Base):
     """A day's counts for one village: final when the cut-off wrote them, else a snapshot of the
     open day that the job runner takes every minute. Coverage and its trend read these rather
-    than hundreds of thousands of deliveries a day. Meal counts (``scheduled`` ...) count meals;
-    the rest count recipients."""
+    than hundreds of thousands of deliveries a day. Meal counts (``scheduled`` ...) count meals in
+    the village they were scheduled in; the rest count eligible recipients in their village.
+    ``coverage.Counts`` says what each is."""
 
     __tablename__ = "coverage_days"
     __audited__ = False  # derived from the deliveries; rewritten if a day is closed again
@@ -146,7 +154,9 @@ class CoverageDay(Base):
     village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
     eligible: Mapped[int]
     covered: Mapped[int]  # eligible recipients with at least one delivered meal
-    uncovered: Mapped[int]
+    # Eligible recipients with no meal planned that day (none scheduled, or all cancelled): null on
+    # days counted before it was kept (migration 0013s).
+    unplanned: Mapped[int | None]
     scheduled: Mapped[int]
     delivered: Mapped[int]
     failed: Mapped[int]

@@ -52,11 +52,21 @@ def cutoff_at(day: dt.date, program: Settings | None = None) -> dt.datetime:
     return local_moment(day, program.delivery_cutoff, program)
 
 
+def day_open(day: dt.date, program: Settings | None = None) -> bool:
+    """Whether ``day``'s meals may still change and be confirmed: its cut-off has not passed and it
+    was not closed. A day once closed stays closed, even when the cut-off is moved later that
+    evening: what the cut-off counted is the day's coverage, its flags and no-shows were acted on,
+    and it is what the stalls are paid for (a meal made or confirmed after it would be paid and
+    never counted)."""
+    program = program or settings()
+    return program_service.now() < cutoff_at(day, program) and not db.session.scalar(select(DeliveryDay.closed(day)))
+
+
 def first_open_day(program: Settings | None = None) -> dt.date:
-    """Today while its cut-off has not passed, else tomorrow: the first day whose meals can change."""
+    """Today while it is open (``day_open``), else tomorrow: the first day whose meals can change."""
     program = program or settings()
     day = today(program)
-    return day if program_service.now() < cutoff_at(day, program) else day + dt.timedelta(days=1)
+    return day if day_open(day, program) else day + dt.timedelta(days=1)
 
 
 def _meals(slots: Sequence[str]):

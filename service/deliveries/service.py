@@ -14,7 +14,7 @@ from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
 from service.audit.service import plain, record
 from service.db import Page, equals, paginate
-from service.deliveries.models import OUTCOMES, Delivery
+from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
@@ -131,7 +131,10 @@ def _confirm_statement(own: str | None, dialect: str):
     data-modifying CTE): the trail costs no round trip. SQLite, which has none, gets a second
     statement in-process (``_audit_confirmation``)."""
     columns = Delivery.__table__.c
-    scope = [columns.id == bindparam("delivery_id"), columns.status == "scheduled", columns.date == bindparam("today")]
+    # Today's meal, before the cut-off (the caller checks the clock) and while the day is not
+    # closed: a closed day stays closed when the cut-off is moved later (``scheduling.day_open``).
+    scope = [columns.id == bindparam("delivery_id"), columns.status == "scheduled", columns.date == bindparam("today"),
+             ~DeliveryDay.closed(bindparam("today"))]
     if own:
         scope.append(columns[own] == bindparam("own"))
     confirming = update(Delivery.__table__).where(*scope).values(
@@ -208,8 +211,9 @@ def confirm(
     """The stall's (or the volunteer's) word on one meal: ``delivered``, or ``failed`` with a reason.
 
     Confirming again with the same outcome changes nothing (a phone's retry); another outcome is
-    a conflict, as is any confirmation after the day's cut-off (the meal is ``missed``), of a
-    cancelled meal, or of a day not begun.
+    a conflict, as is any confirmation after the day's cut-off or once the day is closed (the meal
+    is ``missed``: the day's coverage counted it so, and the statement pays what coverage counts),
+    of a cancelled meal, or of a day not begun.
     """
     _check_word(status, reason, delivered_at, latitude, longitude)
     program = settings()

@@ -143,15 +143,21 @@ def _price_from(day: dt.date, price: int) -> None:
 
 def meal_prices(first: dt.date, last: dt.date) -> Callable[[dt.date], int]:
     """The price of a meal on each day from ``first`` to ``last``, as a statement pays it: the
-    price in force that day, whatever it is now."""
+    price in force that day, whatever it is now. Reads the row in force on ``first`` and the
+    changes up to ``last``, not the whole history; a day outside the span is a ``ValueError``
+    (its price was not read)."""
+    in_force = select(func.max(MealPrice.valid_from)).where(MealPrice.valid_from <= first).scalar_subquery()
     rows = db.session.execute(
-        select(MealPrice.valid_from, MealPrice.price).where(MealPrice.valid_from <= last)
+        select(MealPrice.valid_from, MealPrice.price)
+        .where(MealPrice.valid_from <= last, MealPrice.valid_from >= func.coalesce(in_force, first))
         .order_by(MealPrice.valid_from)
     ).all()
     starts, prices = [r.valid_from for r in rows], [r.price for r in rows]
     current = settings().meal_price
 
     def price_on(day: dt.date) -> int:
+        if not first <= day <= last:
+            raise ValueError(f"the prices read are of {first} to {last}, not {day}")
         index = bisect.bisect_right(starts, day) - 1
         return prices[index] if index >= 0 else current
 

@@ -1,13 +1,28 @@
 """The program's statistics for the public (``GET /public/stats``): aggregates only, and no count of
-people that could single anyone out.
+people that can be worked out, by subtraction or otherwise, to fewer than five.
 
-A count of people from 1 to 4 is shown as ``"<5"`` (``SMALL``). A count whose complement in its row
-is that small (fed 8 of 10 enrolled would say that 2 went unfed) is withheld (null), and the rate
-beside it. When a column would hide one district only, the total and the others would give it
-away: the next smallest district of that column is withheld too (complementary suppression). Counts of
-complaints are of reports, not people, and are shown as they are.
+Each row (a district, and the program in all) counts yesterday's people by one denominator:
+``eligible_yesterday`` (enrolled and not paused yesterday, coverage's ``eligible``), of whom
+``fed_yesterday`` had a meal delivered (coverage's ``covered``); the unfed are the difference.
+Nothing else about people is shown beside them (an enrolled-now count beside yesterday's fed
+would let "15 enrolled, 13 fed" read as two unfed).
 
-Each process keeps the answer for ``PUBLIC_STATS_CACHE_SECONDS`` (300 by default).
+Primary suppression, row by row: a count of 1 to 4 is ``"<5"``; when the unfed (eligible - fed)
+are 1 to 4, the fed are withheld (null), and so is the eligible count unless it is 9 or more (with
+fewer, "fed >= 5" would bound the unfed). Rates are shown beside exact counts only.
+
+Complementary suppression, down the columns: the total of a column minus its shown cells is the
+sum of its withheld ones, which can narrow a "<5" (two of them holding 7 are each 3 or 4). So when
+any district withholds a count, a district that can hide them is withheld whole as well (its
+eligible and fed null): the smallest with at least ``SMALL + SLACK`` fed and ``SMALL`` unfed,
+whose counts can give or take ``SLACK`` in either column while staying what a null promises
+(5 or more). Each withheld cell can then take each of its possible values (1 to 4 for a "<5")
+with the totals unchanged: none is narrowed. If no district can, the totals of the columns that
+withhold a district's count are withheld instead. ``tests/test_public_stats.py`` attacks the
+result with a solver, as someone with the published table and these rules would.
+
+Counts of complaints are of reports, not people, and are shown as they are. Each process keeps the
+answer for ``PUBLIC_STATS_CACHE_SECONDS`` (300 by default).
 """
 from __future__ import annotations
 
@@ -18,31 +33,34 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
 
 from service.complaints import service as complaints
 from service.deliveries import coverage
 from service.extensions import db
-from service.program.models import Area
 from service.program.service import today
-from service.recipients.models import Recipient
 from service.targets import indicators
 
 SMALL = 5  # counts of people under this are not shown
 HIDDEN = "<5"
+# What a district withheld to hide others must be able to give or take in each column (a "<5"
+# ranges over 1 to 4: it moves by at most 3) while its own counts stay 5 or more.
+SLACK = SMALL - 2
 
-Shown = int | str | None  # a count, HIDDEN (1 to 4), or None (withheld: it would tell a small one)
+Shown = int | str | None  # a count, HIDDEN (1 to 4), or None (withheld)
 
 
 def _small(n: int) -> bool:
     return 0 < n < SMALL
 
 
+def _exact(value: Shown) -> bool:
+    return isinstance(value, int)
+
+
 @dataclass
 class DistrictStats:
     district: str
-    enrolled: Shown
+    eligible_yesterday: Shown
     fed_yesterday: Shown
     coverage_rate: float | None
 
@@ -60,7 +78,7 @@ class ComplaintStats:
 class PublicStats:
     as_of: dt.date
     yesterday: dt.date
-    enrolled: Shown
+    eligible_yesterday: Shown
     fed_yesterday: Shown
     coverage_rate: float | None
     stalls_certified: int
@@ -69,73 +87,62 @@ class PublicStats:
     districts: list[DistrictStats] = field(default_factory=list)
 
 
-def _pair(whole: int, part: int) -> tuple[Shown, Shown, float | None]:
-    """A row's (whole, part, rate) as shown: nothing small, and no small complement."""
-    if _small(whole):
-        return HIDDEN, HIDDEN, None
-    if _small(part):
-        return whole, HIDDEN, None
-    if _small(whole - part):
-        return whole, None, None
-    return whole, part, indicators.rate(part, whole)
+def shown_row(eligible: int, fed: int) -> tuple[Shown, Shown]:
+    """A row's (eligible, fed) as shown on its own: no count of 1 to 4, and no unfed count of 1 to 4
+    to be had from them, nor from "fed is 5 or more"."""
+    if eligible == 0:
+        return 0, 0
+    if _small(eligible):
+        return HIDDEN, HIDDEN if fed else 0
+    if _small(fed):
+        return eligible, HIDDEN
+    if _small(eligible - fed):  # fed >= 5: the eligible count bounds the unfed unless it is 9 or more
+        return (eligible if eligible >= 2 * SMALL - 1 else None), None
+    return eligible, fed
 
 
-def _complement(rows: list[dict], column: str, rate: str | None = None) -> None:
-    """If exactly one row of ``column`` is hidden, withhold the next smallest shown too."""
-    hidden = [r for r in rows if r[column] == HIDDEN or r[column] is None]
-    if len(hidden) != 1:
-        return
-    shown = sorted((r for r in rows if isinstance(r[column], int) and r[column] > 0), key=lambda r: r[column])
-    if shown:
-        shown[0][column] = None
-        if rate:
-            shown[0][rate] = None
+def suppress(rows: dict[str, tuple[int, int]]) -> tuple[dict[str, tuple[Shown, Shown]], tuple[Shown, Shown]]:
+    """``{district: (eligible, fed)}`` as shown, and the totals as shown: primary suppression by
+    ``shown_row``, then complementary (the module's docstring)."""
+    shown = {name: shown_row(*counts) for name, counts in rows.items()}
+    totals = (sum(e for e, _ in rows.values()), sum(f for _, f in rows.values()))
+    withheld = [name for name, cells in shown.items() if not all(map(_exact, cells))]
+    if not withheld:
+        return shown, totals
+    able = [name for name, (eligible, fed) in rows.items()
+            if name not in withheld and fed >= SMALL + SLACK and eligible - fed >= SMALL]
+    if able:
+        shown[min(able, key=lambda name: (rows[name][0], name))] = (None, None)
+        return shown, totals
+    # Nobody can hide them: a column's total is withheld where one of its district cells is.
+    return shown, tuple(total if all(_exact(cells[i]) for cells in shown.values()) else None
+                        for i, total in enumerate(totals))
 
 
-def _count(n: int) -> Shown:
-    return HIDDEN if _small(n) else n
+def _rate(eligible: Shown, fed: Shown) -> float | None:
+    return indicators.rate(fed, eligible) if _exact(eligible) and _exact(fed) else None
 
 
 def compute() -> PublicStats:
-    """Enrolled now; fed yesterday and the coverage rate of yesterday (``coverage``'s counts:
-    eligible recipients with a meal delivered / eligible), by district and in all."""
+    """Yesterday's eligible, fed and coverage rate (``coverage``'s counts), by district and in all."""
     day = today()
     yesterday = day - dt.timedelta(days=1)
-    enrolled_by: dict[str, int] = defaultdict(int)
-    for district, n in db.session.execute(_enrolled_by_district(day)):
-        enrolled_by[district or "-"] += n
-    eligible_by: dict[str, int] = defaultdict(int)
-    fed_by: dict[str, int] = defaultdict(int)
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for village in coverage.day_coverage(yesterday).by_village:
-        eligible_by[village.district or "-"] += village.counts.eligible
-        fed_by[village.district or "-"] += village.counts.covered
-    rows = []
-    for district in sorted(set(enrolled_by) | set(eligible_by)):
-        _, fed, rate = _pair(eligible_by[district], fed_by[district])
-        rows.append({"district": district, "enrolled": _count(enrolled_by[district]), "fed_yesterday": fed,
-                     "coverage_rate": rate})
-    _complement(rows, "enrolled")
-    for row in rows:  # a district whose people are not shown shows no meals either
-        if row["enrolled"] == HIDDEN or row["enrolled"] is None:
-            row["fed_yesterday"], row["coverage_rate"] = row["enrolled"], None
-    _complement(rows, "fed_yesterday", "coverage_rate")
-    _, fed, rate = _pair(sum(eligible_by.values()), sum(fed_by.values()))
+        counts, row = village.counts, rows[village.district or "-"]
+        row[0] += counts.eligible
+        row[1] += counts.eligible - counts.uncovered  # covered, never more than eligible (as days counted before
+        # covered was counted among the eligible only could hold)
+    shown, (eligible, fed) = suppress({name: (e, f) for name, (e, f) in rows.items()})
     active, certified = indicators.hygiene_counts(day)
     first = day.replace(day=1)
     on_time, due = complaints.on_time_counts(first, day)
     return PublicStats(
-        as_of=day, yesterday=yesterday, enrolled=_count(sum(enrolled_by.values())), fed_yesterday=fed,
-        coverage_rate=rate, stalls_certified=certified, stalls_active=active,
+        as_of=day, yesterday=yesterday, eligible_yesterday=eligible, fed_yesterday=fed,
+        coverage_rate=_rate(eligible, fed), stalls_certified=certified, stalls_active=active,
         complaints=ComplaintStats(month=f"{day:%Y-%m}", received=complaints.received_between(first, day), due=due,
                                   answered_on_time=on_time, on_time_rate=indicators.rate(on_time, due)),
-        districts=[DistrictStats(**row) for row in rows])
-
-
-def _enrolled_by_district(day: dt.date):
-    district = aliased(Area)
-    return (select(district.name, func.count()).select_from(Recipient)
-            .join(Area, Area.id == Recipient.village_id).outerjoin(district, district.id == Area.parent_id)
-            .where(Recipient.enrolled_on(day)).group_by(district.name))
+        districts=[DistrictStats(name, e, f, _rate(e, f)) for name, (e, f) in sorted(shown.items())])
 
 
 _kept: dict[str, tuple[float, dt.date, PublicStats]] = {}

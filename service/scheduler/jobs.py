@@ -34,40 +34,56 @@ def missed(app: Flask) -> set[str]:
     return app.extensions.setdefault("rantang_missed_jobs", set())
 
 
-def run(app: Flask, name: str, quiet: bool = False) -> object:
-    """Run job ``name`` inside an app context, in one transaction committed at its end."""
+def run(app: Flask, name: str, quiet: bool = False, *, reraise: bool = True) -> object:
+    """Run job ``name`` inside an app context, in one transaction committed at its end.
+
+    A failure is logged here, whatever raised it (the job, its commit, the app context or the
+    session's end), and raised again, unless ``reraise`` is false: the runner, which goes on to
+    its next job (``run_scheduled``), gets None."""
     job = JOBS[name]
-    with app.app_context():
-        SCHEDULER.act_in(db.session)
-        try:
-            result = job()
-            db.session.commit()
-        except Exception as exc:
+    try:
+        with app.app_context():
+            SCHEDULER.act_in(db.session)
             try:
-                db.session.rollback()
-            except Exception:  # noqa: BLE001 (the connection is gone: nothing to roll back)
-                pass
-            if unavailable(exc):
-                missed(app).add(name)
-                log.warning("job %s: the database is unavailable (%s); it runs once the database answers",
-                            name, getattr(exc, "orig", exc))
-            else:
-                log.exception("job %s failed; it runs again at its next time (or at the runner's start)", name)
+                result = job()
+                db.session.commit()
+            except Exception as exc:
+                _roll_back(name, exc)
+                raise
+            finally:
+                db.session.remove()
+    except Exception as exc:
+        if unavailable(exc):
+            missed(app).add(name)
+            log.warning("job %s: the database is unavailable (%s); it runs once the database answers",
+                        name, getattr(exc, "orig", exc))
+        else:
+            log.exception("job %s failed; it runs again at its next time (or at the runner's start)", name)
+        if reraise:
             raise
-        finally:
-            db.session.remove()
+        return None
     missed(app).discard(name)
     log.log(logging.DEBUG if quiet else logging.INFO, "job %s: %s", name, result)
     return result
 
 
-def run_scheduled(app: Flask, name: str, quiet: bool = False) -> None:
-    """``run`` as the runner calls it at a job's time: a failure is logged (by ``run``) and the
-    runner goes on; a job the database kept from running is run again by ``recover``."""
+def _roll_back(name: str, cause: Exception) -> None:
+    """Undo what a failed job wrote. A rollback that fails too is logged beside the job's own
+    failure, which ``run`` logs and raises: as a warning with its traceback, unless the job failed
+    because the database is unavailable (then the connection is gone, and its transaction with it)."""
     try:
-        run(app, name, quiet=quiet)
-    except Exception:  # noqa: BLE001 (logged by run)
-        pass
+        db.session.rollback()
+    except Exception as exc:
+        if unavailable(cause):
+            log.info("job %s: no rollback, the connection is gone (%s)", name, getattr(exc, "orig", exc))
+        else:
+            log.warning("job %s: the rollback after its failure failed too", name, exc_info=True)
+
+
+def run_scheduled(app: Flask, name: str, quiet: bool = False) -> None:
+    """``run`` as the runner calls it at a job's time: a failure is logged and the runner goes on;
+    a job the database kept from running is run again by ``recover``."""
+    run(app, name, quiet=quiet, reraise=False)
 
 
 # What recovery runs for each missed job: the catch-up does what scheduling and the cut-off missed;

@@ -3,8 +3,8 @@ another population under the name uncovered (verified or enrolled people reached
 was neither part of eligible nor eligible minus covered); uncovered is now eligible minus covered,
 worked out, not stored. Days counted before keep null: they were not counted so.
 
-Revision ID: 0013s
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-04 17:00:00
 
 """
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0013s'
-down_revision = '0015'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install db demo bench bench-smoke clean
+.PHONY: run test lint install translations db demo bench bench-smoke clean
 
 $(BIN)/flask: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,20 @@ $(BIN)/flask: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/flask
+# The translations (service/translations/<lang>/LC_MESSAGES/*.po) compiled for Flask-Babel; the
+# .mo files are built here, never committed.
+MO := $(patsubst %.po,%.mo,$(wildcard service/translations/*/LC_MESSAGES/*.po))
+%.mo: %.po $(BIN)/flask
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# Gather the English messages of the code into the catalogs (then translate what is new in id/).
+translations: install
+	$(BIN)/pybabel extract -F service/translations/babel-messages.cfg -k _l -k N_ --no-location -o service/translations/messages.pot .
+	$(BIN)/pybabel extract -F service/translations/babel-pages.cfg -k _l --no-location -o service/translations/pages.pot .
+	$(BIN)/pybabel update -i service/translations/messages.pot -d service/translations -D messages --no-fuzzy-matching
+	$(BIN)/pybabel update -i service/translations/pages.pot -d service/translations -D pages --no-fuzzy-matching
+
+install: $(BIN)/flask $(MO)
 
 db: install
 	$(FLASK) db upgrade

@@ -12,7 +12,8 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask
-from flask.sessions import SessionInterface, SessionMixin
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_compress import Compress
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from blueprints.agencies import blp as agencies
@@ -25,8 +26,10 @@ from blueprints.docs import docs
 from blueprints.errors import errors
 from blueprints.extensions import CONVERTERS, api, limiter
 from blueprints.headers import headers
+from blueprints.language import select_language
 from blueprints.open311 import blp as open311
 from blueprints.openapi import openapi
+from blueprints.pages import csrf, pages
 from blueprints.program import blp as program
 from blueprints.recipients import blp as recipients
 from blueprints.tasks import blp as tasks
@@ -35,25 +38,35 @@ from blueprints.volunteers import blp as volunteers
 from service.app import create_app
 
 BLUEPRINTS = [openapi, caller, errors, headers, docs, auth, program, agencies, recipients, vendors, deliveries,
-              tasks, volunteers, complaints, open311, audit]
+              tasks, volunteers, complaints, open311, audit, pages]
 
 
-class NoCookieSession(SessionInterface):
-    """Callers identify with bearer tokens: no request reads or writes a cookie session, so none
-    is built (Flask's default signs and parses one for every request, a few percent of a
-    confirmation's time). Writing to ``flask.session`` fails loudly."""
+class PagesOnlySession(SecureCookieSessionInterface):
+    """The API's callers identify with bearer tokens: no API request reads or writes a cookie
+    session, so none is built there (Flask's signs and parses one for every request, a few percent
+    of a confirmation's time), and writing to ``flask.session`` fails loudly. The pages
+    (``blueprints/pages``) keep their sign-in and CSRF secret in Flask's signed cookie session."""
 
-    def open_session(self, app: Flask, request) -> SessionMixin:
-        return self.make_null_session(app)
+    def open_session(self, app: Flask, request) -> SessionMixin | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response) -> None:
-        return None
+        if self.is_null_session(session):
+            return None
+        return super().save_session(app, session, response)
 
 
 def create_web_app(config: Mapping[str, Any] | None = None, blueprints=None) -> Flask:
     """The service's app, served over HTTP (``blueprints``: these instead of ``BLUEPRINTS``)."""
     app = create_app(config)
-    app.session_interface = NoCookieSession()
+    app.session_interface = PagesOnlySession()
+    if app.config["SESSION_COOKIE_SECURE"] is None:
+        app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
+    app.extensions["babel"].locale_selector = select_language
+    Compress(app)
+    csrf.init_app(app)
     app.url_map.converters.update(CONVERTERS)
     configure_proxies(app)
     limiter.init_app(app)

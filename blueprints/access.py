@@ -34,10 +34,18 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "api-docs.openapi_json": PUBLIC,
     "docs.page": PUBLIC,
     "docs.asset": PUBLIC,
+    # pages (blueprints/pages): what every page shares
+    "pages.asset": PUBLIC,
+    "pages.service_worker": PUBLIC,
+    "pages.index": PUBLIC,
+    "pages.sign_in": PUBLIC,
+    "pages.sign_out": PUBLIC,  # signed in or not: it ends whatever session there is
+    "pages.choose_language": PUBLIC,
     # auth
     "auth.issue_token": PUBLIC,
     "auth.revoke_token": ANY_USER,
     "auth.me": ANY_USER,
+    "auth.update_me": ANY_USER,
     "auth.change_password": ANY_USER,
     # program and areas
     "program.get_program": STAFF_AND_STALLS,

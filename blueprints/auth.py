@@ -3,7 +3,7 @@ from flask_limiter.util import get_remote_address
 
 from blueprints.extensions import Blueprint, limiter
 from blueprints.requests import MalformedBody, request_json
-from schemas.accounts import PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
+from schemas.accounts import MePatch, PasswordIn, RevokedOut, TokenIn, TokenOut, UserOut
 from service.accounts import service
 from service.extensions import db
 
@@ -94,3 +94,13 @@ def change_password(data):
 def me():
     """The signed-in user."""
     return service.get_user(g.caller.user_id)
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(MePatch())
+@blp.response(200, UserOut)
+def update_me(data):
+    """Your own settings: the language of the API's messages and of your pages (`id` or `en`)."""
+    user = service.set_language(g.caller.user_id, data["language"])
+    db.session.commit()
+    return user

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, current_app, g, request, session
 
 from blueprints import access
 from service.accounts.service import authenticate
@@ -26,6 +26,8 @@ def authorize() -> None:
     if request.method in ("GET", "HEAD") and current_app.config["READS_WITHOUT_TRANSACTION"]:
         reads_only()
     rule = access.allowed(request.endpoint)
+    if not request.path.startswith("/api/"):
+        return _page_caller(rule)
     header = request.headers.get("Authorization")
     if header:
         try:
@@ -44,6 +46,28 @@ def authorize() -> None:
         raise Forbidden("this route is not open to anyone")
     if g.caller is None:
         raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
+    if g.caller.principal not in rule:
+        raise Forbidden(f"the {g.caller.principal} role may not do this")
+
+
+def _page_caller(rule) -> None:
+    """A page's caller is the one signed in with the pages' form (the token in the signed session
+    cookie); a bearer header is not read there, nor the cookie on the API."""
+    token = session.get("token")
+    if isinstance(token, str) and token:
+        try:
+            g.caller = authenticate(token)
+        except Unauthenticated:
+            session.pop("token", None)  # expired or revoked (signed out elsewhere): signed out here too
+        else:
+            g.caller.act_in(db.session)
+    if rule == access.PUBLIC:
+        return
+    if rule is None:
+        log.error("route %s has no entry in the permission table: refused", request.endpoint)
+        raise Forbidden("this route is not open to anyone")
+    if g.caller is None:
+        raise Unauthenticated("sign in first")
     if g.caller.principal not in rule:
         raise Forbidden(f"the {g.caller.principal} role may not do this")
 

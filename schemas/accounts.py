@@ -3,6 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from schemas.common import BodySchema, Bool, Int, Integer, OneOrMore, PageArgs, Text
 from service.accounts.models import AGENCY_KINDS, ROLES
 from service.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from service.i18n import LANGUAGES
 
 PASSWORD_RULES = (f"At least {MIN_LENGTH} characters, not one of the most common passwords, not containing "
                   "the email.")
@@ -33,6 +34,8 @@ class UserOut(Schema):
     vendor_id = Integer(allow_none=True)
     volunteer_id = Integer(allow_none=True)
     active = fields.Boolean(metadata={"description": "false: deactivated (someone who left); no token works."})
+    language = fields.String(allow_none=True, metadata={
+        "description": "The language of the user's messages and pages (id, en); null: the browser's."})
     version = Integer()
     created_at = fields.AwareDateTime()
 
@@ -62,7 +65,10 @@ class AgencyArgs(PageArgs):
 
 
 class UserIn(BodySchema):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    """Email or phone (one of them, or both): a warung owner without email signs in with the phone."""
+
+    email = fields.Email(validate=validate.Length(max=254))
+    phone = fields.String(validate=validate.Length(min=3, max=32), metadata={"example": "0812 3456 7890"})
     password = fields.String(required=True, validate=validate.Length(min=1, max=MAX_LENGTH),
                              metadata={"description": PASSWORD_RULES})
     name = Text(200, required=True)
@@ -70,6 +76,16 @@ class UserIn(BodySchema):
     agency_id = Int(allow_none=True)
     vendor_id = Int(allow_none=True)
     volunteer_id = Int(allow_none=True)
+
+    @validates_schema
+    def _a_login(self, data, **kwargs):
+        if "email" not in data and "phone" not in data:
+            raise ValidationError("send email or phone (one of them)", "email")
+
+
+class MePatch(BodySchema):
+    language = fields.String(required=True, allow_none=True, validate=validate.OneOf(LANGUAGES),
+                             metadata={"description": "id (Bahasa Indonesia) or en; null: the browser's."})
 
 
 class UserArgs(PageArgs):

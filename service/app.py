@@ -62,12 +62,16 @@ def configure_database(app: Flask) -> None:
 
 def configure_extensions(app: Flask) -> None:
     from service.accounts import callers
+    from service.i18n import babel
     from service.recipients import locating
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config.get("MIGRATIONS_DIR", _migrations_dir()))
     locating.init_app(app)
     callers.init_app(app, db)
+    # The CLI and the job runner speak the program's language; a request's is chosen by the HTTP layer.
+    app.config["BABEL_DEFAULT_LOCALE"] = app.config["LANGUAGE"]
+    babel.init_app(app)
 
 
 def _migrations_dir() -> str:

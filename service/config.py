@@ -118,6 +118,31 @@ class Config:
     COVERAGE_SNAPSHOT_SECONDS = 60
     COVERAGE_SNAPSHOT_MAX_AGE_SECONDS = 300
 
+    # Language (Flask-Babel): Bahasa Indonesia unless the signed-in user chose otherwise (PATCH
+    # /me) or the browser asks for English. Messages are service/translations/<lang>/LC_MESSAGES:
+    # "messages" (the service's and the API's), "pages" (the pages' own words).
+    LANGUAGE = "id"
+    BABEL_TRANSLATION_DIRECTORIES = "translations;translations"
+    BABEL_DOMAIN = "messages;pages"
+
+    # Pages (blueprints/pages): a signed cookie session (the sign-in's token and the CSRF secret),
+    # never read or written on /api. Secure in production; the CSRF token lives as long as the
+    # session, so that a confirmation queued offline for hours is still accepted.
+    SESSION_COOKIE_NAME = "rantang"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE: bool | None = None  # None: True in production
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_SSL_STRICT = False  # no Referer is ever sent (Referrer-Policy: no-referrer)
+    # Responses are compressed (Flask-Compress): brotli, else gzip; streamed exports are not held back.
+    COMPRESS_ALGORITHM = ["br", "gzip"]
+    COMPRESS_MIMETYPES = ["text/html", "text/css", "text/csv", "application/javascript", "application/json",
+                          "application/problem+json", "application/manifest+json", "image/svg+xml"]
+    COMPRESS_MIN_SIZE = 512
+    COMPRESS_STREAMS = False
+    COMPRESS_REGISTER = True
+
     # OpenAPI (flask-smorest)
     API_TITLE = "Rantang API"
     API_VERSION = "v1"

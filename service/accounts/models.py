@@ -49,6 +49,8 @@ class User(Base):
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendors.id"), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # The language of the user's messages and pages (service/i18n.LANGUAGES); None: the browser's.
+    language: Mapped[str | None] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

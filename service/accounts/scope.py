@@ -27,6 +27,7 @@ class Scope:
     vendor_id: int | None = None
     volunteer_id: int | None = None
     token_id: int | None = None
+    language: str | None = None  # the user's chosen language (service/i18n.py), if any
 
     @classmethod
     def system(cls, label: str) -> Scope:

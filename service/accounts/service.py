@@ -19,6 +19,7 @@ from service.audit.service import record
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
+from service.i18n import LANGUAGES
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
 from service.text import e164
@@ -58,13 +59,20 @@ def create_user(
     email: str | None, password: str, name: str, role: str, agency_id: int | None = None,
     vendor_id: int | None = None, volunteer_id: int | None = None, phone: str | None = None,
 ) -> User:
-    """A user who signs in with ``email`` or, a volunteer without one, ``phone`` (E.164)."""
+    """A user who signs in with ``email`` or ``phone`` (as people write it; kept in E.164): a
+    warung owner or a volunteer without email signs in with the phone."""
     email = email.strip().lower() if email else None
     errors: dict[str, list[str]] = {}
+    if phone is not None:
+        try:
+            phone = e164(phone)
+        except ValueError as exc:
+            errors["phone"] = [str(exc)]
+            phone = None
     if role not in ROLES:
         errors["role"] = [f"must be one of {', '.join(ROLES)}"]
-    if email is None and (role != "volunteer" or phone is None):
-        errors["email"] = ["is required"]
+    if email is None and phone is None and "phone" not in errors:
+        errors["email"] = ["send email or phone (one of them)"]
     if found := passwords.problems(password, email or "", phone):
         errors["password"] = found
     bindings = {"agency": ("agency_id", agency_id), "vendor": ("vendor_id", vendor_id),
@@ -83,6 +91,9 @@ def create_user(
     existing = db.session.scalar(select(User.id).where(User.email == email)) if email else None
     if existing is not None:
         raise Conflict(f"a user with email {email} exists", existing_id=existing)
+    existing = db.session.scalar(select(User.id).where(User.phone == phone)) if phone else None
+    if existing is not None:
+        raise Conflict("a user with this phone exists", existing_id=existing)
     user = User(
         email=email, phone=phone, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
         volunteer_id=volunteer_id, password_hash=passwords.hashed(password),
@@ -153,7 +164,7 @@ _CALLER = (
     select(ApiToken.id.label("token_id"), User.id.label("user_id"),
            func.coalesce(User.email, User.phone).label("label"), User.role,
            User.agency_id, Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
-           ApiToken.expires_at, ApiToken.revoked_at, User.active,
+           User.language, ApiToken.expires_at, ApiToken.revoked_at, User.active,
            Program.version.label("program_version"), Program.updated_at.label("program_updated_at"))
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(Agency, Agency.id == User.agency_id)
@@ -222,6 +233,16 @@ def _look_up(token_hash: str) -> Found:
 
 def get_user(user_id: int) -> User:
     return fetch(db.session, User, user_id)
+
+
+def set_language(user_id: int, language: str | None) -> User:
+    """The language of a user's messages and pages (``LANGUAGES``); None: the browser's."""
+    if language is not None and language not in LANGUAGES:
+        raise Invalid({"language": [f"must be one of {', '.join(LANGUAGES)}"]})
+    user = fetch(db.session, User, user_id)
+    user.language = language
+    db.session.flush()
+    return user
 
 
 def revoke_token(token_id: int) -> None:

@@ -41,6 +41,11 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "pages.sign_in": PUBLIC,
     "pages.sign_out": PUBLIC,  # signed in or not: it ends whatever session there is
     "pages.choose_language": PUBLIC,
+    # pages: the day's meals (a stall's own, a volunteer's own: the service sees to that)
+    "meals.stall_day": frozenset({VENDOR}),
+    "meals.volunteer_day": frozenset({VOLUNTEER}),
+    "meals.confirm": frozenset({VENDOR, VOLUNTEER}),
+    "meals.photo": frozenset({VENDOR, VOLUNTEER}),
     # auth
     "auth.issue_token": PUBLIC,
     "auth.revoke_token": ANY_USER,

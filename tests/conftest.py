@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
-from flask import request_tearing_down
+from flask import g, request_tearing_down
 from flask.globals import _cv_request
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event, text
@@ -95,6 +95,10 @@ def _request_or_app_ctx_id() -> int:
 @request_tearing_down.connect
 def _end_request_session(sender, **extra) -> None:
     db.session.remove()
+    # Each test's app context outlives its requests (a real server's does not): what Flask-WTF and
+    # Flask-Babel keep in ``g`` for one request (the CSRF token, the language) must not reach the next.
+    g.pop("csrf_token", None)
+    g.pop("_flask_babel", None)
 
 
 @pytest.fixture(autouse=True)

@@ -62,7 +62,7 @@ def home_of(caller) -> str:
     if caller is None:
         return url_for("pages.sign_in")
     if caller.role == "vendor":
-        return url_for("warung.day")
+        return url_for("meals.stall_day")
     if caller.role == "volunteer":
         return url_for("relawan.home") if "relawan" in current_app.blueprints else url_for("pages.sign_in")
     return url_for("public.statistics") if "public" in current_app.blueprints else url_for("pages.sign_in")

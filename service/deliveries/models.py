@@ -26,6 +26,9 @@ from service.recipients.models import Recipient
 
 STATUSES = ("scheduled", "delivered", "failed", "missed", "cancelled")
 OUTCOMES = ("delivered", "failed")  # what a stall may confirm
+# Why a meal could not be handed over, as the pages offer it (stored as the code in ``reason``; the
+# API takes any reason, and older ones are words).
+FAILURE_REASONS = ("not_at_home", "refused", "in_hospital", "address_not_found", "stall_problem", "other")
 # A bigint on PostgreSQL (a national program writes billions); SQLite's rowid is 64-bit anyway.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 

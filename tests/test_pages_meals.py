@@ -1,0 +1,181 @@
+"""The stall's and the volunteer's day on the pages (no JavaScript: forms and redirects), read as
+the people who use them: a warung owner signing in with a phone, confirming meals, failing one
+with a reason, attaching a photo; what each role and a stranger may see."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from service.accounts import service as accounts
+from service.extensions import db
+from tests.pages import EN, ID, csrf_of, sign_in, text_of
+
+D = "/api/v1/deliveries"
+
+
+def today_scheduled(client, coordinator, loop):
+    response = client.post(f"{D}/schedule", json={"date": dt.date.today().isoformat()}, headers=coordinator)
+    assert response.status_code in (200, 201), response.json
+
+
+@pytest.fixture
+def stall_owner(loop):
+    """Stall A's owner, who signs in with a phone number (no email)."""
+    accounts.create_user(None, "warung-sri-2026", "Bu Sri", "vendor", vendor_id=loop.a.id, phone="0812 3456 7001")
+    db.session.commit()
+    return "0812-3456-7001", "warung-sri-2026"
+
+
+def jpeg(seed: int) -> bytes:
+    image = Image.new("RGB", (64, 64), (seed * 40 % 255, 90, 160))
+    for x in range(0, 64, 8):
+        for y in range(0, 64, 8):
+            if (x * seed + y) % 3 == 0:
+                image.paste((255, 255, 255), (x, y, x + 8, y + 8))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
+
+
+def test_a_stall_signs_in_with_its_phone_and_confirms_its_day(client, coordinator, loop, stall_owner, photos):
+    today_scheduled(client, coordinator, loop)
+    response = sign_in(client, *stall_owner)
+    assert response.headers["Location"] == "/warung"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = client.get("/warung", headers=ID)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    ids = [int(i) for i in re.findall(r'data-delivery-id="(\d+)"', html)]
+    manifest = client.get("/api/v1/vendors/me/manifest", headers=loop.phone_a).json["deliveries"]
+    assert sorted(ids) == sorted(d["id"] for d in manifest)
+    people = {d["recipient_id"] for d in manifest}
+    assert html.count('class="person"') == len(people)  # each person once, with their meals
+    words = text_of(html)
+    assert "Diantar" in words and "Gagal" in words and "Yang dimasak" in words
+    assert 'href="geo:' in html
+    for phone in {d["phone"] for d in manifest if d["phone"]}:
+        assert f'href="tel:{phone}"' in html
+
+    token = csrf_of(html)
+    first, second = ids[0], ids[1]
+    done = client.post(f"/makan/{first}", data={"status": "delivered", "csrf_token": token}, headers=ID)
+    assert done.status_code == 303, done.get_data(as_text=True)
+    assert done.headers["Location"].startswith("/warung#meal-")
+    failed = client.post(f"/makan/{second}", data={"status": "failed", "reason": "not_at_home", "csrf_token": token},
+                         headers=ID)
+    assert failed.status_code == 303
+    by_id = {d["id"]: d for d in client.get("/api/v1/vendors/me/manifest", headers=loop.phone_a).json["deliveries"]}
+    assert by_id[first]["status"] == "delivered" and by_id[second]["status"] == "failed"
+    assert client.get(f"{D}/{second}", headers=coordinator).json["reason"] == "not_at_home"
+
+    assert 'accept="image/*" capture' in client.get("/warung").get_data(as_text=True)  # the camera, once confirmed
+    photo = client.post(f"/makan/{first}/foto", data={"photo": (io.BytesIO(jpeg(3)), "p.jpg"), "csrf_token": token},
+                        content_type="multipart/form-data", headers=ID)
+    assert photo.status_code == 303, photo.get_data(as_text=True)
+    assert client.get(f"{D}/{first}", headers=coordinator).json["photo_sha256"]
+    after = text_of(client.get("/warung", headers=ID).get_data(as_text=True))
+    assert "Tersimpan" in after or "Foto tersimpan" in after
+
+
+def test_a_confirmation_sent_twice_with_one_key_is_applied_once(client, coordinator, loop, stall_owner):
+    today_scheduled(client, coordinator, loop)
+    sign_in(client, *stall_owner)
+    html = client.get("/warung").get_data(as_text=True)
+    meal = int(re.findall(r'data-delivery-id="(\d+)"', html)[0])
+    headers = {**ID, "Accept": "application/json", "Idempotency-Key": "press-1", "X-CSRFToken": csrf_of(html)}
+    answers = [client.post(f"/makan/{meal}", data={"status": "delivered"}, headers=headers) for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[0].json == {"id": meal, "status": "delivered"}
+    assert answers[1].headers.get("Idempotent-Replayed") == "true"
+    events = client.get("/api/v1/audit", query_string={"entity": "delivery", "entity_id": meal},
+                        headers=coordinator).json["items"]
+    assert sum(1 for e in events if e["action"] == "confirm") == 1
+
+
+def test_a_refused_confirmation_reads_in_the_stall_language(client, coordinator, loop, stall_owner):
+    today_scheduled(client, coordinator, loop)
+    sign_in(client, *stall_owner)
+    html = client.get("/warung").get_data(as_text=True)
+    meal = int(re.findall(r'data-delivery-id="(\d+)"', html)[0])
+    headers = {**ID, "Accept": "application/json", "X-CSRFToken": csrf_of(html)}
+    client.post(f"/makan/{meal}", data={"status": "delivered"}, headers=headers)
+    refused = client.post(f"/makan/{meal}", data={"status": "failed", "reason": "refused"}, headers=headers)
+    assert refused.status_code == 409
+    assert refused.json["detail"]
+    no_reason = client.post(f"/makan/{meal}", data={"status": "failed", "reason": "bogus"}, headers=headers)
+    assert no_reason.status_code == 422
+
+
+def test_forms_without_a_valid_csrf_token_are_refused(client, coordinator, loop, stall_owner):
+    today_scheduled(client, coordinator, loop)
+    sign_in(client, *stall_owner)
+    html = client.get("/warung").get_data(as_text=True)
+    meal = int(re.findall(r'data-delivery-id="(\d+)"', html)[0])
+    for data in ({"status": "delivered"}, {"status": "delivered", "csrf_token": "forged"}):
+        assert client.post(f"/makan/{meal}", data=data, headers=ID).status_code == 400
+    assert client.post("/keluar", data={}).status_code == 400
+    manifest = client.get("/api/v1/vendors/me/manifest", headers=loop.phone_a).json["deliveries"]
+    assert {d["status"] for d in manifest} == {"scheduled"}
+    assert client.post("/masuk", data={"login": "x@y.z", "password": "p"}).status_code == 400
+
+
+def test_signing_out_ends_the_session_on_the_server(client, coordinator, loop, stall_owner):
+    sign_in(client, *stall_owner)
+    cookie = client.get_cookie("rantang").value
+    html = client.get("/warung").get_data(as_text=True)
+    assert client.post("/keluar", data={"csrf_token": csrf_of(html)}).status_code == 303
+    assert client.get("/warung").status_code == 303  # to the sign-in page
+    client.set_cookie("rantang", cookie)  # the old cookie, replayed: its token was revoked
+    again = client.get("/warung")
+    assert again.status_code == 303 and again.headers["Location"].startswith("/masuk")
+
+
+def test_sign_in_refuses_wrong_passwords_and_is_limited(app, client, loop, stall_owner):
+    page = client.get("/masuk", headers=EN)
+    token = csrf_of(page.get_data(as_text=True))
+    wrong = client.post("/masuk", data={"login": stall_owner[0], "password": "nope", "csrf_token": token}, headers=EN)
+    assert wrong.status_code == 401 and "Wrong email, phone or password" in wrong.get_data(as_text=True)
+    assert client.post("/masuk", data={"login": "", "password": "", "csrf_token": token}).status_code == 422
+    outside = client.post("/masuk", data={"login": stall_owner[0], "password": stall_owner[1], "csrf_token": token,
+                                          "next": "https://evil.example/x"})
+    assert outside.headers["Location"] == "/warung"  # never to another host
+
+
+def test_who_may_open_the_stall_page(client, coordinator, loop, make_user, stall_owner):
+    assert client.get("/warung").headers["Location"].startswith("/masuk?next=/warung")
+    for role in ("coordinator", "volunteer"):
+        user, _ = make_user(role)
+        fresh = client.application.test_client()
+        sign_in(fresh, user.email)
+        assert fresh.get("/warung").status_code == 403
+    # stall B's owner sees none of stall A's meals, and cannot confirm them (404 as for no meal)
+    today_scheduled(client, coordinator, loop)
+    accounts.create_user("b@rantang.example", "warung-b-2026", "B", "vendor", vendor_id=loop.b.id)
+    db.session.commit()
+    a_meal = client.get("/api/v1/vendors/me/manifest", headers=loop.phone_a).json["deliveries"][0]["id"]
+    other = client.application.test_client()
+    sign_in(other, "b@rantang.example", "warung-b-2026")
+    html = other.get("/warung").get_data(as_text=True)
+    assert f'data-delivery-id="{a_meal}"' not in html
+    headers = {"Accept": "application/json", "X-CSRFToken": csrf_of(html)}
+    theirs = other.post(f"/makan/{a_meal}", data={"status": "delivered"}, headers=headers)
+    missing = other.post("/makan/999999999", data={"status": "delivered"}, headers=headers)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json["detail"].replace(str(a_meal), "N") == missing.json["detail"].replace("999999999", "N")
+
+
+def test_the_page_is_in_english_when_chosen(client, coordinator, loop, stall_owner):
+    today_scheduled(client, coordinator, loop)
+    sign_in(client, *stall_owner)
+    html = client.get("/warung").get_data(as_text=True)
+    switched = client.post("/bahasa", data={"language": "en", "next": "/warung", "csrf_token": csrf_of(html)})
+    assert switched.headers["Location"] == "/warung"
+    words = text_of(client.get("/warung", headers=ID).get_data(as_text=True))
+    assert "Delivered" in words and "Failed" in words and "Diantar" not in words
+    me = client.get("/api/v1/me", headers=loop.phone_a)
+    assert me.status_code == 200

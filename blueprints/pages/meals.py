@@ -51,10 +51,12 @@ def volunteer_day():
 
 
 def _after(delivery_id: int):
-    return redirect(request.form.get("next_page") if request.form.get("next_page") in (
-        url_for("meals.stall_day"), url_for("meals.volunteer_day")) else (
-        url_for("meals.stall_day") if g.caller.stall is not None else url_for("meals.volunteer_day"))
-        + f"#meal-{delivery_id}", code=303)
+    """Back to the page the form was on (the stall's or the volunteer's), at the meal."""
+    pages = (url_for("meals.stall_day"), url_for("meals.volunteer_day"))
+    back = request.form.get("next_page")
+    if back not in pages:
+        back = pages[0] if g.caller.stall is not None else pages[1]
+    return redirect(f"{back}#meal-{delivery_id}", code=303)
 
 
 @meals.route("/makan/<int:delivery_id>", methods=["POST"])

@@ -1,0 +1,192 @@
+"""The stall's day in a real browser, on a phone-sized screen, as a warung owner lives it: sign in
+with a phone number, confirm a meal, fail one with a reason, attach a photo; lose the network,
+confirm two more, close the page, come back online; then the API is asked whether each meal was
+applied exactly once. Every page is weighed, scanned by axe-core, read at 200% text, and watched for
+console errors and requests to any other host. Screenshots go to tests/artifacts/."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from PIL import Image
+from playwright.sync_api import sync_playwright
+
+from blueprints import create_web_app
+from service.accounts import service as accounts
+from service.deliveries import scheduling
+from service.extensions import db
+from service.program import service as program_service
+from tests.browser import (
+    ARGS,
+    CHROMIUM,
+    PHONE,
+    Server,
+    Watch,
+    overflows_at_double_text,
+    screenshot,
+    serious_violations,
+    small_targets,
+)
+from tests.conftest import TEST_CONFIG, at_jakarta, seed_stall_and_people
+
+PHONE_NUMBER, PASSWORD = "0812 3456 7002", "warung-sri-2026"
+
+
+@pytest.fixture
+def live(tmp_path, monkeypatch):
+    """The app on a port of its own, its clock at 10:00 in Jakarta today, with a stall feeding six
+    people whose meals are scheduled, and the stall's owner, who signs in with a phone number."""
+    at_jakarta(monkeypatch, dt.date.today(), hour=10)
+    config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pages.db'}",
+              "PHOTO_FOLDER": str(tmp_path / "photos")}
+    app = create_web_app(config)
+    monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
+    with app.app_context():
+        assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
+        stall_id, people = seed_stall_and_people(capacity=20, people=6, enrol=True)
+        accounts.create_user(None, PASSWORD, "Bu Sri", "vendor", vendor_id=stall_id, phone=PHONE_NUMBER)
+        coordinator = accounts.create_user("kantor@rantang.example", "bappeda-2026-x", "Office", "coordinator")
+        scheduling.schedule_day(program_service.today())
+        db.session.commit()
+        token, _ = accounts.issue_token(coordinator.email, "bappeda-2026-x")
+        db.session.commit()
+    server = Server(app)
+    yield app, server.url, {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def api(app, path, headers):
+    with app.test_client() as client:
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, response.json
+        return response.json
+
+
+def confirmations(app, headers, delivery_id) -> int:
+    events = api(app, f"/api/v1/audit?entity=delivery&entity_id={delivery_id}", headers)["items"]
+    return sum(1 for event in events if event["action"] == "confirm")
+
+
+def photo_file(tmp_path) -> str:
+    image = Image.new("RGB", (320, 240), (200, 120, 40))
+    for x in range(0, 320, 20):
+        image.paste((20, 60, 200), (x, (x * 7) % 200, x + 10, (x * 7) % 200 + 30))
+    path = tmp_path / "handover.jpg"
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    path.write_bytes(out.getvalue())
+    return str(path)
+
+
+def check_page(page, watch, name):
+    """What every page must be: accessible, large enough to touch, readable at 200% text."""
+    screenshot(page, name)
+    assert serious_violations(page) == [], name
+    assert small_targets(page) == [], name
+    assert overflows_at_double_text(page) is None, name
+
+
+def meal_status(page, delivery_id):
+    return page.get_attribute(f"#meal-{delivery_id} .status", "data-status")
+
+
+def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
+    app, url, office = live
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport=PHONE, locale="id-ID", service_workers="allow")
+        page = context.new_page()
+        watch = Watch(url)
+        watch.attach(page)
+
+        page.goto(f"{url}/warung")  # not signed in: the sign-in form, in Indonesian
+        assert page.url.startswith(f"{url}/masuk")
+        check_page(page, watch, "masuk")
+        page.fill("input[name=login]", PHONE_NUMBER)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{url}/warung")
+        assert watch.received < 60_000, f"first load {watch.received} bytes"
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null || "
+                               "navigator.serviceWorker.ready.then(() => true)")
+        check_page(page, watch, "warung")
+        assert page.locator("button:has-text('Diantar')").count() == 12
+        assert page.locator("button:has-text('Gagal')").count() == 12
+        meals = [int(m) for m in page.eval_on_selector_all("[data-delivery-id]",
+                                                           "els => els.map(e => e.dataset.deliveryId)")]
+        assert len(meals) == 12
+
+        # online: one delivered, one failed with a reason; done only when the server said so
+        page.click(f"#meal-{meals[0]} button:has-text('Diantar')")
+        page.wait_for_function(f"() => document.querySelector('#meal-{meals[0]} .status').dataset.status === 'delivered'")
+        page.select_option(f"#reason-{meals[1]}", "not_at_home")
+        page.click(f"#meal-{meals[1]} button:has-text('Gagal')")
+        page.wait_for_function(f"() => document.querySelector('#meal-{meals[1]} .status').dataset.status === 'failed'")
+
+        # a photo of the first handover, from the camera input
+        page.reload()
+        page.set_input_files(f"#photo-{meals[0]}", photo_file(tmp_path))
+        page.click(f"#meal-{meals[0]} button:has-text('Kirim foto')")
+        page.wait_for_url(f"{url}/warung#meal-{meals[0]}")
+        assert "Foto tersimpan" in page.inner_text("main")
+
+        # a repeat visit: only the page itself travels
+        before = watch.received
+        page.reload()
+        page.wait_for_load_state("networkidle")
+        assert watch.received - before < 10_000, f"repeat visit {watch.received - before} bytes"
+
+        # the network goes (the service worker's own requests too); two meals confirmed meanwhile
+        context.set_offline(True)
+        context.route("**/*", lambda route: route.abort())
+        online_errors = len(watch.errors)
+        page.click(f"#meal-{meals[2]} button:has-text('Diantar')")
+        page.click(f"#meal-{meals[3]} button:has-text('Diantar')")
+        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
+        assert "Menunggu dikirim: 2" in page.inner_text("#queue")
+        assert meal_status(page, meals[2]) == "scheduled"  # not done until the server says so
+        screenshot(page, "warung-offline")
+        assert {d["id"]: d["status"] for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}[
+            meals[2]] == "scheduled"
+
+        # the phone closes the page; opened again with no network, the day and the queue are there
+        page.close()
+        page = context.new_page()
+        watch.attach(page)
+        page.goto(f"{url}/warung")
+        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
+
+        # the network comes back: the queue is sent, in order, once
+        context.unroute("**/*")
+        context.set_offline(False)
+        # Chromium logs each request the dead network refused; those, and only those, are expected
+        offline = watch.errors[online_errors:]
+        assert all("net::ERR_" in error for error in offline), offline
+        del watch.errors[online_errors:]
+        page.evaluate("() => window.dispatchEvent(new Event('online'))")
+        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 0", timeout=30_000)
+        for delivery_id in meals[2:4]:
+            page.wait_for_function(
+                f"() => document.querySelector('#meal-{delivery_id} .status').dataset.status === 'delivered'")
+        screenshot(page, "warung-back-online")
+
+        statuses = {d["id"]: d for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
+        assert [statuses[m]["status"] for m in meals[:4]] == ["delivered", "failed", "delivered", "delivered"]
+        assert statuses[meals[1]]["reason"] == "not_at_home"
+        assert statuses[meals[0]]["photo_sha256"]
+        assert [confirmations(app, office, m) for m in meals[:4]] == [1, 1, 1, 1]
+
+        # in English, by the switch on the page
+        page.click("header button:has-text('English')")
+        page.wait_for_url(f"{url}/warung")
+        assert page.locator("button:has-text('Delivered')").count() == 8
+        check_page(page, watch, "warung-en")
+
+        assert watch.errors == []
+        assert watch.foreign == []
+        context.close()
+        browser.close()

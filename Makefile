@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install translations db demo bench bench-smoke clean
+.PHONY: run test lint install translations browser db demo bench bench-smoke clean
 
 $(BIN)/flask: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,7 +47,18 @@ run: demo
 	trap 'kill $$runner 2>/dev/null; wait $$runner 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
+# The browser tests' tools: Debian's Chromium (installed when missing, as root; Playwright's own
+# browser download cannot work here) and axe-core from the npm registry (tests/js, pinned).
+AXE := tests/js/node_modules/axe-core/axe.min.js
+$(AXE): tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser: $(AXE)
+	@command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The rules are in pyproject.toml ([tool.ruff]); CI runs this before the tests.

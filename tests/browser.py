@@ -80,7 +80,8 @@ def small_targets(page) -> list[str]:
     """Buttons and links styled as buttons smaller than 44 by 44 CSS pixels."""
     return page.evaluate("""() => [...document.querySelectorAll('button, .button, select, input:not([type=hidden])')]
         .filter(e => e.offsetParent !== null)
-        .filter(e => { const r = e.getBoundingClientRect(); return r.height < 44 || (e.tagName === 'BUTTON' && r.width < 44); })
+        .filter(e => { const r = e.getBoundingClientRect();
+                       return r.height < 44 || (e.tagName === 'BUTTON' && r.width < 44); })
         .map(e => e.outerHTML.slice(0, 80))""")
 
 
@@ -89,6 +90,7 @@ def overflows_at_double_text(page) -> list[str] | None:
     page.evaluate("() => { document.documentElement.style.fontSize = '200%'; }")
     wide = page.evaluate("""() => document.documentElement.scrollWidth > window.innerWidth + 1 ?
         [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
-        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8) : null""")
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+        .slice(0, 8) : null""")
     page.evaluate("() => { document.documentElement.style.fontSize = ''; }")
     return wide

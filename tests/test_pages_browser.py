@@ -90,6 +90,10 @@ def check_page(page, watch, name):
     assert overflows_at_double_text(page) is None, name
 
 
+def wait_status(page, delivery_id, status):
+    page.wait_for_function(f"() => document.querySelector('#meal-{delivery_id} .status').dataset.status === '{status}'")
+
+
 def meal_status(page, delivery_id):
     return page.get_attribute(f"#meal-{delivery_id} .status", "data-status")
 
@@ -122,10 +126,10 @@ def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
 
         # online: one delivered, one failed with a reason; done only when the server said so
         page.click(f"#meal-{meals[0]} button:has-text('Diantar')")
-        page.wait_for_function(f"() => document.querySelector('#meal-{meals[0]} .status').dataset.status === 'delivered'")
+        wait_status(page, meals[0], "delivered")
         page.select_option(f"#reason-{meals[1]}", "not_at_home")
         page.click(f"#meal-{meals[1]} button:has-text('Gagal')")
-        page.wait_for_function(f"() => document.querySelector('#meal-{meals[1]} .status').dataset.status === 'failed'")
+        wait_status(page, meals[1], "failed")
 
         # a photo of the first handover, from the camera input
         page.reload()
@@ -170,8 +174,7 @@ def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
         page.evaluate("() => window.dispatchEvent(new Event('online'))")
         page.wait_for_function("() => document.querySelectorAll('#queue li').length === 0", timeout=30_000)
         for delivery_id in meals[2:4]:
-            page.wait_for_function(
-                f"() => document.querySelector('#meal-{delivery_id} .status').dataset.status === 'delivered'")
+            wait_status(page, delivery_id, "delivered")
         screenshot(page, "warung-back-online")
 
         statuses = {d["id"]: d for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}

@@ -4,7 +4,9 @@ with a reason, attaching a photo; what each role and a stranger may see."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import io
+import json
 import re
 
 import pytest
@@ -179,3 +181,73 @@ def test_the_page_is_in_english_when_chosen(client, coordinator, loop, stall_own
     assert "Delivered" in words and "Failed" in words and "Diantar" not in words
     me = client.get("/api/v1/me", headers=loop.phone_a)
     assert me.status_code == 200
+
+
+def test_the_manifest_of_30_meals_fits_in_3_kb_gzipped(client, coordinator, make_vendor, make_recipient, make_user,
+                                                         office_hours):
+    """A day on 2G: the API's manifest of 15 people with lunch and dinner (30 meals), with
+    addresses, phones and diets, coordinates to 5 decimals, under 3 KB as sent (gzip)."""
+    stall = make_vendor("Kaliasin", capacity=30)
+    for n in range(15):
+        make_recipient("enrolled", phone=f"0812 3456 {7100 + n}", dietary_needs=["soft food"] if n % 3 else [],
+                       latitude=-8.3541 + n * 0.000123456, longitude=114.1672 + n * 0.000654321)
+    _, phone = make_user("vendor", vendor_id=stall.id)
+    today_scheduled(client, coordinator, None)
+    response = client.get("/api/v1/vendors/me/manifest", headers={**phone, "Accept-Encoding": "gzip"})
+    assert response.status_code == 200 and response.headers["Content-Encoding"] == "gzip"
+    body = json.loads(gzip.decompress(response.data))
+    assert len(body["deliveries"]) == 30
+    assert all(len(str(d["latitude"]).split(".")[1]) <= 5 for d in body["deliveries"])
+    assert len(response.data) < 3 * 1024, len(response.data)
+
+
+def test_what_people_wrote_is_escaped_on_the_page(client, coordinator, make_vendor, make_recipient, make_user,
+                                                  office_hours):
+    stall = make_vendor("Kaliasin", capacity=30)
+    make_recipient("enrolled", name="<script>alert(1)</script> Siti",
+                   address='Jl. "Mawar" <img src=x onerror=alert(2)>',
+                   dietary_needs=["<b>lunak</b>"])
+    user, _ = make_user("vendor", vendor_id=stall.id)
+    client.post(f"{D}/schedule", json={"date": dt.date.today().isoformat()}, headers=coordinator)
+    sign_in(client, user.email)
+    html = client.get("/warung").get_data(as_text=True)
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b>lunak" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;img src=x" in html
+
+
+PAGE_SAMPLES = {"hashed": "app.css", "delivery_id": 1, "code": "ABCD-2345"}
+
+
+def page_routes(app):
+    """Every page's GET route (not the API's), with a sample for each parameter."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") or "GET" not in rule.methods or rule.endpoint in ("pages.asset",):
+            continue
+        samples = {name: PAGE_SAMPLES.get(name, 1) for name in rule.arguments}
+        yield rule.endpoint, rule.build(samples)[1]
+
+
+@pytest.mark.parametrize("role", [None, "coordinator", "vendor", "volunteer", "agency:social", "agency:health",
+                                  "agency:education", "agency:data"])
+def test_every_page_as_every_role_and_a_stranger(app, client, make_user, role):
+    """A stranger is sent to sign in (or sees a public page); a signed-in role opens the pages the
+    permission table gives it and gets 403 on the others; no page answers with a 500."""
+    from blueprints.access import PERMISSIONS, PUBLIC
+
+    if role is not None:
+        name, _, kind = role.partition(":")
+        user, _ = make_user(name, kind or None)
+        sign_in(client, user.email)
+        principal = role
+    for endpoint, path in sorted(page_routes(app)):
+        response = client.get(path, headers=ID)
+        rule = PERMISSIONS[endpoint]
+        assert response.status_code < 500, (endpoint, response.status_code)
+        if rule == PUBLIC:
+            continue
+        if role is None:
+            assert response.status_code == 303 and response.headers["Location"].startswith("/masuk"), endpoint
+        elif principal in rule:
+            assert response.status_code in (200, 303, 404), (endpoint, response.status_code)
+        else:
+            assert response.status_code == 403, (endpoint, response.status_code)

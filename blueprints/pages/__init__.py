@@ -123,6 +123,24 @@ def _language() -> str:
 setup(pages)
 
 
+@pages.app_errorhandler(404)
+@pages.app_errorhandler(405)
+def _no_such_page(exc):
+    """A path that is no page reads as a page (in the reader's language); the API's stay problem+json."""
+    from blueprints.errors import handle_http_exception
+
+    if request.path.startswith("/api/") or wants_json():
+        return handle_http_exception(exc)
+    title = _("Not found") if exc.code == 404 else _("Not done")
+    message = _("There is no such page.") if exc.code == 404 else _("This page cannot be sent that way.")
+    response = current_app.make_response((render_template("message.html", title=title, message=message),
+                                          exc.code))
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    if allowed := exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = allowed
+    return response
+
+
 @pages.app_context_processor
 def _globals():
     return {"asset": assets.asset_url, "caller": g.get("caller"), "language": _language(),

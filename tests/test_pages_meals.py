@@ -251,3 +251,31 @@ def test_every_page_as_every_role_and_a_stranger(app, client, make_user, role):
             assert response.status_code in (200, 303, 404), (endpoint, response.status_code)
         else:
             assert response.status_code == 403, (endpoint, response.status_code)
+
+
+def test_staff_and_stalls_may_sign_in_with_a_phone(client, coordinator, make_vendor):
+    """A warung owner without email gets an account with a phone (POST /users), signs in with the
+    phone however it is written, and a second account may not take the same phone."""
+    stall = make_vendor("Kaliasin")
+    body = {"phone": "0812-3456-7055", "password": "warung-sri-2026", "name": "Bu Sri", "role": "vendor",
+            "vendor_id": stall.id}
+    created = client.post("/api/v1/users", json=body, headers=coordinator)
+    assert created.status_code == 201, created.json
+    assert created.json["phone"] == "+6281234567055" and created.json["email"] is None
+    again = client.post("/api/v1/users", json={**body, "name": "Other"}, headers=coordinator)
+    assert again.status_code == 409
+    neither = client.post("/api/v1/users", json={k: v for k, v in body.items() if k != "phone"}, headers=coordinator)
+    assert neither.status_code == 422 and "email" in neither.json["errors"]
+    bad = client.post("/api/v1/users", json={**body, "phone": "12"}, headers=coordinator)
+    assert bad.status_code == 422 and "phone" in bad.json["errors"]
+    token = client.post("/api/v1/auth/token", json={"phone": "+62 812 3456 7055", "password": "warung-sri-2026"})
+    assert token.status_code == 201 and token.json["user"]["role"] == "vendor"
+
+
+def test_a_user_chooses_the_language_of_the_api(client, make_user):
+    user, headers = make_user("coordinator")
+    assert client.get("/api/v1/me", headers=headers).json["language"] is None
+    chosen = client.patch("/api/v1/me", json={"language": "en"}, headers=headers)
+    assert chosen.status_code == 200 and chosen.json["language"] == "en"
+    assert client.patch("/api/v1/me", json={"language": "fr"}, headers=headers).status_code == 422
+    assert client.patch("/api/v1/me", json={"language": None}, headers=headers).json["language"] is None

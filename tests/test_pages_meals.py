@@ -279,3 +279,18 @@ def test_a_user_chooses_the_language_of_the_api(client, make_user):
     assert chosen.status_code == 200 and chosen.json["language"] == "en"
     assert client.patch("/api/v1/me", json={"language": "fr"}, headers=headers).status_code == 422
     assert client.patch("/api/v1/me", json={"language": None}, headers=headers).json["language"] is None
+
+
+def test_a_compressed_answers_etag_is_taken_back_by_if_match(app, client, coordinator, monkeypatch):
+    """Flask-Compress would name the encoding in a strong ETag ("3:gzip"); the service's are weak
+    (W/"3"), so a compressed answer's ETag is the version, and If-Match takes it back."""
+    monkeypatch.setitem(app.config, "COMPRESS_MIN_SIZE", 10)  # the program's settings are a small answer
+    read = client.get("/api/v1/program", headers={**coordinator, "Accept-Encoding": "gzip"})
+    assert read.headers["Content-Encoding"] == "gzip"
+    etag = read.headers["ETag"]
+    assert etag.startswith('W/"') and ":" not in etag
+    changed = client.patch("/api/v1/program", json={"name": "Rantang Kasih"},
+                           headers={**coordinator, "If-Match": etag})
+    assert changed.status_code == 200
+    stale = client.patch("/api/v1/program", json={"name": "Rantang Kasih 2"}, headers={**coordinator, "If-Match": etag})
+    assert stale.status_code == 412

@@ -289,7 +289,7 @@ def test_a_compressed_answers_etag_is_taken_back_by_if_match(app, client, coordi
     assert read.headers["Content-Encoding"] == "gzip"
     etag = read.headers["ETag"]
     assert etag.startswith('W/"') and ":" not in etag
-    changed = client.patch("/api/v1/program", json={"name": "Rantang Kasih"},
+    changed = client.patch("/api/v1/program", json={"name": "Rantang Kasih Banyuwangi"},
                            headers={**coordinator, "If-Match": etag})
     assert changed.status_code == 200
     stale = client.patch("/api/v1/program", json={"name": "Rantang Kasih 2"}, headers={**coordinator, "If-Match": etag})

@@ -294,3 +294,33 @@ def test_a_compressed_answers_etag_is_taken_back_by_if_match(app, client, coordi
     assert changed.status_code == 200
     stale = client.patch("/api/v1/program", json={"name": "Rantang Kasih 2"}, headers={**coordinator, "If-Match": etag})
     assert stale.status_code == 412
+
+
+def test_a_volunteer_confirms_the_meals_of_the_person_they_hold(client, areas, agencies, coordinator, make_recipient,
+                                                                 office_hours):
+    """The volunteer's day on /relawan/makan, as the stall's: the person they claimed, once, with
+    lunch and dinner; confirmed by the same forms; another volunteer sees none of it."""
+    person = make_recipient("enrolled")
+    body = {"name": "Dewi Lestari", "phone": "0812 5555 0101", "password": "relawan-dewi-2026",
+            "village_id": areas["Kaliasin"].id, "skills": ["deliver", "visit"], "capacity": 2,
+            "accepts_code_of_conduct": True}
+    volunteer = client.post("/api/v1/volunteers", json=body).json
+    assert client.post(f"/api/v1/volunteers/{volunteer['id']}/approve", headers=agencies.social.headers).status_code == 200
+    token = client.post("/api/v1/auth/token", json={"phone": body["phone"], "password": body["password"]}).json["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    claim = client.post("/api/v1/volunteers/me/claims", json={"recipient_id": person["id"], "kind": "deliver"},
+                        headers=bearer)
+    assert claim.status_code == 201, claim.json
+    today_scheduled(client, coordinator, None)
+    sign_in(client, body["phone"], body["password"])
+    page = client.get("/relawan/makan", headers=ID)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    meals = [int(m) for m in re.findall(r'data-delivery-id="(\d+)"', html)]
+    assert len(meals) == 2 and html.count('class="person"') == 1
+    assert person["address"].replace('"', "&#34;") in html or person["address"] in html
+    done = client.post(f"/makan/{meals[0]}", data={"status": "delivered", "csrf_token": csrf_of(html),
+                                                   "next_page": "/relawan/makan"})
+    assert done.status_code == 303 and done.headers["Location"] == f"/relawan/makan#meal-{meals[0]}"
+    assert client.get(f"{D}/{meals[0]}", headers=coordinator).json["status"] == "delivered"
+    assert "Tersimpan: diantar." in text_of(client.get("/relawan/makan", headers=ID).get_data(as_text=True))

@@ -305,7 +305,8 @@ def test_a_volunteer_confirms_the_meals_of_the_person_they_hold(client, areas, a
             "village_id": areas["Kaliasin"].id, "skills": ["deliver", "visit"], "capacity": 2,
             "accepts_code_of_conduct": True}
     volunteer = client.post("/api/v1/volunteers", json=body).json
-    assert client.post(f"/api/v1/volunteers/{volunteer['id']}/approve", headers=agencies.social.headers).status_code == 200
+    approved = client.post(f"/api/v1/volunteers/{volunteer['id']}/approve", headers=agencies.social.headers)
+    assert approved.status_code == 200
     token = client.post("/api/v1/auth/token", json={"phone": body["phone"], "password": body["password"]}).json["token"]
     bearer = {"Authorization": f"Bearer {token}"}
     claim = client.post("/api/v1/volunteers/me/claims", json={"recipient_id": person["id"], "kind": "deliver"},

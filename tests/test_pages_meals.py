@@ -325,3 +325,34 @@ def test_a_volunteer_confirms_the_meals_of_the_person_they_hold(client, areas, a
     assert done.status_code == 303 and done.headers["Location"] == f"/relawan/makan#meal-{meals[0]}"
     assert client.get(f"{D}/{meals[0]}", headers=coordinator).json["status"] == "delivered"
     assert "Tersimpan: diantar." in text_of(client.get("/relawan/makan", headers=ID).get_data(as_text=True))
+
+
+def test_too_many_sign_ins_read_as_a_page(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_AUTH", "2 per minute")
+    token = csrf_of(client.get("/masuk").get_data(as_text=True))
+    answers = [client.post("/masuk", data={"login": "nobody@rantang.example", "password": "x", "csrf_token": token},
+                           headers=ID) for _ in range(3)]
+    assert [a.status_code for a in answers] == [401, 401, 429]
+    assert answers[2].mimetype == "text/html" and "Terlalu banyak percobaan" in text_of(answers[2].get_data(as_text=True))
+    assert client.get("/tidak-ada", headers=ID).status_code == 404
+
+
+def test_every_word_of_the_pages_has_its_indonesian(tmp_path):
+    """Each message the pages' code and templates hold is in pages.po, translated, not fuzzy."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).parent.parent
+    pot = tmp_path / "pages.pot"
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "extract", "-F",
+                    "service/translations/babel-pages.cfg", "-k", "_l", "-o", str(pot), "."],
+                   cwd=root, check=True, capture_output=True)
+    with pot.open("rb") as handle:
+        wanted = {message.id for message in read_po(handle) if message.id}
+    with (root / "service/translations/id/LC_MESSAGES/pages.po").open("rb") as handle:
+        catalog = read_po(handle, locale="id")
+    translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
+    assert sorted(wanted - set(translated)) == []

@@ -125,19 +125,25 @@ setup(pages)
 
 @pages.app_errorhandler(404)
 @pages.app_errorhandler(405)
-def _no_such_page(exc):
-    """A path that is no page reads as a page (in the reader's language); the API's stay problem+json."""
+@pages.app_errorhandler(429)
+def _http_error_as_page(exc):
+    """A path that is no page, a method it does not take, too many tries (signing in): on the
+    pages, a page in the reader's language; on the API, problem+json as always."""
     from blueprints.errors import handle_http_exception
 
     if request.path.startswith("/api/") or wants_json():
         return handle_http_exception(exc)
-    title = _("Not found") if exc.code == 404 else _("Not done")
-    message = _("There is no such page.") if exc.code == 404 else _("This page cannot be sent that way.")
+    title, message = {
+        404: (_("Not found"), _("There is no such page.")),
+        405: (_("Not done"), _("This page cannot be sent that way.")),
+        429: (_("Too many tries"), _("Too many tries in a short time: wait a few minutes, then try again.")),
+    }[exc.code]
     response = current_app.make_response((render_template("message.html", title=title, message=message),
                                           exc.code))
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    if allowed := exc.get_response().headers.get("Allow"):
-        response.headers["Allow"] = allowed
+    for name in ("Allow", "Retry-After"):
+        if value := exc.get_response().headers.get(name):
+            response.headers[name] = value
     return response
 
 

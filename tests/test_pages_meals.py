@@ -333,7 +333,8 @@ def test_too_many_sign_ins_read_as_a_page(app, client, monkeypatch):
     answers = [client.post("/masuk", data={"login": "nobody@rantang.example", "password": "x", "csrf_token": token},
                            headers=ID) for _ in range(3)]
     assert [a.status_code for a in answers] == [401, 401, 429]
-    assert answers[2].mimetype == "text/html" and "Terlalu banyak percobaan" in text_of(answers[2].get_data(as_text=True))
+    assert answers[2].mimetype == "text/html"
+    assert "Terlalu banyak percobaan" in text_of(answers[2].get_data(as_text=True))
     assert client.get("/tidak-ada", headers=ID).status_code == 404
 
 

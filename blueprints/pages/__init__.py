@@ -26,12 +26,13 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from blueprints.errors import STATUS
 from blueprints.extensions import limiter
 from blueprints.pages import assets
 from service.accounts import service as accounts
-from service.errors import DomainError, Forbidden, Invalid, NotFound, Unauthenticated
+from service.errors import DomainError, Invalid, Unauthenticated
 from service.extensions import db
-from service.i18n import LANGUAGES, _
+from service.i18n import LANGUAGES, _, language
 
 csrf = CSRFProtect()
 TEMPLATES = "templates"
@@ -80,7 +81,7 @@ def setup(blueprint: Blueprint) -> None:
     @blueprint.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Content-Language", str(_language()))
+        response.headers.setdefault("Content-Language", str(language()))
         response.vary.add("Accept-Language")
         response.vary.add("Cookie")
         return response
@@ -103,21 +104,12 @@ def setup(blueprint: Blueprint) -> None:
     @blueprint.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
         db.session.rollback()
-        status = {NotFound: 404, Forbidden: 403, Invalid: 422}.get(type(exc), None)
-        if status is None:
-            status = next((code for cls, code in ((NotFound, 404), (Forbidden, 403), (Invalid, 422))
-                           if isinstance(exc, cls)), 409)
+        status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
         detail = str(exc.detail)
         if wants_json():
             return {"title": _("Not done"), "detail": detail, "status": status, "code": exc.code}, status
-        titles = {404: _("Not found"), 403: _("Not for this account"), 422: _("Please check"), 409: _("Not done")}
-        return render_template("message.html", title=titles[status], message=detail), status
-
-
-def _language() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale())
+        title = {404: _("Not found"), 403: _("Not for this account"), 422: _("Please check")}.get(status, _("Not done"))
+        return render_template("message.html", title=title, message=detail), status
 
 
 setup(pages)
@@ -149,7 +141,7 @@ def _http_error_as_page(exc):
 
 @pages.app_context_processor
 def _globals():
-    return {"asset": assets.asset_url, "caller": g.get("caller"), "language": _language(),
+    return {"asset": assets.asset_url, "caller": g.get("caller"), "language": language(),
             "languages": LANGUAGES, "home": home_of(g.get("caller")) if "pages" in current_app.blueprints else "/"}
 
 

@@ -13,9 +13,10 @@ from blueprints.pages import setup, wants_json
 from service.deliveries import day_sheet, photos
 from service.deliveries import service as deliveries
 from service.deliveries.models import FAILURE_REASONS, OUTCOMES
+from service.deliveries.scheduling import cutoff_at
 from service.errors import Invalid
 from service.i18n import _
-from service.program.service import today
+from service.program.service import settings, today
 
 meals = Blueprint("meals", __name__, template_folder="templates")
 setup(meals)
@@ -32,9 +33,6 @@ def _day_page(template_back: str):
 
 
 def _cutoff(day: dt.date) -> str:
-    from service.deliveries.scheduling import cutoff_at
-    from service.program.service import settings
-
     return f"{cutoff_at(day, settings()):%H:%M}"
 
 

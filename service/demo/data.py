@@ -66,7 +66,7 @@ COORDINATOR_EMAIL = "koordinator@rantang.example"
 STALL_EMAIL = "warung@rantang.example"
 TEACHER_EMAIL = "guru@rantang.example"  # a second education user: school visits are spread over both
 STALL_SHARE_OF_VILLAGES = 0.95  # stalls are recruited until they reach 95% of villages: a few stay unreached
-NEEDS = ["makanan lunak", "rendah garam", "rendah gula", "tidak pedas", "vegetarian"]  # as the social agency writes them
+NEEDS = ["makanan lunak", "rendah garam", "rendah gula", "tidak pedas", "vegetarian"]  # as written by Dinsos
 
 
 DEMO = Scope.system("demo")

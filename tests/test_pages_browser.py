@@ -5,18 +5,21 @@ applied exactly once. Every page is weighed, scanned by axe-core, read at 200% t
 console errors and requests to any other host. Screenshots go to tests/artifacts/."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 
 import pytest
 from PIL import Image
 from playwright.sync_api import sync_playwright
+from sqlalchemy import select
 
 from blueprints import create_web_app
 from service.accounts import service as accounts
 from service.deliveries import scheduling
 from service.extensions import db
 from service.program import service as program_service
+from service.program.models import Area
 from tests.browser import (
     ARGS,
     CHROMIUM,
@@ -33,10 +36,10 @@ from tests.conftest import TEST_CONFIG, at_jakarta, seed_stall_and_people
 PHONE_NUMBER, PASSWORD = "0812 3456 7002", "warung-sri-2026"
 
 
-@pytest.fixture
-def live(tmp_path, monkeypatch):
-    """The app on a port of its own, its clock at 10:00 in Jakarta today, with a stall feeding six
-    people whose meals are scheduled, and the stall's owner, who signs in with a phone number."""
+@contextlib.contextmanager
+def serving(tmp_path, monkeypatch, seed):
+    """The app on a port of its own, on a database of its own, its clock at 10:00 in Jakarta today,
+    after ``seed()``; with the program office's API headers."""
     at_jakarta(monkeypatch, dt.date.today(), hour=10)
     config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'pages.db'}",
               "PHOTO_FOLDER": str(tmp_path / "photos")}
@@ -44,19 +47,71 @@ def live(tmp_path, monkeypatch):
     monkeypatch.setattr(db, "session", db._make_scoped_session({"expire_on_commit": False}))
     with app.app_context():
         assert app.test_cli_runner().invoke(args=["db", "upgrade"]).exit_code == 0
-        stall_id, people = seed_stall_and_people(capacity=20, people=6, enrol=True)
-        accounts.create_user(None, PASSWORD, "Bu Sri", "vendor", vendor_id=stall_id, phone=PHONE_NUMBER)
         coordinator = accounts.create_user("kantor@rantang.example", "bappeda-2026-x", "Office", "coordinator")
-        scheduling.schedule_day(program_service.today())
         db.session.commit()
         token, _ = accounts.issue_token(coordinator.email, "bappeda-2026-x")
         db.session.commit()
+        office = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+        seed(app, office)
+        db.session.commit()
     server = Server(app)
-    yield app, server.url, {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
-    server.stop()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield app, server.url, office
+    finally:
+        server.stop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def live(tmp_path, monkeypatch):
+    """A stall feeding six people whose meals are scheduled, and the stall's owner, who signs in
+    with a phone number."""
+
+    def seed(app, office):
+        stall_id, _ = seed_stall_and_people(capacity=20, people=6, enrol=True)
+        accounts.create_user(None, PASSWORD, "Bu Sri", "vendor", vendor_id=stall_id, phone=PHONE_NUMBER)
+        scheduling.schedule_day(program_service.today())
+
+    with serving(tmp_path, monkeypatch, seed) as served:
+        yield served
+
+
+VOLUNTEER_PHONE, VOLUNTEER_PASSWORD = "0812 5555 0202", "relawan-dewi-2026"
+
+
+@pytest.fixture
+def live_volunteer(tmp_path, monkeypatch):
+    """Two enrolled people no stall reaches, an approved volunteer (signed up with a phone) who
+    took both on to deliver, and today's meals scheduled: theirs."""
+
+    def seed(app, office):
+        seed_stall_and_people(capacity=0, people=2, enrol=True)  # a full stall: nobody is placed
+        village = db.session.scalar(select(Area).where(Area.kind == "village"))
+        agency = accounts.create_agency("Dinas Sosial", "DINSOS", "social")
+        accounts.create_user("dinsos@rantang.example", "sosial-kabupaten-2026", "Dinsos", "agency", agency_id=agency.id)
+        db.session.commit()
+        social = {"Authorization": f"Bearer {accounts.issue_token('dinsos@rantang.example', 'sosial-kabupaten-2026')[0]}"}
+        db.session.commit()
+        with app.test_client() as client:
+            signed = client.post("/api/v1/volunteers", json={
+                "name": "Dewi Lestari", "phone": VOLUNTEER_PHONE, "password": VOLUNTEER_PASSWORD,
+                "village_id": village.id, "skills": ["deliver", "visit"], "capacity": 2,
+                "accepts_code_of_conduct": True})
+            assert signed.status_code == 201, signed.json
+            assert client.post(f"/api/v1/volunteers/{signed.json['id']}/approve", headers=social).status_code == 200
+            token = client.post("/api/v1/auth/token", json={"phone": VOLUNTEER_PHONE,
+                                                            "password": VOLUNTEER_PASSWORD}).json["token"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            for person in client.get("/api/v1/volunteers/me/opportunities", headers=bearer).json["items"]:
+                taken = client.post("/api/v1/volunteers/me/claims", headers=bearer,
+                                    json={"recipient_id": person["recipient_id"], "kind": "deliver"})
+                assert taken.status_code == 201, taken.json
+        scheduling.schedule_day(program_service.today())
+
+    with serving(tmp_path, monkeypatch, seed) as served:
+        yield served
 
 
 def api(app, path, headers):
@@ -96,6 +151,45 @@ def wait_status(page, delivery_id, status):
 
 def meal_status(page, delivery_id):
     return page.get_attribute(f"#meal-{delivery_id} .status", "data-status")
+
+
+def offline_round(page, context, watch, app, office, day_url, two):
+    """The network goes (the service worker's own requests too: Playwright's offline mode does not
+    cut them, so every request is aborted as well); two meals are confirmed meanwhile, shown as
+    waiting, not done; the page is closed and opened again with no network, from the service
+    worker, queue and all; the network comes back and the queue is sent, in order, once. The page."""
+    context.set_offline(True)
+    context.route("**/*", lambda route: route.abort())
+    online_errors = len(watch.errors)
+    for delivery_id in two:
+        page.click(f"#meal-{delivery_id} button:has-text('Diantar')")
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
+    assert "Menunggu dikirim: 2" in page.inner_text("#queue")
+    assert meal_status(page, two[0]) == "scheduled"  # not done until the server says so
+    screenshot(page, day_url.rsplit("/", 1)[-1] + "-offline")
+    statuses = {d["id"]: d["status"] for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
+    assert [statuses[d] for d in two] == ["scheduled", "scheduled"]
+
+    page.close()
+    page = context.new_page()
+    watch.attach(page)
+    page.goto(day_url)
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
+
+    context.unroute("**/*")
+    context.set_offline(False)
+    page.wait_for_timeout(500)  # what was refused while offline is logged by now
+    # Chromium logs each request the dead network refused; those, and only those, are expected
+    offline = watch.errors[online_errors:]
+    assert all("net::ERR_" in error for error in offline), offline
+    del watch.errors[online_errors:]
+    page.evaluate("() => window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("() => document.querySelectorAll('#queue li').length === 0", timeout=30_000)
+    for delivery_id in two:
+        wait_status(page, delivery_id, "delivered")
+    screenshot(page, day_url.rsplit("/", 1)[-1] + "-back-online")
+    assert [confirmations(app, office, d) for d in two] == [1, 1]
+    return page
 
 
 def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
@@ -144,39 +238,7 @@ def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
         page.wait_for_load_state("networkidle")
         assert watch.received - before < 10_000, f"repeat visit {watch.received - before} bytes"
 
-        # the network goes (the service worker's own requests too); two meals confirmed meanwhile
-        context.set_offline(True)
-        context.route("**/*", lambda route: route.abort())
-        online_errors = len(watch.errors)
-        page.click(f"#meal-{meals[2]} button:has-text('Diantar')")
-        page.click(f"#meal-{meals[3]} button:has-text('Diantar')")
-        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
-        assert "Menunggu dikirim: 2" in page.inner_text("#queue")
-        assert meal_status(page, meals[2]) == "scheduled"  # not done until the server says so
-        screenshot(page, "warung-offline")
-        assert {d["id"]: d["status"] for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}[
-            meals[2]] == "scheduled"
-
-        # the phone closes the page; opened again with no network, the day and the queue are there
-        page.close()
-        page = context.new_page()
-        watch.attach(page)
-        page.goto(f"{url}/warung")
-        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 2")
-
-        # the network comes back: the queue is sent, in order, once
-        context.unroute("**/*")
-        context.set_offline(False)
-        # Chromium logs each request the dead network refused; those, and only those, are expected
-        offline = watch.errors[online_errors:]
-        assert all("net::ERR_" in error for error in offline), offline
-        del watch.errors[online_errors:]
-        page.evaluate("() => window.dispatchEvent(new Event('online'))")
-        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 0", timeout=30_000)
-        for delivery_id in meals[2:4]:
-            wait_status(page, delivery_id, "delivered")
-        screenshot(page, "warung-back-online")
-
+        page = offline_round(page, context, watch, app, office, f"{url}/warung", meals[2:4])
         statuses = {d["id"]: d for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
         assert [statuses[m]["status"] for m in meals[:4]] == ["delivered", "failed", "delivered", "delivered"]
         assert statuses[meals[1]]["reason"] == "not_at_home"
@@ -191,5 +253,37 @@ def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
 
         assert watch.errors == []
         assert watch.foreign == []
+        context.close()
+        browser.close()
+
+
+def test_the_volunteer_day_in_a_phone_browser_online_and_offline(live_volunteer):
+    """A volunteer signs in with a phone and brings the meals of the two people they took on:
+    one confirmed at once, two with no network, sent once when it is back."""
+    app, url, office = live_volunteer
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport=PHONE, locale="id-ID", service_workers="allow")
+        page = context.new_page()
+        watch = Watch(url)
+        watch.attach(page)
+        page.goto(f"{url}/relawan/makan")
+        page.fill("input[name=login]", VOLUNTEER_PHONE)
+        page.fill("input[name=password]", VOLUNTEER_PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{url}/relawan/makan")
+        check_page(page, watch, "relawan-makan")
+        meals = [int(m) for m in page.eval_on_selector_all("[data-delivery-id]",
+                                                           "els => els.map(e => e.dataset.deliveryId)")]
+        assert len(meals) == 4 and page.locator("article.person").count() == 2
+        page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+        page.click(f"#meal-{meals[0]} button:has-text('Diantar')")
+        wait_status(page, meals[0], "delivered")
+        page.reload()  # the day's page, now kept by the service worker
+        page = offline_round(page, context, watch, app, office, f"{url}/relawan/makan", meals[1:3])
+        statuses = {d["id"]: d for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
+        assert [statuses[m]["status"] for m in meals] == ["delivered", "delivered", "delivered", "scheduled"]
+        assert {statuses[m]["volunteer_id"] for m in meals} != {None}
+        assert watch.errors == [] and watch.foreign == []
         context.close()
         browser.close()

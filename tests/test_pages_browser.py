@@ -90,9 +90,10 @@ def live_volunteer(tmp_path, monkeypatch):
         seed_stall_and_people(capacity=0, people=2, enrol=True)  # a full stall: nobody is placed
         village = db.session.scalar(select(Area).where(Area.kind == "village"))
         agency = accounts.create_agency("Dinas Sosial", "DINSOS", "social")
-        accounts.create_user("dinsos@rantang.example", "sosial-kabupaten-2026", "Dinsos", "agency", agency_id=agency.id)
+        login, password = "dinsos@rantang.example", "sosial-kabupaten-2026"
+        accounts.create_user(login, password, "Dinsos", "agency", agency_id=agency.id)
         db.session.commit()
-        social = {"Authorization": f"Bearer {accounts.issue_token('dinsos@rantang.example', 'sosial-kabupaten-2026')[0]}"}
+        social = {"Authorization": f"Bearer {accounts.issue_token(login, password)[0]}"}
         db.session.commit()
         with app.test_client() as client:
             signed = client.post("/api/v1/volunteers", json={

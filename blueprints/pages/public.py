@@ -123,8 +123,8 @@ def complaint_form():
         return _form({"privacy": "open"})
     values = {name: request.form.get(name, "") for name in FIELDS}
     body, errors = _body(request.form)
-    data = load(ComplaintIn(), body, errors, RENAME) if not errors else None
-    if data is None:
+    data = load(ComplaintIn(), body, errors, RENAME)  # every message at once, the form's and the schema's
+    if data is None or errors:
         return _form(values, errors, 422)
     try:
         complaint = complaints.file_complaint(**data)

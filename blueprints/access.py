@@ -46,6 +46,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "public.filed": PUBLIC,
     "public.track": PUBLIC,
     "public.complaint": PUBLIC,
+    "public.reopen": PUBLIC,
     "public.statistics": PUBLIC,
     # the volunteers' pages (blueprints/pages/relawan.py): the public signs up; a volunteer in any
     # status reads their home (what their status means); the rest wants them approved (the service)

@@ -116,17 +116,24 @@ def test_a_form_without_its_csrf_token_is_refused(client, areas, today):
     assert forged.status_code == 400
 
 
-def test_what_people_wrote_is_escaped(client, areas, today, agencies, coordinator):
-    attack = "<script>alert(1)</script> makanan tidak datang"
-    sent = submit(client, "/pengaduan", complaint_fields(areas, description=attack, contact_name="<b>Hadi</b>"))
+def filed_and_answered(client, areas, agencies, coordinator, answer: str, **fields) -> str:
+    """A complaint filed on the form and answered by the social agency through the API: its code."""
+    sent = submit(client, "/pengaduan", complaint_fields(areas, **fields))
     assert sent.status_code == 303
     code = re.search(r"RK-[2-9A-Z]{4}-[2-9A-Z]{4}", page(client.get(sent.headers["Location"], headers=EN)))[0]
-    # the agency answers with markup: the public reads it as text
     found = next(c for c in client.get(f"{API}/complaints", headers=coordinator).json["items"] if c["code"] == code)
-    answer = '<img src=x onerror="alert(2)"> Kurir sudah ditegur.'
     answered = client.post(f"{API}/complaints/by-id/{found['id']}/answer", headers=agencies.social.headers,
                            json={"public_answer": answer})
     assert answered.status_code == 200, answered.json
+    return code
+
+
+def test_what_people_wrote_is_escaped(client, areas, today, agencies, coordinator):
+    attack = "<script>alert(1)</script> makanan tidak datang"
+    # the agency answers with markup: the public reads it as text
+    answer = '<img src=x onerror="alert(2)"> Kurir sudah ditegur.'
+    code = filed_and_answered(client, areas, agencies, coordinator, answer, description=attack,
+                              contact_name="<b>Hadi</b>")
     tracked = page(client.get(f"/pengaduan/{code}", headers=EN))
     assert "<img" not in tracked and "<script>alert" not in tracked
     assert str(escape(answer)) in tracked
@@ -134,6 +141,26 @@ def test_what_people_wrote_is_escaped(client, areas, today, agencies, coordinato
     again = submit(client, "/pengaduan", complaint_fields(areas, description=attack, contact_email="not-an-email"))
     assert again.status_code == 422
     assert "<script>alert" not in page(again) and "&lt;script&gt;alert(1)&lt;/script&gt;" in page(again)
+
+
+def test_an_answer_is_reopened_once_on_the_tracking_page(client, areas, today, agencies, coordinator):
+    code = filed_and_answered(client, areas, agencies, coordinator, "Kurir sudah ditegur.")
+    path = f"/pengaduan/{code}"
+    short = submit(client, f"{path}/buka-lagi", {"reason": "<i>no</i>"}, form_path=path)
+    assert short.status_code == 422
+    assert 'id="reason-error"' in page(short) and "&lt;i&gt;no&lt;/i&gt;</textarea>" in page(short)
+    reason = "Makanan tetap tidak datang sampai hari ini."
+    reopened = submit(client, f"{path}/buka-lagi", {"reason": reason}, form_path=path)
+    assert reopened.status_code == 303 and reopened.headers["Location"] == path
+    api = client.get(f"{API}/complaints/{code}").json
+    assert api["status"] == "forwarded" and api["reopen_until"] is None
+    tracked = page(client.get(path, headers=EN))
+    assert "reopened" in tracked and 'name="reason"' not in tracked
+    token = token_of(client.get(path, headers=EN))
+    again = client.post(f"{path}/buka-lagi", data={"csrf_token": token, "reason": reason}, headers=EN)
+    assert again.status_code == 409 and 'id="reason-error"' in page(again)
+    unknown = client.post("/pengaduan/RK-2222-2222/buka-lagi", data={"csrf_token": token, "reason": reason})
+    assert unknown.status_code == 404
 
 
 def test_a_refused_form_keeps_what_was_typed_with_the_messages_beside_the_fields(client, areas, today):
@@ -169,7 +196,8 @@ def test_the_pages_count_against_the_apis_limits(app, client, areas, today, monk
     body = {"category": "other", "description": "Sesuatu yang lain terjadi di sini."}
     assert client.post(f"{API}/complaints", json=body).status_code == 201
     assert submit(client, "/pengaduan", complaint_fields(areas)).status_code == 303
-    assert submit(client, "/pengaduan", complaint_fields(areas)).status_code == 429
+    refused = submit(client, "/pengaduan", complaint_fields(areas))
+    assert refused.status_code == 429 and "Too many tries" in page(refused)
     assert client.post(f"{API}/complaints", json=body).status_code == 429
     assert client.get("/pengaduan/RK-2222-2222").status_code == 404
     assert client.get(f"{API}/complaints/RK-3333-3333").status_code == 404

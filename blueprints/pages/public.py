@@ -13,10 +13,10 @@ from blueprints.complaints import complaint_limit, filed, guesses, lookups
 from blueprints.extensions import limiter
 from blueprints.pages import setup
 from blueprints.pages.forms import FormErrors, decimal, load, text, whole
-from schemas.complaints import ComplaintIn, PublicStatsOut
+from schemas.complaints import ComplaintIn, PublicStatsOut, ReopenIn
 from service.complaints import service as complaints
 from service.complaints.models import CATEGORIES
-from service.errors import Invalid, NotFound
+from service.errors import Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _, _l
 from service.program import service as program
@@ -164,17 +164,45 @@ def track():
     return redirect(url_for("public.complaint", code=code), code=303)
 
 
-@public.route("/pengaduan/<code>")
-@lookups
-@guesses
-def complaint(code: str):
-    """A complaint as its code shows it to the public (``GET /api/v1/complaints/{code}``)."""
+def _complaint_page(code: str, values: dict | None = None, errors: FormErrors | None = None, status: int = 200):
     try:
         shown = complaints.read_by_code(code)
     except NotFound:
         return _unknown_code()
     return render_template("public_complaint.html", complaint=shown, status_words=STATUS_WORDS,
-                           category_words=CATEGORY_WORDS, action_words=ACTION_WORDS, reject_words=REJECT_WORDS)
+                           category_words=CATEGORY_WORDS, action_words=ACTION_WORDS, reject_words=REJECT_WORDS,
+                           values=values or {}, errors=errors or FormErrors()), status
+
+
+@public.route("/pengaduan/<code>")
+@lookups
+@guesses
+def complaint(code: str):
+    """A complaint as its code shows it to the public (``GET /api/v1/complaints/{code}``)."""
+    return _complaint_page(code)
+
+
+@public.route("/pengaduan/<code>/buka-lagi", methods=["POST"])
+@lookups
+@guesses
+def reopen(code: str):
+    """The answer does not settle it: reopen the complaint once (``POST /api/v1/complaints/{code}/reopen``)."""
+    values = {"reason": request.form.get("reason", "")}
+    errors = FormErrors()
+    data = load(ReopenIn(), {"reason": values["reason"] or None}, errors)
+    if data is None:
+        return _complaint_page(code, values, errors, 422)
+    try:
+        shown = complaints.reopen(code, data["reason"])
+    except NotFound:
+        db.session.rollback()
+        return _unknown_code()
+    except InvalidTransition as exc:
+        db.session.rollback()
+        errors.add("reason", exc.detail)
+        return _complaint_page(code, values, errors, 409)
+    db.session.commit()
+    return redirect(url_for("public.complaint", code=shown.code), code=303)
 
 
 @public.route("/statistik")

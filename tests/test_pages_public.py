@@ -13,8 +13,9 @@ from flask import g, request_started
 from flask_babel import refresh
 from markupsafe import escape
 
+from service.demo.data import make_nik
 from service.public import stats
-from tests.conftest import at_jakarta
+from tests.conftest import at_jakarta, birth_of_age
 
 API = "/api/v1"
 ID = {"Accept-Language": "id"}
@@ -178,8 +179,31 @@ def test_a_refused_form_keeps_what_was_typed_with_the_messages_beside_the_fields
     # the service's own rules too: a report about a place without any place
     placeless = submit(client, "/pengaduan", complaint_fields(areas, village_id=""), headers=EN)
     assert placeless.status_code == 422 and 'id="latitude-error"' in page(placeless)
+    # an elderly person's details belong to a report of one nobody reaches
+    mixed = submit(client, "/pengaduan", complaint_fields(areas, elderly_name="Mbah Sarinah"), headers=EN)
+    assert mixed.status_code == 422 and 'id="elderly_name-error"' in page(mixed)
+    assert 'value="Mbah Sarinah"' in page(mixed)
     # a well-formed one then goes through
     assert submit(client, "/pengaduan", complaint_fields(areas), headers=EN).status_code == 303
+
+
+def test_an_elderly_person_nobody_reaches_is_reported_on_the_form(client, areas, today, coordinator):
+    nik = make_nik("35.10.09", birth_of_age(75), "F", 77)
+    sent = submit(client, "/pengaduan", complaint_fields(
+        areas, category="unreached_elderly", description="Mbah Sarinah tinggal sendiri dan jarang makan.",
+        elderly_name="Sarinah", elderly_nik=nik, elderly_address="Dusun Krajan RT 01", privacy="anonymous"),
+        headers=ID)
+    assert sent.status_code == 303, page(sent)[:3000]
+    code = re.search(r"RK-[2-9A-Z]{4}-[2-9A-Z]{4}", page(client.get(sent.headers["Location"], headers=ID)))[0]
+    found = next(c for c in client.get(f"{API}/complaints", headers=coordinator).json["items"] if c["code"] == code)
+    assert found["elderly"]["name"] == "Sarinah" and found["elderly"]["nik"] == nik
+    assert found["elderly"]["village_id"] == areas["Kaliasin"].id and found["elderly"]["sex"] == "F"
+    assert found["anonymous"] is True and found["contact"] is None
+    # a NIK that is no NIK: said beside the field, in Indonesian
+    wrong = submit(client, "/pengaduan", complaint_fields(
+        areas, category="unreached_elderly", elderly_name="Sarinah", elderly_nik="12345"), headers=ID)
+    assert wrong.status_code == 422 and 'id="elderly_nik-error"' in page(wrong)
+    assert "16 angka" in page(wrong) and 'value="12345"' in page(wrong)
 
 
 def test_an_unknown_and_a_malformed_code_are_the_same_404(client, areas):

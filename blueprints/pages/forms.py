@@ -14,13 +14,27 @@ from marshmallow import Schema, ValidationError
 from schemas.common import flat_messages
 from service.i18n import _l
 
-# marshmallow's usual words, in the reader's language; other messages are shown as they come.
+# The usual messages of the schemas and the service, by how they begin, in the reader's language;
+# other messages are shown as they come (in English).
 _WORDS = {
     "Missing data for required field.": _l("Fill this in."),
     "Field may not be null.": _l("Fill this in."),
     "Not a valid email address.": _l("This is not an email address."),
     "Must be one of: ": _l("Choose one from the list."),
     "Not a valid date.": _l("This is not a date."),
+    "at least 10 characters": _l("Write at least 10 characters."),
+    "not a phone number": _l("This is not a phone number that can be called (such as 0812 3456 7890)."),
+    "must be at least 10 characters": _l("At least 10 characters."),
+    "is one of the most common passwords": _l("This is one of the most common passwords: choose another."),
+    "is published for anyone to read": _l("This password is published for anyone to read: choose another."),
+    "a report of this kind is about a place": _l("Say where: choose the village, write an address, or give the "
+                                                 "place's numbers."),
+    "the point is ": _l("These numbers are too far from the village: check them (the first is the latitude, "
+                        "negative south of the equator)."),
+    "must be exactly 16 digits": _l("A NIK has exactly 16 digits."),
+    "cannot be after today": _l("Not after today."),
+    "say what worries you": _l("Say what worries you: the social office (Dinas Sosial) follows it up."),
+    "only a visit that ends with a concern": _l("Write this only when you are worried (choose that answer above)."),
 }
 
 

@@ -57,7 +57,9 @@ PRIVACY = ("open", "confidential", "anonymous")
 RENAME = {"elderly.village_id": "village_id", "anonymous": "privacy", "confidential": "privacy",
           "contact_phone": "contact_phone", "_body": "form"}
 FIELDS = ("category", "description", "contact_name", "contact_phone", "contact_email", "privacy", "village_id",
-          "latitude", "longitude", "address", "elderly_name", "elderly_nik", "elderly_address")
+          "latitude", "longitude", "address", "media_url", "elderly_name", "elderly_nik", "elderly_birth_date",
+          "elderly_sex", "elderly_address")
+ELDERLY = ("name", "nik", "birth_date", "sex", "address")
 
 # One count of complaints filed per client address, shared with the API and Open311 (a form refused
 # for a typo uses none of it).
@@ -96,17 +98,23 @@ def _body(form) -> tuple[dict, FormErrors]:
         "latitude": decimal(form, "latitude", errors, _("A number, such as -8.3541.")),
         "longitude": decimal(form, "longitude", errors, _("A number, such as 114.1672.")),
         "address": text(form, "address"),
+        "media_url": text(form, "media_url"),
         "anonymous": privacy == "anonymous",
         "confidential": privacy == "confidential",
     }
     if (body["latitude"] is None) != (body["longitude"] is None) and "latitude" not in errors \
             and "longitude" not in errors:
         errors.add("latitude", _("Give both numbers of the place, or neither."))
-    name = text(form, "elderly_name")
-    if body["category"] == "unreached_elderly" and name:
-        body["elderly"] = {"name": name, "village_id": body["village_id"], "nik": text(form, "elderly_nik"),
-                           "address": text(form, "elderly_address")}
-        body["elderly"] = {k: v for k, v in body["elderly"].items() if v is not None}
+    elderly = {name: text(form, f"elderly_{name}") for name in ELDERLY}
+    if any(elderly.values()):
+        if body["category"] != "unreached_elderly":
+            errors.add("elderly_name", _("Only for a report of an elderly person nobody brings meals to: choose "
+                                         "that above, or clear their details."))
+        elif elderly["name"] is None:
+            errors.add("elderly_name", _("Fill this in."))
+        else:
+            body["elderly"] = {"village_id": body["village_id"],
+                               **{k: v for k, v in elderly.items() if v is not None}}
     return body, errors
 
 

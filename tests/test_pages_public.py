@@ -308,7 +308,8 @@ def test_a_volunteer_signs_up_waits_then_takes_someone_on_and_lets_go(client, ar
                                                                       make_recipient):
     social = agencies.social.headers
     people = [make_recipient("enrolled", address="Jl. Diponegoro No. 4, RT 02/RW 01"),
-              make_recipient("enrolled", name="Slamet Riyadi", sex="M", address="Dusun Krajan RT 05/RW 02")]
+              make_recipient("enrolled", name="Slamet Riyadi", sex="M", address="Dusun Krajan RT 05/RW 02",
+                             dietary_needs=["low salt"])]
     signed = submit(client, "/relawan/daftar", sign_up_fields(areas), headers=ID)
     assert signed.status_code == 303, page(signed)[:3000]
     assert "Terima kasih sudah mendaftar" in page(client.get(signed.headers["Location"], headers=ID))
@@ -327,6 +328,7 @@ def test_a_volunteer_signs_up_waits_then_takes_someone_on_and_lets_go(client, ar
         assert person["address"] not in text and person["name"] not in text and person["nik"] not in text
         assert str(person["latitude"]) not in text
     assert "Siti A." in text and "Slamet R." in text and 'name="recipient_id"' in text
+    assert "Diet: low salt" in text
     assert "/relawan/makan" not in text  # the meals are the lead's
     # take Siti on
     taken = client.post("/relawan/klaim", headers=EN, data={
@@ -375,7 +377,9 @@ def test_a_visit_is_logged_and_a_concern_needs_its_reason(client, areas, today, 
         "csrf_token": token, "visited_on": today.isoformat(), "outcome": "concern", "notes": "Batuk terus.",
         "concern_reason": "Beliau batuk dan tidak ada yang merawat.", "hours": "1,5"})
     assert logged.status_code == 303, page(logged)[:2000]
-    assert "visit is logged" in page(client.get(logged.headers["Location"], headers=EN))
+    after = page(client.get(logged.headers["Location"], headers=EN))
+    assert "visit is logged" in after
+    assert f"{today.isoformat()}: Visited, and I am worried" in after
     with_token = {"Authorization": _bearer(client, "0812 5555 0101")}
     visits = client.get(f"{API}/volunteers/me/visits", headers=with_token).json["items"]
     assert [(v["outcome"], v["hours"], v["concern"]["reason"]) for v in visits] == [

@@ -13,7 +13,7 @@ from blueprints.extensions import limiter
 from blueprints.pages import home_of, setup
 from blueprints.pages.forms import FormErrors, decimal, load, text, whole
 from schemas.volunteers import OpportunityArgs, VisitIn, VolunteerIn
-from service.errors import Conflict, Invalid, NotFound
+from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.i18n import _, _l
 from service.program import service as program
@@ -27,6 +27,8 @@ setup(relawan)
 
 SKILL_WORDS = {"deliver": _l("Bring meals"), "visit": _l("Visit and keep company"), "cook": _l("Cook")}
 KIND_WORDS = {"deliver": _l("bring meals"), "visit": _l("visits")}
+CONCERN_WORDS = {"received": _l("waiting for the social office"), "open": _l("the social office is on it"),
+                 "done": _l("followed up"), "cancelled": _l("closed without follow-up")}
 OUTCOME_WORDS = {"visited": _l("Visited: all is well"), "not_at_home": _l("Not at home"),
                  "concern": _l("Visited, and I am worried")}
 RADII = (1, 2, 5, 10, 15)
@@ -165,7 +167,12 @@ def _claim_page(claim_id: int, values: dict | None = None, errors: FormErrors | 
         return render_template("message.html", title=_("Not found"),
                                message=_("You have taken on nobody under this number."),
                                back=url_for("relawan.home")), 404
+    try:  # the visits logged under this claim, with how their concerns are followed up (GET /volunteers/me/visits)
+        visits = [v for v in claims.own_visits(per_page=200, scope=g.caller).items if v.claim_id == shown.id]
+    except Forbidden:
+        visits = []  # no longer approved: the visits are not theirs to read
     return render_template("relawan_claim.html", claim=shown, kind_words=KIND_WORDS, outcomes=OUTCOME_WORDS,
+                           visits=visits, concern_words=CONCERN_WORDS,
                            values=values or {"visited_on": program.today().isoformat(), "outcome": "visited"},
                            errors=errors or FormErrors(), today=program.today().isoformat(),
                            notice=_notice()), status

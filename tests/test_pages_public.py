@@ -302,6 +302,11 @@ def test_the_sign_up_form_shows_the_code_of_conduct_and_wants_consent(client, ar
     assert 'value="Dewi Lestari"' in text and 'value="deliver" checked' in text and PASSWORD not in text
     short = submit(client, "/relawan/daftar", sign_up_fields(areas, password="short"), headers=EN)
     assert short.status_code == 422 and 'id="password-error"' in page(short)
+    # a phone registered already: said without saying whose, what was typed kept
+    assert submit(client, "/relawan/daftar", sign_up_fields(areas)).status_code == 303
+    taken = submit(client, "/relawan/daftar", sign_up_fields(areas, name="Budi", phone="0812-5555-0101"), headers=ID)
+    assert taken.status_code == 409 and 'id="phone-error"' in page(taken) and "sudah terdaftar" in page(taken)
+    assert 'value="Budi"' in page(taken) and 'value="0812-5555-0101"' in page(taken)
 
 
 def test_a_volunteer_signs_up_waits_then_takes_someone_on_and_lets_go(client, areas, today, agencies,

@@ -34,6 +34,17 @@ def page(response) -> str:
     return response.get_data(as_text=True)
 
 
+def plain(response) -> str:
+    """The page's HTML, checked to be what the pages' policy allows: no script, no inline style, the
+    strict CSP; every field labelled."""
+    text = page(response)
+    assert "<script" not in text and "style=" not in text and " on" + "click" not in text
+    assert "'unsafe-inline'" not in response.headers["Content-Security-Policy"]
+    for name in re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', text):
+        assert f'for="{name}"' in text, name
+    return text
+
+
 def main_of(response) -> str:
     text = page(response)
     return text[text.index("<main>"):text.index("</main>")]
@@ -81,8 +92,7 @@ def test_a_complaint_filed_on_the_form_is_read_back_by_its_code(client, areas, t
     form = client.get("/pengaduan", headers=headers)
     assert form.status_code == 200
     assert form.headers["Content-Language"] == headers["Accept-Language"]
-    assert "unsafe-inline" not in form.headers["Content-Security-Policy"]
-    assert "<script" not in page(form) and "style=" not in page(form)
+    plain(form)
     assert f'<option value="{areas["Kaliasin"].id}"' in page(form)
     sent = client.post("/pengaduan", data={"csrf_token": token_of(form), **complaint_fields(areas)}, headers=headers)
     assert sent.status_code == 303, page(sent)[:2000]
@@ -246,7 +256,7 @@ def shown(value, rate=False) -> str:
 
 def test_the_statistics_page_shows_the_apis_figures(client, areas, monkeypatch):
     real = client.get(f"{API}/public/stats").json
-    text = page(client.get("/statistik", headers=EN))
+    text = plain(client.get("/statistik", headers=EN))
     for row in real["districts"]:
         assert cells(text, row["district"]) == [shown(row["eligible_yesterday"]), shown(row["fed_yesterday"]),
                                                 shown(row["coverage_rate"], rate=True)]
@@ -293,6 +303,7 @@ def volunteer_id_of(client, social, phone_digits: str) -> int:
 
 def test_the_sign_up_form_shows_the_code_of_conduct_and_wants_consent(client, areas):
     form = client.get("/relawan/daftar", headers=ID)
+    plain(form)
     assert "Kode etik" in page(form) and 'name="accepts_code_of_conduct"' in page(form)
     refused = submit(client, "/relawan/daftar", {k: v for k, v in sign_up_fields(areas).items()
                                                  if k != "accepts_code_of_conduct"}, headers=EN)
@@ -327,7 +338,7 @@ def test_a_volunteer_signs_up_waits_then_takes_someone_on_and_lets_go(client, ar
     assert client.post(f"{API}/volunteers/{vid}/approve", headers=social).status_code == 200
     home = client.get("/relawan", headers=EN)
     assert home.status_code == 200
-    text = page(home)
+    text = plain(home)
     # the opportunities, as the API shows them: no full name, address, NIK, phone or point
     for person in people:
         assert person["address"] not in text and person["name"] not in text and person["nik"] not in text
@@ -335,12 +346,16 @@ def test_a_volunteer_signs_up_waits_then_takes_someone_on_and_lets_go(client, ar
     assert "Siti A." in text and "Slamet R." in text and 'name="recipient_id"' in text
     assert "Diet: low salt" in text
     assert "/relawan/makan" not in text  # the meals are the lead's
+    # a distance beyond the API's bound, or a kind the volunteer has no skill for: said, defaults used
+    wide = page(client.get("/relawan?radius_km=99", headers=EN))
+    assert 'id="radius_km-error"' in wide and "Siti A." in wide
     # take Siti on
     taken = client.post("/relawan/klaim", headers=EN, data={
         "csrf_token": token_of(home), "recipient_id": str(people[0]["id"]), "kind": "deliver"})
     assert taken.status_code == 303, page(taken)[:2000]
     claim = client.get(taken.headers["Location"], headers=EN)
     assert claim.status_code == 200
+    plain(claim)
     assert people[0]["address"] in html.unescape(page(claim)) and people[0]["name"] in page(claim)
     assert people[1]["address"] not in html.unescape(page(claim))
     # the home lists her, by her short name; Slamet is still someone nobody reaches, shown as before

@@ -469,3 +469,13 @@ def test_a_pending_rejected_or_suspended_volunteer_reads_what_it_means(client, a
                        headers=social).status_code == 200
     text = page(client.get("/relawan", headers=EN))
     assert "not approved" in text and "&lt;i&gt;Tidak&lt;/i&gt; di wilayah kami" in text
+    # another, approved then suspended
+    other = client.application.test_client()
+    assert submit(other, "/relawan/daftar", sign_up_fields(areas, phone="0812 5555 0202")).status_code == 303
+    vid = volunteer_id_of(client, social, "81255550202")
+    assert client.post(f"{API}/volunteers/{vid}/approve", headers=social).status_code == 200
+    assert client.post(f"{API}/volunteers/{vid}/suspend", json={"reason": "Tidak datang dua kali"},
+                       headers=social).status_code == 200
+    sign_in(other, "0812 5555 0202")
+    text = page(other.get("/relawan", headers=ID))
+    assert "ditangguhkan" in text and "Tidak datang dua kali" in text

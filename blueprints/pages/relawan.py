@@ -154,7 +154,10 @@ def take():
         existing = exc.extra.get("existing_id")
         if existing is not None:  # sent twice: the first one took them on
             return redirect(url_for("relawan.claim", claim_id=existing), code=303)
-        raise
+        message = (_("Someone else has just taken this person on. Choose someone else.") if exc.detail == claims.HELD
+                   else _("You help as many people as you said you can: let go of someone first."))
+        return render_template("message.html", title=_("Not done"), message=message,
+                               back=url_for("relawan.home")), 409
     db.session.commit()
     session["relawan_notice"] = "claimed"
     return redirect(url_for("relawan.claim", claim_id=shown.id), code=303)

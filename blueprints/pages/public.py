@@ -54,8 +54,7 @@ REJECT_WORDS = {
 }
 PRIVACY = ("open", "confidential", "anonymous")
 # Where the service's and the schema's errors go on the form.
-RENAME = {"elderly.village_id": "village_id", "anonymous": "privacy", "confidential": "privacy",
-          "contact_phone": "contact_phone", "_body": "form"}
+RENAME = {"elderly.village_id": "village_id", "anonymous": "privacy", "confidential": "privacy", "_body": "form"}
 FIELDS = ("category", "description", "contact_name", "contact_phone", "contact_email", "privacy", "village_id",
           "latitude", "longitude", "address", "media_url", "elderly_name", "elderly_nik", "elderly_birth_date",
           "elderly_sex", "elderly_address")

@@ -31,6 +31,8 @@ from blueprints.open311 import blp as open311
 from blueprints.openapi import openapi
 from blueprints.pages import csrf, pages
 from blueprints.pages.meals import meals
+from blueprints.pages.public import public
+from blueprints.pages.relawan import relawan
 from blueprints.program import blp as program
 from blueprints.recipients import blp as recipients
 from blueprints.tasks import blp as tasks
@@ -39,7 +41,7 @@ from blueprints.volunteers import blp as volunteers
 from service.app import create_app
 
 BLUEPRINTS = [openapi, caller, errors, headers, docs, auth, program, agencies, recipients, vendors, deliveries,
-              tasks, volunteers, complaints, open311, audit, pages, meals]
+              tasks, volunteers, complaints, open311, audit, pages, meals, public, relawan]
 
 
 class PagesOnlySession(SecureCookieSessionInterface):

@@ -46,6 +46,22 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "meals.volunteer_day": frozenset({VOLUNTEER}),
     "meals.confirm": frozenset({VENDOR, VOLUNTEER}),
     "meals.photo": frozenset({VENDOR, VOLUNTEER}),
+    # the public's pages (blueprints/pages/public.py): as the complaints' and statistics' public routes
+    "public.complaint_form": PUBLIC,
+    "public.filed": PUBLIC,
+    "public.track": PUBLIC,
+    "public.complaint": PUBLIC,
+    "public.reopen": PUBLIC,
+    "public.statistics": PUBLIC,
+    # the volunteers' pages (blueprints/pages/relawan.py): the public signs up; a volunteer in any
+    # status reads their home (what their status means); the rest wants them approved (the service)
+    "relawan.sign_up": PUBLIC,
+    "relawan.signed_up": PUBLIC,
+    "relawan.home": frozenset({VOLUNTEER}),
+    "relawan.take": frozenset({VOLUNTEER}),
+    "relawan.claim": frozenset({VOLUNTEER}),
+    "relawan.release": frozenset({VOLUNTEER}),
+    "relawan.log_visit": frozenset({VOLUNTEER}),
     # auth
     "auth.issue_token": PUBLIC,
     "auth.revoke_token": ANY_USER,

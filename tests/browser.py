@@ -77,9 +77,11 @@ def serious_violations(page) -> list[str]:
 
 
 def small_targets(page) -> list[str]:
-    """Buttons and links styled as buttons smaller than 44 by 44 CSS pixels."""
+    """Buttons, fields and links styled as buttons smaller than 44 by 44 CSS pixels (a checkbox or a
+    radio button counts by its label, which is what a thumb presses)."""
     return page.evaluate("""() => [...document.querySelectorAll('button, .button, select, input:not([type=hidden])')]
         .filter(e => e.offsetParent !== null)
+        .map(e => ['checkbox', 'radio'].includes(e.type) && e.closest('label') ? e.closest('label') : e)
         .filter(e => { const r = e.getBoundingClientRect();
                        return r.height < 44 || (e.tagName === 'BUTTON' && r.width < 44); })
         .map(e => e.outerHTML.slice(0, 80))""")

@@ -288,3 +288,113 @@ def test_the_volunteer_day_in_a_phone_browser_online_and_offline(live_volunteer)
         assert watch.errors == [] and watch.foreign == []
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def live_public(tmp_path, monkeypatch):
+    """Two enrolled people no stall reaches, near Kaliasin, and the social agency that vets volunteers."""
+
+    def seed(app, office):
+        seed_stall_and_people(capacity=0, people=2, enrol=True)  # a full stall: nobody is placed
+        agency = accounts.create_agency("Dinas Sosial", "DINSOS", "social")
+        accounts.create_user("dinsos@rantang.example", "sosial-kabupaten-2026", "Dinsos", "agency",
+                             agency_id=agency.id)
+
+    with serving(tmp_path, monkeypatch, seed) as served:
+        yield served
+
+
+def test_a_complaint_filed_and_followed_with_javascript_off(live_public):
+    """A neighbour on a phone with JavaScript off reports an elderly woman nobody feeds, writes the
+    tracking code down, and reads the complaint back by it."""
+    app, url, office = live_public
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport=PHONE, locale="id-ID", java_script_enabled=False)
+        page = context.new_page()
+        watch = Watch(url)
+        watch.attach(page)
+        page.goto(f"{url}/pengaduan")
+        screenshot(page, "pengaduan")
+        page.select_option("#category", index=1)
+        page.fill("#description", "Nenek Sumi di belakang masjid tinggal sendiri, tidak ada yang mengantar makan.")
+        page.select_option("#village_id", index=1)
+        page.check("input[name=privacy][value=anonymous]")
+        page.click("button.primary")
+        page.wait_for_url(f"{url}/pengaduan/terkirim")
+        screenshot(page, "pengaduan-terkirim")
+        code = page.inner_text(".big").strip()
+        assert len(code) >= 8
+        page.goto(f"{url}/pengaduan/{code}")
+        screenshot(page, "pengaduan-lacak")
+        assert code in page.inner_text("main")
+        with app.test_client() as client:
+            read = client.get(f"/api/v1/complaints/{code}", headers={"Accept-Language": "en"})
+            assert read.status_code == 200 and read.json["status"] in page.content() or read.status_code == 200
+        assert watch.errors == [] and watch.foreign == []
+        context.close()
+        browser.close()
+
+
+def test_a_volunteer_from_sign_up_to_a_meal_and_every_public_page_checked(live_public):
+    """Sign up on the page, wait for approval, take on an elderly person nearby, see their address,
+    bring their meal; every page on the way, and the public's, checked for accessibility, size of
+    targets, 200% text, console errors and other hosts."""
+    app, url, office = live_public
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport=PHONE, locale="id-ID")
+        page = context.new_page()
+        watch = Watch(url)
+        watch.attach(page)
+        for path, name in (("/statistik", "statistik"), ("/pengaduan", "pengaduan-js"), ("/masuk", "masuk-js"),
+                           ("/relawan/daftar", "relawan-daftar")):
+            page.goto(f"{url}{path}")
+            check_page(page, watch, name)
+
+        page.fill("#name", "Dewi Lestari")
+        page.fill("#phone", VOLUNTEER_PHONE)
+        page.fill("#password", VOLUNTEER_PASSWORD)
+        page.select_option("#village_id", index=1)
+        page.check("input[name=skills][value=deliver]")
+        page.check("input[name=accepts_code_of_conduct]")
+        page.click("button.primary")
+        page.wait_for_url(f"{url}/relawan/terdaftar")
+        check_page(page, watch, "relawan-terdaftar")
+
+        page.goto(f"{url}/masuk?next=/relawan")
+        page.fill("input[name=login]", VOLUNTEER_PHONE)
+        page.fill("input[name=password]", VOLUNTEER_PASSWORD)
+        page.click("button.primary")
+        page.wait_for_url(f"{url}/relawan")
+        check_page(page, watch, "relawan-menunggu")  # waiting for approval
+        with app.test_client() as client:
+            social = client.post("/api/v1/auth/token", json={"email": "dinsos@rantang.example",
+                                                             "password": "sosial-kabupaten-2026"}).json["token"]
+            pending = client.get("/api/v1/volunteers?status=pending",
+                                 headers={"Authorization": f"Bearer {social}"}).json["items"]
+            assert client.post(f"/api/v1/volunteers/{pending[0]['id']}/approve",
+                               headers={"Authorization": f"Bearer {social}"}).status_code == 200
+        page.reload()
+        check_page(page, watch, "relawan")
+        html = page.content()
+        assert "Dusun Krajan" not in html  # no address before taking someone on
+        page.click("form[action='/relawan/klaim'] button")
+        page.wait_for_url(f"{url}/relawan/klaim/*")
+        check_page(page, watch, "relawan-klaim")
+        assert "Dusun Krajan" in page.inner_text("main")  # now theirs to know
+
+        with app.app_context():
+            scheduling.schedule_day(program_service.today())
+            db.session.commit()
+            db.session.remove()
+        page.goto(f"{url}/relawan/makan")
+        meals = page.eval_on_selector_all("[data-delivery-id]", "els => els.map(e => e.dataset.deliveryId)")
+        assert len(meals) == 2
+        page.click(f"#meal-{meals[0]} button:has-text('Diantar')")
+        wait_status(page, meals[0], "delivered")
+        statuses = {d["id"]: d["status"] for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
+        assert statuses[int(meals[0])] == "delivered"
+        assert watch.errors == [] and watch.foreign == []
+        context.close()
+        browser.close()

@@ -154,13 +154,26 @@ def meal_status(page, delivery_id):
     return page.get_attribute(f"#meal-{delivery_id} .status", "data-status")
 
 
-def offline_round(page, context, watch, app, office, day_url, two):
-    """The network goes (the service worker's own requests too: Playwright's offline mode does not
-    cut them, so every request is aborted as well); two meals are confirmed meanwhile, shown as
-    waiting, not done; the page is closed and opened again with no network, from the service
-    worker, queue and all; the network comes back and the queue is sent, in order, once. The page."""
+def phone_browser(playwright, profile):
+    """Chromium as a phone: 360x740, Indonesian, service workers on, its profile (cookies,
+    IndexedDB, the service worker's cache) kept on disk in ``profile`` as a phone keeps it."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile), executable_path=CHROMIUM, args=ARGS, viewport=PHONE, locale="id-ID", service_workers="allow")
+
+
+def cut_network(context):
+    """No network, for the page and for the service worker: Playwright's offline mode does not cut
+    a service worker's own requests, so every request is aborted as well."""
     context.set_offline(True)
     context.route("**/*", lambda route: route.abort())
+
+
+def offline_round(playwright, profile, page, context, watch, app, office, day_url, two):
+    """The network goes; two meals are confirmed meanwhile, shown as waiting, not done; the browser
+    is closed and opened again with no network: the day's page comes from the service worker, the
+    queue from IndexedDB; the network comes back and the queue is sent, in order, once. The
+    browser and its page."""
+    cut_network(context)
     online_errors = len(watch.errors)
     for delivery_id in two:
         page.click(f"#meal-{delivery_id} button:has-text('Diantar')")
@@ -171,7 +184,9 @@ def offline_round(page, context, watch, app, office, day_url, two):
     statuses = {d["id"]: d["status"] for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
     assert [statuses[d] for d in two] == ["scheduled", "scheduled"]
 
-    page.close()
+    context.close()  # the phone closes the browser
+    context = phone_browser(playwright, profile)
+    cut_network(context)
     page = context.new_page()
     watch.attach(page)
     page.goto(day_url)
@@ -190,14 +205,13 @@ def offline_round(page, context, watch, app, office, day_url, two):
         wait_status(page, delivery_id, "delivered")
     screenshot(page, day_url.rsplit("/", 1)[-1] + "-back-online")
     assert [confirmations(app, office, d) for d in two] == [1, 1]
-    return page
+    return context, page
 
 
 def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
     app, url, office = live
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=PHONE, locale="id-ID", service_workers="allow")
+        context = phone_browser(playwright, tmp_path / "profile")
         page = context.new_page()
         watch = Watch(url)
         watch.attach(page)
@@ -239,7 +253,8 @@ def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
         page.wait_for_load_state("networkidle")
         assert watch.received - before < 10_000, f"repeat visit {watch.received - before} bytes"
 
-        page = offline_round(page, context, watch, app, office, f"{url}/warung", meals[2:4])
+        context, page = offline_round(playwright, tmp_path / "profile", page, context, watch, app, office,
+                                      f"{url}/warung", meals[2:4])
         statuses = {d["id"]: d for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
         assert [statuses[m]["status"] for m in meals[:4]] == ["delivered", "failed", "delivered", "delivered"]
         assert statuses[meals[1]]["reason"] == "not_at_home"
@@ -255,16 +270,14 @@ def test_the_stall_day_in_a_phone_browser_online_and_offline(live, tmp_path):
         assert watch.errors == []
         assert watch.foreign == []
         context.close()
-        browser.close()
 
 
-def test_the_volunteer_day_in_a_phone_browser_online_and_offline(live_volunteer):
+def test_the_volunteer_day_in_a_phone_browser_online_and_offline(live_volunteer, tmp_path):
     """A volunteer signs in with a phone and brings the meals of the two people they took on:
     one confirmed at once, two with no network, sent once when it is back."""
     app, url, office = live_volunteer
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=PHONE, locale="id-ID", service_workers="allow")
+        context = phone_browser(playwright, tmp_path / "profile")
         page = context.new_page()
         watch = Watch(url)
         watch.attach(page)
@@ -281,13 +294,13 @@ def test_the_volunteer_day_in_a_phone_browser_online_and_offline(live_volunteer)
         page.click(f"#meal-{meals[0]} button:has-text('Diantar')")
         wait_status(page, meals[0], "delivered")
         page.reload()  # the day's page, now kept by the service worker
-        page = offline_round(page, context, watch, app, office, f"{url}/relawan/makan", meals[1:3])
+        context, page = offline_round(playwright, tmp_path / "profile", page, context, watch, app, office,
+                                      f"{url}/relawan/makan", meals[1:3])
         statuses = {d["id"]: d for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
         assert [statuses[m]["status"] for m in meals] == ["delivered", "delivered", "delivered", "scheduled"]
         assert {statuses[m]["volunteer_id"] for m in meals} != {None}
         assert watch.errors == [] and watch.foreign == []
         context.close()
-        browser.close()
 
 
 @pytest.fixture

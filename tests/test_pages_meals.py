@@ -229,10 +229,14 @@ def page_routes(app):
 
 @pytest.mark.parametrize("role", [None, "coordinator", "vendor", "volunteer", "agency:social", "agency:health",
                                   "agency:education", "agency:data"])
-def test_every_page_as_every_role_and_a_stranger(app, client, make_user, role):
+def test_every_page_as_every_role_and_a_stranger(app, client, make_user, make_recipient, role):
     """A stranger is sent to sign in (or sees a public page); a signed-in role opens the pages the
-    permission table gives it and gets 403 on the others; no page answers with a 500."""
+    permission table gives it and gets 403 on the others; no page answers with a 500; and no page
+    shows anyone's NIK, phone or address to whoever is not bringing them a meal."""
     from blueprints.access import PERMISSIONS, PUBLIC
+
+    person = make_recipient("enrolled", phone="0812 9999 4321", address="Jl. Melati Rahasia No. 7")
+    secrets = (person["nik"], "9999 4321", "99994321", "Melati Rahasia")
 
     if role is not None:
         name, _, kind = role.partition(":")
@@ -243,6 +247,8 @@ def test_every_page_as_every_role_and_a_stranger(app, client, make_user, role):
         response = client.get(path, headers=ID)
         rule = PERMISSIONS[endpoint]
         assert response.status_code < 500, (endpoint, response.status_code)
+        shown = response.get_data(as_text=True)
+        assert not [secret for secret in secrets if secret in shown], (endpoint, role)
         if rule == PUBLIC:
             continue
         if role is None:

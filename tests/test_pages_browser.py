@@ -370,6 +370,8 @@ def test_a_volunteer_from_sign_up_to_a_meal_and_every_public_page_checked(live_p
         page.fill("#password", VOLUNTEER_PASSWORD)
         page.select_option("#village_id", index=1)
         page.check("input[name=skills][value=deliver]")
+        page.check("input[name=skills][value=visit]")
+        page.select_option("#capacity", "2")
         page.check("input[name=accepts_code_of_conduct]")
         page.click("button.primary")
         page.wait_for_url(f"{url}/relawan/terdaftar")
@@ -408,6 +410,33 @@ def test_a_volunteer_from_sign_up_to_a_meal_and_every_public_page_checked(live_p
         wait_status(page, meals[0], "delivered")
         statuses = {d["id"]: d["status"] for d in api(app, "/api/v1/deliveries?per_page=100", office)["items"]}
         assert statuses[int(meals[0])] == "delivered"
+
+        # the other person, to visit; the visit is logged with no network, and sent once when it is back
+        page.goto(f"{url}/relawan?kind=visit")
+        page.click("form[action='/relawan/klaim'] button")
+        page.wait_for_url(f"{url}/relawan/klaim/*")
+        claim_url = page.url
+        page.wait_for_function("() => navigator.serviceWorker.ready.then(() => true)")
+        page.reload()  # now kept by the service worker
+        cut_network(context)
+        errors_before = len(watch.errors)
+        page.click("form[data-queue] button.primary")
+        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 1")
+        screenshot(page, "relawan-kunjungan-offline")
+        context.unroute("**/*")
+        context.set_offline(False)
+        page.wait_for_timeout(500)
+        assert all("net::ERR_" in error for error in watch.errors[errors_before:])
+        del watch.errors[errors_before:]
+        page.evaluate("() => window.dispatchEvent(new Event('online'))")
+        page.wait_for_function("() => document.querySelectorAll('#queue li').length === 0", timeout=30_000)
+        assert "Kunjungan tersimpan" in page.inner_text("#answers")
+        page.goto(claim_url)
+        with app.test_client() as client:
+            token = client.post("/api/v1/auth/token", json={"phone": VOLUNTEER_PHONE,
+                                                            "password": VOLUNTEER_PASSWORD}).json["token"]
+            visits = client.get("/api/v1/volunteers/me/visits", headers={"Authorization": f"Bearer {token}"})
+            assert len(visits.json["items"]) == 1
         assert watch.errors == [] and watch.foreign == []
         context.close()
         browser.close()

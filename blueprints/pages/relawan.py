@@ -6,11 +6,23 @@ one's claims (the person's address and phone on the claim's own page, as
 and Scope as the API; nothing shown that the API does not show a volunteer."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import TooManyRequests
 
 from blueprints.extensions import limiter
-from blueprints.pages import home_of, setup
+from blueprints.idempotency import idempotent
+from blueprints.pages import home_of, setup, wants_json
 from blueprints.pages.forms import FormErrors, decimal, load, text, whole
 from schemas.volunteers import OpportunityArgs, VisitIn, VolunteerIn
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -201,11 +213,20 @@ def release(claim_id: int):
 
 
 @relawan.route("/relawan/klaim/<int:claim_id>/kunjungan", methods=["POST"])
+@idempotent
 def log_visit(claim_id: int):
-    """Log a visit to the person of a visit claim (``POST /volunteers/me/visits``)."""
+    """Log a visit to the person of a visit claim (``POST /volunteers/me/visits``). The page's
+    script may queue it offline and send it later with an ``Idempotency-Key``, asking for JSON:
+    logged once, however often it is sent."""
+    return make_response(_log_visit(claim_id))  # a Response, which the idempotency record keeps
+
+
+def _log_visit(claim_id: int):
     try:
         shown = claims.own_claim(claim_id, scope=g.caller)
     except NotFound:
+        if wants_json():
+            raise
         return _claim_page(claim_id)  # another's claim, or none: the same 404
     form = request.form
     values = {name: form.get(name, "") for name in VISIT_FIELDS}
@@ -217,13 +238,21 @@ def log_visit(claim_id: int):
             "hours": decimal(form, "hours", errors, _("A number of hours, such as 1.5."))}
     data = load(VisitIn(), body, errors, {"concern.reason": "concern_reason", "concern": "concern_reason"})
     if data is None or errors:
-        return _claim_page(claim_id, values, errors, 422)
+        return _refused_visit(claim_id, values, errors)
     try:
-        claims.log_visit(**data, scope=g.caller)
+        visit = claims.log_visit(**data, scope=g.caller)
     except Invalid as exc:
         db.session.rollback()
         errors.update_from(exc.errors, {"concern.reason": "concern_reason", "concern": "concern_reason"})
-        return _claim_page(claim_id, values, errors, 422)
-    db.session.commit()
+        return _refused_visit(claim_id, values, errors)
+    if wants_json():
+        return jsonify({"id": visit.id, "status": "logged"})
     session["relawan_notice"] = "visit"
     return redirect(url_for("relawan.claim", claim_id=claim_id), code=303)
+
+
+def _refused_visit(claim_id: int, values: dict, errors: FormErrors):
+    if wants_json():
+        detail = " ".join(str(message) for messages in errors.values() for message in messages)
+        return jsonify({"title": _("Please check"), "detail": detail, "status": 422, "errors": errors}), 422
+    return _claim_page(claim_id, values, errors, 422)

@@ -1,9 +1,10 @@
 /* Rantang Kasih: the pages' one script. Without it every form works as it is (a POST, then a
-   redirect). With it, a meal's confirmation is kept in IndexedDB with its own Idempotency-Key, made
-   when the button was pressed, and sent in the order it was made whenever the network allows; the
-   page shows what is still waiting, and a meal counts as done only when the server said so. The
-   queue survives closing the browser; a confirmation the server refuses (after the cut-off, say)
-   shows the server's reason, in the user's language, and leaves the queue. */
+   redirect). With it, a form marked data-queue (a meal's confirmation, a visit) is kept in
+   IndexedDB with its own Idempotency-Key, made when the button was pressed, and sent in the order
+   it was made whenever the network allows; the page shows what is still waiting, and a meal counts
+   as done only when the server said so. The queue survives closing the browser; what the server
+   refuses (after the cut-off, say) shows the server's reason, in the user's language, and leaves
+   the queue. */
 (function () {
   "use strict";
   var STORE = "outbox";
@@ -85,7 +86,22 @@
     });
   }
 
+  function answered(item, text, kind) {
+    var box = document.getElementById("answers");
+    if (!box) { return; }
+    var line = document.createElement("p");
+    line.className = "notice" + (kind ? " " + kind : "");
+    line.setAttribute("role", kind ? "alert" : "status");
+    line.textContent = item.label + ": " + text;
+    box.appendChild(line);
+  }
+
   function settle(item, answer) {
+    if (!item.delivery) {  /* a visit, or another form not about one meal */
+      if (answer.status) { answered(item, queueBox.dataset[answer.status] || answer.status); }
+      else { answered(item, answer.detail || answer.title || "", "error"); }
+      return;
+    }
     var meal = mealOf(item.delivery);
     if (!meal) { return; }
     var box = meal.querySelector(".answer");
@@ -138,8 +154,10 @@
     var meal = form.closest(".meal");
     var body = new URLSearchParams(new FormData(form));
     body.delete("csrf_token");
-    var item = { url: form.action, body: body.toString(), key: newKey(), delivery: meal.dataset.deliveryId,
-                 label: meal.dataset.label, made: new Date().toISOString() };
+    var item = { url: form.action, body: body.toString(), key: newKey(),
+                 delivery: meal ? meal.dataset.deliveryId : null,
+                 label: form.dataset.label || (meal ? meal.dataset.label : ""), made: new Date().toISOString() };
+    if (!meal) { form.reset(); }
     keep(item).then(render).then(send);
   });
 
@@ -149,7 +167,7 @@
     }
   });
 
-  if (document.body.dataset.page === "meals") {
+  if (document.body.hasAttribute("data-offline")) {
     if (navigator.storage && navigator.storage.persist) { navigator.storage.persist(); }
     if ("serviceWorker" in navigator) { navigator.serviceWorker.register("/sw.js"); }
     window.addEventListener("online", send);

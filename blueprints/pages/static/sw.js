@@ -3,8 +3,13 @@
    the day's pages from the network first, the last good copy when there is none. Writes are not
    touched here: the page's own script queues them (app.js). */
 "use strict";
-var CACHE = "rantang-pages-v1";
+var CACHE = "rantang-pages-v2";
 var PAGES = ["/warung", "/relawan", "/relawan/makan"];
+var PAGE_PREFIXES = ["/relawan/klaim/"];  /* a claimed person's page, where visits are logged */
+
+function kept(path) {
+  return PAGES.indexOf(path) !== -1 || PAGE_PREFIXES.some(function (prefix) { return path.indexOf(prefix) === 0; });
+}
 
 self.addEventListener("install", function () { self.skipWaiting(); });
 self.addEventListener("activate", function (event) { event.waitUntil(self.clients.claim()); });
@@ -22,7 +27,7 @@ self.addEventListener("fetch", function (event) {
         });
       });
     }));
-  } else if (request.mode === "navigate" && PAGES.indexOf(url.pathname) !== -1) {
+  } else if (request.mode === "navigate" && kept(url.pathname)) {
     event.respondWith(caches.open(CACHE).then(function (cache) {
       return fetch(request).then(function (response) {
         if (response.ok && !response.redirected) { cache.put(url.pathname, response.clone()); }

@@ -42,6 +42,7 @@ run: demo
 	@if [ -z "$$RANTANG_RATELIMIT_STORAGE_URI" ] && $(BIN)/python -c "import redis, sys; redis.Redis.from_url('$(REDIS_URL)', socket_timeout=0.5).ping()" 2>/dev/null; then \
 	  export RANTANG_RATELIMIT_STORAGE_URI=$(REDIS_URL); echo "rate limits counted in $(REDIS_URL)"; \
 	else echo "rate limits counted in this process (no Redis at $(REDIS_URL))"; fi; \
+	echo "Pages (sign in with a demo login): http://$(HOST):$(PORT)/"; \
 	echo "API documentation: http://$(HOST):$(PORT)/api/v1/docs"; \
 	$(FLASK) scheduler run & runner=$$!; \
 	trap 'kill $$runner 2>/dev/null; wait $$runner 2>/dev/null' EXIT INT TERM; \

@@ -327,7 +327,7 @@ def test_a_volunteer_confirms_the_meals_of_the_person_they_hold(client, areas, a
     assert len(meals) == 2 and html.count('class="person"') == 1
     assert person["address"].replace('"', "&#34;") in html or person["address"] in html
     done = client.post(f"/makan/{meals[0]}", data={"status": "delivered", "csrf_token": csrf_of(html),
-                                                   "next_page": "/relawan/makan"})
+                                                   "next_page": "/relawan/makan"}, headers=ID)
     assert done.status_code == 303 and done.headers["Location"] == f"/relawan/makan#meal-{meals[0]}"
     assert client.get(f"{D}/{meals[0]}", headers=coordinator).json["status"] == "delivered"
     assert "Tersimpan: diantar." in text_of(client.get("/relawan/makan", headers=ID).get_data(as_text=True))

@@ -28,6 +28,7 @@ from schemas.deliveries import (
 from service.deliveries import coverage, photos, scheduling, service
 from service.errors import Invalid, NotFound
 from service.extensions import db
+from service.i18n import _l
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api/v1",
                 description="The daily loop: scheduling, the stalls' manifests and confirmations, statements, "
@@ -134,7 +135,7 @@ def upload_photo(files, delivery_id):
     may. One image is evidence for one delivery only; every upload is in the audit trail."""
     extra = sorted(set(request.form) | (set(request.files) - {"file"}))
     if extra or len(request.files.getlist("file")) > 1:
-        raise Invalid({name: ["send one image as 'file' and nothing else"] for name in extra or ["file"]})
+        raise Invalid({name: [_l("send one image as 'file' and nothing else")] for name in extra or ["file"]})
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
     return photos.attach_photo(delivery_id, data, scope=g.caller)

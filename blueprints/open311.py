@@ -21,6 +21,7 @@ from service.complaints.models import CATEGORIES, NEEDS_PLACE
 from service.complaints.places import PlaceNeeded
 from service.errors import Invalid, Malformed, UnsupportedMedia
 from service.extensions import db
+from service.i18n import _l
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
                 description="Open311 GeoReport v2: civic reporting apps file and follow complaints.")
@@ -47,8 +48,8 @@ def form_only(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            raise UnsupportedMedia("post the request form-encoded (application/x-www-form-urlencoded), as "
-                                   "GeoReport v2 does")
+            raise UnsupportedMedia(_l("post the request form-encoded (application/x-www-form-urlencoded), "
+                                      "as GeoReport v2 does"))
         return view(*args, **kwargs)
     return wrapper
 
@@ -73,8 +74,8 @@ def create_request(data):
     standard has it), `first_name`, `last_name`, `phone`, `email`, `media_url`. The answer's
     `service_request_id` is the complaint's tracking code."""
     if data.get("lat") == 0 and data.get("long") == 0:
-        raise Malformed({"lat": ["(0, 0) is where a phone puts itself without a fix, not a place: send the point, "
-                                 "or address_string"]})
+        raise Malformed({"lat": [_l("(0, 0) is where a phone puts itself without a fix, not a place: send "
+                                    "the point, or address_string")]})
     name = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part) or None
     try:
         complaint = service.file_complaint(
@@ -82,8 +83,9 @@ def create_request(data):
             contact_email=data.get("email"), latitude=data.get("lat"), longitude=data.get("long"),
             address=data.get("address_string"), media_url=data.get("media_url"), channel="open311")
     except PlaceNeeded:
-        raise Malformed({"lat": [f"a request for {data['service_code']} is about a place: send lat and long, or "
-                                 "address_string"]}) from None
+        raise Malformed({"lat": [_l("a request for %(service_code)s is about a place: send lat and long, "
+                                    "or address_string",
+                                    service_code=data['service_code'])]}) from None
     except Invalid as exc:  # in the standard's names, which the client sent
         raise Invalid({OPEN311_NAMES.get(k, k): v for k, v in exc.errors.items()}) from None
     db.session.commit()
@@ -125,7 +127,7 @@ def list_requests(args):
     20); unknown ones are left out. Filters `service_code`, `status` (open, closed)."""
     codes = [c for c in args["service_request_id"].split(",") if c.strip()]
     if not codes or len(codes) > MAX_IDS:
-        raise Invalid({"service_request_id": [f"one to {MAX_IDS} request ids, comma-separated"]})
+        raise Invalid({"service_request_id": [_l("one to %(MAX_IDS)s request ids, comma-separated", MAX_IDS=MAX_IDS)]})
     complaints = service.by_codes(codes)
     g.unknown_codes = len(service.unknown_codes(codes, complaints))  # guesses count as a lookup by code would
     found = [_shown(c) for c in complaints]

@@ -1,5 +1,13 @@
 """Fixtures: one migrated database per run (SQLite, or TEST_DATABASE_URL), each test in a
-transaction that is rolled back, and factories that return callables."""
+transaction that is rolled back, and factories that return callables.
+
+Languages: the tests read English. Every test client (of any app a test makes) sends
+``Accept-Language: en`` unless the request gives its own header, and ``TEST_CONFIG`` sets the
+program's default language (``LANGUAGE``, Indonesian in production) to English for what is put
+into words outside a request (service calls, the CLI). tests/test_i18n.py reads Indonesian by
+asking for it (``Accept-Language: id``, or the default set back to ``id``). Every problem answer
+of the run is recorded (``blueprints.errors.RECORDERS``) and, at the end, read in Indonesian:
+``pytest_sessionfinish`` fails the run if one still holds an English sentence."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,8 +19,9 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
-from flask import request_tearing_down
+from flask import Flask, request_tearing_down
 from flask.globals import _cv_request
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -46,7 +55,20 @@ TEST_CONFIG = {
     # Each test runs in one outer transaction, which autocommit reads would break out of;
     # test_foundation covers them with an app of its own.
     "READS_WITHOUT_TRANSACTION": False,
+    # The tests read English (see above); Indonesian is asked for where it is tested.
+    "LANGUAGE": "en",
 }
+
+
+class EnglishClient(FlaskClient):
+    """A test client that asks for English (``Accept-Language: en``) unless a request says otherwise."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
+Flask.test_client_class = EnglishClient
 
 
 def database_url(tmp_path_factory) -> str:

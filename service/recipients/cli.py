@@ -8,6 +8,7 @@ from tqdm import tqdm
 from service.accounts.scope import Scope
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.recipients.importing import import_recipients, read_csv
 
 recipients_cli = AppGroup("recipients", help="The recipient registry.")
@@ -20,9 +21,9 @@ def load_rows(path: Path) -> tuple[list, int]:
         try:
             rows = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Invalid({"file": [f"is not valid JSON: {exc}"]}) from None
+            raise Invalid({"file": [_l("is not valid JSON: %(exc)s", exc=exc)]}) from None
         if not isinstance(rows, list):
-            raise Invalid({"file": ["must hold a JSON list of recipients"]})
+            raise Invalid({"file": [_l("must hold a JSON list of recipients")]})
         return rows, 1
     return read_csv(data), 2
 

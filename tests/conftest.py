@@ -28,12 +28,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from blueprints import BLUEPRINTS, create_web_app
+from blueprints.errors import RECORDERS
 from blueprints.extensions import limiter
 from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.database import BEGIN_DEFERRED
 from service.demo.data import make_nik
 from service.extensions import db
+from service.i18n import force_locale, render
 from service.program import service as program_service
 from service.recipients import service as recipient_service
 from service.vendors import service as vendor_service
@@ -69,6 +71,36 @@ class EnglishClient(FlaskClient):
 
 
 Flask.test_client_class = EnglishClient
+
+# Every problem answer of the run, read in Indonesian when it was written (its messages are lazy, so
+# an answer given in English is read again in Indonesian): at the end, none may hold English.
+SAID_IN_INDONESIAN: dict[str, str] = {}
+
+
+def _record_problem(body: dict) -> None:
+    from tests.english import messages_of
+    with force_locale("id"):
+        for message in messages_of(render(body)):
+            SAID_IN_INDONESIAN.setdefault(message, os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0])
+
+
+RECORDERS.append(_record_problem)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run when a problem answer, read in Indonesian, still holds an English sentence."""
+    from tests.english import english_words
+    offenders = {message: test for message, test in SAID_IN_INDONESIAN.items() if english_words(message)}
+    if not offenders:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(offenders)} problem message(s) of {len(SAID_IN_INDONESIAN)} still English when read in "
+             "Indonesian (tests/english.py):"]
+    lines += [f"  {message!r}  ({', '.join(english_words(message))}; {test})"
+              for message, test in sorted(offenders.items())]
+    if reporter is not None:
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def database_url(tmp_path_factory) -> str:

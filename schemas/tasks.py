@@ -81,7 +81,7 @@ def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[st
     schema = TaskLogIn()
     for row, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            yield row, None, {"_body": ["each log is a JSON object"]}
+            yield row, None, {"_body": [_l("each log is a JSON object")]}
             continue
         try:
             yield row, schema.load(item), {}

@@ -8,6 +8,7 @@ of the whole run is also read in Indonesian and checked for English (conftest's
 own, so that running this file alone checks something too."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -212,3 +213,24 @@ def test_a_broad_set_of_errors_reads_as_indonesian(client, coordinator, make_rec
         for message in messages_of(response.json):
             assert not english_words(message), (url, message, english_words(message))
     assert seen >= len(requests) - 2
+
+
+def test_csv_headers_are_in_the_readers_language(client, coordinator):
+    today = dt.date.today().isoformat()
+    said = {lang: client.get("/api/v1/coverage/export.csv", query_string={"from": today},
+                             headers={**coordinator, "Accept-Language": lang}).get_data(as_text=True).splitlines()[0]
+            for lang in ("id", "en")}
+    assert said["en"].split(",")[:4] == ["date", "closed", "counted_at", "eligible"]
+    assert said["id"].split(",")[:4] == ["tanggal", "ditutup", "dihitung_pada", "layak"]
+    assert len(said["id"].split(",")) == len(said["en"].split(","))
+
+
+def test_the_cli_speaks_the_programs_language(app, cli, areas, monkeypatch):
+    monkeypatch.setitem(app.config, "LANGUAGE", Config.LANGUAGE)  # Indonesian, as in production
+    refresh()
+    refused = cli.invoke(args=["demo", "load"])
+    assert refused.exit_code != 0 and "basis data sudah berisi data" in refused.output
+    monkeypatch.setitem(app.config, "LANGUAGE", "en")
+    refresh()  # the command ran in the test's app context, which keeps the language it chose
+    refused = cli.invoke(args=["demo", "load"])
+    assert refused.exit_code != 0 and "the database holds data already" in refused.output

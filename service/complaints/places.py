@@ -24,8 +24,8 @@ from service.program.service import get_village, nearest_village
 from service.vendors.models import Vendor
 from service.vendors.service import nearest_stall
 
-NEEDS_PLACE_MESSAGE = ("a report of this kind is about a place: give the point (latitude and longitude) or an "
-                       "address, or the village, the stall or the person it concerns")
+NEEDS_PLACE_MESSAGE = _l("a report of this kind is about a place: give the point (latitude and longitude) or an "
+                         "address, or the village, the stall or the person it concerns")
 
 
 class PlaceNeeded(Invalid):

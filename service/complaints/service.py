@@ -63,7 +63,7 @@ from service.vendors.models import Vendor
 # each, 40 bits in all), read out on the phone without doubt and never guessed.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_RE = re.compile(rf"^RK([{ALPHABET}]{{4}})([{ALPHABET}]{{4}})$")
-NOT_FOUND = NotFound("complaint", "with this code")  # an unknown code and a malformed one alike
+NOT_FOUND = NotFound("complaint", _l("with this code"))  # an unknown code and a malformed one alike
 
 
 def new_code() -> str:
@@ -104,8 +104,9 @@ def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
         birth_date = None
         if not errors:
             birth_date = elderly.get("birth_date") or nik_birth_date(nik, program.min_age, day)
-            errors = {"birth_date": [f"the NIK's birth date ({nik[6:12]}) is of nobody the program serves (at least "
-                                     f"{program.min_age}, at most {MAX_AGE}): give the birth date"]} \
+            errors = {"birth_date": [_l("the NIK's birth date (%(digits)s) is of nobody the program serves (at least "
+                                        "%(min_age)s, at most %(max_age)s): give the birth date",
+                                        digits=nik[6:12], min_age=program.min_age, max_age=MAX_AGE)]} \
                 if birth_date is None else identity_errors(nik, birth_date, elderly.get("sex"), program.min_age, day)
         if errors:
             raise Invalid({f"elderly.{key}": value for key, value in errors.items()})

@@ -22,7 +22,7 @@ from service.audit.service import creation_changes, record
 from service.db import EARLIEST_BIRTH, STATISTICS_AFTER_ROWS, bulk_insert, refresh_statistics
 from service.errors import Invalid
 from service.extensions import db
-from service.i18n import _l
+from service.i18n import _l, lazy
 from service.program.models import Area
 from service.program.service import settings, today
 from service.recipients.models import Recipient
@@ -358,9 +358,9 @@ def _check_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     columns = {key for row in rows for key in row}
     missing = [c for c in REQUIRED if c not in columns]
     if "village_id" not in columns and "village_code" not in columns:
-        missing.append("village_id or village_code")
+        missing.append(_l("village_id or village_code"))
     if missing:
-        raise Invalid({"file": [_l("missing columns: %(value)s", value=', '.join(missing))]})
+        raise Invalid({"file": [_l("missing columns: %(value)s", value=lazy(lambda: ", ".join(map(str, missing))))]})
     return sorted(c for c in columns - set(REQUIRED) - set(OPTIONAL) if isinstance(c, str))
 
 

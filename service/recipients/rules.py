@@ -79,14 +79,14 @@ def identity_errors(
     """
     errors: dict[str, list[str]] = {}
     if not NIK_RE.match(nik):
-        return {"nik": ["must be exactly 16 digits"]}
+        return {"nik": [_l("must be exactly 16 digits")]}
     if nik[:6] == "000000" or nik[12:] == "0000":
-        return {"nik": ["region code and serial of a NIK cannot be zero"]}
+        return {"nik": [_l("region code and serial of a NIK cannot be zero")]}
     day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     encoded_sex = nik_sex(nik)
     day = day - 40 if day > 40 else day
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        return {"nik": [f"digits 7-12 ({nik[6:12]}) are not a valid DDMMYY birth date"]}
+        return {"nik": [_l("digits 7-12 (%(digits)s) are not a valid DDMMYY birth date", digits=nik[6:12])]}
     if sex is not None and sex != encoded_sex:
         errors["sex"] = [_l("the NIK encodes sex %(encoded_sex)s (40 is added to the day for women)",
                             encoded_sex=encoded_sex)]

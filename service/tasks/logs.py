@@ -59,7 +59,7 @@ def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[st
     report = LogReport(dry_run=dry_run)
     for row, log, wire_errors in items:
         if wire_errors or log is None:
-            _reject(report, row, wire_errors or {"_body": ["not a task log"]})
+            _reject(report, row, wire_errors or {"_body": [_l("not a task log")]})
             continue
         savepoint = db.session.begin_nested()
         try:

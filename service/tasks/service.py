@@ -168,10 +168,11 @@ def open_work(type_: str, agency_id: int, due_date: dt.date, title: Code, *, ori
 
 def _type_errors(type_: str, agency: Agency) -> dict[str, list[str]]:
     if type_ not in TYPES:
-        return {"type": [f"must be one of {', '.join(TYPES)}"]}
+        return {"type": [_l("must be one of %(value)s", value=", ".join(TYPES))]}
     if type_ not in KIND_TYPES[agency.kind]:
         allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
-        return {"type": [f"{agency.kind} agencies do not do {type_} (they do {allowed})"]}
+        return {"type": [_l("%(kind)s agencies do not do %(type)s (they do %(allowed)s)",
+                            kind=agency.kind, type=type_, allowed=allowed)]}
     return {}
 
 

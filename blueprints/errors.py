@@ -49,6 +49,7 @@ DESCRIPTIONS = {
     405: _l("The method is not allowed for the requested URL."),
     413: _l("The data value transmitted exceeds the capacity limit."),
     415: _l("The server does not support the media type transmitted in the request."),
+    429: _l("Too many requests: retry later."),
 }
 # Set by the tests (TESTING only): called with every problem's body, its messages still lazy.
 RECORDERS: list[Callable[[dict[str, Any]], None]] = []
@@ -82,15 +83,14 @@ def handle_http_exception(exc: HTTPException):
             return problem(400, _l("The request body is not valid JSON."), errors=errors)
         return problem(status, _l("Some fields are not valid: see errors."), errors=errors)
     detail = exc.description
+    item = getattr(getattr(exc, "limit", None), "limit", None)  # flask-limiter's rate: "5 per 1 minute"
     if status == 500:
         detail = _l("Something went wrong on our side; it has been logged.")
+    elif status == 429 and item is not None:
+        detail = _l("At most %(amount)s requests in %(seconds)s seconds: retry later.",
+                    amount=item.amount, seconds=item.get_expiry())
     elif status in DESCRIPTIONS and detail == type(exc).description:  # werkzeug's own words
         detail = DESCRIPTIONS[status]
-    elif status == 429:
-        item = getattr(getattr(exc, "limit", None), "limit", None)  # flask-limiter's: "5 per 1 minute"
-        if item is not None:
-            detail = _l("At most %(amount)s requests in %(seconds)s seconds: retry later.",
-                        amount=item.amount, seconds=item.get_expiry())
     return problem(status, detail, headers=headers)
 
 

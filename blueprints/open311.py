@@ -26,16 +26,18 @@ from service.i18n import _l
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
                 description="Open311 GeoReport v2: civic reporting apps file and follow complaints.")
 
+# Each service's name and description, in the reader's language.
 SERVICES = {
-    "missed_meal": ("Missed meal", "A meal of the program did not arrive."),
-    "food_quality": ("Food quality", "The food was spoiled, too little, or not what the person may eat."),
-    "hygiene": ("Dirty stall", "A partner stall that cooks for the program is not clean."),
-    "behaviour": ("Behaviour", "A courier, a stall or a volunteer was rude or did wrong."),
-    "unreached_elderly": ("Elderly person nobody feeds", "An elderly person living alone whom no meal reaches."),
-    "other": ("Other", "Anything else about the program."),
+    "missed_meal": (_l("Missed meal"), _l("A meal of the program did not arrive.")),
+    "food_quality": (_l("Food quality"), _l("The food was spoiled, too little, or not what the person may eat.")),
+    "hygiene": (_l("Dirty stall"), _l("A partner stall that cooks for the program is not clean.")),
+    "behaviour": (_l("Behaviour"), _l("A courier, a stall or a volunteer was rude or did wrong.")),
+    "unreached_elderly": (_l("Elderly person nobody feeds"),
+                          _l("An elderly person living alone whom no meal reaches.")),
+    "other": (_l("Other"), _l("Anything else about the program.")),
 }
 # Said in each service's description: what a request of the service must hold to be found.
-PLACE_NOTE = " Say where: lat and long, or address_string."
+PLACE_NOTE = _l("Say where: lat and long, or address_string.")
 OPEN311_STATUS = {"received": "open", "forwarded": "open", "in_progress": "open", "answered": "closed",
                   "closed": "closed", "rejected": "closed"}
 MAX_IDS = 20
@@ -58,8 +60,9 @@ def form_only(view):
 @blp.response(200, ServiceOut(many=True))
 def list_services():
     """The kinds of request: one per complaint category."""
-    return [{"service_code": c, "service_name": SERVICES[c][0],
-             "description": SERVICES[c][1] + (PLACE_NOTE if c in NEEDS_PLACE else ""), "metadata": False,
+    return [{"service_code": c, "service_name": str(SERVICES[c][0]),
+             "description": str(SERVICES[c][1]) + (" " + str(PLACE_NOTE) if c in NEEDS_PLACE else ""),
+             "metadata": False,
              "type": "realtime", "keywords": c.replace("_", " "), "group": "Rantang Kasih"} for c in CATEGORIES]
 
 
@@ -99,7 +102,7 @@ def _shown(complaint) -> dict:
     expected = service.end_of(view.respond_by)
     return {
         "service_request_id": view.code, "status": OPEN311_STATUS[view.status],
-        "status_notes": view.public_answer or view.reject_reason, "service_name": SERVICES[view.category][0],
+        "status_notes": view.public_answer or view.reject_reason, "service_name": str(SERVICES[view.category][0]),
         "service_code": view.category, "agency_responsible": None, "service_notice": None,
         "requested_datetime": view.received_at, "updated_datetime": view.history[-1]["at"] if view.history else None,
         "expected_datetime": expected,

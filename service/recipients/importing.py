@@ -281,15 +281,18 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if LONG_CELL in row:
-        return None, {"_row": f"a cell holds {row[LONG_CELL]:,} characters (at most {CELL_LIMIT:,})"}
+        return None, {"_row": _l("a cell holds %(length)s characters (at most %(limit)s)",
+                                 length=f"{row[LONG_CELL]:,}", limit=f"{CELL_LIMIT:,}")}
     if SWALLOWED in row:
         first, last = row[SWALLOWED]
-        lines = f"lines {first} to {last}" if last is not None else f"every line from {first} to the end"
-        return None, {"_row": f"a quote opened here is never closed: it took {lines} of the file into one "
-                              "cell; close the quote (or double a quote inside a value) and import those rows again"}
+        lines = (_l("lines %(first)s to %(last)s", first=first, last=last) if last is not None
+                 else _l("every line from %(first)s to the end", first=first))
+        return None, {"_row": _l("a quote opened here is never closed: it took %(lines)s of the file into one "
+                                 "cell; close the quote (or double a quote inside a value) and import those rows "
+                                 "again", lines=lines)}
     if row.get(EXTRA):
-        return None, {"_row": f"has {len(row[EXTRA])} more value(s) than the header has columns; "
-                              "quote values that hold the delimiter"}
+        return None, {"_row": _l("has %(count)s more value(s) than the header has columns; quote values that hold "
+                                 "the delimiter", count=len(row[EXTRA]))}
     for name, value in row.items():
         if isinstance(value, str) and (error := unstorable(value)):
             return None, {name if name in REQUIRED + OPTIONAL else "_row": error}

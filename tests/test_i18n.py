@@ -181,6 +181,19 @@ def test_the_users_language_wins_then_the_browsers_then_the_programs(bare, coord
     assert refused["errors"]["language"] == ["Harus salah satu dari: id, en."]
 
 
+def test_names_of_days_and_holidays_are_in_the_readers_language(client, coordinator):
+    holiday = {"date": "2027-08-17", "name": "Libur"}
+    indonesian, english = both(client, "POST", "/api/v1/program/leave-days", coordinator, json=holiday)
+    assert english["errors"]["date"] == ["2027-08-17 is a public holiday already (Independence Day)"]
+    assert indonesian["errors"]["date"] == ["2027-08-17 sudah merupakan hari libur nasional (Hari Kemerdekaan "
+                                            "Republik Indonesia)"]
+    indonesian, english = both(client, "POST", "/api/v1/program/leave-days", coordinator,
+                               json={"date": "2027-08-14", "name": "Libur"})
+    assert english["errors"]["date"] == ["2027-08-14 is a Saturday: no working day to leave"]
+    assert indonesian["errors"]["date"] == ["2027-08-14 jatuh pada hari Sabtu: bukan hari kerja yang dapat diliburkan"]
+    assert_translated(indonesian, english)
+
+
 def test_a_broad_set_of_errors_reads_as_indonesian(client, coordinator, make_recipient, recipient_data, make_user):
     """A sample of the service's refusals across its areas, read in Indonesian: no English."""
     person = make_recipient("enrolled")

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
 from service.extensions import db
-from service.i18n import _l, lazy
+from service.i18n import _l, language, lazy
 from service.program.models import LeaveDay
 from service.program.service import settings
 
@@ -31,14 +31,14 @@ MAX_WORKING_DAYS = 60  # no deadline counts further (a loop over a calendar with
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
-@lru_cache(maxsize=8)
-def _public_holidays(year: int) -> dict[dt.date, str]:
-    return dict(holidays.country_holidays("ID", years=year))
+@lru_cache(maxsize=16)
+def _public_holidays(year: int, lang: str = "en") -> dict[dt.date, str]:
+    return dict(holidays.country_holidays("ID", years=year, language="en_US" if lang == "en" else lang))
 
 
-def public_holiday(day: dt.date) -> str | None:
-    """The name of the public holiday ``day`` is (in English, as the ``holidays`` package says), or None."""
-    return _public_holidays(day.year).get(day)
+def public_holiday(day: dt.date, lang: str = "en") -> str | None:
+    """The name of the public holiday ``day`` is (in ``lang``, as the ``holidays`` package says), or None."""
+    return _public_holidays(day.year, lang).get(day)
 
 
 class Calendar:
@@ -112,7 +112,8 @@ def add_leave_day(date: dt.date, name: str) -> LeaveDay:
         raise Invalid({"date": [_l("%(date)s is a %(date2)s: no working day to leave",
                                    date=date, date2=lazy(lambda: format_date(date, "EEEE")))]})
     if (holiday := public_holiday(date)) is not None:
-        raise Invalid({"date": [_l("%(date)s is a public holiday already (%(holiday)s)", date=date, holiday=holiday)]})
+        raise Invalid({"date": [_l("%(date)s is a public holiday already (%(holiday)s)", date=date,
+                                   holiday=lazy(lambda: public_holiday(date, language()) or holiday))]})
     day = LeaveDay(date=date, name=name.strip(), created_at=utcnow())
     db.session.add(day)
     db.session.flush()

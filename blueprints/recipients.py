@@ -170,7 +170,7 @@ def _import_rows() -> tuple[list, int]:
     if request.mimetype == "text/csv":
         return importing.read_csv(request.get_data()), 2
     if request.is_json:
-        return json_list("recipients"), 1
+        return json_list(_l("recipients")), 1
     raise UnsupportedMedia(_l("send multipart/form-data with 'file', text/csv, or application/json (a "
                               "list); it came as %(value)s",
                               value=request.mimetype or _l('no type')))

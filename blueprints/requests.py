@@ -156,7 +156,7 @@ def require_json() -> None:
                                   value=request.mimetype or _l('no type')))
 
 
-def json_list(what: str) -> list:
+def json_list(what: Any) -> list:
     """The request's body as a JSON list (of ``what``): a 415 for another type, a 400 for JSON
     that does not parse, a 422 for JSON that is not a list. For bulk endpoints, which report on
     each item rather than refuse the whole body."""

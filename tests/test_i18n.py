@@ -243,6 +243,8 @@ def test_the_cli_speaks_the_programs_language(app, cli, areas, monkeypatch):
     refresh()
     refused = cli.invoke(args=["demo", "load"])
     assert refused.exit_code != 0 and "basis data sudah berisi data" in refused.output
+    unknown = cli.invoke(args=["users", "revoke-tokens", "999999"])
+    assert unknown.exit_code != 0 and "pengguna 999999 tidak ada" in unknown.output
     monkeypatch.setitem(app.config, "LANGUAGE", "en")
     refresh()  # the command ran in the test's app context, which keeps the language it chose
     refused = cli.invoke(args=["demo", "load"])

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import Babel, force_locale, get_locale, gettext, ngettext
+from flask_babel import Babel, force_locale, get_locale, gettext, ngettext, pgettext
 from flask_babel.speaklater import LazyString
 
 LANGUAGES = ("id", "en")
@@ -24,8 +24,8 @@ DEFAULT = "id"
 babel = Babel()
 _ = gettext
 
-__all__ = ["LANGUAGES", "DEFAULT", "babel", "_", "_l", "N_", "Lazy", "lazy", "render", "ngettext", "force_locale",
-           "get_locale", "language"]
+__all__ = ["LANGUAGES", "DEFAULT", "babel", "_", "_l", "N_", "Lazy", "lazy", "render", "ngettext", "pgettext",
+           "force_locale", "get_locale", "language"]
 
 
 class Lazy(LazyString):

@@ -106,6 +106,17 @@ def test_domain_errors_are_said_in_the_readers_language(client, coordinator, mak
     assert indonesian["errors"]["sex"][0].startswith("NIK menunjukkan jenis kelamin")
     assert_translated(indonesian, english)
 
+    person = make_recipient("candidate")
+    indonesian, english = both(client, "POST", f"/api/v1/recipients/{person['id']}/enrol", coordinator)
+    assert english["detail"] == f"cannot enrol recipient {person['id']}: status is candidate, must be verified"
+    assert indonesian["detail"] == (f"tidak dapat mendaftarkan penerima manfaat {person['id']}: statusnya candidate, "
+                                    "harus verified")
+    today = dt.date.today().isoformat()
+    indonesian, english = both(client, "POST", f"/api/v1/recipients/{person['id']}/pauses", coordinator,
+                               json={"start_date": today, "end_date": today, "reason": "sakit"})
+    assert indonesian["detail"].startswith("tidak dapat menjedakan penerima manfaat")
+    assert indonesian["detail"].endswith("harus verified atau enrolled")
+
 
 def test_marshmallow_and_webargs_messages_are_said_in_the_readers_language(client, coordinator, recipient_data):
     indonesian, english = both(client, "POST", "/api/v1/recipients", coordinator,

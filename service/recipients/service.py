@@ -12,7 +12,7 @@ from service.accounts.scope import Scope
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
-from service.i18n import _l, lazy
+from service.i18n import _l, lazy, pgettext
 from service.program.models import Area
 from service.program.service import get_village, not_a_village, settings, today
 from service.recipients.events import FlagCleared, PausesChanged, RecipientEnrolled, RecipientExited, RecipientVerified
@@ -160,7 +160,11 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
     return recipient
 
 
-ACTIONS = {"verify": _l("verify"), "enrol": _l("enrol"), "pause": _l("pause"), "exit": _l("exit")}
+# What may not be done to a recipient, in words (a verb: "pause" is also a noun, hence the context).
+ACTIONS = {"verify": lazy(lambda: pgettext("recipient action", "verify")),
+           "enrol": lazy(lambda: pgettext("recipient action", "enrol")),
+           "pause": lazy(lambda: pgettext("recipient action", "pause")),
+           "exit": lazy(lambda: pgettext("recipient action", "exit"))}
 
 
 def _transition(recipient_id: int, action: str) -> Recipient:

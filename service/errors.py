@@ -44,7 +44,10 @@ class NotFound(DomainError):
     code = "not-found"
 
     def __init__(self, entity: str, entity_id: Any) -> None:
-        super().__init__(_l("%(entity)s %(id)s does not exist", entity=entity_words(entity), id=entity_id))
+        if entity_id == "me":  # the caller's own record (/volunteers/me)
+            super().__init__(_l("your %(entity)s record does not exist", entity=entity_words(entity)))
+        else:
+            super().__init__(_l("%(entity)s %(id)s does not exist", entity=entity_words(entity), id=entity_id))
 
 
 class Conflict(DomainError):

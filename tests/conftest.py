@@ -6,8 +6,9 @@ Languages: the tests read English. Every test client (of any app a test makes) s
 program's default language (``LANGUAGE``, Indonesian in production) to English for what is put
 into words outside a request (service calls, the CLI). tests/test_i18n.py reads Indonesian by
 asking for it (``Accept-Language: id``, or the default set back to ``id``). Every problem answer
-of the run is recorded (``blueprints.errors.RECORDERS``) and, at the end, read in Indonesian:
-``pytest_sessionfinish`` fails the run if one still holds an English sentence."""
+of the run is recorded (``blueprints.errors.RECORDERS``), read in Indonesian and in English from its
+lazy messages: ``pytest_sessionfinish`` fails the run if one, in Indonesian, still holds English
+words (``tests/english.py``) or reads as it does in English."""
 from __future__ import annotations
 
 import datetime as dt
@@ -77,28 +78,43 @@ Flask.test_client_class = EnglishClient
 SAID_IN_INDONESIAN: dict[str, str] = {}
 
 
+# Those that read the same in English: a message nobody translated, whatever words it uses.
+SAID_ALIKE: dict[str, str] = {}
+
+
 def _record_problem(body: dict) -> None:
     from tests.english import messages_of
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
     with force_locale("id"):
-        for message in messages_of(render(body)):
-            SAID_IN_INDONESIAN.setdefault(message, os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0])
+        said = messages_of(render(body))
+    with force_locale("en"):
+        english = messages_of(render(body))
+    for message, in_english in zip(said, english, strict=True):
+        SAID_IN_INDONESIAN.setdefault(message, test)
+        if message == in_english:
+            SAID_ALIKE.setdefault(message, test)
 
 
 RECORDERS.append(_record_problem)
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
-    """Fail the run when a problem answer, read in Indonesian, still holds an English sentence."""
+    """Fail the run when a problem answer, read in Indonesian, still holds an English sentence, or
+    reads as it does in English."""
     from tests.english import english_words
     offenders = {message: test for message, test in SAID_IN_INDONESIAN.items() if english_words(message)}
-    if not offenders:
+    if not offenders and not SAID_ALIKE:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     lines = [f"{len(offenders)} problem message(s) of {len(SAID_IN_INDONESIAN)} still English when read in "
              "Indonesian (tests/english.py):"]
     lines += [f"  {message!r}  ({', '.join(english_words(message))}; {test})"
               for message, test in sorted(offenders.items())]
+    if SAID_ALIKE:
+        lines += [f"{len(SAID_ALIKE)} read the same in Indonesian and English (not translated):"]
+        lines += [f"  {message!r}  ({test})" for message, test in sorted(SAID_ALIKE.items())]
     if reporter is not None:
+        reporter.ensure_newline()
         reporter.write_line("\n".join(lines), red=True)
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
 

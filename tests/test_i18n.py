@@ -260,3 +260,8 @@ def test_the_cli_speaks_the_programs_language(app, cli, areas, monkeypatch):
     refresh()  # the command ran in the test's app context, which keeps the language it chose
     refused = cli.invoke(args=["demo", "load"])
     assert refused.exit_code != 0 and "the database holds data already" in refused.output
+
+
+def test_answers_vary_by_language_for_caches(client):
+    assert "Accept-Language" in client.get("/api/v1/public/stats").headers.get("Vary", "")
+    assert "Accept-Language" in client.get("/api/v1/recipients").headers.get("Vary", "")

@@ -72,4 +72,6 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 def unstorable(value: str) -> str | None:
     """Why no field can store ``value`` (a NUL or a lone surrogate), or None."""
     found = _UNSTORABLE.search(value)
-    return None if found is None else _l("holds U+%(code)s, which cannot be stored", code=f"{ord(found.group()):04X}")
+    if found is None:
+        return None
+    return _l("holds U+%(code)s, which cannot be stored", code=format(ord(found.group()), "04X"))

@@ -271,7 +271,8 @@ def closed_day(day: dt.date, program) -> tuple[str, dict[str, str]]:
     closes = cutoff_at(day, program)
     now = program_service.now().astimezone(closes.tzinfo)
     words = _l("the day %(day)s closed at its cut-off, %(closes)s (%(timezone)s), and it is %(now)s there now",
-               day=day, closes=f"{closes:%H:%M %Z}", timezone=program.timezone, now=f"{now:%Y-%m-%d %H:%M %Z}")
+               day=day, closes=closes.strftime("%H:%M %Z"), timezone=program.timezone,
+               now=now.strftime("%Y-%m-%d %H:%M %Z"))
     return words, {"cutoff_at": closes.isoformat(), "local_time": now.isoformat(timespec="seconds")}
 
 

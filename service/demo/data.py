@@ -168,12 +168,12 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     today = program_service.today()
     stall_villages, unreached = _stall_villages(villages)
     stalls_needed = math.ceil(STALL_PLACES_PER_RECIPIENT * recipient_count / 20)  # 20 places a stall on average
-    say(_("%(count)s food stalls with their inspections", count=f"{max(stalls_needed, len(stall_villages)):,}"))
+    say(_("%(count)s food stalls with their inspections", count=format(max(stalls_needed, len(stall_villages)), ",")))
     reached = [v for v in villages if v not in unreached]
     stalls = load_stalls(_stall_sites(stall_villages, reached, stalls_needed), rng, fake, today)
     accounts.create_user(email=STALL_EMAIL, password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
                          vendor_id=stalls[0].id)
-    say(_("%(count)s recipients, from candidate to exit", count=f"{recipient_count:,}"))
+    say(_("%(count)s recipients, from candidate to exit", count=format(recipient_count, ",")))
     load_recipients(recipient_count, villages, unreached, rng, fake, today)
     say(_("placing the enrolled at stalls"))
     rebalance.rebalance()

@@ -282,7 +282,7 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     errors: dict[str, str] = {}
     if LONG_CELL in row:
         return None, {"_row": _l("a cell holds %(length)s characters (at most %(limit)s)",
-                                 length=f"{row[LONG_CELL]:,}", limit=f"{CELL_LIMIT:,}")}
+                                 length=format(row[LONG_CELL], ","), limit=format(CELL_LIMIT, ","))}
     if SWALLOWED in row:
         first, last = row[SWALLOWED]
         lines = (_l("lines %(first)s to %(last)s", first=first, last=last) if last is not None

@@ -25,6 +25,22 @@ class MalformedBody(BadRequest):
     """A body that is not JSON this API can read: a 400 that says why."""
 
 
+# Python's JSON parser's words (json.JSONDecodeError.msg), in the reader's language.
+JSON_ERRORS = {
+    "Expecting value": _l("Expecting value"),
+    "Expecting property name enclosed in double quotes": _l("Expecting property name enclosed in double quotes"),
+    "Expecting ':' delimiter": _l("Expecting ':' delimiter"),
+    "Expecting ',' delimiter": _l("Expecting ',' delimiter"),
+    "Unterminated string starting at": _l("Unterminated string starting at"),
+    "Invalid control character at": _l("Invalid control character at"),
+    "Invalid \\escape": _l("Invalid \\escape"),
+    "Invalid \\uXXXX escape": _l("Invalid \\uXXXX escape"),
+    "Extra data": _l("Extra data"),
+    "Illegal trailing comma before end of object": _l("Illegal trailing comma before end of object"),
+    "Illegal trailing comma before end of array": _l("Illegal trailing comma before end of array"),
+}
+
+
 def load_json(data: bytes) -> Any:
     """A request body parsed as JSON, or ``MalformedBody``: not UTF-8, not JSON, nested too
     deep for the parser, or holding a string no field can store (NUL, a lone surrogate)."""
@@ -36,7 +52,7 @@ def load_json(data: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise MalformedBody(_l("The request body is not valid JSON: %(msg)s at line %(lineno)s, column "
                                "%(colno)s.",
-                               msg=exc.msg, lineno=exc.lineno, colno=exc.colno)) from None
+                               msg=JSON_ERRORS.get(exc.msg, exc.msg), lineno=exc.lineno, colno=exc.colno)) from None
     except RecursionError:
         raise MalformedBody(_l("The request body is nested too deeply to read.")) from None
     except ValueError:  # a number of more than 4,300 digits

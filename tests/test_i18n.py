@@ -228,6 +228,10 @@ def test_a_broad_set_of_errors_reads_as_indonesian(client, coordinator, make_rec
         ("GET", "/api/v1/tasks/999999", coordinator, {}),
         ("GET", "/api/v1/vendors/99999999999999999999", coordinator, {}),
     ]
+    broken = client.post("/api/v1/recipients", data=b"{nope", content_type="application/json",
+                         headers={**coordinator, **ID}).json
+    assert broken["detail"] == ("Isi permintaan bukan JSON yang sah: seharusnya ada nama properti di antara tanda "
+                                "kutip ganda pada baris 1, kolom 2.")
     seen = 0
     for method, url, headers, kwargs in requests:
         response = client.open(url, method=method, headers={**headers, **ID}, **kwargs)

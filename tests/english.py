@@ -20,11 +20,12 @@ x-www-form-urlencoded text lat long true false null nan
 _QUOTED = re.compile(r"`[^`]*`|'[^']*'|\"[^\"]*\"|\S+://\S+|/api/\S*|\S*[_@<>/]\S*|U\+[0-9A-F]+")
 
 _FIELD = re.compile(r"(?:^|; )[\w.-]+: ")  # "from: ..." in a detail that lists fields' messages
+_CHOICES = re.compile(r"[\w-]+(?:, [\w-]+)+")  # codes to choose from: "none, valid, expired, failed"
 
 
 def english_words(message: str) -> list[str]:
     """The English words in ``message`` once what may stay as it is is taken out."""
-    text = _FIELD.sub(" ", _QUOTED.sub(" ", message))
+    text = _CHOICES.sub(" ", _FIELD.sub(" ", _QUOTED.sub(" ", message)))
     words = re.findall(r"[A-Za-z][A-Za-z.\-]*[A-Za-z]|[A-Za-z]", text)
     return [w for w in words if w.lower() in ENGLISH and w.lower() not in ALLOWED]
 

@@ -90,9 +90,12 @@ def _record_problem(body: dict) -> None:
     with force_locale("en"):
         english = messages_of(render(body))
     for message, in_english in zip(said, english, strict=True):
-        SAID_IN_INDONESIAN.setdefault(message, test)
         if message == in_english:
             SAID_ALIKE.setdefault(message, test)
+        # The fuzz test's values are random text, whose words may be English ones by chance: its
+        # answers are only checked for reading the same in both languages.
+        if "test_fuzz.py" not in test:
+            SAID_IN_INDONESIAN.setdefault(message, test)
 
 
 RECORDERS.append(_record_problem)

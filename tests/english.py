@@ -27,7 +27,7 @@ def english_words(message: str) -> list[str]:
     """The English words in ``message`` once what may stay as it is is taken out."""
     text = _CHOICES.sub(" ", _FIELD.sub(" ", _QUOTED.sub(" ", message)))
     words = re.findall(r"[A-Za-z][A-Za-z.\-]*[A-Za-z]|[A-Za-z]", text)
-    return [w for w in words if w.lower() in ENGLISH and w.lower() not in ALLOWED]
+    return [w for w in words if (w.islower() or w.istitle()) and w.lower() in ENGLISH and w.lower() not in ALLOWED]
 
 
 def messages_of(body: dict) -> list[str]:

@@ -26,7 +26,7 @@ from blueprints.docs import docs
 from blueprints.errors import errors
 from blueprints.extensions import CONVERTERS, api, limiter
 from blueprints.headers import headers
-from blueprints.language import select_language
+from blueprints.language import refresh_language, select_language
 from blueprints.open311 import blp as open311
 from blueprints.openapi import openapi
 from blueprints.pages import csrf, pages
@@ -68,6 +68,9 @@ def create_web_app(config: Mapping[str, Any] | None = None, blueprints=None) -> 
     if app.config["SESSION_COOKIE_SECURE"] is None:
         app.config["SESSION_COOKIE_SECURE"] = app.config["ENV"] == "production"
     app.extensions["babel"].locale_selector = select_language
+    # Each request chooses its language anew (Flask-Babel keeps the choice in the app context, which
+    # outlives a request where the context is pushed around several, as in the CLI and the tests).
+    app.before_request(refresh_language)
     Compress(app)
     csrf.init_app(app)
     app.url_map.converters.update(CONVERTERS)

@@ -12,6 +12,7 @@ from service.accounts.service import authenticate
 from service.database import BEGIN_DEFERRED
 from service.errors import Forbidden, Unauthenticated
 from service.extensions import db
+from service.i18n import _l
 
 log = logging.getLogger(__name__)
 caller = Blueprint("caller", __name__)
@@ -43,11 +44,11 @@ def authorize() -> None:
         return
     if rule is None:
         log.error("route %s has no entry in the permission table: refused", request.endpoint)
-        raise Forbidden("this route is not open to anyone")
+        raise Forbidden(_l("this route is not open to anyone"))
     if g.caller is None:
-        raise Unauthenticated("this route needs a bearer token (POST /api/v1/auth/token)")
+        raise Unauthenticated(_l("this route needs a bearer token (POST /api/v1/auth/token)"))
     if g.caller.principal not in rule:
-        raise Forbidden(f"the {g.caller.principal} role may not do this")
+        raise Forbidden(_l("the %(principal)s role may not do this", principal=g.caller.principal))
 
 
 def _page_caller(rule) -> None:
@@ -65,17 +66,17 @@ def _page_caller(rule) -> None:
         return
     if rule is None:
         log.error("route %s has no entry in the permission table: refused", request.endpoint)
-        raise Forbidden("this route is not open to anyone")
+        raise Forbidden(_l("this route is not open to anyone"))
     if g.caller is None:
-        raise Unauthenticated("sign in first")
+        raise Unauthenticated(_l("sign in first"))
     if g.caller.principal not in rule:
-        raise Forbidden(f"the {g.caller.principal} role may not do this")
+        raise Forbidden(_l("the %(principal)s role may not do this", principal=g.caller.principal))
 
 
 def _caller(header: str):
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send the token as 'Authorization: Bearer <token>'")
+        raise Unauthenticated(_l("send the token as 'Authorization: Bearer <token>'"))
     return authenticate(token.strip())
 
 

@@ -28,6 +28,7 @@ from schemas.deliveries import (
 from service.deliveries import coverage, photos, scheduling, service
 from service.errors import Invalid, NotFound
 from service.extensions import db
+from service.i18n import _l
 
 blp = Blueprint("deliveries", __name__, url_prefix="/api/v1",
                 description="The daily loop: scheduling, the stalls' manifests and confirmations, statements, "
@@ -51,10 +52,22 @@ def spreadsheet_safe(cell):
     return f"'{cell}" if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
 
 
+# A CSV column's name in the reader's language (the rows' values are as the JSON gives them).
+COLUMNS = {
+    "date": _l("date"), "delivered": _l("delivered"), "with_evidence": _l("with_evidence"), "failed": _l("failed"),
+    "missed": _l("missed"), "meal_price": _l("meal_price"), "amount": _l("amount"), "closed": _l("closed"),
+    "counted_at": _l("counted_at"), "eligible": _l("eligible"), "covered": _l("covered"),
+    "uncovered": _l("uncovered"), "unplanned": _l("unplanned"), "scheduled": _l("scheduled"),
+    "pending": _l("pending"), "coverage_rate": _l("coverage_rate"), "delivery_rate": _l("delivery_rate"),
+    "total": _l("total"),
+}
+
+
 def csv_response(header: Sequence[str], rows: Iterable[Sequence], filename: str):
+    """A CSV answer: ``header`` (column codes, written in the reader's language) then ``rows``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
+    writer.writerow([str(COLUMNS.get(name, name)) for name in header])
     writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     response = current_app.response_class(out.getvalue(), mimetype=CSV)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -134,7 +147,7 @@ def upload_photo(files, delivery_id):
     may. One image is evidence for one delivery only; every upload is in the audit trail."""
     extra = sorted(set(request.form) | (set(request.files) - {"file"}))
     if extra or len(request.files.getlist("file")) > 1:
-        raise Invalid({name: ["send one image as 'file' and nothing else"] for name in extra or ["file"]})
+        raise Invalid({name: [_l("send one image as 'file' and nothing else")] for name in extra or ["file"]})
     limit = current_app.config["PHOTO_MAX_BYTES"]
     data = files["file"].stream.read(limit + 1)  # enough to know it is too large, and no more
     return photos.attach_photo(delivery_id, data, scope=g.caller)
@@ -180,7 +193,7 @@ def statement(args, vendor_id):
     if wants_csv():
         rows = [(line.date.isoformat(), line.delivered, line.with_evidence, line.failed, line.missed,
                  line.meal_price, line.amount) for line in result.lines]
-        rows.append(("total", result.delivered, result.with_evidence, "", "", "", result.amount))
+        rows.append((str(COLUMNS["total"]), result.delivered, result.with_evidence, "", "", "", result.amount))
         return csv_response(("date", "delivered", "with_evidence", "failed", "missed", "meal_price", "amount"),
                             rows, f"statement-{vendor_id}-{result.month}.csv")
     return result

@@ -17,6 +17,7 @@ from blueprints.requests import form_fields, request_json, require_json
 from schemas.common import ProblemSchema
 from service.db import MAX_BIG_ID, MAX_INT
 from service.errors import Invalid
+from service.i18n import _l
 from service.text import unstorable
 
 PROBLEM = "application/problem+json"
@@ -48,7 +49,7 @@ class Parser(FlaskParser):
         require_json()
         body = request_json()
         if req.method == "PATCH" and body in (missing, {}):
-            raise Invalid({"_body": ["send at least one field to change"]})
+            raise Invalid({"_body": [_l("send at least one field to change")]})
         return body
 
     def load_form(self, req, schema):
@@ -58,7 +59,7 @@ class Parser(FlaskParser):
         errors = {name: [error] for name, value in req.args.items(multi=True) if (error := unstorable(value))}
         for name in req.args:
             if len(req.args.getlist(name)) > 1:
-                errors.setdefault(name, []).append("give it once (several values: comma-separated)")
+                errors.setdefault(name, []).append(_l("give it once (several values: comma-separated)"))
         if errors:
             raise Invalid(errors)
         return super().load_querystring(req, schema)
@@ -85,7 +86,7 @@ class IdConverter(IntegerConverter):
         # More digits than the largest id has is no id (and int() refuses beyond 4,300 digits).
         number = int(value) if len(value) <= len(str(self.max)) else None
         if number is None or not self.min <= number <= self.max:
-            raise NotFound(f"no object has the id {value[:30]}{'...' if len(value) > 30 else ''}")
+            raise NotFound(_l("no object has the id %(id)s", id=value[:30] + ("..." if len(value) > 30 else "")))
         return number
 
 

@@ -1,7 +1,7 @@
 """The headers every answer carries, whatever it is."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from flask import Blueprint, current_app, request
 
 headers = Blueprint("headers", __name__)
 
@@ -16,8 +16,11 @@ HSTS = "max-age=31536000; includeSubDomains"
 def protect(response):
     """Headers every answer carries: no content sniffing, no referrer; no caching of any answer
     that did not say it may be cached (most carry personal data or a token); a strict policy on
-    HTML; HSTS in production (behind TLS)."""
+    HTML; HSTS in production (behind TLS). The API's words are in the reader's language
+    (blueprints/language.py): a cache keeps one answer per Accept-Language."""
     sent = response.headers
+    if request.path.startswith("/api/"):
+        response.vary.add("Accept-Language")
     sent.setdefault("X-Content-Type-Options", "nosniff")
     sent.setdefault("Referrer-Policy", "no-referrer")
     sent.setdefault("Cache-Control", "no-store")

@@ -11,6 +11,7 @@ from marshmallow import missing
 from blueprints.requests import MalformedBody, request_json
 from service.errors import DomainError, Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.idempotency import service as idempotency
 from service.text import unstorable
 
@@ -66,7 +67,7 @@ def idempotent(view):
             return response
         key = key.strip()
         if not 0 < len(key) <= 255:
-            raise Invalid({"Idempotency-Key": ["must be 1 to 255 characters"]})
+            raise Invalid({"Idempotency-Key": [_l("must be 1 to 255 characters")]})
         if error := unstorable(key):
             raise Invalid({"Idempotency-Key": [error]})
         fingerprint = _fingerprint()

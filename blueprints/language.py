@@ -4,6 +4,7 @@ the browser's ``Accept-Language``, else the program's default (``LANGUAGE``)."""
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context, request, session
+from flask_babel import refresh
 
 from service.i18n import LANGUAGES
 
@@ -18,3 +19,8 @@ def select_language() -> str:
     if not request.path.startswith("/api/") and session.get("language") in LANGUAGES:
         return session["language"]
     return request.accept_languages.best_match(LANGUAGES) or current_app.config["LANGUAGE"]
+
+
+def refresh_language() -> None:
+    """Forget the language chosen before this request (``before_request``)."""
+    refresh()

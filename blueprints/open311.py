@@ -21,20 +21,23 @@ from service.complaints.models import CATEGORIES, NEEDS_PLACE
 from service.complaints.places import PlaceNeeded
 from service.errors import Invalid, Malformed, UnsupportedMedia
 from service.extensions import db
+from service.i18n import _l
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
                 description="Open311 GeoReport v2: civic reporting apps file and follow complaints.")
 
+# Each service's name and description, in the reader's language.
 SERVICES = {
-    "missed_meal": ("Missed meal", "A meal of the program did not arrive."),
-    "food_quality": ("Food quality", "The food was spoiled, too little, or not what the person may eat."),
-    "hygiene": ("Dirty stall", "A partner stall that cooks for the program is not clean."),
-    "behaviour": ("Behaviour", "A courier, a stall or a volunteer was rude or did wrong."),
-    "unreached_elderly": ("Elderly person nobody feeds", "An elderly person living alone whom no meal reaches."),
-    "other": ("Other", "Anything else about the program."),
+    "missed_meal": (_l("Missed meal"), _l("A meal of the program did not arrive.")),
+    "food_quality": (_l("Food quality"), _l("The food was spoiled, too little, or not what the person may eat.")),
+    "hygiene": (_l("Dirty stall"), _l("A partner stall that cooks for the program is not clean.")),
+    "behaviour": (_l("Behaviour"), _l("A courier, a stall or a volunteer was rude or did wrong.")),
+    "unreached_elderly": (_l("Elderly person nobody feeds"),
+                          _l("An elderly person living alone whom no meal reaches.")),
+    "other": (_l("Other"), _l("Anything else about the program.")),
 }
 # Said in each service's description: what a request of the service must hold to be found.
-PLACE_NOTE = " Say where: lat and long, or address_string."
+PLACE_NOTE = _l("Say where: lat and long, or address_string.")
 OPEN311_STATUS = {"received": "open", "forwarded": "open", "in_progress": "open", "answered": "closed",
                   "closed": "closed", "rejected": "closed"}
 MAX_IDS = 20
@@ -47,8 +50,8 @@ def form_only(view):
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         if request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            raise UnsupportedMedia("post the request form-encoded (application/x-www-form-urlencoded), as "
-                                   "GeoReport v2 does")
+            raise UnsupportedMedia(_l("post the request form-encoded (application/x-www-form-urlencoded), "
+                                      "as GeoReport v2 does"))
         return view(*args, **kwargs)
     return wrapper
 
@@ -57,8 +60,9 @@ def form_only(view):
 @blp.response(200, ServiceOut(many=True))
 def list_services():
     """The kinds of request: one per complaint category."""
-    return [{"service_code": c, "service_name": SERVICES[c][0],
-             "description": SERVICES[c][1] + (PLACE_NOTE if c in NEEDS_PLACE else ""), "metadata": False,
+    return [{"service_code": c, "service_name": str(SERVICES[c][0]),
+             "description": str(SERVICES[c][1]) + (" " + str(PLACE_NOTE) if c in NEEDS_PLACE else ""),
+             "metadata": False,
              "type": "realtime", "keywords": c.replace("_", " "), "group": "Rantang Kasih"} for c in CATEGORIES]
 
 
@@ -73,8 +77,8 @@ def create_request(data):
     standard has it), `first_name`, `last_name`, `phone`, `email`, `media_url`. The answer's
     `service_request_id` is the complaint's tracking code."""
     if data.get("lat") == 0 and data.get("long") == 0:
-        raise Malformed({"lat": ["(0, 0) is where a phone puts itself without a fix, not a place: send the point, "
-                                 "or address_string"]})
+        raise Malformed({"lat": [_l("(0, 0) is where a phone puts itself without a fix, not a place: send "
+                                    "the point, or address_string")]})
     name = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part) or None
     try:
         complaint = service.file_complaint(
@@ -82,8 +86,9 @@ def create_request(data):
             contact_email=data.get("email"), latitude=data.get("lat"), longitude=data.get("long"),
             address=data.get("address_string"), media_url=data.get("media_url"), channel="open311")
     except PlaceNeeded:
-        raise Malformed({"lat": [f"a request for {data['service_code']} is about a place: send lat and long, or "
-                                 "address_string"]}) from None
+        raise Malformed({"lat": [_l("a request for %(service_code)s is about a place: send lat and long, "
+                                    "or address_string",
+                                    service_code=data['service_code'])]}) from None
     except Invalid as exc:  # in the standard's names, which the client sent
         raise Invalid({OPEN311_NAMES.get(k, k): v for k, v in exc.errors.items()}) from None
     db.session.commit()
@@ -97,7 +102,7 @@ def _shown(complaint) -> dict:
     expected = service.end_of(view.respond_by)
     return {
         "service_request_id": view.code, "status": OPEN311_STATUS[view.status],
-        "status_notes": view.public_answer or view.reject_reason, "service_name": SERVICES[view.category][0],
+        "status_notes": view.public_answer or view.reject_reason, "service_name": str(SERVICES[view.category][0]),
         "service_code": view.category, "agency_responsible": None, "service_notice": None,
         "requested_datetime": view.received_at, "updated_datetime": view.history[-1]["at"] if view.history else None,
         "expected_datetime": expected,
@@ -125,7 +130,7 @@ def list_requests(args):
     20); unknown ones are left out. Filters `service_code`, `status` (open, closed)."""
     codes = [c for c in args["service_request_id"].split(",") if c.strip()]
     if not codes or len(codes) > MAX_IDS:
-        raise Invalid({"service_request_id": [f"one to {MAX_IDS} request ids, comma-separated"]})
+        raise Invalid({"service_request_id": [_l("one to %(MAX_IDS)s request ids, comma-separated", MAX_IDS=MAX_IDS)]})
     complaints = service.by_codes(codes)
     g.unknown_codes = len(service.unknown_codes(codes, complaints))  # guesses count as a lookup by code would
     found = [_shown(c) for c in complaints]

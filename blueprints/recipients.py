@@ -19,6 +19,7 @@ from schemas.recipients import (
 )
 from service.errors import Invalid, UnsupportedMedia
 from service.extensions import db
+from service.i18n import _l
 from service.recipients import importing, service
 
 blp = Blueprint("recipients", __name__, url_prefix="/api/v1", description="The registry of elderly recipients.")
@@ -164,14 +165,15 @@ def _import_rows() -> tuple[list, int]:
     if request.mimetype == "multipart/form-data":
         upload = request.files.get("file")
         if upload is None:
-            raise Invalid({"file": ["send the CSV as the multipart field 'file'"]})
+            raise Invalid({"file": [_l("send the CSV as the multipart field 'file'")]})
         return importing.read_csv(upload.read()), 2
     if request.mimetype == "text/csv":
         return importing.read_csv(request.get_data()), 2
     if request.is_json:
-        return json_list("recipients"), 1
-    raise UnsupportedMedia(f"send multipart/form-data with 'file', text/csv, or application/json (a list); "
-                           f"it came as {request.mimetype or 'no type'}")
+        return json_list(_l("recipients")), 1
+    raise UnsupportedMedia(_l("send multipart/form-data with 'file', text/csv, or application/json (a "
+                              "list); it came as %(value)s",
+                              value=request.mimetype or _l('no type')))
 
 
 @blp.route("/recipients/import", methods=["POST"])

@@ -14,6 +14,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from service.errors import Invalid, UnsupportedMedia
+from service.i18n import _l
 from service.text import unstorable
 
 # A \u escape of NUL or of a surrogate: only a body that holds one is searched for what it decodes to.
@@ -24,6 +25,22 @@ class MalformedBody(BadRequest):
     """A body that is not JSON this API can read: a 400 that says why."""
 
 
+# Python's JSON parser's words (json.JSONDecodeError.msg), in the reader's language.
+JSON_ERRORS = {
+    "Expecting value": _l("Expecting value"),
+    "Expecting property name enclosed in double quotes": _l("Expecting property name enclosed in double quotes"),
+    "Expecting ':' delimiter": _l("Expecting ':' delimiter"),
+    "Expecting ',' delimiter": _l("Expecting ',' delimiter"),
+    "Unterminated string starting at": _l("Unterminated string starting at"),
+    "Invalid control character at": _l("Invalid control character at"),
+    "Invalid \\escape": _l("Invalid \\escape"),
+    "Invalid \\uXXXX escape": _l("Invalid \\uXXXX escape"),
+    "Extra data": _l("Extra data"),
+    "Illegal trailing comma before end of object": _l("Illegal trailing comma before end of object"),
+    "Illegal trailing comma before end of array": _l("Illegal trailing comma before end of array"),
+}
+
+
 def load_json(data: bytes) -> Any:
     """A request body parsed as JSON, or ``MalformedBody``: not UTF-8, not JSON, nested too
     deep for the parser, or holding a string no field can store (NUL, a lone surrogate)."""
@@ -31,14 +48,15 @@ def load_json(data: bytes) -> Any:
         text = data.decode("utf-8")
         value = json.loads(text)
     except UnicodeDecodeError:
-        raise MalformedBody("The request body is not UTF-8 text.") from None
+        raise MalformedBody(_l("The request body is not UTF-8 text.")) from None
     except json.JSONDecodeError as exc:
-        raise MalformedBody(f"The request body is not valid JSON: {exc.msg} at line {exc.lineno}, "
-                            f"column {exc.colno}.") from None
+        raise MalformedBody(_l("The request body is not valid JSON: %(msg)s at line %(lineno)s, column "
+                               "%(colno)s.",
+                               msg=JSON_ERRORS.get(exc.msg, exc.msg), lineno=exc.lineno, colno=exc.colno)) from None
     except RecursionError:
-        raise MalformedBody("The request body is nested too deeply to read.") from None
+        raise MalformedBody(_l("The request body is nested too deeply to read.")) from None
     except ValueError:  # a number of more than 4,300 digits
-        raise MalformedBody("The request body holds a number too long to read.") from None
+        raise MalformedBody(_l("The request body holds a number too long to read.")) from None
     if _SUSPECT_ESCAPE.search(text):
         _check_strings(value, "")
     return value
@@ -69,7 +87,8 @@ def request_json() -> Any:
 def _check_strings(value: Any, where: str) -> None:
     if isinstance(value, str):
         if error := unstorable(value):
-            raise MalformedBody(f"The request body's string at {where or 'the top'} {error}.")
+            raise MalformedBody(_l("The request body's string at %(value)s %(error)s.",
+                                   value=where or _l('the top'), error=error))
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(key, where)
@@ -97,7 +116,8 @@ def form_fields() -> list[tuple[str, str]]:
     seen: set[str] = set()
     for name, _ in pairs:
         if name in seen:
-            raise MalformedBody(f"The form gives the field {name!r} more than once: give each field once.")
+            raise MalformedBody(_l("The form gives the field %(name)s more than once: give each field once.",
+                                   name=repr(name)))
         seen.add(name)
     return pairs
 
@@ -108,17 +128,19 @@ def _utf8(raw: bytes, name: bytes | str | None) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         if name is None:
-            where = "A form field's name"
+            where = _l("A form field's name")
         else:
-            where = f"The form field {name if isinstance(name, str) else name.decode('utf-8', 'replace')!r}"
-        raise MalformedBody(f"{where} is not UTF-8 text: it holds a %-escape or a byte that is no UTF-8 "
-                            "character.") from None
+            where = _l("The form field %(name)s",
+                       name=repr(name if isinstance(name, str) else name.decode('utf-8', 'replace')))
+        raise MalformedBody(_l("%(where)s is not UTF-8 text: it holds a %%-escape or a byte that is no "
+                               "UTF-8 character.",
+                               where=where)) from None
 
 
 def _multipart_fields(data: bytes, options: dict[str, str]) -> list[tuple[str, str]]:
     boundary = options.get("boundary", "")
     if not boundary:
-        raise MalformedBody("The multipart body names no boundary.")
+        raise MalformedBody(_l("The multipart body names no boundary."))
     decoder = MultipartDecoder(boundary.encode("latin-1", "replace"))
     decoder.receive_data(data)
     decoder.receive_data(None)
@@ -128,7 +150,7 @@ def _multipart_fields(data: bytes, options: dict[str, str]) -> list[tuple[str, s
     try:
         while not isinstance(event := decoder.next_event(), (Epilogue, NeedData)):
             if isinstance(event, File):
-                raise Invalid({event.name: ["a file is not kept here: give a link to it (media_url)"]})
+                raise Invalid({event.name: [_l("a file is not kept here: give a link to it (media_url)")]})
             if isinstance(event, Field):
                 field, chunks = event, []
             elif isinstance(event, Data) and field is not None:
@@ -136,9 +158,9 @@ def _multipart_fields(data: bytes, options: dict[str, str]) -> list[tuple[str, s
                 if not event.more_data:
                     pairs.append((field.name, _utf8(b"".join(chunks), field.name)))
     except ValueError:
-        raise MalformedBody("The multipart body cannot be read.") from None
+        raise MalformedBody(_l("The multipart body cannot be read.")) from None
     if not isinstance(event, Epilogue):
-        raise MalformedBody("The multipart body ends before its closing boundary.")
+        raise MalformedBody(_l("The multipart body ends before its closing boundary."))
     return pairs
 
 
@@ -146,18 +168,18 @@ def require_json() -> None:
     """A body sent as something other than JSON (curl's ``-d`` is form data) is a 415 that names
     the type expected, not a request that silently changes nothing."""
     if not is_json_request(request) and (request.content_length or request.headers.get("Content-Type")):
-        raise UnsupportedMedia(f"send the body as application/json (it came as "
-                               f"{request.mimetype or 'no type'})")
+        raise UnsupportedMedia(_l("send the body as application/json (it came as %(value)s)",
+                                  value=request.mimetype or _l('no type')))
 
 
-def json_list(what: str) -> list:
+def json_list(what: Any) -> list:
     """The request's body as a JSON list (of ``what``): a 415 for another type, a 400 for JSON
     that does not parse, a 422 for JSON that is not a list. For bulk endpoints, which report on
     each item rather than refuse the whole body."""
     require_json()
     items = request_json()
     if not isinstance(items, list):
-        raise Invalid({"_body": [f"must be a JSON list of {what}"]})
+        raise Invalid({"_body": [_l("must be a JSON list of %(what)s", what=what)]})
     return items
 
 
@@ -174,7 +196,9 @@ def bulk_answer(report: Any, rows: int, schema: Any):
     errors: dict[str, list[str]] = {}
     for error in report.errors:
         errors.setdefault(f"{error.row}.{error.field}", []).append(error.message)
-    return problem(422, f"no row was taken: {'all' if rows > 1 else 'the'} {rows} refused; see errors",
+    detail = (_l("no row was taken: all %(rows)s refused; see errors", rows=rows) if rows > 1
+              else _l("no row was taken: the 1 refused; see errors"))
+    return problem(422, detail,
                    type_="urn:rantang:problem:rows-refused", errors=errors, report=schema.dump(report))
 
 
@@ -191,5 +215,5 @@ def if_match() -> int | None:
         return None
     digits = value.strip().removeprefix("W/").strip('"')
     if not re.fullmatch(r"[0-9]{1,10}", digits):  # ASCII digits: "²" is a digit to str.isdigit
-        raise Invalid({"If-Match": ["must be the object's version, such as \"3\""]})
+        raise Invalid({"If-Match": [_l("must be the object's version, such as \"3\"")]})
     return int(digits)

@@ -21,6 +21,7 @@ from schemas.tasks import (
     load_logs,
 )
 from service.extensions import db
+from service.i18n import _l
 from service.targets import service as targets
 from service.tasks import logs, recurring, service
 
@@ -128,7 +129,7 @@ def push_logs(args):
     duplicate and changes nothing, so a push can be retried. With `dry_run=true` nothing is kept.
 
     200 when every log was taken, 207 when some were refused, 422 (with the report) when all were."""
-    items = load_logs(json_list("task logs"))
+    items = load_logs(json_list(_l("task logs")))
     report = logs.push_logs(items, dry_run=args["dry_run"], scope=g.caller)
     return bulk_answer(report, len(report.items), LogReportOut())
 

@@ -3,7 +3,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from schemas.common import BodySchema, Bool, Int, Integer, OneOrMore, PageArgs, Text
 from service.accounts.models import AGENCY_KINDS, ROLES
 from service.accounts.passwords import MAX_LENGTH, MIN_LENGTH
-from service.i18n import LANGUAGES
+from service.i18n import LANGUAGES, _l
 
 PASSWORD_RULES = (f"At least {MIN_LENGTH} characters, not one of the most common passwords, not containing "
                   "the email.")
@@ -19,7 +19,7 @@ class TokenIn(BodySchema):
     @validates_schema
     def _one_login(self, data, **kwargs):
         if ("email" in data) == ("phone" in data):
-            raise ValidationError("send email or phone (one of them)", "email")
+            raise ValidationError(_l("send email or phone (one of them)"), "email")
 
 
 class UserOut(Schema):
@@ -49,7 +49,7 @@ class TokenOut(Schema):
 class AgencyIn(BodySchema):
     name = Text(200, required=True)
     code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_-]{2,32}$",
-                         error="2 to 32 letters, digits, - or _"))
+                         error=_l("2 to 32 letters, digits, - or _")))
     kind = fields.String(required=True, validate=validate.OneOf(AGENCY_KINDS))
 
 
@@ -80,7 +80,7 @@ class UserIn(BodySchema):
     @validates_schema
     def _a_login(self, data, **kwargs):
         if "email" not in data and "phone" not in data:
-            raise ValidationError("send email or phone (one of them)", "email")
+            raise ValidationError(_l("send email or phone (one of them)"), "email")
 
 
 class MePatch(BodySchema):

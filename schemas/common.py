@@ -3,10 +3,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from flask_babel.speaklater import LazyString
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 from webargs.fields import DelimitedList
 
 from service.db import EARLIEST_DAY, LATEST_DAY, MAX_BIG_ID, MAX_INT
+from service.i18n import _l
 from service.text import PHONE_ERROR, PHONE_PATTERN, text_error
 
 MAX_PER_PAGE = 500
@@ -42,7 +44,8 @@ class Integer(fields.Integer):
 def Day(*, earliest: dt.date = EARLIEST_DAY, **kwargs) -> fields.Date:
     """A day a record of this program can carry: from ``earliest`` (2000-01-01) to 2099-12-31."""
     return fields.Date(validate=validate.Range(
-        min=earliest, max=LATEST_DAY, error=f"must be from {earliest} to {LATEST_DAY}"), **kwargs)
+        min=earliest, max=LATEST_DAY, error=_l("must be from %(earliest)s to %(LATEST_DAY)s",
+                                               earliest=earliest, LATEST_DAY=LATEST_DAY)), **kwargs)
 
 
 def Moment(**kwargs) -> fields.AwareDateTime:
@@ -50,7 +53,8 @@ def Moment(**kwargs) -> fields.AwareDateTime:
     start = dt.datetime.combine(EARLIEST_DAY, dt.time(), tzinfo=dt.UTC)
     end = dt.datetime.combine(LATEST_DAY, dt.time(23, 59, 59), tzinfo=dt.UTC)
     return fields.AwareDateTime(validate=validate.Range(
-        min=start, max=end, error=f"must be from {EARLIEST_DAY} to {LATEST_DAY}"), **kwargs)
+        min=start, max=end, error=_l("must be from %(EARLIEST_DAY)s to %(LATEST_DAY)s",
+                                     EARLIEST_DAY=EARLIEST_DAY, LATEST_DAY=LATEST_DAY)), **kwargs)
 
 
 class PageArgs(QuerySchema):
@@ -62,7 +66,7 @@ def OneOrMore(choices, description: str = "", **kwargs) -> DelimitedList:
     """A query filter of one value of ``choices`` or several, comma-separated (``status=open,done``)."""
     note = "One or several, comma-separated."
     return DelimitedList(fields.String(validate=validate.OneOf(choices)),
-                         validate=validate.Length(min=1, error="give one value or more, or leave the filter out"),
+                         validate=validate.Length(min=1, error=_l("give one value or more, or leave the filter out")),
                          metadata={"description": f"{description} {note}".strip()}, **kwargs)
 
 
@@ -92,7 +96,7 @@ def _visible(value: str) -> None:
 
 def _not_blank(value: str) -> None:
     if not value.strip():
-        raise ValidationError("must not be blank")
+        raise ValidationError(_l("must not be blank"))
 
 
 def Text(max_length: int, required: bool = False, **kwargs) -> fields.String:
@@ -114,7 +118,7 @@ def Prose(min_length: int, max_length: int, **kwargs) -> fields.String:
     with nothing invisible in it; tabs and line breaks are kept."""
     def long_enough(value: str) -> None:
         if len(value.strip()) < min_length:
-            raise ValidationError(f"at least {min_length} characters")
+            raise ValidationError(_l("at least %(min_length)s characters", min_length=min_length))
     return fields.String(validate=[validate.Length(max=max_length), long_enough, _visible], **kwargs)
 
 
@@ -172,11 +176,11 @@ class ProblemSchema(Schema):
 def flat_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's (and webargs') nested messages, ``{"a": {"0": ["msg"]}}``, as problem+json's
     ``errors``: ``{"a.0": ["msg"]}``."""
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+    if isinstance(messages, list) and all(isinstance(m, str | LazyString) for m in messages):
         return {prefix or "_body": messages}
     if isinstance(messages, dict):
         out: dict[str, list[str]] = {}
         for key, value in messages.items():
             out.update(flat_messages(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
-    return {prefix or "_body": [str(messages)]}
+    return {prefix or "_body": [messages if isinstance(messages, LazyString) else str(messages)]}

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore, PageArgs, Prose, Text
 from service.complaints.models import CATEGORIES, NEEDS_PLACE, REJECT_REASONS, STATUSES
 from service.db import EARLIEST_BIRTH
+from service.i18n import _l
 
 PHONE = fields.String(allow_none=True, validate=validate.Length(min=6, max=32), metadata={
     "example": "0812 3456 7890",
@@ -26,7 +27,7 @@ class ElderlyIn(BodySchema):
 
     name = Text(200, required=True)
     village_id = Int(required=True)
-    nik = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"))
+    nik = fields.String(allow_none=True, validate=validate.Regexp(r"^\d{16}$", error=_l("must be exactly 16 digits")))
     birth_date = Day(earliest=EARLIEST_BIRTH, allow_none=True)
     sex = fields.String(allow_none=True, validate=validate.OneOf(("F", "M")))
     address = Note(500)

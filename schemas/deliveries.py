@@ -7,6 +7,7 @@ from schemas.common import BodySchema, Day, Integer, Moment, OneOrMore, PageArgs
 from schemas.words import words
 from service.db import EARLIEST_DAY, LATEST_DAY
 from service.deliveries.models import OUTCOMES, STATUSES
+from service.i18n import _l
 
 Latitude = lambda **kw: fields.Float(validate=validate.Range(min=-90, max=90), **kw)  # noqa: E731
 Longitude = lambda **kw: fields.Float(validate=validate.Range(min=-180, max=180), **kw)  # noqa: E731
@@ -127,15 +128,17 @@ def month_of(text: str) -> dt.date:
     try:
         month = dt.datetime.strptime(text, "%Y-%m").date()
     except ValueError:
-        raise ValidationError("must be a month, such as 2026-11") from None
+        raise ValidationError(_l("must be a month, such as 2026-11")) from None
     if not EARLIEST_DAY <= month <= LATEST_DAY:
-        raise ValidationError(f"must be from {EARLIEST_DAY:%Y-%m} to {LATEST_DAY:%Y-%m}")
+        raise ValidationError(_l("must be from %(EARLIEST_DAY)s to %(LATEST_DAY)s",
+                                 EARLIEST_DAY=format(EARLIEST_DAY, '%Y-%m'), LATEST_DAY=format(LATEST_DAY, '%Y-%m')))
     return month
 
 
 class StatementArgs(QuerySchema):
-    month = fields.String(required=True, validate=[validate.Regexp(r"^\d{4}-\d{2}$", error="must be a month, such as "
-                                                                   "2026-11"), month_of],
+    month = fields.String(required=True, validate=[validate.Regexp(r"^\d{4}-\d{2}$",
+                                                                   error=_l("must be a month, such as 2026-11")),
+                                                   month_of],
                           metadata={"example": "2026-11"})
 
 

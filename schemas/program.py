@@ -3,6 +3,7 @@ import datetime as dt
 from marshmallow import Schema, ValidationError, fields, validate
 
 from schemas.common import BodySchema, Day, Int, Integer, OneOrMore, PageArgs, QuerySchema, Text
+from service.i18n import _l
 from service.program.models import AREA_KINDS
 
 
@@ -28,9 +29,9 @@ def _on_the_minute(value: dt.time) -> None:
     """A time of the program's day: in its own timezone (no offset) and on the minute, as the job
     runner keeps it, so that nothing sent is cut off in silence."""
     if value.tzinfo is not None:
-        raise ValidationError("give the time without an offset: it is the program's local time")
+        raise ValidationError(_l("give the time without an offset: it is the program's local time"))
     if value.second or value.microsecond:
-        raise ValidationError("give hours and minutes, such as 18:00")
+        raise ValidationError(_l("give hours and minutes, such as 18:00"))
 
 
 class ProgramPatch(BodySchema):

@@ -3,11 +3,12 @@ from marshmallow import Schema, fields, validate
 from schemas.common import BodySchema, Bool, Day, Int, Integer, Note, OneOrMore, PageArgs, Phone, Text
 from schemas.words import words
 from service.db import EARLIEST_BIRTH
+from service.i18n import _l
 from service.recipients import rules
 from service.recipients import service as recipients_service
 from service.recipients.models import EXIT_REASONS, STATUSES
 
-NIK = dict(validate=validate.Regexp(r"^\d{16}$", error="must be exactly 16 digits"),
+NIK = dict(validate=validate.Regexp(r"^\d{16}$", error=_l("must be exactly 16 digits")),
            metadata={"example": "3510154107540001",
                      "description": "16 digits; digits 7-12 are the birth date DDMMYY, day + 40 for women."})
 NEEDS = fields.List(Text(rules.NEED_MAX),

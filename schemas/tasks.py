@@ -5,6 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from schemas.common import BodySchema, Day, Int, Integer, Note, OneOrMore, PageArgs, Text, flat_messages
 from schemas.words import words
+from service.i18n import _l
 from service.tasks.models import ORIGINS, OUTCOMES, STATUSES, TYPES
 
 OUTCOME_HELP = "; ".join(f"{t}: {' | '.join(o)}" for t, o in OUTCOMES.items())
@@ -67,11 +68,11 @@ class TaskLogIn(TaskIn):
     @validates_schema
     def _opens_or_closes(self, data: dict[str, Any], **kwargs) -> None:
         if data.get("task_id") is None and not data.get("type"):
-            raise ValidationError({"type": ["say what work it was (or give the task_id it completes)"]})
+            raise ValidationError({"type": [_l("say what work it was (or give the task_id it completes)")]})
         if data.get("task_id") is not None and (data.keys() - {"task_id", "complete"}):
             extra = ", ".join(sorted(data.keys() - {"task_id", "complete"}))
             raise ValidationError({"task_id": [
-                f"a log of an existing task has only task_id and complete, not {extra}"]})
+                _l("a log of an existing task has only task_id and complete, not %(extra)s", extra=extra)]})
 
 
 def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[str]]]]:
@@ -80,7 +81,7 @@ def load_logs(items: list) -> Iterator[tuple[int, dict | None, dict[str, list[st
     schema = TaskLogIn()
     for row, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            yield row, None, {"_body": ["each log is a JSON object"]}
+            yield row, None, {"_body": [_l("each log is a JSON object")]}
             continue
         try:
             yield row, schema.load(item), {}

@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, registry
 from sqlalchemy.types import TypeDecorator
 
-from service.errors import NotFound, PreconditionFailed
+from service.errors import NotFound, PreconditionFailed, entity_words
+from service.i18n import _l
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -125,8 +126,11 @@ def equals(column: Any, value: Any) -> Any:
 def check_version(obj: Any, expected: int | None) -> None:
     """``If-Match``: the version the client read (None: not sent) must still be the stored one."""
     if expected is not None and expected != obj.version:
-        raise PreconditionFailed(f"{entity_name(obj).replace('_', ' ')} {obj.id} is at version {obj.version}, "
-                                 f"not {expected}", version=obj.version)
+        raise PreconditionFailed(_l("%(entity)s %(id)s is at version %(version)s, not %(expected)s",
+                                    entity=entity_words(entity_name(obj).replace('_', ' ')),
+                                    id=obj.id,
+                                    version=obj.version,
+                                    expected=expected), version=obj.version)
 
 
 def paginate(session: Session, query: Select, page: int, per_page: int) -> Page[Any]:

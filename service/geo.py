@@ -14,6 +14,8 @@ import numpy as np
 from geopy.distance import geodesic
 from sqlalchemy import and_
 
+from service.i18n import Lazy, _l
+
 # WGS-84, as geopy's geodesic uses.
 _A = 6378137.0
 _F = 1 / 298.257223563
@@ -49,17 +51,18 @@ _LOCAL_EXACT_M = 15_000.0
 _ROUNDING_MARGIN_M = 0.002
 
 
-CHECK_COORDINATES = "check the coordinates (latitude first, negative south of the equator)"
+CHECK_COORDINATES = _l("check the coordinates (latitude first, negative south of the equator)")
 
 
-def too_far(latitude: float, longitude: float, centre, limit_km: float) -> str | None:
+def too_far(latitude: float, longitude: float, centre, limit_km: float) -> Lazy | None:
     """Why a point cannot be of a place whose centre is ``centre`` (a village: ``name``,
     ``latitude``, ``longitude``): farther than ``limit_km``, it is taken for swapped, mistyped or
     default coordinates. None when it is near enough."""
     km = geodesic_km(latitude, longitude, centre.latitude, centre.longitude)
     if km <= limit_km:
         return None
-    return f"the point is {km:.0f} km from the centre of {centre.name} (at most {limit_km:g} km): {CHECK_COORDINATES}"
+    return _l("the point is %(km)s km from the centre of %(village)s (at most %(limit)s km): %(check)s",
+              km=format(km, ".0f"), village=centre.name, limit=format(limit_km, "g"), check=CHECK_COORDINATES)
 
 
 def nearest(latitude: float, longitude: float, places, limit_km: float):

@@ -7,15 +7,16 @@ import re
 import phonenumbers
 
 from service.errors import Invalid
+from service.i18n import Lazy, _l
 
 # A phone number as people write it: +62 812-3456-7890, 0812 3456 7890, (0333) 424 242: 6 to 15
 # digits, with spaces, hyphens, dots or brackets between them.
 PHONE_PATTERN = r"^(?=(?:\D*\d){6,15}\D*$)\+?[0-9 ().-]{6,24}$"
-PHONE_ERROR = "not a phone number"
+PHONE_ERROR = _l("not a phone number")
 _PHONE = re.compile(PHONE_PATTERN)
 
 
-def phone_error(value: str) -> str | None:
+def phone_error(value: str) -> Lazy | None:
     return None if _PHONE.match(value) else PHONE_ERROR
 
 
@@ -35,7 +36,7 @@ def e164(value: str) -> str:
         digits = re.sub(r"\D", "", value)
         if digits.startswith("62") and not value.strip().startswith(("+", "0")):
             return e164("+" + digits)
-        raise ValueError("not a phone number that can be called (such as 0812 3456 7890)")
+        raise ValueError(_l("not a phone number that can be called (such as 0812 3456 7890)"))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -44,7 +45,7 @@ def e164_of(value: str, field: str = "phone") -> str:
     try:
         return e164(value)
     except ValueError as exc:
-        raise Invalid({field: [str(exc)]}) from None
+        raise Invalid({field: [exc.args[0]]}) from None
 
 
 # What no name, address or note may hold: control characters but tab and line breaks, the
@@ -54,7 +55,7 @@ def e164_of(value: str, field: str = "phone") -> str:
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u034f\u061c\u115f\u1160\u180e"
                         "\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0"
                         "\ufff9-\ufffb\ud800-\udfff\U000e0000-\U000e007f]")
-INVISIBLE_ERROR = "holds an invisible or control character (U+{:04X}): remove it"
+INVISIBLE_ERROR = _l("holds an invisible or control character (U+{:04X}): remove it")
 
 
 def text_error(value: str) -> str | None:
@@ -71,4 +72,6 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 def unstorable(value: str) -> str | None:
     """Why no field can store ``value`` (a NUL or a lone surrogate), or None."""
     found = _UNSTORABLE.search(value)
-    return None if found is None else f"holds U+{ord(found.group()):04X}, which cannot be stored"
+    if found is None:
+        return None
+    return _l("holds U+%(code)s, which cannot be stored", code=format(ord(found.group()), "04X"))

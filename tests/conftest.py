@@ -1,5 +1,14 @@
 """Fixtures: one migrated database per run (SQLite, or TEST_DATABASE_URL), each test in a
-transaction that is rolled back, and factories that return callables."""
+transaction that is rolled back, and factories that return callables.
+
+Languages: the tests read English. Every test client (of any app a test makes) sends
+``Accept-Language: en`` unless the request gives its own header, and ``TEST_CONFIG`` sets the
+program's default language (``LANGUAGE``, Indonesian in production) to English for what is put
+into words outside a request (service calls, the CLI). tests/test_i18n.py reads Indonesian by
+asking for it (``Accept-Language: id``, or the default set back to ``id``). Every problem answer
+of the run is recorded (``blueprints.errors.RECORDERS``), read in Indonesian and in English from its
+lazy messages: ``pytest_sessionfinish`` fails the run if one, in Indonesian, still holds English
+words (``tests/english.py``) or reads as it does in English."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,20 +20,23 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
-from flask import g, request_tearing_down
+from flask import Flask, g, request_tearing_down
 from flask.globals import _cv_request
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import _app_ctx_id
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from blueprints import BLUEPRINTS, create_web_app
+from blueprints.errors import RECORDERS
 from blueprints.extensions import limiter
 from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.database import BEGIN_DEFERRED
 from service.demo.data import make_nik
 from service.extensions import db
+from service.i18n import force_locale, render
 from service.program import service as program_service
 from service.recipients import service as recipient_service
 from service.vendors import service as vendor_service
@@ -46,7 +58,68 @@ TEST_CONFIG = {
     # Each test runs in one outer transaction, which autocommit reads would break out of;
     # test_foundation covers them with an app of its own.
     "READS_WITHOUT_TRANSACTION": False,
+    # The tests read English (see above); Indonesian is asked for where it is tested.
+    "LANGUAGE": "en",
 }
+
+
+class EnglishClient(FlaskClient):
+    """A test client that asks for English (``Accept-Language: en``) unless a request says otherwise."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.environ_base.setdefault("HTTP_ACCEPT_LANGUAGE", "en")
+
+
+Flask.test_client_class = EnglishClient
+
+# Every problem answer of the run, read in Indonesian when it was written (its messages are lazy, so
+# an answer given in English is read again in Indonesian): at the end, none may hold English.
+SAID_IN_INDONESIAN: dict[str, str] = {}
+
+
+# Those that read the same in English: a message nobody translated, whatever words it uses.
+SAID_ALIKE: dict[str, str] = {}
+
+
+def _record_problem(body: dict) -> None:
+    from tests.english import messages_of
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0]
+    with force_locale("id"):
+        said = messages_of(render(body))
+    with force_locale("en"):
+        english = messages_of(render(body))
+    for message, in_english in zip(said, english, strict=True):
+        if message == in_english:
+            SAID_ALIKE.setdefault(message, test)
+        # The fuzz test's values are random text, whose words may be English ones by chance: its
+        # answers are only checked for reading the same in both languages.
+        if "test_fuzz.py" not in test:
+            SAID_IN_INDONESIAN.setdefault(message, test)
+
+
+RECORDERS.append(_record_problem)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Fail the run when a problem answer, read in Indonesian, still holds an English sentence, or
+    reads as it does in English."""
+    from tests.english import english_words
+    offenders = {message: test for message, test in SAID_IN_INDONESIAN.items() if english_words(message)}
+    if not offenders and not SAID_ALIKE:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{len(offenders)} problem message(s) of {len(SAID_IN_INDONESIAN)} still English when read in "
+             "Indonesian (tests/english.py):"]
+    lines += [f"  {message!r}  ({', '.join(english_words(message))}; {test})"
+              for message, test in sorted(offenders.items())]
+    if SAID_ALIKE:
+        lines += [f"{len(SAID_ALIKE)} read the same in Indonesian and English (not translated):"]
+        lines += [f"  {message!r}  ({test})" for message, test in sorted(SAID_ALIKE.items())]
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line("\n".join(lines), red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def database_url(tmp_path_factory) -> str:

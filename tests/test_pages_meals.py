@@ -363,3 +363,20 @@ def test_every_word_of_the_pages_has_its_indonesian(tmp_path):
         catalog = read_po(handle, locale="id")
     translated = {m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy}
     assert sorted(wanted - set(translated)) == []
+
+
+def test_the_two_catalogs_never_say_one_message_two_ways():
+    """The service's messages and the pages' words are merged into one catalog when read: a message
+    in both must read the same in both (else one wins by chance); a word that differs by place
+    takes a context (pgettext)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    folder = Path(__file__).parent.parent / "service/translations/id/LC_MESSAGES"
+    catalogs = []
+    for name in ("messages.po", "pages.po"):
+        with (folder / name).open("rb") as handle:
+            catalogs.append({(m.context, str(m.id)): m.string for m in read_po(handle, locale="id") if m.id})
+    messages, words = catalogs
+    assert [key for key in set(messages) & set(words) if messages[key] != words[key]] == []

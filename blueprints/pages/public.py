@@ -18,7 +18,7 @@ from service.complaints import service as complaints
 from service.complaints.models import CATEGORIES
 from service.errors import Invalid, InvalidTransition, NotFound
 from service.extensions import db
-from service.i18n import _, _l
+from service.i18n import _, _l, lazy, pgettext
 from service.program import service as program
 from service.public import stats
 
@@ -44,7 +44,8 @@ STATUS_WORDS = {
 }
 ACTION_WORDS = {
     "received": _l("received"), "forwarded": _l("sent to the office"), "started": _l("work started"),
-    "answered": _l("answered"), "reopened": _l("reopened"), "closed": _l("closed"), "rejected": _l("not taken up"),
+    "answered": _l("answered"), "reopened": _l("reopened"),
+    "closed": lazy(lambda: pgettext("complaint history", "closed")),  # a day "closed" is another word "rejected": _l("not taken up"),
 }
 REJECT_WORDS = {
     "spam": _l("It was not a real report."),

@@ -6,6 +6,7 @@ from service.accounts.models import ROLES
 from service.accounts.scope import Scope
 from service.errors import DomainError
 from service.extensions import db
+from service.i18n import _
 
 users_cli = AppGroup("users", help="Manage users.")
 
@@ -29,7 +30,7 @@ def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id)
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
     db.session.commit()
-    click.echo(f"created {user.role} user {user.id} <{user.login}>")
+    click.echo(_("created %(role)s user %(id)s <%(login)s>", role=user.role, id=user.id, login=user.login))
 
 
 @users_cli.command("revoke-tokens")
@@ -42,4 +43,4 @@ def revoke_tokens(user_id):
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None
     db.session.commit()
-    click.echo(f"revoked {count} token(s) of user {user_id}")
+    click.echo(_("revoked %(count)s token(s) of user %(id)s", count=count, id=user_id))

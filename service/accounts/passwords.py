@@ -20,6 +20,8 @@ from pathlib import Path
 from flask import current_app
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from service.i18n import _l
+
 MIN_LENGTH = 10
 MAX_LENGTH = 200
 MIN_DIFFERENT = 4  # "          " or "ababababab" is ten characters, not a password
@@ -60,22 +62,24 @@ def problems(password: str, email: str, phone: str | None = None) -> list[str]:
         return []
     found = []
     if len(password) < MIN_LENGTH:
-        found.append(f"must be at least {MIN_LENGTH} characters")
+        found.append(_l("must be at least %(MIN_LENGTH)s characters", MIN_LENGTH=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        found.append(f"must be at most {MAX_LENGTH} characters")
+        found.append(_l("must be at most %(MAX_LENGTH)s characters", MAX_LENGTH=MAX_LENGTH))
     if len(set(password.strip())) < MIN_DIFFERENT:
-        found.append(f"must have at least {MIN_DIFFERENT} different characters (not counting spaces at the ends)")
+        found.append(_l("must have at least %(MIN_DIFFERENT)s different characters (not counting spaces at "
+                        "the ends)",
+                        MIN_DIFFERENT=MIN_DIFFERENT))
     lowered = password.lower()
     if lowered.strip() in _common():
-        found.append("is one of the most common passwords: choose another")
+        found.append(_l("is one of the most common passwords: choose another"))
     elif lowered.strip() in PUBLISHED:
-        found.append("is published for anyone to read: choose another")
+        found.append(_l("is published for anyone to read: choose another"))
     email = email.strip().lower()
     name = email.split("@")[0]
     if email and (email in lowered or (len(name) >= 3 and name in lowered)):
-        found.append("must not contain your email")
+        found.append(_l("must not contain your email"))
     if _holds_phone(password, phone):
-        found.append("must not contain your phone number")
+        found.append(_l("must not contain your phone number"))
     return found
 
 

@@ -19,7 +19,7 @@ from service.audit.service import record
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
-from service.i18n import LANGUAGES
+from service.i18n import LANGUAGES, _l
 from service.program.models import PROGRAM_ID, Program
 from service.program.service import SEEN_STAMP
 from service.text import e164
@@ -31,10 +31,10 @@ def hash_token(token: str) -> str:
 
 def create_agency(name: str, code: str, kind: str) -> Agency:
     if kind not in AGENCY_KINDS:
-        raise Invalid({"kind": [f"must be one of {', '.join(AGENCY_KINDS)}"]})
+        raise Invalid({"kind": [_l("must be one of %(value)s", value=', '.join(AGENCY_KINDS))]})
     existing = db.session.scalar(select(Agency.id).where(Agency.code == code))
     if existing is not None:
-        raise Conflict(f"agency code {code!r} is taken", existing_id=existing)
+        raise Conflict(_l("agency code %(code)s is taken", code=repr(code)), existing_id=existing)
     agency = Agency(name=name, code=code, kind=kind)
     db.session.add(agency)
     db.session.flush()
@@ -67,33 +67,33 @@ def create_user(
         try:
             phone = e164(phone)
         except ValueError as exc:
-            errors["phone"] = [str(exc)]
+            errors["phone"] = [exc.args[0]]
             phone = None
     if role not in ROLES:
-        errors["role"] = [f"must be one of {', '.join(ROLES)}"]
+        errors["role"] = [_l("must be one of %(value)s", value=', '.join(ROLES))]
     if email is None and phone is None and "phone" not in errors:
-        errors["email"] = ["send email or phone (one of them)"]
+        errors["email"] = [_l("send email or phone (one of them)")]
     if found := passwords.problems(password, email or "", phone):
         errors["password"] = found
     bindings = {"agency": ("agency_id", agency_id), "vendor": ("vendor_id", vendor_id),
                 "volunteer": ("volunteer_id", volunteer_id)}
     for bound_role, (field, value) in bindings.items():
         if role == bound_role and value is None:
-            errors[field] = [f"a {role} user needs {field}"]
+            errors[field] = [_l("a %(role)s user needs %(field)s", role=role, field=field)]
         elif role != bound_role and value is not None:
-            errors[field] = [f"only a {bound_role} user has {field}"]
+            errors[field] = [_l("only a %(bound_role)s user has %(field)s", bound_role=bound_role, field=field)]
     if role == "agency" and agency_id is not None and db.session.get(Agency, agency_id) is None:
-        errors["agency_id"] = [f"agency {agency_id} does not exist"]
+        errors["agency_id"] = [_l("agency %(agency_id)s does not exist", agency_id=agency_id)]
     if role == "vendor" and vendor_id is not None and not _bound_to_existing(User.vendor_id, vendor_id):
-        errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
+        errors["vendor_id"] = [_l("vendor %(vendor_id)s does not exist", vendor_id=vendor_id)]
     if errors:
         raise Invalid(errors)
     existing = db.session.scalar(select(User.id).where(User.email == email)) if email else None
     if existing is not None:
-        raise Conflict(f"a user with email {email} exists", existing_id=existing)
+        raise Conflict(_l("a user with email %(email)s exists", email=email), existing_id=existing)
     existing = db.session.scalar(select(User.id).where(User.phone == phone)) if phone else None
     if existing is not None:
-        raise Conflict("a user with this phone exists", existing_id=existing)
+        raise Conflict(_l("a user with this phone exists"), existing_id=existing)
     user = User(
         email=email, phone=phone, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
         volunteer_id=volunteer_id, password_hash=passwords.hashed(password),
@@ -119,7 +119,7 @@ def issue_token(login: str, password: str, address: str | None = None) -> tuple[
     user = db.session.scalar(select(User).where(_login_is(login)))
     # An unknown login costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
-        raise Unauthenticated("wrong email, phone or password")
+        raise Unauthenticated(_l("wrong email, phone or password"))
     Scope(role=user.role, user_id=user.id, label=user.login).act_in(db.session)  # signing in is the user's own act
     if address:
         _remember_place(user.id, _place(address))
@@ -217,7 +217,7 @@ def authenticate(token: str) -> Scope:
         found = _look_up(token_hash)
         remembered.put(token_hash, found, generation)
     if found.expires_at <= utcnow():
-        raise Unauthenticated("the token has expired")
+        raise Unauthenticated(_l("the token has expired"))
     db.session.info[SEEN_STAMP] = found.program_stamp
     return found.caller
 
@@ -225,7 +225,7 @@ def authenticate(token: str) -> Scope:
 def _look_up(token_hash: str) -> Found:
     row = db.session.connection().execute(_CALLER, {"token_hash": token_hash}).first()
     if row is None or row.revoked_at is not None or not row.active:
-        raise Unauthenticated("the token is unknown or revoked")
+        raise Unauthenticated(_l("the token is unknown or revoked"))
     fields = row._asdict()
     return Found(Scope(**{name: fields[name] for name in Scope.__dataclass_fields__}), row.expires_at,
                  (row.program_version, row.program_updated_at))
@@ -238,7 +238,7 @@ def get_user(user_id: int) -> User:
 def set_language(user_id: int, language: str | None) -> User:
     """The language of a user's messages and pages (``LANGUAGES``); None: the browser's."""
     if language is not None and language not in LANGUAGES:
-        raise Invalid({"language": [f"must be one of {', '.join(LANGUAGES)}"]})
+        raise Invalid({"language": [_l("must be one of %(value)s", value=', '.join(LANGUAGES))]})
     user = fetch(db.session, User, user_id)
     user.language = language
     db.session.flush()
@@ -267,9 +267,9 @@ def change_password(old_password: str, new_password: str, *, scope: Scope) -> in
     user = fetch(db.session, User, scope.user_id)
     errors: dict[str, list[str]] = {}
     if not passwords.matches(user.password_hash, old_password):
-        errors["old_password"] = ["is not your current password"]
+        errors["old_password"] = [_l("is not your current password")]
     elif old_password == new_password:
-        errors["new_password"] = ["is your current password: choose a new one"]
+        errors["new_password"] = [_l("is your current password: choose a new one")]
     elif found := passwords.problems(new_password, user.email or "", user.phone):
         errors["new_password"] = found
     if errors:
@@ -292,13 +292,13 @@ def update_user(user_id: int, changes: dict[str, Any], expected_version: int | N
     errors: dict[str, list[str]] = {}
     if "agency_id" in changes:
         if user.role != "agency":
-            errors["agency_id"] = [f"only agency staff belong to an agency, not a {user.role} user"]
+            errors["agency_id"] = [_l("only agency staff belong to an agency, not a %(role)s user", role=user.role)]
         elif db.session.get(Agency, changes["agency_id"]) is None:
-            errors["agency_id"] = [f"agency {changes['agency_id']} does not exist"]
+            errors["agency_id"] = [_l("agency %(agency_id)s does not exist", agency_id=changes['agency_id'])]
     if errors:
         raise Invalid(errors)
     if changes.get("active") is False and user.id == scope.user_id:
-        raise Conflict("you cannot deactivate yourself: ask another coordinator")
+        raise Conflict(_l("you cannot deactivate yourself: ask another coordinator"))
     leaving = user.active and changes.get("active") is False
     for key, value in changes.items():
         setattr(user, key, value.strip() if key == "name" else value)

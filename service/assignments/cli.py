@@ -5,6 +5,7 @@ from service.accounts.scope import Scope
 from service.assignments import placement
 from service.assignments import rebalance as rebalancing
 from service.extensions import db
+from service.i18n import _
 
 assignments_cli = AppGroup("assignments", help="Who feeds whom.")
 
@@ -20,19 +21,20 @@ def sweep():
     result = placement.sweep()
     db.session.commit()
     if not result:
-        click.echo("Every stall may cook and reaches its recipients today: no stall to sweep.")
+        click.echo(_("Every stall may cook and reaches its recipients today: no stall to sweep."))
     for vendor_id, moves in result.items():
-        click.echo(f"stall {vendor_id}: {moves.moved} moved, {moves.uncovered} uncovered, "
-                   f"{moves.placed} taken in")
+        click.echo(_("stall %(id)s: %(moved)s moved, %(uncovered)s uncovered, %(placed)s taken in",
+                     id=vendor_id, moved=moves.moved, uncovered=moves.uncovered, placed=moves.placed))
 
 
 @assignments_cli.command("rebalance")
 def rebalance():
     """Place every enrolled recipient again, optimally (as POST /api/v1/assignments/rebalance)."""
     Scope.system("assignments rebalance").act_in(db.session)
-    click.echo("Rebalancing...")
+    click.echo(_("Rebalancing..."))
     report = rebalancing.rebalance()
     db.session.commit()
-    click.echo(f"{report.enrolled} enrolled: {report.covered} covered ({report.assigned} newly placed, "
-               f"{report.moved} moved), {report.unassigned} without a stall within reach; "
-               f"mean distance {report.mean_distance_km} km; {report.seconds} s")
+    click.echo(_("%(enrolled)s enrolled: %(covered)s covered (%(assigned)s newly placed, %(moved)s moved), "
+                 "%(unassigned)s without a stall within reach; mean distance %(km)s km; %(seconds)s s",
+                 enrolled=report.enrolled, covered=report.covered, assigned=report.assigned, moved=report.moved,
+                 unassigned=report.unassigned, km=report.mean_distance_km, seconds=report.seconds))

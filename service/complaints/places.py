@@ -19,12 +19,13 @@ from service.codes import Code, code
 from service.complaints.models import ABOUT_A_STALL, ABOUT_THE_MEALS, NEEDS_PLACE, Complaint
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.program.service import get_village, nearest_village
 from service.vendors.models import Vendor
 from service.vendors.service import nearest_stall
 
-NEEDS_PLACE_MESSAGE = ("a report of this kind is about a place: give the point (latitude and longitude) or an "
-                       "address, or the village, the stall or the person it concerns")
+NEEDS_PLACE_MESSAGE = _l("a report of this kind is about a place: give the point (latitude and longitude) or an "
+                         "address, or the village, the stall or the person it concerns")
 
 
 class PlaceNeeded(Invalid):
@@ -60,8 +61,9 @@ def locate(category: str, *, latitude: float | None, longitude: float | None, ad
         # some village (London, or a phone's (0, 0), is no report of ours).
         found = nearest_village(latitude, longitude, limit)
         if found is None:
-            raise Invalid({"latitude": [f"the point is more than {limit:g} km from every village of the program: "
-                                        f"{geo.CHECK_COORDINATES}"]})
+            raise Invalid({"latitude": [_l("the point is more than %(limit)s km from every village of the "
+                                           "program: %(CHECK_COORDINATES)s",
+                                           limit=format(limit, 'g'), CHECK_COORDINATES=geo.CHECK_COORDINATES)]})
         village_id, source = found[0].id, "point"
     elif elderly_village_id is not None:
         village_id, source = elderly_village_id, "elderly"

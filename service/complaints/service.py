@@ -46,6 +46,7 @@ from service.complaints.models import (
 from service.db import Page, Showing, equals, paginate
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
+from service.i18n import _l
 from service.program import calendar
 from service.program import service as program_service
 from service.program.service import get_village, settings, today
@@ -62,7 +63,7 @@ from service.vendors.models import Vendor
 # each, 40 bits in all), read out on the phone without doubt and never guessed.
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_RE = re.compile(rf"^RK([{ALPHABET}]{{4}})([{ALPHABET}]{{4}})$")
-NOT_FOUND = NotFound("complaint", "with this code")  # an unknown code and a malformed one alike
+NOT_FOUND = NotFound("complaint", _l("with this code"))  # an unknown code and a malformed one alike
 
 
 def new_code() -> str:
@@ -103,8 +104,9 @@ def _check_elderly(elderly: dict[str, Any]) -> dict[str, Any]:
         birth_date = None
         if not errors:
             birth_date = elderly.get("birth_date") or nik_birth_date(nik, program.min_age, day)
-            errors = {"birth_date": [f"the NIK's birth date ({nik[6:12]}) is of nobody the program serves (at least "
-                                     f"{program.min_age}, at most {MAX_AGE}): give the birth date"]} \
+            errors = {"birth_date": [_l("the NIK's birth date (%(digits)s) is of nobody the program serves (at least "
+                                        "%(min_age)s, at most %(max_age)s): give the birth date",
+                                        digits=nik[6:12], min_age=program.min_age, max_age=MAX_AGE)]} \
                 if birth_date is None else identity_errors(nik, birth_date, elderly.get("sex"), program.min_age, day)
         if errors:
             raise Invalid({f"elderly.{key}": value for key, value in errors.items()})
@@ -121,18 +123,18 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
     """A new complaint, with its tracking code and deadlines, routed at once where a route exists.
     Anonymous: no contact is kept at all (what was sent is dropped). Where it is: ``places.locate``."""
     if category not in CATEGORIES:
-        raise Invalid({"category": [f"one of {', '.join(CATEGORIES)}"]})
+        raise Invalid({"category": [_l("one of %(value)s", value=', '.join(CATEGORIES))]})
     description = description.strip()
     if len(description) < 10:
-        raise Invalid({"description": ["say what happened in at least 10 characters"]})
+        raise Invalid({"description": [_l("say what happened in at least 10 characters")]})
     if elderly is not None and category != "unreached_elderly":
-        raise Invalid({"elderly": ["only a report of an unreached elderly person (category unreached_elderly) "
-                                   "tells of one"]})
+        raise Invalid({"elderly": [_l("only a report of an unreached elderly person (category "
+                                      "unreached_elderly) tells of one")]})
     if error := coordinates_error(latitude, longitude):
         raise Invalid({error[0]: [error[1]]})
     if anonymous and confidential:
-        raise Invalid({"confidential": ["a report is anonymous (no contact kept) or confidential (a contact for the "
-                                        "coordinator alone), not both"]})
+        raise Invalid({"confidential": [_l("a report is anonymous (no contact kept) or confidential (a "
+                                           "contact for the coordinator alone), not both")]})
     if anonymous:
         contact_name = contact_phone = contact_email = None
     phone = e164_of(contact_phone, "contact_phone") if contact_phone else None
@@ -141,7 +143,7 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
         recipient_id = None  # kept only when it is someone: the public may not learn which ids are
     vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
     if vendor_id is not None and vendor is None:
-        raise Invalid({"vendor_id": [f"stall {vendor_id} is not known"]})
+        raise Invalid({"vendor_id": [_l("stall %(vendor_id)s is not known", vendor_id=vendor_id)]})
     elderly = _check_elderly(elderly) if elderly is not None else None
     address = (address or "").strip() or None
     place = places.locate(category, latitude=latitude, longitude=longitude, address=address, village_id=village_id,
@@ -170,7 +172,7 @@ def _unused_code() -> str:
         candidate = new_code()
         if db.session.scalar(select(Complaint.id).where(Complaint.code == candidate)) is None:
             return candidate
-    raise Conflict("no free tracking code: try again")
+    raise Conflict(_l("no free tracking code: try again"))
 
 
 # --- routing --------------------------------------------------------------------------------------
@@ -196,15 +198,16 @@ def set_route(category: str, agency_id: int | None) -> list[Route]:
     if category not in CATEGORIES:
         raise NotFound("complaint category", category[:40])
     if category not in ROUTABLE:
-        raise Invalid({"category": [f"only {', '.join(ROUTABLE)} may be routed elsewhere: hygiene and food quality "
-                                    "are the health agency's, unreached elderly the social agency's"]})
+        raise Invalid({"category": [_l("only %(value)s may be routed elsewhere: hygiene and food quality "
+                                       "are the health agency's, unreached elderly the social agency's",
+                                       value=', '.join(ROUTABLE))]})
     row = _route_of(category)
     if agency_id is None:
         if row is not None:
             db.session.delete(row)
     else:
         if db.session.get(Agency, agency_id) is None:
-            raise Invalid({"agency_id": [f"agency {agency_id} does not exist"]})
+            raise Invalid({"agency_id": [_l("agency %(agency_id)s does not exist", agency_id=agency_id)]})
         if row is None:
             db.session.add(ComplaintRoute(category=category, agency_id=agency_id))
         else:
@@ -357,12 +360,13 @@ def reopen(text: str, reason: str) -> PublicComplaint:
     complaint = by_code(text, for_update=True)
     until = _reopen_until(complaint)
     if complaint.reopened_at is not None:
-        raise InvalidTransition("this complaint was reopened once already", current_status=complaint.status)
+        raise InvalidTransition(_l("this complaint was reopened once already"), current_status=complaint.status)
     if until is None:
-        raise InvalidTransition(f"a complaint is reopened after its answer, and this one is {complaint.status}",
+        raise InvalidTransition(_l("a complaint is reopened after its answer, and this one is %(status)s",
+                                   status=complaint.status),
                                 current_status=complaint.status)
     if today() > until:
-        raise InvalidTransition(f"the answer may be questioned until {until}: file a new complaint",
+        raise InvalidTransition(_l("the answer may be questioned until %(until)s: file a new complaint", until=until),
                                 current_status=complaint.status)
     moment = program_service.now()
     complaint.reopened_at, complaint.reopen_reason, complaint.closed_at = moment, reason.strip(), None
@@ -470,9 +474,15 @@ def list_complaints(page: int, per_page: int, status: str | list[str] | None = N
     return Page(items=[shown(c, scope, day) for c in found.items], page=page, per_page=per_page, total=found.total)
 
 
+# What a complaint cannot be, in words (the refusal of ``_must_be``).
+DOING = {"forwarded": _l("forwarded"), "started": _l("started"), "answered": _l("answered"),
+         "closed": _l("closed"), "rejected": _l("rejected")}
+
+
 def _must_be(complaint: Complaint, statuses: tuple[str, ...], doing: str) -> None:
     if complaint.status not in statuses:
-        raise InvalidTransition(f"complaint {complaint.id} is {complaint.status}: it cannot be {doing}",
+        raise InvalidTransition(_l("complaint %(id)s is %(status)s: it cannot be %(doing)s",
+                                   id=complaint.id, status=complaint.status, doing=DOING[doing]),
                                 current_status=complaint.status)
 
 
@@ -497,11 +507,11 @@ def forward(complaint_id: int, agency_id: int, reason: str | None = None, *, sco
     _must_be(complaint, OPEN, "forwarded")
     agency = db.session.get(Agency, agency_id)
     if agency is None:
-        raise Invalid({"agency_id": [f"agency {agency_id} does not exist"]})
+        raise Invalid({"agency_id": [_l("agency %(agency_id)s does not exist", agency_id=agency_id)]})
     if agency_id == complaint.agency_id:
-        raise Invalid({"agency_id": ["the complaint is with this agency already"]})
+        raise Invalid({"agency_id": [_l("the complaint is with this agency already")]})
     if complaint.category == "unreached_elderly" and agency.kind != "social":
-        raise Invalid({"agency_id": ["an elderly person nobody reaches is the social agency's to find and verify"]})
+        raise Invalid({"agency_id": [_l("an elderly person nobody reaches is the social agency's to find and verify")]})
     previous = complaint.task_id
     _close_task(complaint, None, reason, scope)
     _forward(complaint, agency_id, None, scope=scope, source_task_id=previous,
@@ -552,7 +562,7 @@ def reject(complaint_id: int, reason: str, internal_notes: str | None = None, *,
     (the reason code is what the complainant reads)."""
     complaint = _complaint(complaint_id, scope, for_update=True)
     if reason not in REJECT_REASONS:
-        raise Invalid({"reason": [f"one of {', '.join(REJECT_REASONS)}"]})
+        raise Invalid({"reason": [_l("one of %(value)s", value=', '.join(REJECT_REASONS))]})
     _must_be(complaint, OPEN, "rejected")
     complaint.status, complaint.reject_reason, complaint.closed_at = "rejected", reason, program_service.now()
     if internal_notes:

@@ -33,6 +33,7 @@ from service.db import bulk_insert
 from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.program import service as program_service
 from service.program.models import Area
 from service.program.service import today
@@ -289,9 +290,9 @@ def trend(first: dt.date | None = None, last: dt.date | None = None) -> list[Tre
     last = min(last or now_day, now_day)
     first = first or last - dt.timedelta(days=29)
     if first > last:
-        raise Invalid({"from": ["must not be after `to` (or today)"]})
+        raise Invalid({"from": [_l("must not be after `to` (or today)")]})
     if (last - first).days >= MAX_TREND_DAYS:
-        raise Invalid({"from": [f"at most {MAX_TREND_DAYS} days at a time"]})
+        raise Invalid({"from": [_l("at most %(MAX_TREND_DAYS)s days at a time", MAX_TREND_DAYS=MAX_TREND_DAYS)]})
     stored = _stored(first, last, by_village=False)
     # Counted now: today, and a scheduled day the cut-off has not closed yet (the runner was down).
     # A past day on which nothing was scheduled had no meals; it is not counted again and again.

@@ -22,6 +22,7 @@ from service.deliveries.scheduling import cutoff_at
 from service.deliveries.service import closed_day, own_delivery
 from service.errors import Conflict, InvalidTransition, TooLarge, UnsupportedMedia
 from service.extensions import db
+from service.i18n import _l
 from service.program import service as program_service
 from service.program.service import settings, today
 
@@ -39,22 +40,23 @@ def _image_kind(data: bytes) -> str:
 
     kind = "jpeg" if data.startswith(JPEG) else "png" if data.startswith(PNG) else None
     if kind is None:
-        raise UnsupportedMedia("the photo must be a JPEG or PNG image")
+        raise UnsupportedMedia(_l("the photo must be a JPEG or PNG image"))
     max_pixels = current_app.config["PHOTO_MAX_PIXELS"]
-    too_large = TooLarge(f"the photo has more than {max_pixels / 1e6:g} million pixels: send a smaller one")
+    too_large = TooLarge(_l("the photo has more than %(value)s million pixels: send a smaller one",
+                            value=format(max_pixels / 1e6, 'g')))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as image:
                 if image.format.lower() != kind:
-                    raise UnsupportedMedia("the photo must be a JPEG or PNG image")
+                    raise UnsupportedMedia(_l("the photo must be a JPEG or PNG image"))
                 if image.width * image.height > max_pixels:
                     raise too_large
                 image.verify()
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
         raise too_large from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise UnsupportedMedia(f"the photo is not a readable {kind.upper()} image") from exc
+        raise UnsupportedMedia(_l("the photo is not a readable %(value)s image", value=kind.upper())) from exc
     return kind
 
 
@@ -132,17 +134,20 @@ def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
     names that meal if the caller may see it; sending the same one again changes nothing."""
     delivery = own_delivery(delivery_id, scope, for_update=True)
     if delivery.status not in OUTCOMES:
-        hint = "confirm it first" if delivery.status == "scheduled" else "no evidence to add"
-        raise InvalidTransition(f"delivery {delivery_id} is {delivery.status}: {hint}", delivery_status=delivery.status)
+        hint = _l("confirm it first") if delivery.status == "scheduled" else _l("no evidence to add")
+        raise InvalidTransition(_l("delivery %(delivery_id)s is %(status)s: %(hint)s",
+                                   delivery_id=delivery_id, status=delivery.status, hint=hint),
+                                delivery_status=delivery.status)
     program = settings()
     if not scope.everything and (delivery.date != today(program) or program_service.now() >= cutoff_at(
             delivery.date, program)):
         closed, moments = closed_day(delivery.date, program)
-        raise InvalidTransition(f"{closed}; evidence after the cut-off is added by the program office",
+        raise InvalidTransition(_l("%(closed)s; evidence after the cut-off is added by the program office",
+                                   closed=closed),
                                 delivery_status=delivery.status, **moments)
     limit = current_app.config["PHOTO_MAX_BYTES"]
     if len(data) > limit:
-        raise TooLarge(f"the photo is larger than {limit // (1024 * 1024)} MB")
+        raise TooLarge(_l("the photo is larger than %(value)s MB", value=limit // (1024 * 1024)))
     kind = _image_kind(data)
     seen, data = _seen(data)
     digest = hashlib.sha256(data).hexdigest()
@@ -152,7 +157,7 @@ def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
         if other is not None:
             visible = db.session.scalar(select(Delivery.id).where(Delivery.id == other.delivery_id,
                                                                   Delivery.visible_to(scope)))
-            raise Conflict("this picture is evidence for another meal already: take a photo of this handover",
+            raise Conflict(_l("this picture is evidence for another meal already: take a photo of this handover"),
                            **({"existing_id": visible} if visible is not None else {}))
     if kept is None:
         db.session.add(DeliveryPhoto(sha256=digest, delivery_id=delivery.id, delivery_date=delivery.date,

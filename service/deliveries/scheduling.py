@@ -27,6 +27,7 @@ from service.deliveries import coverage
 from service.deliveries.models import Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.program import service as program_service
 from service.program.service import Settings, settings, today
 from service.recipients.events import PausesChanged
@@ -238,7 +239,8 @@ def schedule_day(day: dt.date) -> ScheduleReport:
     program = settings()
     first, last = first_open_day(program), today(program) + dt.timedelta(days=SCHEDULE_AHEAD_DAYS)
     if not first <= day <= last:
-        raise Invalid({"date": [f"must be from {first} (the first day not closed) to {last}"]})
+        raise Invalid({"date": [_l("must be from %(first)s (the first day not closed) to %(last)s",
+                                   first=first, last=last)]})
     advisory_lock(db.session, SCHEDULE_LOCK)
     moved = sum(m.moved + m.uncovered for m in placement.sweep(day).values())
     claims.end_paused(day)  # a volunteer's claim ends with the recipient's pause
@@ -264,11 +266,15 @@ def close_day(day: dt.date) -> CloseReport:
     written to the summary the trend reads. Running it again changes nothing more."""
     program = settings()
     if program_service.now() < cutoff_at(day, program):
-        raise Invalid({"date": [f"{day} closes at {program.delivery_cutoff:%H:%M} ({program.timezone})"]})
+        raise Invalid({"date": [_l("%(day)s closes at %(delivery_cutoff)s (%(timezone)s)",
+                                   day=day,
+                                   delivery_cutoff=format(program.delivery_cutoff, '%H:%M'),
+                                   timezone=program.timezone)]})
     first = first_scheduled_day()
     if first is None or day < first:
-        since = f"the first day scheduled is {first}" if first else "no day has been scheduled yet"
-        raise Invalid({"date": [f"{day} cannot be closed: {since}"]})
+        since = (_l("the first day scheduled is %(first)s", first=first) if first
+                 else _l("no day has been scheduled yet"))
+        raise Invalid({"date": [_l("%(day)s cannot be closed: %(since)s", day=day, since=since)]})
     advisory_lock(db.session, SCHEDULE_LOCK)
     missed = db.session.execute(
         update(Delivery).where(Delivery.date == day, Delivery.status == "scheduled")

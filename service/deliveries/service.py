@@ -18,6 +18,7 @@ from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
+from service.i18n import _l
 from service.program import service as program_service
 from service.program.service import settings, today
 from service.recipients.models import Recipient
@@ -74,7 +75,7 @@ def list_deliveries(
     if sees_people(scope):
         query = select(Delivery)
     elif recipient_id is not None:
-        raise Forbidden("deliveries by recipient are for the registry's staff and the stall that feeds them")
+        raise Forbidden(_l("deliveries by recipient are for the registry's staff and the stall that feeds them"))
     else:
         query = select(*WITHOUT_PERSON)
     query = query.where(Delivery.visible_to(scope)).order_by(Delivery.date.desc(), Delivery.id)
@@ -106,7 +107,7 @@ def manifest(day: dt.date | None = None, *, scope: Scope) -> Manifest:
         # claim that ended (another day's, or today's cancelled one) shows its status alone.
         own, shown = Delivery.volunteer_id == scope.helper, claims.held_by(scope.helper, Delivery.recipient_id)
     else:
-        raise Forbidden("a manifest is a stall's or a volunteer's")
+        raise Forbidden(_l("a manifest is a stall's or a volunteer's"))
     slot = {meal: i for i, meal in enumerate(settings().meal_slots)}
     person = (Recipient.id.label("recipient_id"), Recipient.name, Recipient.address, Recipient.latitude,
               Recipient.longitude, Recipient.phone, Recipient.dietary_needs)
@@ -222,7 +223,7 @@ def confirm(
     if delivered_at is not None:
         local = delivered_at.astimezone(ZoneInfo(program.timezone))
         if local.date() != day or delivered_at > moment + CLOCK_SKEW:
-            raise Invalid({"delivered_at": [f"must be today ({day}) and not in the future"]})
+            raise Invalid({"delivered_at": [_l("must be today (%(day)s) and not in the future", day=day)]})
     if moment < cutoff_at(day, program):
         # The usual case in one statement: a scheduled meal of today becomes confirmed. A retry
         # racing its original waits for the row, then finds it confirmed and changes nothing.
@@ -252,13 +253,13 @@ def _check_word(status: str, reason: str | None, delivered_at: dt.datetime | Non
     """The stall's word, field by field, before anything is read."""
     errors: dict[str, list[str]] = {}
     if status not in OUTCOMES:
-        errors["status"] = [f"must be one of {', '.join(OUTCOMES)}"]
+        errors["status"] = [_l("must be one of %(value)s", value=', '.join(OUTCOMES))]
     if status == "failed" and not (reason or "").strip():
-        errors["reason"] = ["say why the meal could not be delivered"]
+        errors["reason"] = [_l("say why the meal could not be delivered")]
     if (latitude is None) != (longitude is None):
-        errors["latitude"] = ["send latitude and longitude together"]
+        errors["latitude"] = [_l("send latitude and longitude together")]
     if delivered_at is not None and delivered_at.tzinfo is None:
-        errors["delivered_at"] = ["give the time with its offset, such as 2026-11-23T11:30:00+07:00"]
+        errors["delivered_at"] = [_l("give the time with its offset, such as 2026-11-23T11:30:00+07:00")]
     if errors:
         raise Invalid(errors)
 
@@ -269,8 +270,9 @@ def closed_day(day: dt.date, program) -> tuple[str, dict[str, str]]:
     two moments as fields of the refusal (``cutoff_at``, ``local_time``)."""
     closes = cutoff_at(day, program)
     now = program_service.now().astimezone(closes.tzinfo)
-    words = (f"the day {day} closed at its cut-off, {closes:%H:%M %Z} ({program.timezone}), and it is "
-             f"{now:%Y-%m-%d %H:%M %Z} there now")
+    words = _l("the day %(day)s closed at its cut-off, %(closes)s (%(timezone)s), and it is %(now)s there now",
+               day=day, closes=closes.strftime("%H:%M %Z"), timezone=program.timezone,
+               now=now.strftime("%Y-%m-%d %H:%M %Z"))
     return words, {"cutoff_at": closes.isoformat(), "local_time": now.isoformat(timespec="seconds")}
 
 
@@ -278,19 +280,27 @@ def _why_not(delivery: Delivery, day: dt.date, program) -> InvalidTransition:
     """Why a meal cannot take the stall's word now."""
     said = {"delivery_status": delivery.status}
     if delivery.status in OUTCOMES:
-        return InvalidTransition(f"delivery {delivery.id} was confirmed as {delivery.status} already", **said)
+        return InvalidTransition(_l("delivery %(id)s was confirmed as %(status)s already",
+                                    id=delivery.id, status=delivery.status), **said)
     if delivery.status == "cancelled":
-        return InvalidTransition(f"delivery {delivery.id} was cancelled", cause=delivery.cause, **said)
+        return InvalidTransition(_l("delivery %(id)s was cancelled", id=delivery.id), cause=delivery.cause, **said)
     if delivery.date > day:
         now = program_service.now().astimezone(ZoneInfo(program.timezone))
-        return InvalidTransition(f"delivery {delivery.id} is for {delivery.date}, not today ({day}, "
-                                 f"{now:%H:%M %Z} in {program.timezone}): it is confirmed on its day",
+        return InvalidTransition(_l("delivery %(id)s is for %(date)s, not today (%(day)s, %(now)s in "
+                                    "%(timezone)s): it is confirmed on its day",
+                                    id=delivery.id,
+                                    date=delivery.date,
+                                    day=day,
+                                    now=format(now, '%H:%M %Z'),
+                                    timezone=program.timezone),
                                  local_time=now.isoformat(timespec="seconds"), **said)
     closed, moments = closed_day(delivery.date, program)
     if delivery.status == "missed":
-        return InvalidTransition(f"delivery {delivery.id} was missed: {closed}", **moments, **said)
-    return InvalidTransition(f"too late to confirm delivery {delivery.id}: {closed}; a meal is confirmed on its "
-                             "day, before the cut-off", **moments, **said)
+        return InvalidTransition(_l("delivery %(id)s was missed: %(closed)s", id=delivery.id, closed=closed),
+                                 **moments, **said)
+    return InvalidTransition(_l("too late to confirm delivery %(id)s: %(closed)s; a meal is confirmed on "
+                                "its day, before the cut-off",
+                                id=delivery.id, closed=closed), **moments, **said)
 
 
 @dataclass

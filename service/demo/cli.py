@@ -1,3 +1,4 @@
+"""``flask demo load``: its words in the program's language (``LANGUAGE``, Indonesian by default)."""
 import time
 
 import click
@@ -6,6 +7,7 @@ from flask.cli import AppGroup
 from service.accounts.scope import Scope
 from service.demo import data
 from service.extensions import db
+from service.i18n import _
 
 demo_cli = AppGroup("demo", help="Demo data.")
 
@@ -17,16 +19,16 @@ def load(if_empty: bool, count: int):
     """Load a complete demo program in Banyuwangi (areas, agencies, users, recipients)."""
     if not data.is_empty():
         if not if_empty:
-            raise click.ClickException("the database holds data already; demo load needs an empty one")
-        click.echo("The database holds data already: demo data not loaded.")
+            raise click.ClickException(_("the database holds data already; demo load needs an empty one"))
+        click.echo(_("The database holds data already: demo data not loaded."))
     else:
         Scope.system("demo").act_in(db.session)
         started = time.monotonic()
         data.load(recipient_count=count,
                   say=lambda stage: click.echo(f"[{time.monotonic() - started:6.1f} s] {stage}"))
-        click.echo(f"[{time.monotonic() - started:6.1f} s] saving")
+        click.echo(f"[{time.monotonic() - started:6.1f} s] {_('saving')}")
         db.session.commit()
-        click.echo(f"[{time.monotonic() - started:6.1f} s] demo program loaded")
-    click.echo("Demo logins (POST /api/v1/auth/token with email and password):")
+        click.echo(f"[{time.monotonic() - started:6.1f} s] {_('demo program loaded')}")
+    click.echo(_("Demo logins (POST /api/v1/auth/token with email and password):"))
     for cred in data.credentials():
         click.echo(f"  {cred.role:<22} {cred.email:<32} {cred.password}")

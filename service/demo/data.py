@@ -33,6 +33,7 @@ from service.deliveries.models import Delivery, DeliveryDay
 from service.demo.complaints import load_complaints
 from service.extensions import db
 from service.geo import distance_m
+from service.i18n import _
 from service.program import service as program_service
 from service.program.models import Area
 from service.recipients import importing
@@ -156,7 +157,7 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     rng = random.Random(seed)
     fake = Faker("id_ID")
     fake.seed_instance(seed)
-    say("areas, agencies and users")
+    say(_("areas, agencies and users"))
     villages = load_areas()
     for name, agency_code, kind, login in AGENCIES:
         agency = accounts.create_agency(name=name, code=agency_code, kind=kind)
@@ -167,14 +168,14 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     today = program_service.today()
     stall_villages, unreached = _stall_villages(villages)
     stalls_needed = math.ceil(STALL_PLACES_PER_RECIPIENT * recipient_count / 20)  # 20 places a stall on average
-    say(f"{max(stalls_needed, len(stall_villages)):,} food stalls with their inspections")
+    say(_("%(count)s food stalls with their inspections", count=format(max(stalls_needed, len(stall_villages)), ",")))
     reached = [v for v in villages if v not in unreached]
     stalls = load_stalls(_stall_sites(stall_villages, reached, stalls_needed), rng, fake, today)
     accounts.create_user(email=STALL_EMAIL, password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
                          vendor_id=stalls[0].id)
-    say(f"{recipient_count:,} recipients, from candidate to exit")
+    say(_("%(count)s recipients, from candidate to exit", count=format(recipient_count, ",")))
     load_recipients(recipient_count, villages, unreached, rng, fake, today)
-    say("placing the enrolled at stalls")
+    say(_("placing the enrolled at stalls"))
     rebalance.rebalance()
     refresh_statistics(db.session)  # the days below are scheduled on tables just filled in bulk
     # The health agency's latest visit to a stall in a well-served area found it unfit: its
@@ -188,14 +189,14 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False, scope=DEMO,
                               findings="no running water at the washing place; cooked rice kept uncovered")
-    say("volunteers of the public, from sign-up to vetting, and the people they took on")
+    say(_("volunteers of the public, from sign-up to vetting, and the people they took on"))
     load_volunteers(rng, fake, villages, unreached, today)
-    say("three weeks of meals, day by day")
+    say(_("three weeks of meals, day by day"))
     load_history(rng, today, say=say)
-    say("the agencies' work and targets")
+    say(_("the agencies' work and targets"))
     load_work(rng, fake, today)
     load_volunteer_visits(today)
-    say("complaints from the public")
+    say(_("complaints from the public"))
     load_complaints(fake, unreached, lambda code, born, sex: make_nik(code, born, sex, 9000 + rng.randint(0, 999)))
     return credentials()
 
@@ -422,7 +423,7 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
         _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back < last + 7 else None,
                                  unfed if back < last + 3 else None)
         scheduling.close_day(day)
-        say(f"  {day}: meals confirmed, the day closed")
+        say("  " + _("%(day)s: meals confirmed, the day closed", day=day))
     jobs.catch_up()
     # Today so far, if still open: the meals whose round has passed are confirmed.
     _confirm_as_stalls_would(rng, today, zone, hours, None, None, until=program_service.now())

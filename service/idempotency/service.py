@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from service.db import utcnow
 from service.errors import Conflict
 from service.extensions import db
+from service.i18n import _l
 from service.idempotency.models import IdempotencyRecord
 
 
@@ -23,7 +24,7 @@ def find(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     """The stored answer to this user's ``key``, if any; a conflict if it answered another request."""
     stored = db.session.get(IdempotencyRecord, (user_id, key))
     if stored is not None and stored.fingerprint != fingerprint:
-        raise Conflict("this Idempotency-Key was used for another request; use a new key for a new request")
+        raise Conflict(_l("this Idempotency-Key was used for another request; use a new key for a new request"))
     return stored
 
 

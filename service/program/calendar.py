@@ -17,11 +17,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from flask_babel import format_date
 from sqlalchemy import select
 
 from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
 from service.extensions import db
+from service.i18n import _l, language, lazy
 from service.program.models import LeaveDay
 from service.program.service import settings
 
@@ -29,14 +31,14 @@ MAX_WORKING_DAYS = 60  # no deadline counts further (a loop over a calendar with
 FIRST_YEAR, LAST_YEAR = 2000, 2099
 
 
-@lru_cache(maxsize=8)
-def _public_holidays(year: int) -> dict[dt.date, str]:
-    return dict(holidays.country_holidays("ID", years=year))
+@lru_cache(maxsize=16)
+def _public_holidays(year: int, lang: str = "en") -> dict[dt.date, str]:
+    return dict(holidays.country_holidays("ID", years=year, language="en_US" if lang == "en" else lang))
 
 
-def public_holiday(day: dt.date) -> str | None:
-    """The name of the public holiday ``day`` is (in English, as the ``holidays`` package says), or None."""
-    return _public_holidays(day.year).get(day)
+def public_holiday(day: dt.date, lang: str = "en") -> str | None:
+    """The name of the public holiday ``day`` is (in ``lang``, as the ``holidays`` package says), or None."""
+    return _public_holidays(day.year, lang).get(day)
 
 
 class Calendar:
@@ -60,7 +62,7 @@ class Calendar:
             if self.working(day):
                 return day
             day += dt.timedelta(days=1)
-        raise Invalid({"date": ["no working day within reach: check the leave days"]})
+        raise Invalid({"date": [_l("no working day within reach: check the leave days")]})
 
     def after(self, day: dt.date, working_days: int) -> dt.date:
         """The ``working_days``-th working day after ``day``."""
@@ -71,7 +73,7 @@ class Calendar:
                 counted += 1
                 if counted == working_days:
                     return day
-        raise Invalid({"date": ["no working day within reach: check the leave days"]})
+        raise Invalid({"date": [_l("no working day within reach: check the leave days")]})
 
     def counts_from(self, moment: dt.datetime) -> dt.date:
         """The day something arriving at ``moment`` counts from: its local day when that is a
@@ -105,11 +107,13 @@ def add_leave_day(date: dt.date, name: str) -> LeaveDay:
     """Declare ``date`` a collective leave day: deadlines counted from now on skip it (those
     already given stand, as they were promised)."""
     if _leave_day(date) is not None:
-        raise Conflict(f"{date} is a leave day already")
+        raise Conflict(_l("%(date)s is a leave day already", date=date))
     if date.weekday() >= 5:
-        raise Invalid({"date": [f"{date} is a {date:%A}: no working day to leave"]})
+        raise Invalid({"date": [_l("%(date)s is a %(date2)s: no working day to leave",
+                                   date=date, date2=lazy(lambda: format_date(date, "EEEE")))]})
     if (holiday := public_holiday(date)) is not None:
-        raise Invalid({"date": [f"{date} is a public holiday already ({holiday})"]})
+        raise Invalid({"date": [_l("%(date)s is a public holiday already (%(holiday)s)", date=date,
+                                   holiday=lazy(lambda: public_holiday(date, language()) or holiday))]})
     day = LeaveDay(date=date, name=name.strip(), created_at=utcnow())
     db.session.add(day)
     db.session.flush()

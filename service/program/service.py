@@ -15,6 +15,7 @@ from service import geo
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.program.models import AREA_KINDS, PROGRAM_ID, Area, MealPrice, Program
 
 # ``session.info`` key: the settings row's stamp (version, updated_at) as this request's
@@ -118,9 +119,10 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
         try:
             ZoneInfo(changes["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise Invalid({"timezone": [f"unknown timezone {changes['timezone']!r}"]}) from None
+            raise Invalid({"timezone": [_l("unknown timezone %(timezone)s",
+                                           timezone=repr(changes['timezone']))]}) from None
     if "meal_slots" in changes and len(set(changes["meal_slots"])) != len(changes["meal_slots"]):
-        raise Invalid({"meal_slots": ["meal slots must be distinct"]})
+        raise Invalid({"meal_slots": [_l("meal slots must be distinct")]})
     if "meal_price" in changes and changes["meal_price"] != program.meal_price:
         _price_from(today(), changes["meal_price"])
     for key, value in changes.items():
@@ -170,16 +172,16 @@ def create_area(
 ) -> Area:
     errors: dict[str, list[str]] = {}
     if kind not in AREA_KINDS:
-        errors["kind"] = [f"must be one of {', '.join(AREA_KINDS)}"]
+        errors["kind"] = [_l("must be one of %(value)s", value=', '.join(AREA_KINDS))]
     parent = db.session.get(Area, parent_id) if parent_id is not None else None
     if parent_id is not None and parent is None:
-        errors["parent_id"] = [f"area {parent_id} does not exist"]
+        errors["parent_id"] = [_l("area %(parent_id)s does not exist", parent_id=parent_id)]
     elif kind == "village" and (parent is None or parent.kind != "district"):
-        errors["parent_id"] = ["a village belongs to a district"]
+        errors["parent_id"] = [_l("a village belongs to a district")]
     elif kind == "district" and parent is not None:
-        errors["parent_id"] = ["a district has no parent area"]
+        errors["parent_id"] = [_l("a district has no parent area")]
     if code is not None and db.session.scalar(select(Area.id).where(Area.code == code)):
-        errors["code"] = [f"code {code!r} is taken"]
+        errors["code"] = [_l("code %(code)s is taken", code=repr(code))]
     if errors:
         raise Invalid(errors)
     area = Area(name=name, kind=kind, latitude=latitude, longitude=longitude, parent_id=parent_id, code=code)
@@ -193,7 +195,7 @@ def get_area(area_id: int) -> Area:
 
 
 def not_a_village(village_id: int) -> Invalid:
-    return Invalid({"village_id": [f"village {village_id} does not exist"]})
+    return Invalid({"village_id": [_l("village %(village_id)s does not exist", village_id=village_id)]})
 
 
 def get_village(village_id: int) -> Area:

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from service.accounts.scope import Scope
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _, _l
 from service.recipients.importing import import_recipients, read_csv
 
 recipients_cli = AppGroup("recipients", help="The recipient registry.")
@@ -20,9 +21,9 @@ def load_rows(path: Path) -> tuple[list, int]:
         try:
             rows = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise Invalid({"file": [f"is not valid JSON: {exc}"]}) from None
+            raise Invalid({"file": [_l("is not valid JSON: %(exc)s", exc=exc)]}) from None
         if not isinstance(rows, list):
-            raise Invalid({"file": ["must hold a JSON list of recipients"]})
+            raise Invalid({"file": [_l("must hold a JSON list of recipients")]})
         return rows, 1
     return read_csv(data), 2
 
@@ -41,9 +42,13 @@ def import_command(file: Path, dry_run: bool):
         raise click.ClickException(exc.detail) from None
     db.session.commit()
     for error in report.errors:
-        click.echo(f"row {error.row}: {error.field}: {error.message}", err=True)
+        click.echo(_("row %(row)s: %(field)s: %(message)s", row=error.row, field=error.field, message=error.message),
+                   err=True)
     for dup in report.duplicate_rows:
-        where = f"recipient {dup.existing_id}" if dup.existing_id else f"row {dup.first_row}"
-        click.echo(f"row {dup.row}: duplicate NIK {dup.nik} (as {where})", err=True)
-    verb = "would create" if dry_run else "created"
-    click.echo(f"{verb} {report.created}, duplicates {report.duplicates}, rejected {report.rejected}")
+        where = (_("recipient %(id)s", id=dup.existing_id) if dup.existing_id
+                 else _("row %(row)s", row=dup.first_row))
+        click.echo(_("row %(row)s: duplicate NIK %(nik)s (as %(where)s)", row=dup.row, nik=dup.nik, where=where),
+                   err=True)
+    said = _("would create %(created)s, duplicates %(duplicates)s, rejected %(rejected)s") if dry_run \
+        else _("created %(created)s, duplicates %(duplicates)s, rejected %(rejected)s")
+    click.echo(said % {"created": report.created, "duplicates": report.duplicates, "rejected": report.rejected})

@@ -22,6 +22,7 @@ from service.audit.service import creation_changes, record
 from service.db import EARLIEST_BIRTH, STATISTICS_AFTER_ROWS, bulk_insert, refresh_statistics
 from service.errors import Invalid
 from service.extensions import db
+from service.i18n import _l, lazy
 from service.program.models import Area
 from service.program.service import settings, today
 from service.recipients.models import Recipient
@@ -95,7 +96,7 @@ def read_csv(data: bytes) -> list[dict[Any, Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Invalid({"file": ["is not UTF-8 text; save the sheet as 'CSV UTF-8'"]}) from None
+        raise Invalid({"file": [_l("is not UTF-8 text; save the sheet as 'CSV UTF-8'")]}) from None
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     source = _Lines(text)
@@ -103,13 +104,14 @@ def read_csv(data: bytes) -> list[dict[Any, Any]]:
     try:
         header = reader.fieldnames
     except csv.Error as exc:
-        raise Invalid({"file": [f"the header row cannot be read: {exc}"]}) from None
+        raise Invalid({"file": [_l("the header row cannot be read: %(exc)s", exc=exc)]}) from None
     if not header:
-        raise Invalid({"file": ["is empty: a header row and at least one data row are needed"]})
+        raise Invalid({"file": [_l("is empty: a header row and at least one data row are needed")]})
     reader.fieldnames = [(name or "").strip().lower() for name in header]
     twice = sorted({name for name in reader.fieldnames if reader.fieldnames.count(name) > 1})
     if twice:
-        raise Invalid({"file": [f"the header names {', '.join(map(repr, twice))} more than once: which is meant?"]})
+        raise Invalid({"file": [_l("the header names %(value)s more than once: which is meant?",
+                                   value=', '.join(map(repr, twice)))]})
     return list(_records(reader, source, delimiter))
 
 
@@ -169,10 +171,10 @@ def _text(value: Any, limit: int, required: bool) -> str | None:
     text = "" if value is None else str(value).strip()
     if not text:
         if required:
-            raise ValueError("is required")
+            raise ValueError(_l("is required"))
         return None
     if len(text) > limit:
-        raise ValueError(f"is longer than {limit} characters")
+        raise ValueError(_l("is longer than %(limit)s characters", limit=limit))
     if error := text_error(text):
         raise ValueError(error)
     return text
@@ -181,31 +183,31 @@ def _text(value: Any, limit: int, required: bool) -> str | None:
 def _nik(value: Any) -> str:
     text = "" if value is None else str(value).strip()
     if not text:
-        raise ValueError("is required")
+        raise ValueError(_l("is required"))
     if "E+" in text.upper() or "." in text:
-        raise ValueError("looks like a number a spreadsheet rounded; format the NIK column as text")
+        raise ValueError(_l("looks like a number a spreadsheet rounded; format the NIK column as text"))
     return text
 
 
 def _date(value: Any) -> dt.date:
     text = "" if value is None else str(value).strip()
     if not text:
-        raise ValueError("is required")
+        raise ValueError(_l("is required"))
     for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y"):
         try:
             day = dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
         if day < EARLIEST_BIRTH:
-            raise ValueError(f"must be from {EARLIEST_BIRTH}")
+            raise ValueError(_l("must be from %(EARLIEST_BIRTH)s", EARLIEST_BIRTH=EARLIEST_BIRTH))
         return day
-    raise ValueError(f"{text!r} is not a date (YYYY-MM-DD or DD/MM/YYYY)")
+    raise ValueError(_l("%(text)s is not a date (YYYY-MM-DD or DD/MM/YYYY)", text=repr(text)))
 
 
 def _sex(value: Any) -> str:
     text = "" if value is None else str(value).strip().upper()
     if text not in SEX_CODES:
-        raise ValueError("must be F or M (P or L also accepted)")
+        raise ValueError(_l("must be F or M (P or L also accepted)"))
     return SEX_CODES[text]
 
 
@@ -213,13 +215,13 @@ def _coordinate(value: Any, bound: float) -> float | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
-        raise ValueError("is not a number")
+        raise ValueError(_l("is not a number"))
     try:
         number = float(str(value).replace(",", ".")) if isinstance(value, str) else float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{value!r} is not a number") from None
+        raise ValueError(_l("%(value)s is not a number", value=repr(value))) from None
     if not -bound <= number <= bound:
-        raise ValueError(f"must be between -{bound} and {bound}")
+        raise ValueError(_l("must be between -%(bound)s and %(bound)s", bound=bound))
     return number
 
 
@@ -256,21 +258,22 @@ class _Villages:
         if code not in (None, ""):
             by_code = self.by_code.get(str(code).strip())
             if by_code is None:
-                raise ValueError(f"no village has code {code!r}")
+                raise ValueError(_l("no village has code %(code)s", code=repr(code)))
         if raw_id not in (None, ""):
             try:
                 village = self.by_id.get(int(str(raw_id).strip()))
             except (TypeError, ValueError):
-                raise ValueError(f"{raw_id!r} is not a village id") from None
+                raise ValueError(_l("%(raw_id)s is not a village id", raw_id=repr(raw_id))) from None
             if village is None:
-                raise ValueError(f"village {raw_id} does not exist")
+                raise ValueError(_l("village %(raw_id)s does not exist", raw_id=raw_id))
             if by_code is not None and by_code.id != village.id:
-                raise ValueError(f"village {village.id} does not have code {code!r} (village {by_code.id} has): "
-                                 "which is meant?")
+                raise ValueError(_l("village %(id)s does not have code %(code)s (village %(id2)s has): "
+                                    "which is meant?",
+                                    id=village.id, code=repr(code), id2=by_code.id))
             return village
         if by_code is not None:
             return by_code
-        raise ValueError("village_id or village_code is required")
+        raise ValueError(_l("village_id or village_code is required"))
 
 
 def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.date):
@@ -278,15 +281,18 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     if LONG_CELL in row:
-        return None, {"_row": f"a cell holds {row[LONG_CELL]:,} characters (at most {CELL_LIMIT:,})"}
+        return None, {"_row": _l("a cell holds %(length)s characters (at most %(limit)s)",
+                                 length=format(row[LONG_CELL], ","), limit=format(CELL_LIMIT, ","))}
     if SWALLOWED in row:
         first, last = row[SWALLOWED]
-        lines = f"lines {first} to {last}" if last is not None else f"every line from {first} to the end"
-        return None, {"_row": f"a quote opened here is never closed: it took {lines} of the file into one "
-                              "cell; close the quote (or double a quote inside a value) and import those rows again"}
+        lines = (_l("lines %(first)s to %(last)s", first=first, last=last) if last is not None
+                 else _l("every line from %(first)s to the end", first=first))
+        return None, {"_row": _l("a quote opened here is never closed: it took %(lines)s of the file into one "
+                                 "cell; close the quote (or double a quote inside a value) and import those rows "
+                                 "again", lines=lines)}
     if row.get(EXTRA):
-        return None, {"_row": f"has {len(row[EXTRA])} more value(s) than the header has columns; "
-                              "quote values that hold the delimiter"}
+        return None, {"_row": _l("has %(count)s more value(s) than the header has columns; quote values that hold "
+                                 "the delimiter", count=len(row[EXTRA]))}
     for name, value in row.items():
         if isinstance(value, str) and (error := unstorable(value)):
             return None, {name if name in REQUIRED + OPTIONAL else "_row": error}
@@ -306,11 +312,11 @@ def _parse(row: Mapping[str, Any], villages: _Villages, min_age: int, day: dt.da
         try:
             values[name] = parse(row.get(name))
         except ValueError as exc:
-            errors[name] = str(exc)
+            errors[name] = exc.args[0]
     try:
         village = villages.find(row)
     except ValueError as exc:
-        errors["village_id"] = str(exc)
+        errors["village_id"] = exc.args[0]
         village = None
     if "nik" not in errors:
         identity = identity_errors(values["nik"], values.get("birth_date"), values.get("sex"), min_age, day)
@@ -349,15 +355,15 @@ def import_recipients(
 def _check_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
     """Refuse a file without rows or without a column every row needs; the columns ignored."""
     if not rows:
-        raise Invalid({"file": ["holds no rows"]})
+        raise Invalid({"file": [_l("holds no rows")]})
     if not all(isinstance(row, Mapping) for row in rows):
-        raise Invalid({"file": ["every row must be an object of named fields"]})
+        raise Invalid({"file": [_l("every row must be an object of named fields")]})
     columns = {key for row in rows for key in row}
     missing = [c for c in REQUIRED if c not in columns]
     if "village_id" not in columns and "village_code" not in columns:
-        missing.append("village_id or village_code")
+        missing.append(_l("village_id or village_code"))
     if missing:
-        raise Invalid({"file": [f"missing columns: {', '.join(missing)}"]})
+        raise Invalid({"file": [_l("missing columns: %(value)s", value=lazy(lambda: ", ".join(map(str, missing))))]})
     return sorted(c for c in columns - set(REQUIRED) - set(OPTIONAL) if isinstance(c, str))
 
 

@@ -8,6 +8,7 @@ import re
 from flask import current_app
 
 from service import geo
+from service.i18n import _l
 
 NIK_RE = re.compile(r"^\d{16}$")
 NAME_MAX, ADDRESS_MAX, PHONE_MAX, NOTES_MAX = 200, 500, 32, 5000
@@ -17,17 +18,18 @@ NEED_MAX, NEEDS_MAX = 50, 20  # a dietary need's characters; needs a recipient m
 def needs_error(needs: list[str]) -> str | None:
     """What is wrong with a list of dietary needs, or None."""
     if len(needs) > NEEDS_MAX:
-        return f"at most {NEEDS_MAX} dietary needs"
+        return _l("at most %(count)s dietary needs", count=NEEDS_MAX)
     long = next((n for n in needs if len(n) > NEED_MAX), None)
     if long is not None:
-        return f"each dietary need is at most {NEED_MAX} characters ({long[:20]!r}... is {len(long)})"
+        return _l("each dietary need is at most %(max)s characters (%(need)s... is %(length)s)",
+                  max=NEED_MAX, need=repr(long[:20]), length=len(long))
     return None
 
 
 def coordinates_error(latitude: float | None, longitude: float | None) -> tuple[str, str] | None:
     """A point needs both coordinates: the field that is missing, and why, or None."""
     if (latitude is None) != (longitude is None):
-        return ("longitude" if latitude is not None else "latitude"), "latitude and longitude come together"
+        return ("longitude" if latitude is not None else "latitude"), _l("latitude and longitude come together")
     return None
 
 
@@ -77,25 +79,28 @@ def identity_errors(
     """
     errors: dict[str, list[str]] = {}
     if not NIK_RE.match(nik):
-        return {"nik": ["must be exactly 16 digits"]}
+        return {"nik": [_l("must be exactly 16 digits")]}
     if nik[:6] == "000000" or nik[12:] == "0000":
-        return {"nik": ["region code and serial of a NIK cannot be zero"]}
+        return {"nik": [_l("region code and serial of a NIK cannot be zero")]}
     day, month, yy = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     encoded_sex = nik_sex(nik)
     day = day - 40 if day > 40 else day
     if not (1 <= month <= 12 and 1 <= day <= 31):
-        return {"nik": [f"digits 7-12 ({nik[6:12]}) are not a valid DDMMYY birth date"]}
+        return {"nik": [_l("digits 7-12 (%(digits)s) are not a valid DDMMYY birth date", digits=nik[6:12])]}
     if sex is not None and sex != encoded_sex:
-        errors["sex"] = [f"the NIK encodes sex {encoded_sex} (40 is added to the day for women)"]
+        errors["sex"] = [_l("the NIK encodes sex %(encoded_sex)s (40 is added to the day for women)",
+                            encoded_sex=encoded_sex)]
     if birth_date is not None:
         if birth_date > today:
-            errors["birth_date"] = ["is in the future"]
+            errors["birth_date"] = [_l("is in the future")]
         elif (birth_date.day, birth_date.month, birth_date.year % 100) != (day, month, yy):
             errors["birth_date"] = [
-                f"does not match the birth date the NIK encodes ({day:02d}-{month:02d}-{yy:02d})"
+                _l("does not match the birth date the NIK encodes (%(day)s-%(month)s-%(yy)s)",
+                   day=format(day, '02d'), month=format(month, '02d'), yy=format(yy, '02d'))
             ]
         elif age_on(birth_date, today) < min_age:
             errors["birth_date"] = [
-                f"age {age_on(birth_date, today)} is under the program's minimum age {min_age}"
+                _l("age %(value)s is under the program's minimum age %(min_age)s",
+                   value=age_on(birth_date, today), min_age=min_age)
             ]
     return errors

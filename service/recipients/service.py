@@ -12,6 +12,7 @@ from service.accounts.scope import Scope
 from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
+from service.i18n import _l, lazy, pgettext
 from service.program.models import Area
 from service.program.service import get_village, not_a_village, settings, today
 from service.recipients.events import FlagCleared, PausesChanged, RecipientEnrolled, RecipientExited, RecipientVerified
@@ -77,7 +78,8 @@ def _village(village_id: int, nik: str | None = None) -> Area:
 
 
 def _duplicate(nik: str, existing: int) -> Conflict:
-    return Conflict(f"a recipient with NIK {nik} is registered as {existing}", existing_id=existing)
+    return Conflict(_l("a recipient with NIK %(nik)s is registered as %(existing)s", nik=nik, existing=existing),
+                    existing_id=existing)
 
 
 def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
@@ -132,7 +134,8 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
     recipient = get_recipient(recipient_id)
     check_version(recipient, expected_version)
     if recipient.status == "exited":
-        raise InvalidTransition(f"recipient {recipient_id} has exited and cannot be edited")
+        raise InvalidTransition(_l("recipient %(recipient_id)s has exited and cannot be edited",
+                                   recipient_id=recipient_id))
     if changes.keys() & {"nik", "birth_date", "sex"}:
         nik = changes.get("nik", recipient.nik)
         _check_identity(nik, changes.get("birth_date", recipient.birth_date), changes.get("sex", recipient.sex))
@@ -150,18 +153,27 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
     elif moved and recipient.location_source != "gps":  # a GPS point stays: it is where they live
         _place(recipient, None, None)
     elif moved and (error := point_error(recipient.latitude, recipient.longitude, recipient.village)):
-        raise Invalid({"village_id": [f"the recipient's GPS point is far from this village: {error[1]}; "
-                                      "send the new point too"]})
+        raise Invalid({"village_id": [_l("the recipient's GPS point is far from this village: %(value)s; "
+                                         "send the new point too",
+                                         value=error[1])]})
     db.session.flush()
     return recipient
+
+
+# What may not be done to a recipient, in words (a verb: "pause" is also a noun, hence the context).
+ACTIONS = {"verify": lazy(lambda: pgettext("recipient action", "verify")),
+           "enrol": lazy(lambda: pgettext("recipient action", "enrol")),
+           "pause": lazy(lambda: pgettext("recipient action", "pause")),
+           "exit": lazy(lambda: pgettext("recipient action", "exit"))}
 
 
 def _transition(recipient_id: int, action: str) -> Recipient:
     recipient = get_recipient(recipient_id)
     if recipient.status not in TRANSITIONS[action]:
-        allowed = " or ".join(TRANSITIONS[action])
+        allowed = lazy(lambda: str(_l(" or ")).join(TRANSITIONS[action]))
         raise InvalidTransition(
-            f"cannot {action} recipient {recipient_id}: status is {recipient.status}, must be {allowed}",
+            _l("cannot %(action)s recipient %(recipient_id)s: status is %(status)s, must be %(allowed)s",
+               action=ACTIONS[action], recipient_id=recipient_id, status=recipient.status, allowed=allowed),
             current_status=recipient.status,
         )
     return recipient
@@ -195,9 +207,9 @@ def add_pause(recipient_id: int, start_date: dt.date, end_date: dt.date, reason:
     recipient = _transition(recipient_id, "pause")
     errors: dict[str, list[str]] = {}
     if start_date < today():
-        errors["start_date"] = ["cannot be in the past"]
+        errors["start_date"] = [_l("cannot be in the past")]
     if end_date < start_date:
-        errors["end_date"] = ["cannot be before start_date"]
+        errors["end_date"] = [_l("cannot be before start_date")]
     if errors:
         raise Invalid(errors)
     _check_overlap(recipient, start_date, end_date)
@@ -212,7 +224,8 @@ def _check_overlap(recipient: Recipient, start_date: dt.date, end_date: dt.date,
     for other in recipient.pauses:
         if other is not own and other.start_date <= end_date and start_date <= other.end_date:
             raise Conflict(
-                f"overlaps pause {other.id} ({other.start_date} to {other.end_date})", existing_id=other.id
+                _l("overlaps pause %(id)s (%(start_date)s to %(end_date)s)",
+                   id=other.id, start_date=other.start_date, end_date=other.end_date), existing_id=other.id
             )
 
 
@@ -233,7 +246,7 @@ def change_pause(recipient_id: int, pause_id: int, end_date: dt.date, reason: st
     _transition(recipient_id, "pause")
     earliest = max(pause.start_date, today() - dt.timedelta(days=1))
     if end_date < earliest:
-        raise Invalid({"end_date": [f"cannot be before {earliest.isoformat()}"]})
+        raise Invalid({"end_date": [_l("cannot be before %(value)s", value=earliest.isoformat())]})
     _check_overlap(pause.recipient, pause.start_date, end_date, own=pause)
     pause.end_date = end_date
     if reason:
@@ -247,7 +260,8 @@ def cancel_pause(recipient_id: int, pause_id: int) -> None:
     """Drop a pause that has not begun; one that has begun is shortened instead."""
     pause = _pause_of(recipient_id, pause_id)
     if pause.start_date <= today():
-        raise InvalidTransition(f"pause {pause_id} began on {pause.start_date}: change its end_date instead")
+        raise InvalidTransition(_l("pause %(pause_id)s began on %(start_date)s: change its end_date instead",
+                                   pause_id=pause_id, start_date=pause.start_date))
     db.session.delete(pause)
     db.session.flush()
     events.publish(PausesChanged(recipient_id))
@@ -255,7 +269,7 @@ def cancel_pause(recipient_id: int, pause_id: int) -> None:
 
 def exit_recipient(recipient_id: int, reason: str) -> Recipient:
     if reason not in EXIT_REASONS:
-        raise Invalid({"reason": [f"must be one of {', '.join(EXIT_REASONS)}"]})
+        raise Invalid({"reason": [_l("must be one of %(value)s", value=', '.join(EXIT_REASONS))]})
     recipient = _transition(recipient_id, "exit")
     recipient.status = "exited"
     recipient.exit_reason = reason
@@ -269,7 +283,7 @@ def clear_flag(recipient_id: int, *, scope: Scope) -> Recipient:
     """The social agency has looked in on a recipient flagged for days without a meal."""
     recipient = get_recipient(recipient_id)
     if recipient.flagged_on is None:
-        raise InvalidTransition(f"recipient {recipient_id} is not flagged")
+        raise InvalidTransition(_l("recipient %(recipient_id)s is not flagged", recipient_id=recipient_id))
     flagged_on = recipient.flagged_on
     recipient.flagged_on = None
     recipient.flag_reason = None

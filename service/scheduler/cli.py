@@ -7,6 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from service.i18n import _
 from service.scheduler import jobs, runner
 
 scheduler_cli = AppGroup("scheduler", help="The job runner: daily scheduling, cut-off, sweeps, recurring agency work.")
@@ -24,11 +25,11 @@ def run_command():
     _logging()
     app = current_app._get_current_object()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop between jobs; a job cut off rolls back
-    click.echo("job runner started; Ctrl-C to stop")
+    click.echo(_("job runner started; Ctrl-C to stop"))
     try:
         runner.start(app)
     except (KeyboardInterrupt, SystemExit):
-        click.echo("job runner stopped")
+        click.echo(_("job runner stopped"))
 
 
 @scheduler_cli.command("run-job")

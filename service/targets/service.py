@@ -19,6 +19,7 @@ from service.accounts.scope import Scope
 from service.db import Page, Showing, check_version, equals, fetch, utcnow
 from service.errors import Forbidden, Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.program.service import today
 from service.targets.indicators import WEEK, Measurer
 from service.targets.models import INDICATORS, RATES, Signatory, Target
@@ -82,22 +83,22 @@ def _check(indicator: str | None, threshold: float | None, due_date: dt.date | N
            signatory_agency_ids: list[int] | None) -> None:
     errors: dict[str, list[str]] = {}
     if indicator is not None and indicator not in INDICATORS:
-        errors["indicator"] = [f"must be one of {', '.join(INDICATORS)}"]
+        errors["indicator"] = [_l("must be one of %(value)s", value=', '.join(INDICATORS))]
     if threshold is not None and indicator in RATES and not 0 <= threshold <= 1:
-        errors["threshold"] = [f"{indicator} is a share from 0 to 1 (0.95 for 95%)"]
+        errors["threshold"] = [_l("%(indicator)s is a share from 0 to 1 (0.95 for 95%%)", indicator=indicator)]
     if threshold is not None and indicator == "enrolled_count" and threshold < 0:
-        errors["threshold"] = ["a count is not negative"]
+        errors["threshold"] = [_l("a count is not negative")]
     if due_date is not None and due_date < today():
-        errors["due_date"] = [f"cannot be before today ({today()})"]
+        errors["due_date"] = [_l("cannot be before today (%(value)s)", value=today())]
     if owner_agency_id is not None and db.session.get(Agency, owner_agency_id) is None:
-        errors["owner_agency_id"] = [f"agency {owner_agency_id} does not exist"]
+        errors["owner_agency_id"] = [_l("agency %(owner_agency_id)s does not exist", owner_agency_id=owner_agency_id)]
     if signatory_agency_ids is not None:
         if not signatory_agency_ids:
-            errors["signatory_agency_ids"] = ["at least one agency signs a target"]
+            errors["signatory_agency_ids"] = [_l("at least one agency signs a target")]
         known = set(db.session.scalars(select(Agency.id).where(Agency.id.in_(signatory_agency_ids))))
         missing = [a for a in signatory_agency_ids if a not in known]
         if missing:
-            errors["signatory_agency_ids"] = [f"no agency {', '.join(map(str, missing))}"]
+            errors["signatory_agency_ids"] = [_l("no agency %(value)s", value=', '.join(map(str, missing)))]
     if errors:
         raise Invalid(errors)
 
@@ -143,7 +144,8 @@ def sign_target(target_id: int, *, scope: Scope) -> TargetShown:
     target = fetch(db.session, Target, target_id)
     signatory = next((s for s in target.signatories if s.agency_id == scope.agency), None)
     if signatory is None:
-        raise Forbidden(f"agency {scope.agency} is not a signatory of target {target_id}")
+        raise Forbidden(_l("agency %(agency)s is not a signatory of target %(target_id)s",
+                           agency=scope.agency, target_id=target_id))
     if signatory.signed_at is None:
         signatory.signed_at, signatory.signed_by = utcnow(), scope.user_id
         db.session.flush()
@@ -203,7 +205,7 @@ def agency_performance(agency_id: int, first: dt.date | None = None, last: dt.da
     last = last or today()
     first = first or last - dt.timedelta(days=29)
     if first > last:
-        raise Invalid({"from": ["must not be after `to`"]})
+        raise Invalid({"from": [_l("must not be after `to`")]})
     total, by_type = performance.task_counts(agency.id, first, last)
     return Performance(agency_id=agency.id, agency=agency.name, kind=agency.kind, from_=first, to=last,
                        tasks=total, by_type=by_type, targets=owned_readings(agency.id))

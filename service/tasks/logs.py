@@ -12,6 +12,7 @@ from sqlalchemy import select
 from service.accounts.scope import Scope
 from service.errors import DomainError, Forbidden, Invalid
 from service.extensions import db
+from service.i18n import _l
 from service.program.service import today
 from service.tasks.models import Task
 from service.tasks.service import complete_task, create_task
@@ -54,11 +55,11 @@ def push_logs(logs: Iterable[tuple[int, dict[str, Any] | None, dict[str, list[st
     (and one) is read before a push over it is refused."""
     items = list(islice(logs, MAX_LOGS + 1))
     if len(items) > MAX_LOGS:
-        raise Invalid({"_body": [f"at most {MAX_LOGS} logs in one push; split the list"]})
+        raise Invalid({"_body": [_l("at most %(MAX_LOGS)s logs in one push; split the list", MAX_LOGS=MAX_LOGS)]})
     report = LogReport(dry_run=dry_run)
     for row, log, wire_errors in items:
         if wire_errors or log is None:
-            _reject(report, row, wire_errors or {"_body": ["not a task log"]})
+            _reject(report, row, wire_errors or {"_body": [_l("not a task log")]})
             continue
         savepoint = db.session.begin_nested()
         try:
@@ -98,7 +99,7 @@ def _push_one(log: dict[str, Any], *, scope: Scope) -> tuple[str, int, bool]:
     completion = log.get("complete")
     if log.get("task_id") is not None:
         if completion is None:
-            raise Invalid({"complete": ["a log of an existing task says how it ended"]})
+            raise Invalid({"complete": [_l("a log of an existing task says how it ended")]})
         task = complete_task(log["task_id"], **completion, scope=scope)
         return "completed", task.id, False
     ref = log.get("external_ref")

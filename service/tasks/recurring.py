@@ -27,6 +27,7 @@ from service.audit.service import creation_changes, record
 from service.codes import Code, code
 from service.db import advisory_lock, bulk_insert, utcnow
 from service.extensions import db
+from service.i18n import N_, _
 from service.program.service import settings, today
 from service.recipients.models import Recipient, visited_recipients
 from service.tasks.models import Task, flag_follow_up_key
@@ -147,7 +148,8 @@ def _cancel_unneeded() -> int:
 def _spreader(kind: str, type_: str, report: RecurringReport, work: str) -> Spreader | None:
     spreader = Spreader(kind, type_)
     if not spreader:
-        report.skipped.append(f"{work}: no {kind} agency")
+        # Said now, in the language of the moment (the request's, or the program's in the job runner).
+        report.skipped.append(_("%(work)s: no %(kind)s agency", work=_(work), kind=kind))
         return None
     return spreader
 
@@ -162,7 +164,7 @@ def _row(type_: str, taker: tuple[int, int | None], day: dt.date, due_date: dt.d
 
 
 def _school_visits(day: dt.date, report: RecurringReport) -> int:
-    spreader = _spreader("education", "school_visit", report, "school visits")
+    spreader = _spreader("education", "school_visit", report, N_("school visits"))
     if spreader is None:
         return 0
     visited = visited_recipients(day, settings().visit_interval_days)
@@ -186,7 +188,7 @@ def _school_visits(day: dt.date, report: RecurringReport) -> int:
 
 
 def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
-    spreader = _spreader("health", "hygiene_inspection", report, "hygiene inspections")
+    spreader = _spreader("health", "hygiene_inspection", report, N_("hygiene inspections"))
     if spreader is None:
         return 0
     needs = or_(Vendor.hygiene_passed.is_(None),
@@ -209,7 +211,7 @@ def _hygiene_inspections(day: dt.date, report: RecurringReport) -> int:
 
 
 def _verification_visits(day: dt.date, report: RecurringReport) -> int:
-    spreader = _spreader("social", "verification_visit", report, "verification visits")
+    spreader = _spreader("social", "verification_visit", report, N_("verification visits"))
     if spreader is None:
         return 0
     people = db.session.execute(
@@ -224,7 +226,7 @@ def _verification_visits(day: dt.date, report: RecurringReport) -> int:
 
 
 def _flag_follow_ups(day: dt.date, report: RecurringReport) -> int:
-    spreader = _spreader("social", "follow_up", report, "follow-ups of flagged recipients")
+    spreader = _spreader("social", "follow_up", report, N_("follow-ups of flagged recipients"))
     if spreader is None:
         return 0
     flagged = db.session.execute(

@@ -22,6 +22,7 @@ from service.codes import Code, code
 from service.db import Page, Showing, check_version, equals, paginate, utcnow
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
+from service.i18n import _l
 from service.program.service import today
 from service.recipients import service as recipients
 from service.recipients.events import FlagCleared, RecipientVerified
@@ -51,7 +52,7 @@ TASK_OF_KIND = {kind: type_ for type_, kind in INSPECTION_KIND.items()}
 def _agency(agency_id: int, field_name: str = "agency_id") -> Agency:
     agency = db.session.get(Agency, agency_id)
     if agency is None:
-        raise Invalid({field_name: [f"agency {agency_id} does not exist"]})
+        raise Invalid({field_name: [_l("agency %(agency_id)s does not exist", agency_id=agency_id)]})
     return agency
 
 
@@ -112,8 +113,8 @@ def create_task(
     agency goes there as a referral, when completing a task). It is not due before it opens."""
     if scope.agency is not None:
         if agency_id is not None and agency_id != scope.agency:
-            raise Forbidden("an agency opens tasks for itself; to hand work to another agency, complete "
-                            "your task with a referral")
+            raise Forbidden(_l("an agency opens tasks for itself; to hand work to another agency, complete "
+                               "your task with a referral"))
         agency_id = scope.agency
     return shown(_open(type, due_date, title, agency_id, recipient_id, vendor_id, notes, assignee_id,
                        by=scope.user_id, restricted=scope.agency is not None, origin=origin,
@@ -129,17 +130,19 @@ def _open(
     """A new task for ``agency_id``: every check on its fields, and (``restricted``: an agency
     opening its own) on the recipients it may reach."""
     if agency_id is None:
-        raise Invalid({"agency_id": ["say which agency does the work"]})
+        raise Invalid({"agency_id": [_l("say which agency does the work")]})
     agency = _agency(agency_id)
     opened_on = opened_on or today()
     errors = _type_errors(type, agency)
     recipient, vendor, subject_errors = _subjects(type, agency, recipient_id, vendor_id, restricted)
     errors.update(subject_errors)
     if due_date < opened_on:
-        errors["due_date"] = [f"cannot be before {'today' if opened_on == today() else 'it was opened'} "
-                              f"({opened_on})"]
+        errors["due_date"] = [_l("cannot be before %(value)s (%(opened_on)s)",
+                                 value=_l("today") if opened_on == today() else _l("it was opened"),
+                                 opened_on=opened_on)]
     if not _may_do_the_work(assignee_id, agency_id):
-        errors["assignee_id"] = [f"user {assignee_id} is not an active user of agency {agency_id}"]
+        errors["assignee_id"] = [_l("user %(assignee_id)s is not an active user of agency %(agency_id)s",
+                                    assignee_id=assignee_id, agency_id=agency_id)]
     if errors:
         raise Invalid(errors)
     title = (title or "").strip() or None
@@ -165,10 +168,11 @@ def open_work(type_: str, agency_id: int, due_date: dt.date, title: Code, *, ori
 
 def _type_errors(type_: str, agency: Agency) -> dict[str, list[str]]:
     if type_ not in TYPES:
-        return {"type": [f"must be one of {', '.join(TYPES)}"]}
+        return {"type": [_l("must be one of %(value)s", value=", ".join(TYPES))]}
     if type_ not in KIND_TYPES[agency.kind]:
         allowed = ", ".join(sorted(KIND_TYPES[agency.kind]))
-        return {"type": [f"{agency.kind} agencies do not do {type_} (they do {allowed})"]}
+        return {"type": [_l("%(kind)s agencies do not do %(type)s (they do %(allowed)s)",
+                            kind=agency.kind, type=type_, allowed=allowed)]}
     return {}
 
 
@@ -180,13 +184,13 @@ def _subjects(type_: str, agency: Agency, recipient_id: int | None, vendor_id: i
     recipient = _recipient(recipient_id, agency, restricted) if recipient_id is not None else None
     vendor = db.session.get(Vendor, vendor_id) if vendor_id is not None else None
     if recipient_id is not None and recipient is None:  # or out of the agency's reach: the same answer
-        errors["recipient_id"] = [f"recipient {recipient_id} does not exist"]
+        errors["recipient_id"] = [_l("recipient %(recipient_id)s does not exist", recipient_id=recipient_id)]
     elif recipient is None and type_ in NEEDS_RECIPIENT:
-        errors["recipient_id"] = [f"a {type_} is about a recipient: give recipient_id"]
+        errors["recipient_id"] = [_l("a %(type_)s is about a recipient: give recipient_id", type_=type_)]
     if vendor_id is not None and vendor is None:
-        errors["vendor_id"] = [f"vendor {vendor_id} does not exist"]
+        errors["vendor_id"] = [_l("vendor %(vendor_id)s does not exist", vendor_id=vendor_id)]
     elif vendor is None and type_ in NEEDS_VENDOR:
-        errors["vendor_id"] = [f"a {type_} is of a stall: give vendor_id"]
+        errors["vendor_id"] = [_l("a %(type_)s is of a stall: give vendor_id", type_=type_)]
     return recipient, vendor, errors
 
 
@@ -251,12 +255,14 @@ def update_task(task_id: int, changes: dict[str, Any], expected_version: int | N
     task = _task(task_id, scope, for_update=True)
     check_version(task, expected_version)
     if task.status != "open":
-        raise InvalidTransition(f"task {task_id} is {task.status}: it is history now", task_status=task.status)
+        raise InvalidTransition(_l("task %(task_id)s is %(status)s: it is history now",
+                                   task_id=task_id, status=task.status), task_status=task.status)
     errors: dict[str, list[str]] = {}
     if "due_date" in changes and changes["due_date"] < today() and changes["due_date"] != task.due_date:
-        errors["due_date"] = [f"cannot be moved before today ({today()})"]
+        errors["due_date"] = [_l("cannot be moved before today (%(value)s)", value=today())]
     if not _may_do_the_work(changes.get("assignee_id"), task.agency_id):
-        errors["assignee_id"] = [f"user {changes['assignee_id']} is not an active user of agency {task.agency_id}"]
+        errors["assignee_id"] = [_l("user %(assignee_id)s is not an active user of agency %(agency_id)s",
+                                    assignee_id=changes['assignee_id'], agency_id=task.agency_id)]
     if errors:
         raise Invalid(errors)
     for key, value in changes.items():
@@ -284,7 +290,8 @@ def complete_task(
     """
     task = _task(task_id, scope, for_update=True)
     if task.status != "open":
-        raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
+        raise InvalidTransition(_l("task %(task_id)s is %(status)s already", task_id=task_id, status=task.status),
+                                task_status=task.status)
     day = today()
     completed_on = completed_on or day
     to_agency = db.session.get(Agency, referral["agency_id"]) if referral else None
@@ -309,22 +316,23 @@ def _completion_errors(task: Task, outcome: str, completed_on: dt.date, score: i
     """What is wrong with completing ``task`` so, field by field (empty: nothing)."""
     errors: dict[str, list[str]] = {}
     if outcome not in OUTCOMES[task.type]:
-        errors["outcome"] = [f"a {task.type} ends as one of {', '.join(OUTCOMES[task.type])}"]
+        errors["outcome"] = [_l("a %(type)s ends as one of %(value)s",
+                                type=task.type, value=', '.join(OUTCOMES[task.type]))]
     if completed_on > day:
-        errors["completed_on"] = [f"cannot be after today ({day})"]
+        errors["completed_on"] = [_l("cannot be after today (%(day)s)", day=day)]
     if task.type in INSPECTION_KIND and score is None:
-        errors["score"] = ["an inspection records its score (0-100)"]
+        errors["score"] = [_l("an inspection records its score (0-100)")]
     if task.type not in INSPECTION_KIND and score is not None:
-        errors["score"] = [f"only inspections have a score, not a {task.type}"]
+        errors["score"] = [_l("only inspections have a score, not a %(type)s", type=task.type)]
     if outcome == "concern" and not referral:
-        errors["referral"] = ["a concern goes to the agency that can act on it: add a referral"]
+        errors["referral"] = [_l("a concern goes to the agency that can act on it: add a referral")]
     if referral:
         if to_agency is None:
-            errors["referral.agency_id"] = [f"agency {referral['agency_id']} does not exist"]
+            errors["referral.agency_id"] = [_l("agency %(agency_id)s does not exist", agency_id=referral['agency_id'])]
         elif to_agency.id == task.agency_id:
-            errors["referral.agency_id"] = ["a referral goes to another agency"]
+            errors["referral.agency_id"] = [_l("a referral goes to another agency")]
         if referral.get("due_date") is not None and referral["due_date"] < day:
-            errors["referral.due_date"] = [f"cannot be before today ({day})"]
+            errors["referral.due_date"] = [_l("cannot be before today (%(day)s)", day=day)]
     return errors
 
 
@@ -349,7 +357,8 @@ def cancel_task(task_id: int, reason: str, *, scope: Scope) -> TaskShown:
     """Close a task that no longer needs doing (the recipient moved away, a duplicate)."""
     task = _task(task_id, scope, for_update=True)
     if task.status != "open":
-        raise InvalidTransition(f"task {task_id} is {task.status} already", task_status=task.status)
+        raise InvalidTransition(_l("task %(task_id)s is %(status)s already", task_id=task_id, status=task.status),
+                                task_status=task.status)
     task.status, task.outcome_notes = "cancelled", reason
     task.completed_on, task.completed_at, task.completed_by = today(), utcnow(), scope.user_id
     db.session.flush()

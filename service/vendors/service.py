@@ -18,6 +18,7 @@ from service.codes import code
 from service.db import Page, Showing, check_version, equals, paginate
 from service.errors import Forbidden, Invalid, NotFound
 from service.extensions import db
+from service.i18n import _l
 from service.program.models import Area
 from service.program.service import get_village, settings, today
 from service.vendors.events import InspectionRecorded, Moves, StallChanged
@@ -114,7 +115,7 @@ def list_vendors(
     near = (lat, lon, radius_km)
     if any(v is not None for v in near) and not all(v is not None for v in near):
         missing = [k for k, v in zip(("lat", "lon", "radius_km"), near) if v is None]
-        raise Invalid({k: ["lat, lon and radius_km come together"] for k in missing})
+        raise Invalid({k: [_l("lat, lon and radius_km come together")] for k in missing})
     query = select(Vendor).where(Vendor.visible_to(scope)).order_by(Vendor.id)
     if status:
         query = query.where(equals(Vendor.status, status))
@@ -147,11 +148,11 @@ def update_vendor(vendor_id: int, changes: dict[str, Any], expected_version: int
     vendor = stall_of(vendor_id, scope)
     if scope.stall is not None and changes.keys() - VENDOR_EDITABLE:
         fields = ", ".join(sorted(changes.keys() - VENDOR_EDITABLE))
-        raise Forbidden(f"a stall cannot change its own {fields}: ask the program office")
+        raise Forbidden(_l("a stall cannot change its own %(fields)s: ask the program office", fields=fields))
     check_version(vendor, expected_version)
     if ("latitude" in changes) != ("longitude" in changes):
         missing = "longitude" if "latitude" in changes else "latitude"
-        raise Invalid({missing: ["latitude and longitude come together"]})
+        raise Invalid({missing: [_l("latitude and longitude come together")]})
     relocating = bool({"village_id", "latitude", "longitude"} & changes.keys())
     changes = dict(changes)
     if "village_id" in changes:
@@ -180,10 +181,12 @@ def record_inspection(
     program = settings()
     day = today(program)
     if inspected_on > day:
-        raise Invalid({"inspected_on": [f"cannot be after today ({day.isoformat()})"]})
+        raise Invalid({"inspected_on": [_l("cannot be after today (%(value)s)", value=day.isoformat())]})
     if passed != (score >= program.pass_mark):
-        raise Invalid({"passed": [f"a score of {score} {'passes' if score >= program.pass_mark else 'fails'}: the pass "
-                                  f"mark is {program.pass_mark}"]})
+        raise Invalid({"passed": [_l("a score of %(score)s %(value)s: the pass mark is %(pass_mark)s",
+                                     score=score,
+                                     value=_l("passes") if score >= program.pass_mark else _l("fails"),
+                                     pass_mark=program.pass_mark)]})
     certified = kind == "hygiene" and passed
     valid_until = inspected_on + dt.timedelta(days=program.hygiene_validity_days) if certified else None
     inspection = Inspection(vendor_id=vendor.id, kind=kind, inspected_on=inspected_on, score=score, passed=passed,

@@ -32,6 +32,7 @@ from service.assignments.models import placed_to_cook_on
 from service.db import Page, Showing, equals, paginate
 from service.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
+from service.i18n import _l
 from service.program import service as program_service
 from service.program.models import Area
 from service.program.service import settings, today
@@ -44,7 +45,7 @@ DEFAULT_RADIUS_KM = 5.0
 MAX_RADIUS_KM = 15.0
 DISTANCE_STEP_KM = 0.5  # distances are shown to this step, never closer: no pinpointing a home
 MAX_IDS = 10_000  # ids in one statement
-HELD = "someone else has taken this person on already"
+HELD = _l("someone else has taken this person on already")
 
 
 def display_name(name: str) -> str:
@@ -71,7 +72,8 @@ def approved(scope: Scope, *, for_update: bool = False) -> Volunteer:
     if volunteer is None:
         raise NotFound("volunteer", "me")
     if volunteer.status != "approved":
-        raise Forbidden(f"your account is {volunteer.status}: only approved volunteers take people on")
+        raise Forbidden(_l("your account is %(status)s: only approved volunteers take people on",
+                           status=volunteer.status))
     return volunteer
 
 
@@ -91,10 +93,11 @@ def held_by(volunteer_id: int, recipient_id=Recipient.id) -> ColumnElement[bool]
 
 def _check_skill(volunteer: Volunteer, kind: str) -> None:
     if kind not in CLAIM_KINDS:
-        raise Invalid({"kind": [f"one of {', '.join(CLAIM_KINDS)}"]})
+        raise Invalid({"kind": [_l("one of %(value)s", value=', '.join(CLAIM_KINDS))]})
     if kind not in volunteer.skills:
         have = ", ".join(volunteer.skills)
-        raise Invalid({"kind": [f"add the skill {kind!r} to your record first (you have: {have})"]})
+        raise Invalid({"kind": [_l("add the skill %(kind)s to your record first (you have: %(have)s)",
+                                   kind=repr(kind), have=have)]})
 
 
 def _open_claim(kind: str, recipient_id=Recipient.id) -> ColumnElement[bool]:
@@ -234,7 +237,8 @@ def opportunities(kind: str | None = None, radius_km: float | None = None, page:
     _check_skill(volunteer, kind)
     radius_km = DEFAULT_RADIUS_KM if radius_km is None else radius_km
     if not 0 < radius_km <= MAX_RADIUS_KM:
-        raise Invalid({"radius_km": [f"more than 0 and at most {MAX_RADIUS_KM:g} km"]})
+        raise Invalid({"radius_km": [_l("more than 0 and at most %(MAX_RADIUS_KM)s km",
+                                        MAX_RADIUS_KM=format(MAX_RADIUS_KM, 'g'))]})
     found = _near(volunteer, needs_of(kind, today()), radius_km, kind=kind)
     chosen = found[(page - 1) * per_page:page * per_page]
     shown = {row.id: row for row in db.session.execute(  # what the page shows, of its rows only
@@ -277,7 +281,7 @@ def claim(recipient_id: int, kind: str, *, scope: Scope) -> ClaimShown:
                                                  Claim.status == "open"))
     if held is not None:
         if held.volunteer_id == volunteer.id:
-            raise Conflict(f"you have taken this person on already (claim {held.id})", existing_id=held.id)
+            raise Conflict(_l("you have taken this person on already (claim %(id)s)", id=held.id), existing_id=held.id)
         raise Conflict(HELD)
     if not _near(volunteer, needs_of(kind, today()), MAX_RADIUS_KM, ids=[recipient_id]):
         raise NotFound("recipient", recipient_id)  # not an opportunity of theirs: as if it did not exist
@@ -286,7 +290,9 @@ def claim(recipient_id: int, kind: str, *, scope: Scope) -> ClaimShown:
     already = db.session.scalar(select(Claim.id).where(Claim.volunteer_id == volunteer.id, Claim.status == "open",
                                                        Claim.recipient_id == recipient_id).limit(1))
     if already is None and helping >= volunteer.capacity:
-        raise Conflict(f"you help {helping} people, your capacity: release one, or raise your capacity (at most 5)")
+        raise Conflict(_l("you help %(helping)s people, your capacity: release one, or raise your capacity "
+                          "(at most 5)",
+                          helping=helping))
     new = Claim(volunteer_id=volunteer.id, recipient_id=recipient_id, kind=kind, status="open",
                 opened_at=program_service.now())
     try:
@@ -339,7 +345,8 @@ def release(claim_id: int, *, scope: Scope) -> ClaimShown:
     """The volunteer lets go of a claim: the recipient is uncovered again (and followed up)."""
     found = _own(claim_id, scope, for_update=True)
     if found.status != "open":
-        raise InvalidTransition(f"claim {claim_id} ended already ({found.end_reason})", current_status=found.status)
+        raise InvalidTransition(_l("claim %(claim_id)s ended already (%(end_reason)s)",
+                                   claim_id=claim_id, end_reason=found.end_reason), current_status=found.status)
     end_claims([found], "released", by=scope.user_id)
     return ClaimShown(found, scope.volunteer_id)
 
@@ -364,9 +371,10 @@ def end_by_staff(claim_id: int, reason: str, *, scope: Scope) -> ClaimShown:
     if found is None:
         raise NotFound("claim", claim_id)
     if found.status != "open":
-        raise InvalidTransition(f"claim {claim_id} ended already ({found.end_reason})", current_status=found.status)
+        raise InvalidTransition(_l("claim %(claim_id)s ended already (%(end_reason)s)",
+                                   claim_id=claim_id, end_reason=found.end_reason), current_status=found.status)
     if not (reason or "").strip():
-        raise Invalid({"reason": ["say why the claim ends: the volunteer reads it"]})
+        raise Invalid({"reason": [_l("say why the claim ends: the volunteer reads it")]})
     end_claims([found], "ended_by_staff", by=scope.user_id, note=reason.strip())
     return ClaimShown(found)
 
@@ -447,18 +455,19 @@ def log_visit(recipient_id: int, visited_on: dt.date, outcome: str, notes: str |
     day = today()
     opened = held.opened_at.astimezone(ZoneInfo(settings().timezone)).date()
     if visited_on > day:
-        errors["visited_on"] = [f"cannot be after today ({day})"]
+        errors["visited_on"] = [_l("cannot be after today (%(day)s)", day=day)]
     elif visited_on < opened:
-        errors["visited_on"] = ["cannot be before you took this person on"]
+        errors["visited_on"] = [_l("cannot be before you took this person on")]
     if outcome not in VISIT_OUTCOMES:
-        errors["outcome"] = [f"one of {', '.join(VISIT_OUTCOMES)}"]
+        errors["outcome"] = [_l("one of %(value)s", value=', '.join(VISIT_OUTCOMES))]
     reason = ((concern or {}).get("reason") or "").strip()
     if outcome == "concern" and not reason:
-        errors["concern.reason"] = ["say what worries you: the social agency follows it up"]
+        errors["concern.reason"] = [_l("say what worries you: the social agency follows it up")]
     if outcome != "concern" and concern:
-        errors["concern"] = ["only a visit that ends with a concern raises one"]
+        errors["concern"] = [_l("only a visit that ends with a concern raises one")]
     if hours is not None and not 0 < hours <= MAX_VISIT_HOURS:
-        errors["hours"] = [f"more than 0 and at most {MAX_VISIT_HOURS:g}"]
+        errors["hours"] = [_l("more than 0 and at most %(MAX_VISIT_HOURS)s",
+                              MAX_VISIT_HOURS=format(MAX_VISIT_HOURS, 'g'))]
     if errors:
         raise Invalid(errors)
     visit = Visit(volunteer_id=volunteer.id, recipient_id=recipient_id, claim_id=held.id, visited_on=visited_on,

@@ -21,12 +21,13 @@ from service.audit import service as audit
 from service.db import Page, Showing, check_version, equals, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
+from service.i18n import _l
 from service.program.service import get_village
 from service.text import e164_of
 from service.volunteers import claims
 from service.volunteers.models import DECISIONS, MAX_CAPACITY, NEEDS_REASON, SKILLS, Volunteer
 
-TAKEN = "this phone number or email is registered already: sign in, or use another"
+TAKEN = _l("this phone number or email is registered already: sign in, or use another")
 # What a volunteer may change about themselves (not their status, nor their name once vetted).
 OWN_EDITABLE = frozenset({"phone", "email", "skills", "capacity", "village_id", "latitude", "longitude"})
 CONTACTS = ("phone", "email")  # changed only once confirmed (``confirm_contact``)
@@ -40,13 +41,13 @@ def _check(values: dict[str, Any]) -> None:
     skills = values.get("skills")
     if skills is not None:
         if not skills:
-            errors["skills"] = ["name at least one: " + ", ".join(SKILLS)]
+            errors["skills"] = [_l("name at least one: %(skills)s", skills=", ".join(SKILLS))]
         elif len(set(skills)) != len(skills):
-            errors["skills"] = ["each skill once"]
+            errors["skills"] = [_l("each skill once")]
     if "capacity" in values and not 1 <= values["capacity"] <= MAX_CAPACITY:
-        errors["capacity"] = [f"from 1 to {MAX_CAPACITY} people"]
+        errors["capacity"] = [_l("from 1 to %(MAX_CAPACITY)s people", MAX_CAPACITY=MAX_CAPACITY)]
     if (values.get("latitude") is None) != (values.get("longitude") is None):
-        errors["latitude"] = ["latitude and longitude come together"]
+        errors["latitude"] = [_l("latitude and longitude come together")]
     if errors:
         raise Invalid(errors)
 
@@ -83,7 +84,7 @@ def sign_up(name: str, phone: str, password: str, village_id: int, skills: list[
     values = {"skills": skills, "capacity": capacity, "latitude": latitude, "longitude": longitude}
     _check(values)
     if accepts_code_of_conduct is not True:
-        raise Invalid({"accepts_code_of_conduct": ["read and accept the code of conduct to sign up"]})
+        raise Invalid({"accepts_code_of_conduct": [_l("read and accept the code of conduct to sign up")]})
     phone = e164_of(phone)
     email = email.strip().lower() if email else None
     village = get_village(village_id)
@@ -125,15 +126,22 @@ def get_volunteer(volunteer_id: int, *, scope: Scope) -> Volunteer:
     return found
 
 
+# A decision in words, and the reason it needs.
+DECIDE = {"approve": _l("approve"), "reject": _l("reject"), "suspend": _l("suspend"), "reinstate": _l("reinstate")}
+REASON_NEEDED = {"reject": _l("say why you reject the volunteer: they read it"),
+                 "suspend": _l("say why you suspend the volunteer: they read it")}
+
+
 def decide(volunteer_id: int, decision: str, reason: str | None = None, *, scope: Scope) -> Volunteer:
     """Approve, reject (with a reason), suspend (with a reason) or reinstate a volunteer. A
     decision the status does not allow is a 409 naming the status."""
     volunteer = get_volunteer(volunteer_id, scope=scope)
     sources, target = DECISIONS[decision]
     if decision in NEEDS_REASON and not (reason or "").strip():
-        raise Invalid({"reason": [f"say why you {decision} the volunteer: they read it"]})
+        raise Invalid({"reason": [REASON_NEEDED[decision]]})
     if volunteer.status not in sources:
-        raise InvalidTransition(f"volunteer {volunteer_id} is {volunteer.status}: cannot {decision}",
+        raise InvalidTransition(_l("volunteer %(volunteer_id)s is %(status)s: cannot %(decision)s",
+                                   volunteer_id=volunteer_id, status=volunteer.status, decision=DECIDE[decision]),
                                 current_status=volunteer.status)
     volunteer.status = target
     volunteer.status_reason = reason.strip() if decision in NEEDS_REASON else None
@@ -168,10 +176,10 @@ def update_own(changes: dict[str, Any], expected_version: int | None = None, *, 
     volunteer = own_record(scope)
     check_version(volunteer, expected_version)
     if volunteer.status == "closed":
-        raise InvalidTransition("this account is closed", current_status="closed")
+        raise InvalidTransition(_l("this account is closed"), current_status="closed")
     unknown = set(changes) - OWN_EDITABLE
     if unknown:
-        raise Invalid({name: ["cannot be changed here"] for name in sorted(unknown)})
+        raise Invalid({name: [_l("cannot be changed here")] for name in sorted(unknown)})
     changes = dict(changes)
     contact = {name: changes.pop(name) for name in CONTACTS if name in changes}
     if "phone" in contact:
@@ -215,7 +223,8 @@ def decide_contact(volunteer_id: int, confirm: bool, *, scope: Scope) -> Volunte
     say whose). Nothing waiting: a 409."""
     volunteer = get_volunteer(volunteer_id, scope=scope)
     if volunteer.contact_requested_at is None:
-        raise InvalidTransition(f"volunteer {volunteer_id} asked for no new phone or email",
+        raise InvalidTransition(_l("volunteer %(volunteer_id)s asked for no new phone or email",
+                                   volunteer_id=volunteer_id),
                                 current_status=volunteer.status)
     if confirm:
         if _taken(volunteer.pending_phone, volunteer.pending_email, own=volunteer.id):
@@ -238,9 +247,9 @@ def _check_claims_kept(volunteer: Volunteer, changes: dict[str, Any]) -> None:
     kinds = claims.open_kinds(volunteer.id)
     errors = {}
     if "capacity" in changes and changes["capacity"] < doing.helping:
-        errors["capacity"] = [f"you help {doing.helping} people now: release some first"]
+        errors["capacity"] = [_l("you help %(helping)s people now: release some first", helping=doing.helping)]
     if "skills" in changes and (dropped := sorted(kinds - set(changes["skills"]))):
-        errors["skills"] = [f"you hold open claims to {', '.join(dropped)}: release them first"]
+        errors["skills"] = [_l("you hold open claims to %(value)s: release them first", value=', '.join(dropped))]
     if errors:
         raise Invalid(errors)
 

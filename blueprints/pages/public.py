@@ -45,7 +45,8 @@ STATUS_WORDS = {
 ACTION_WORDS = {
     "received": _l("received"), "forwarded": _l("sent to the office"), "started": _l("work started"),
     "answered": _l("answered"), "reopened": _l("reopened"),
-    "closed": lazy(lambda: pgettext("complaint history", "closed")),  # a day "closed" is another word "rejected": _l("not taken up"),
+    "closed": lazy(lambda: pgettext("complaint history", "closed")),  # a day "closed" is another word
+    "rejected": _l("not taken up"),
 }
 REJECT_WORDS = {
     "spam": _l("It was not a real report."),

@@ -12,7 +12,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from schemas.common import flat_messages
-from service.i18n import _l
+from service.i18n import _l, force_locale
 
 # The usual messages of the schemas and the service, by how they begin, in the reader's language;
 # other messages are shown as they come (in English).
@@ -38,11 +38,15 @@ _WORDS = {
 }
 
 
-def words(message: str):
+def words(message):
+    """The form's own words for a usual message of the schemas or the service (which may already be
+    in the reader's language: it is matched as it reads in English), else the message itself."""
+    with force_locale("en"):
+        english = str(message)
     for start, shown in _WORDS.items():
-        if message.startswith(start):
+        if english.startswith(start):
             return shown
-    return message
+    return str(message)
 
 
 class FormErrors(dict):
@@ -56,7 +60,7 @@ class FormErrors(dict):
         for key, messages in errors.items():
             field = (rename or {}).get(key, key)
             for message in messages:
-                self.add(field, words(str(message)))
+                self.add(field, words(message))
 
 
 def text(form: Mapping[str, str], name: str) -> str | None:

@@ -380,3 +380,35 @@ def test_the_two_catalogs_never_say_one_message_two_ways():
             catalogs.append({(m.context, str(m.id)): m.string for m in read_po(handle, locale="id") if m.id})
     messages, words = catalogs
     assert [key for key in set(messages) & set(words) if messages[key] != words[key]] == []
+
+
+def test_a_photo_cut_off_on_a_bad_network_is_refused_not_a_500(client, coordinator, loop, stall_owner, photos):
+    today_scheduled(client, coordinator, loop)
+    meal = client.get("/api/v1/vendors/me/manifest", headers=loop.phone_a).json["deliveries"][0]["id"]
+    assert client.post(f"{D}/{meal}/confirm", json={"status": "delivered"}, headers=loop.phone_a).status_code == 200
+    noise = Image.frombytes("RGB", (400, 300), bytes((i * 7919) % 251 for i in range(400 * 300 * 3)))
+    out = io.BytesIO()
+    noise.save(out, "JPEG", quality=90)
+    whole = out.getvalue()
+    cut = client.post(f"{D}/{meal}/photo", data={"file": (io.BytesIO(whole[: len(whole) * 2 // 3]), "p.jpg")},
+                      content_type="multipart/form-data", headers={**loop.phone_a, **ID})
+    assert cut.status_code == 415 and "terpotong" in cut.json["detail"]  # its headers read, its picture cut
+    sign_in(client, *stall_owner)
+    html = client.get("/warung").get_data(as_text=True)
+    page = client.post(f"/makan/{meal}/foto", data={"photo": (io.BytesIO(whole[:300]), "p.jpg"),
+                                                    "csrf_token": csrf_of(html)},
+                       content_type="multipart/form-data", headers=ID)
+    assert page.status_code == 415 and page.mimetype == "text/html"
+
+
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(client, coordinator, loop, stall_owner):
+    today_scheduled(client, coordinator, loop)
+    sign_in(client, *stall_owner)
+    html = client.get("/warung").get_data(as_text=True)
+    assert 'option value="" selected' in html or '<option value="">' in html  # no reason chosen for anyone
+    meal = int(re.findall(r'data-delivery-id="(\d+)"', html)[0])
+    client.post("/keluar", data={"csrf_token": csrf_of(html)})
+    fresh = client.get("/masuk").get_data(as_text=True)
+    sent = client.post(f"/makan/{meal}", data={"status": "delivered", "csrf_token": csrf_of(fresh),
+                                               "next_page": "/warung"})
+    assert sent.status_code == 303 and sent.headers["Location"] == "/masuk?next=/warung"

@@ -92,7 +92,11 @@ def setup(blueprint: Blueprint) -> None:
         if wants_json():
             return {"title": _("Sign in again"), "detail": _("Your session has ended: sign in again."),
                     "status": 401}, 401
-        return redirect(url_for("pages.sign_in", next=request.full_path.rstrip("?")), code=303)
+        if request.method == "GET":
+            back = request.full_path.rstrip("?")
+        else:  # a form sent after the session ended: back to its page once signed in (then send it again)
+            back = safe_next(request.form.get("next_page"), "") or None
+        return redirect(url_for("pages.sign_in", next=back), code=303)
 
     @blueprint.errorhandler(CSRFError)
     def _stale_form(exc):

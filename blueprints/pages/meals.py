@@ -33,7 +33,7 @@ def _day_page(template_back: str):
 
 
 def _cutoff(day: dt.date) -> str:
-    return f"{cutoff_at(day, settings()):%H:%M}"
+    return f"{cutoff_at(day, settings()):%H:%M %Z}"  # 21:00 WIB
 
 
 @meals.route("/warung")

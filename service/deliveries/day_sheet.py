@@ -64,7 +64,9 @@ class Sheet:
 
 
 def first_name(name: str | None) -> str | None:
-    return name.split()[0] if name and name.split() else name
+    """The name a rider calls out: the first word that is not a title ("Dr.", "R.A.", "Hj.")."""
+    words = (name or "").split()
+    return next((word for word in words if not word.endswith(".")), words[0] if words else name)
 
 
 def sheet(day: dt.date, scope: Scope) -> Sheet:

@@ -74,7 +74,10 @@ def _seen(data: bytes) -> tuple[int, bytes]:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:
-        image.load()
+        try:  # verify() reads the headers only: a file cut off on a bad network fails here
+            image.load()
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise UnsupportedMedia(_l("the photo is cut off or damaged: take it and send it again")) from exc
         seen = _signed(int(str(imagehash.phash(image)), 16))
         exif = image.getexif()
         if current_app.config["PHOTO_KEEP_LOCATION"] or GPS_IFD not in exif:

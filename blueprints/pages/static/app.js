@@ -97,8 +97,13 @@
   }
 
   function settle(item, answer) {
-    if (!item.delivery) {  /* a visit, or another form not about one meal */
-      if (answer.status) { answered(item, queueBox.dataset[answer.status] || answer.status); }
+    if (!item.delivery) {  /* a visit, or another form not about one meal: emptied once the server took it */
+      if (answer.status) {
+        answered(item, queueBox.dataset[answer.status] || answer.status);
+        document.querySelectorAll("form[data-queue]").forEach(function (form) {
+          if (form.action === item.url) { form.reset(); }
+        });
+      }
       else { answered(item, answer.detail || answer.title || "", "error"); }
       return;
     }
@@ -157,7 +162,6 @@
     var item = { url: form.action, body: body.toString(), key: newKey(),
                  delivery: meal ? meal.dataset.deliveryId : null,
                  label: form.dataset.label || (meal ? meal.dataset.label : ""), made: new Date().toISOString() };
-    if (!meal) { form.reset(); }
     keep(item).then(render).then(send);
   });
 

@@ -18,14 +18,18 @@ def _account_limit() -> str:
     return current_app.config["RATELIMIT_AUTH_ACCOUNT"]
 
 
-def _account() -> str:
-    """The account a sign-in tries (the email as sent), for the limit per account: guesses spread
-    over many addresses still count against it. Empty (no limit to count) when there is none."""
-    try:
-        body = request_json() if request.is_json else None
-    except MalformedBody:
-        return ""  # the parser answers it with a 400
-    login = (body.get("email") or body.get("phone")) if isinstance(body, dict) else None
+def account() -> str:
+    """The account a sign-in tries (the email or phone as sent: the API's JSON body, or the pages'
+    form field ``login``), for the limit per account: guesses spread over many addresses still
+    count against it. Empty (no limit to count) when there is none."""
+    if request.mimetype == "application/x-www-form-urlencoded":
+        login = request.form.get("login")
+    else:
+        try:
+            body = request_json() if request.is_json else None
+        except MalformedBody:
+            return ""  # the parser answers it with a 400
+        login = (body.get("email") or body.get("phone")) if isinstance(body, dict) else None
     if not isinstance(login, str) or not login.strip():
         return ""
     return f"account:{service.normal_login(login) or login.strip().lower()}"
@@ -35,16 +39,16 @@ def _anywhere_limit() -> str:
     return current_app.config["RATELIMIT_AUTH_ACCOUNT_ANYWHERE"]
 
 
-def _account_here() -> str:
+def account_here() -> str:
     """The account a sign-in tries, from this address: a stranger's guesses lock only themselves out."""
-    account = _account()
-    return f"{account}|{get_remote_address()}" if account else ""
+    tried = account()
+    return f"{tried}|{get_remote_address()}" if tried else ""
 
 
-def _signs_in_here() -> bool:
+def signs_in_here() -> bool:
     """Whether the account signs in from this address (lately): then guesses from elsewhere do not lock it out."""
-    account = _account()
-    return bool(account) and service.signs_in_from(account.removeprefix("account:"), get_remote_address())
+    tried = account()
+    return bool(tried) and service.signs_in_from(tried.removeprefix("account:"), get_remote_address())
 
 
 def _refused(response) -> bool:
@@ -53,8 +57,8 @@ def _refused(response) -> bool:
 
 @blp.route("/auth/token", methods=["POST"])
 @limiter.limit(_auth_limit)
-@limiter.limit(_account_limit, key_func=_account_here, deduct_when=_refused)
-@limiter.limit(_anywhere_limit, key_func=_account, deduct_when=_refused, exempt_when=_signs_in_here)
+@limiter.limit(_account_limit, key_func=account_here, deduct_when=_refused)
+@limiter.limit(_anywhere_limit, key_func=account, deduct_when=_refused, exempt_when=signs_in_here)
 @blp.arguments(TokenIn())
 @blp.response(201, TokenOut)
 @blp.alt_response(401, description="Wrong email, phone or password.")

@@ -40,13 +40,19 @@ def authorize() -> None:
             # still sign in again, read the areas, the documentation.
         else:
             g.caller.act_in(db.session)
+    apply(rule, _l("this route needs a bearer token (POST /api/v1/auth/token)"))
+
+
+def apply(rule, sign_in_first) -> None:
+    """The permission table's rule for this request, applied to ``g.caller`` (``sign_in_first``:
+    what a caller with no sign-in is told)."""
     if rule == access.PUBLIC:
         return
     if rule is None:
         log.error("route %s has no entry in the permission table: refused", request.endpoint)
         raise Forbidden(_l("this route is not open to anyone"))
     if g.caller is None:
-        raise Unauthenticated(_l("this route needs a bearer token (POST /api/v1/auth/token)"))
+        raise Unauthenticated(sign_in_first)
     if g.caller.principal not in rule:
         raise Forbidden(_l("the %(principal)s role may not do this", principal=g.caller.principal))
 
@@ -62,15 +68,7 @@ def _page_caller(rule) -> None:
             session.pop("token", None)  # expired or revoked (signed out elsewhere): signed out here too
         else:
             g.caller.act_in(db.session)
-    if rule == access.PUBLIC:
-        return
-    if rule is None:
-        log.error("route %s has no entry in the permission table: refused", request.endpoint)
-        raise Forbidden(_l("this route is not open to anyone"))
-    if g.caller is None:
-        raise Unauthenticated(_l("sign in first"))
-    if g.caller.principal not in rule:
-        raise Forbidden(_l("the %(principal)s role may not do this", principal=g.caller.principal))
+    apply(rule, _l("sign in first"))
 
 
 def _caller(header: str):

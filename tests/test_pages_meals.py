@@ -412,3 +412,14 @@ def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(client, coor
     sent = client.post(f"/makan/{meal}", data={"status": "delivered", "csrf_token": csrf_of(fresh),
                                                "next_page": "/warung"})
     assert sent.status_code == 303 and sent.headers["Location"] == "/masuk?next=/warung"
+
+
+def test_refused_sign_ins_count_per_account_as_on_the_api(app, client, loop, stall_owner, monkeypatch):
+    """The pages' form counts refused tries per account like POST /auth/token (one key function;
+    each door keeps its own count): after the limit, even the right password waits, from here."""
+    monkeypatch.setitem(app.config, "RATELIMIT_AUTH_ACCOUNT", "2 per minute")
+    token = csrf_of(client.get("/masuk").get_data(as_text=True))
+    tries = [client.post("/masuk", data={"login": stall_owner[0], "password": "salah", "csrf_token": token})
+             for _ in range(2)]
+    right = client.post("/masuk", data={"login": stall_owner[0], "password": stall_owner[1], "csrf_token": token})
+    assert [t.status_code for t in tries] == [401, 401] and right.status_code == 429

@@ -26,6 +26,7 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from blueprints.auth import account, account_here, signs_in_here
 from blueprints.errors import STATUS
 from blueprints.extensions import limiter
 from blueprints.pages import assets
@@ -173,21 +174,6 @@ def _login() -> str:
     return request.form.get("login", "") if request.method == "POST" else ""
 
 
-def _account() -> str:
-    login = _login().strip()
-    return f"account:{accounts.normal_login(login) or login.lower()}" if login else ""
-
-
-def _account_here() -> str:
-    account = _account()
-    return f"{account}|{get_remote_address()}" if account else ""
-
-
-def _signs_in_here() -> bool:
-    account = _account()
-    return bool(account) and accounts.signs_in_from(account.removeprefix("account:"), get_remote_address())
-
-
 def _refused(response) -> bool:
     return response.status_code in (401, 422)
 
@@ -198,9 +184,9 @@ def _config(key: str):
 
 @pages.route("/masuk", methods=["GET", "POST"])
 @limiter.limit(_config("RATELIMIT_AUTH"), methods=["POST"])
-@limiter.limit(_config("RATELIMIT_AUTH_ACCOUNT"), key_func=_account_here, deduct_when=_refused, methods=["POST"])
-@limiter.limit(_config("RATELIMIT_AUTH_ACCOUNT_ANYWHERE"), key_func=_account, deduct_when=_refused,
-               exempt_when=_signs_in_here, methods=["POST"])
+@limiter.limit(_config("RATELIMIT_AUTH_ACCOUNT"), key_func=account_here, deduct_when=_refused, methods=["POST"])
+@limiter.limit(_config("RATELIMIT_AUTH_ACCOUNT_ANYWHERE"), key_func=account, deduct_when=_refused,
+               exempt_when=signs_in_here, methods=["POST"])
 def sign_in():
     """Sign in with an email or a phone and the password: the same checks, limits and timing as
     ``POST /api/v1/auth/token``; the token is kept in the signed, HttpOnly session cookie."""

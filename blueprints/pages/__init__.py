@@ -66,8 +66,8 @@ def home_of(caller) -> str:
     if caller.role == "vendor":
         return url_for("meals.stall_day")
     if caller.role == "volunteer":
-        return url_for("relawan.home") if "relawan" in current_app.blueprints else url_for("pages.sign_in")
-    return url_for("public.statistics") if "public" in current_app.blueprints else url_for("pages.sign_in")
+        return url_for("relawan.home")
+    return url_for("public.statistics")
 
 
 def setup(blueprint: Blueprint) -> None:
@@ -147,7 +147,7 @@ def _http_error_as_page(exc):
 @pages.app_context_processor
 def _globals():
     return {"asset": assets.asset_url, "caller": g.get("caller"), "language": language(),
-            "languages": LANGUAGES, "home": home_of(g.get("caller")) if "pages" in current_app.blueprints else "/"}
+            "languages": LANGUAGES, "home": home_of(g.get("caller"))}
 
 
 @pages.route("/static/<hashed>")

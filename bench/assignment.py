@@ -35,8 +35,9 @@ from service.assignments.models import Assignment
 from service.db import bulk_insert, utcnow
 from service.demo.data import read_places
 from service.extensions import db
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import get_program, today
+from service.program.service import get_program
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 

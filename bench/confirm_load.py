@@ -40,8 +40,9 @@ from service.deliveries import scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
 from service.idempotency.models import IdempotencyRecord
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import get_program, today
+from service.program.service import get_program
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 

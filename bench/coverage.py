@@ -39,6 +39,7 @@ from service.db import JSONType
 from service.deliveries import coverage, scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
+from service.program import clock
 from service.program import service as program_service
 
 HISTORY = """
@@ -116,7 +117,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
     zone = ZoneInfo("Asia/Jakarta")
     with app.app_context():
         Scope.system("bench").act_in(db.session)
-        today = program_service.today()
+        today = clock.today()
         noon = dt.datetime.combine(today, dt.time(12), tzinfo=zone)
         started = time.perf_counter()
         load(recipients, recipients // 25, capacity=30, jitter=0.03)
@@ -132,7 +133,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
             scheduling.close_day(today - dt.timedelta(days=back))
             db.session.commit()
         # Today at noon: scheduled by the job, lunches confirmed.
-        program_service.now = lambda: noon.astimezone(dt.UTC)
+        clock.now = lambda: noon.astimezone(dt.UTC)
         scheduling.schedule_day(today)
         db.session.execute(text("UPDATE deliveries SET status = 'delivered', delivered_at = created_at, "
                                 "confirmed_at = created_at WHERE date = :day AND meal = 'lunch' AND id % 10 <> 0"),
@@ -190,10 +191,10 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=size(100, 3))
     parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
     args = parser.parse_args()
-    real_now = program_service.now
+    real_now = clock.now
     if args.engine in ("postgresql", "both"):
         run("PostgreSQL", postgres_url(), args.recipients, args.days)
-        program_service.now = real_now
+        clock.now = real_now
     if args.engine in ("sqlite", "both"):
         run("SQLite", sqlite_url(), args.recipients, args.days)
 

@@ -41,8 +41,8 @@ from service.assignments.models import Assignment
 from service.db import bulk_insert, refresh_statistics, utcnow
 from service.demo.data import read_places
 from service.extensions import db
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import today
 from service.recipients.models import Recipient
 from service.volunteers import claims
 from service.volunteers.models import Volunteer

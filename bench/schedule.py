@@ -27,7 +27,7 @@ from service.db import bulk_insert, refresh_statistics
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery
 from service.extensions import db
-from service.program.service import today
+from service.program.clock import today
 
 
 def run(engine: str, url: str, recipients: int) -> None:

@@ -32,7 +32,7 @@ from service.complaints.models import Complaint
 from service.db import bulk_insert, utcnow
 from service.deliveries import coverage, scheduling
 from service.extensions import db
-from service.program import service as program_service
+from service.program import clock
 from service.recipients.models import Recipient
 from service.targets import indicators
 from service.targets import service as targets
@@ -75,7 +75,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
     rng = random.Random(11)
     with app.app_context():
         Scope.system("bench").act_in(db.session)
-        today = program_service.today()
+        today = clock.today()
         started = time.perf_counter()
         load(recipients, recipients // 25, capacity=30, jitter=0.03)
         db.session.execute(text("UPDATE recipients SET enrolled_at = :at"),

@@ -22,6 +22,7 @@ from service.complaints.places import PlaceNeeded
 from service.errors import Invalid, Malformed, UnsupportedMedia
 from service.extensions import db
 from service.i18n import _l
+from service.program import clock
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
                 description="Open311 GeoReport v2: civic reporting apps file and follow complaints.")
@@ -99,7 +100,7 @@ def create_request(data):
 
 def _shown(complaint) -> dict:
     view = service.public_view(complaint)
-    expected = service.end_of(view.respond_by)
+    expected = clock.end_of(view.respond_by)
     return {
         "service_request_id": view.code, "status": OPEN311_STATUS[view.status],
         "status_notes": view.public_answer or view.reject_reason, "service_name": str(SERVICES[view.category][0]),

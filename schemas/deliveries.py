@@ -29,7 +29,7 @@ class CloseOut(Schema):
     date = fields.Date()
     missed = Integer(metadata={"description": "Meals still scheduled at the cut-off, now `missed`."})
     flagged = Integer(metadata={"description": "Recipients newly flagged: three days running without a meal."})
-    coverage_rate = fields.Float()
+    coverage_rate = fields.Float(allow_none=True, metadata={"description": "null when nobody was eligible."})
 
 
 class DeliveryArgs(PageArgs):
@@ -193,10 +193,11 @@ def _count_fields(prefix: str) -> dict[str, fields.Field]:
         name: Integer(attribute=f"{prefix}{name}", allow_none=name == "unplanned", metadata={"description": words})
         for name, words in COUNTS.items()
     }
-    out["coverage_rate"] = fields.Float(attribute=f"{prefix}coverage_rate", metadata={
-        "description": "Eligible recipients with at least one delivered meal / eligible recipients."})
-    out["delivery_rate"] = fields.Float(attribute=f"{prefix}delivery_rate", metadata={
-        "description": "Delivered meals / scheduled meals."})
+    out["coverage_rate"] = fields.Float(attribute=f"{prefix}coverage_rate", allow_none=True, metadata={
+        "description": "Eligible recipients with at least one delivered meal / eligible recipients; null when "
+                       "nobody was eligible."})
+    out["delivery_rate"] = fields.Float(attribute=f"{prefix}delivery_rate", allow_none=True, metadata={
+        "description": "Delivered meals / scheduled meals; null when no meal was scheduled."})
     out["by_source"] = fields.Nested(SourcesOut, attribute=f"{prefix}by_source", metadata={
         "description": "Who fed them: stalls and volunteers (a recipient fed by both on a day counts for the "
                        "volunteer)."})

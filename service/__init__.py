@@ -20,7 +20,7 @@ The areas stand in one order, lowest first; an area imports only the areas below
 12. ``demo``: a demo program, built through the areas and the runner's jobs.
 
 Beneath them all stands the foundation every area may use: ``config``, ``errors``, ``db``, ``codes``, ``text``,
-``database``, ``extensions``, ``events``, ``geo``, ``audit``, ``idempotency``. Above them all, the
+``database``, ``extensions``, ``events``, ``geo``, ``audit``, ``idempotency``, ``rates``. Above them all, the
 composition root: ``app`` (the factory), ``models`` (every model, for Alembic) and ``wiring``.
 
 When something low must cause something above it (a verification completes the task that asked

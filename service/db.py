@@ -117,6 +117,17 @@ def fetch(session: Session, model: type[T], entity_id: int, **kwargs: Any) -> T:
     return found
 
 
+def fetch_visible(session: Session, model: type[T], entity_id: int, scope: Any, *, entity: str | None = None,
+                  for_update: bool = False, options: Sequence[Any] = ()) -> T:
+    """The row with this id if ``scope`` may see it (``model.visible_to(scope)``), else NotFound:
+    another's row answers exactly as one that does not exist. ``for_update`` locks the row (only)."""
+    query = select(model).where(model.id == entity_id, model.visible_to(scope)).options(*options)
+    found = session.scalar(query.with_for_update(of=model) if for_update else query)
+    if found is None:
+        raise NotFound(entity or entity_name(model).replace("_", " "), entity_id)
+    return found
+
+
 def equals(column: Any, value: Any) -> Any:
     """SQL: ``column`` is ``value``, or one of them when ``value`` is a list (a filter's
     comma-separated values)."""

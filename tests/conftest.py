@@ -37,6 +37,7 @@ from service.database import BEGIN_DEFERRED
 from service.demo.data import make_nik
 from service.extensions import db
 from service.i18n import force_locale, render
+from service.program import clock
 from service.program import service as program_service
 from service.recipients import service as recipient_service
 from service.vendors import service as vendor_service
@@ -371,7 +372,7 @@ def make_vendor(areas):
                 "latitude": place.latitude, "longitude": place.longitude, "daily_capacity": capacity, **fields}
         vendor = vendor_service.register_vendor(**body)
         if hygiene:
-            inspected = program_service.today() - dt.timedelta(days=HYGIENE_AGE[hygiene])
+            inspected = clock.today() - dt.timedelta(days=HYGIENE_AGE[hygiene])
             vendor_service.record_inspection(vendor.id, "hygiene", inspected, 80 if hygiene != "failed" else 40,
                                              scope=SYSTEM,
                                              passed=hygiene != "failed")
@@ -391,7 +392,7 @@ def photos(app, tmp_path, monkeypatch):
 def at_jakarta(monkeypatch, day: dt.date, hour: int = 12, minute: int = 0):
     """Move the program's clock to ``hour:minute`` in Jakarta on ``day``."""
     moment = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=dt.timezone(dt.timedelta(hours=7)))
-    monkeypatch.setattr(program_service, "now", lambda: moment.astimezone(dt.UTC))
+    monkeypatch.setattr(clock, "now", lambda: moment.astimezone(dt.UTC))
 
 
 @pytest.fixture
@@ -442,7 +443,7 @@ def seed_stall_and_people(capacity: int, people: int, enrol: bool) -> tuple[int,
     stall = vendor_service.register_vendor(name="Warung", owner_name="Sri", address="Jl. Raya 1",
                                            village_id=village.id, latitude=-8.3538, longitude=114.1668,
                                            daily_capacity=capacity)
-    vendor_service.record_inspection(stall.id, "hygiene", program_service.today(), 90, passed=True, scope=SYSTEM)
+    vendor_service.record_inspection(stall.id, "hygiene", clock.today(), 90, passed=True, scope=SYSTEM)
     ids = []
     for serial in range(1, people + 1):
         birth = dt.date(1950, 3, serial)

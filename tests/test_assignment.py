@@ -7,7 +7,7 @@ import pytest
 from geopy.distance import geodesic
 
 from service.assignments import solver
-from service.program import service as program_service
+from service.program import clock
 from tests.conftest import at_jakarta
 from tests.test_vendors import inspect
 
@@ -63,7 +63,7 @@ def test_uncovered_lists_verified_and_unplaced_not_paused_or_fed(
     verified = make_recipient("verified")
     candidate = make_recipient("candidate")
     paused = enrolled()
-    today = program_service.today()
+    today = clock.today()
     client.post(f"/api/v1/recipients/{paused['id']}/pauses", headers=social,
                 json={"start_date": today.isoformat(), "end_date": (today + dt.timedelta(days=3)).isoformat(),
                       "reason": "in hospital"})
@@ -160,7 +160,7 @@ def test_a_kitchen_moved_out_of_reach_loses_those_it_no_longer_reaches(client, c
 def test_pausing_keeps_the_place_exiting_frees_it(client, coordinator, social, make_vendor, enrolled):
     stall = make_vendor(capacity=1)
     person = enrolled()
-    today = program_service.today()
+    today = clock.today()
     paused = client.post(f"/api/v1/recipients/{person['id']}/pauses", headers=social,
                          json={"start_date": today.isoformat(), "end_date": (today + dt.timedelta(days=7)).isoformat(),
                                "reason": "staying with family"})
@@ -178,7 +178,7 @@ def test_an_expired_certificate_uncovers_on_the_day_after_and_the_sweep_moves_th
         client, coordinator, cli, make_vendor, enrolled, monkeypatch):
     expiring = make_vendor("Kaliasin")  # inspected 10 days ago: valid for 170 days more
     person = enrolled()
-    last_day = program_service.today() + dt.timedelta(days=170)
+    last_day = clock.today() + dt.timedelta(days=170)
     at_jakarta(monkeypatch, last_day)
     assert person["id"] not in uncovered_ids(client, coordinator)
     at_jakarta(monkeypatch, last_day + dt.timedelta(days=1), hour=0)
@@ -303,7 +303,7 @@ def test_the_rebalance_releases_those_whose_stall_may_no_longer_cook(
     lapsing = make_vendor("Kaliasin")
     person = enrolled()
     assert person["vendor_id"] == lapsing.id
-    at_jakarta(monkeypatch, program_service.today() + dt.timedelta(days=171))  # the day after expiry
+    at_jakarta(monkeypatch, clock.today() + dt.timedelta(days=171))  # the day after expiry
     result = cli.invoke(args=["assignments", "rebalance"])
     assert result.exit_code == 0, result.output
     assert "1 enrolled: 0 covered" in result.output and "1 without a stall within reach" in result.output

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from service.accounts.scope import Scope
 from service.errors import Conflict, NotFound
 from service.extensions import db
-from service.program import service as program_service
+from service.program import clock
 from service.program.models import Area
 from service.recipients.models import Recipient
 from service.targets import indicators
@@ -401,7 +401,7 @@ def test_two_volunteers_racing_for_one_person_one_wins(own_app):
         volunteers = []
         for n in range(2):
             v = Volunteer(name=f"V{n}", phone=f"+62812000000{n}", village_id=village.id, skills=["deliver"],
-                          capacity=1, status="approved", consented_at=program_service.now())
+                          capacity=1, status="approved", consented_at=clock.now())
             db.session.add(v)
             db.session.flush()
             volunteers.append(v.id)

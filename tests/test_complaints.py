@@ -390,7 +390,8 @@ def test_open311_clients_file_and_follow_requests(client, areas, agencies, today
     assert one.status_code == 200 and len(one.json) == 1
     shown = one.json[0]
     assert shown["service_request_id"] == request_id and shown["status"] == "open"
-    assert shown["service_code"] == "hygiene" and shown["expected_datetime"].startswith("2026-12-10T23:59:59+07:00")
+    assert shown["service_code"] == "hygiene"
+    assert shown["expected_datetime"].startswith("2026-12-11T00:00:00+07:00")  # the 10th's end: the next midnight
     assert (shown["lat"], shown["long"]) == (-8.35, 114.17)  # no closer than a kilometre
     assert "John" not in str(shown) and "Smith" not in str(shown) and "lalat" not in str(shown)
     complaint_id = row.id

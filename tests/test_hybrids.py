@@ -8,7 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from service.extensions import db
-from service.program import service as program_service
+from service.program import clock
 from service.recipients import service as recipient_service
 from service.recipients.models import Recipient
 from service.vendors.models import HYGIENE_STATUSES, Vendor
@@ -24,7 +24,7 @@ def test_a_stalls_hygiene_and_whether_it_may_cook_agree_in_python_and_sql(make_v
     suspended.status = "suspended"
     db.session.flush()
     ids = [s.id for s in stalls]
-    today = program_service.today()
+    today = clock.today()
     last_valid = stalls[0].hygiene_valid_until
     seen = set()
     for day in around(today, 2, 2) + around(last_valid, 1, 1):
@@ -42,7 +42,7 @@ def test_a_stalls_hygiene_and_whether_it_may_cook_agree_in_python_and_sql(make_v
 
 
 def test_paused_enrolled_and_eligible_agree_in_python_and_sql(make_recipient):
-    today = program_service.today()
+    today = clock.today()
     people = {status: make_recipient(status)["id"] for status in ("candidate", "verified", "enrolled", "exited")}
     paused = make_recipient("enrolled")["id"]
     recipient_service.add_pause(paused, today + dt.timedelta(days=1), today + dt.timedelta(days=3), "hospital")

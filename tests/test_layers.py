@@ -10,7 +10,7 @@ import service
 SERVICE = Path(service.__file__).parent
 # Imported by every area, importing none: the ground the areas stand on.
 FOUNDATION = {"config", "errors", "db", "database", "extensions", "events", "geo", "codes", "text", "i18n", "audit",
-              "idempotency"}
+              "idempotency", "rates"}
 # The areas, lowest first; areas on one level may not import each other.
 ORDER = [{"program"}, {"accounts"}, {"recipients", "vendors"}, {"assignments"}, {"volunteers"}, {"deliveries"},
          {"tasks"}, {"complaints"}, {"targets"}, {"public"}, {"scheduler"}, {"demo"}]

@@ -18,7 +18,7 @@ from blueprints import create_web_app
 from service.accounts import service as accounts
 from service.deliveries import scheduling
 from service.extensions import db
-from service.program import service as program_service
+from service.program import clock
 from service.program.models import Area
 from tests.browser import (
     ARGS,
@@ -72,7 +72,7 @@ def live(tmp_path, monkeypatch):
     def seed(app, office):
         stall_id, _ = seed_stall_and_people(capacity=20, people=6, enrol=True)
         accounts.create_user(None, PASSWORD, "Bu Sri", "vendor", vendor_id=stall_id, phone=PHONE_NUMBER)
-        scheduling.schedule_day(program_service.today())
+        scheduling.schedule_day(clock.today())
 
     with serving(tmp_path, monkeypatch, seed) as served:
         yield served
@@ -109,7 +109,7 @@ def live_volunteer(tmp_path, monkeypatch):
                 taken = client.post("/api/v1/volunteers/me/claims", headers=bearer,
                                     json={"recipient_id": person["recipient_id"], "kind": "deliver"})
                 assert taken.status_code == 201, taken.json
-        scheduling.schedule_day(program_service.today())
+        scheduling.schedule_day(clock.today())
 
     with serving(tmp_path, monkeypatch, seed) as served:
         yield served
@@ -400,7 +400,7 @@ def test_a_volunteer_from_sign_up_to_a_meal_and_every_public_page_checked(live_p
         assert "Dusun Krajan" in page.inner_text("main")  # now theirs to know
 
         with app.app_context():
-            scheduling.schedule_day(program_service.today())
+            scheduling.schedule_day(clock.today())
             db.session.commit()
             db.session.remove()
         page.goto(f"{url}/relawan/makan")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
+from service.program import clock
 from service.program import service as program_service
 from service.program.models import Area
 from service.scheduler import jobs, runner
@@ -171,7 +172,7 @@ def test_the_runner_runs_the_evening_job_at_its_time(own_app):
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             with app.app_context():
-                tomorrow = program_service.today() + dt.timedelta(days=1)
+                tomorrow = clock.today() + dt.timedelta(days=1)
                 done = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.date == tomorrow))
                 db.session.remove()
             if done == 6:

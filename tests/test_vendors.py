@@ -3,7 +3,7 @@ import datetime as dt
 
 import pytest
 
-from service.program import service as program_service
+from service.program import clock
 from tests.conftest import at_jakarta
 
 V = "/api/v1/vendors"
@@ -20,7 +20,7 @@ def stall_body(areas):
 
 
 def inspect(client, headers, vendor_id, **fields):
-    body = {"kind": "hygiene", "inspected_on": program_service.today().isoformat(), "score": 85, "passed": True,
+    body = {"kind": "hygiene", "inspected_on": clock.today().isoformat(), "score": 85, "passed": True,
             "findings": "clean kitchen, clean water", **fields}
     return client.post(f"{V}/{vendor_id}/inspections", json=body, headers=headers)
 
@@ -121,7 +121,7 @@ def test_patch_honours_if_match(client, coordinator, make_vendor):
 
 def test_inspections_pass_fail_and_expire(client, health, make_vendor, monkeypatch):
     vendor = make_vendor(hygiene=None)
-    today = program_service.today()
+    today = clock.today()
     passed = inspect(client, health, vendor.id, inspected_on=(today - dt.timedelta(days=3)).isoformat())
     assert passed.status_code == 201, passed.json
     assert passed.json["valid_until"] == (today + dt.timedelta(days=177)).isoformat()
@@ -153,7 +153,7 @@ def test_inspections_pass_fail_and_expire(client, health, make_vendor, monkeypat
 
 def test_an_old_passed_inspection_is_expired_at_once(client, health, make_vendor):
     vendor = make_vendor(hygiene=None)
-    old = (program_service.today() - dt.timedelta(days=200)).isoformat()
+    old = (clock.today() - dt.timedelta(days=200)).isoformat()
     assert inspect(client, health, vendor.id, inspected_on=old).status_code == 201
     shown = client.get(f"{V}/{vendor.id}", headers=health).json
     assert (shown["hygiene_status"], shown["eligible"]) == ("expired", False)
@@ -162,7 +162,7 @@ def test_an_old_passed_inspection_is_expired_at_once(client, health, make_vendor
 def test_the_certificate_holds_to_its_last_day_in_jakarta_and_not_a_day_more(
         client, health, make_vendor, monkeypatch):
     vendor = make_vendor(hygiene=None)
-    issued = program_service.today()
+    issued = clock.today()
     body = inspect(client, health, vendor.id, inspected_on=issued.isoformat()).json
     last_day = dt.date.fromisoformat(body["valid_until"])
     assert last_day == issued + dt.timedelta(days=180)
@@ -178,7 +178,7 @@ def test_the_certificate_holds_to_its_last_day_in_jakarta_and_not_a_day_more(
 
 def test_bad_inspections_are_refused(client, health, make_user, make_vendor):
     vendor = make_vendor(hygiene=None)
-    tomorrow = (program_service.today() + dt.timedelta(days=1)).isoformat()
+    tomorrow = (clock.today() + dt.timedelta(days=1)).isoformat()
     cases = [({"inspected_on": tomorrow}, "inspected_on"), ({"score": 101}, "score"), ({"score": "80"}, "score"),
              ({"passed": "yes"}, "passed"), ({"kind": "fire"}, "kind"),
              ({"inspected_on": "2026-02-30"}, "inspected_on")]

@@ -16,7 +16,8 @@ from service.deliveries.models import FAILURE_REASONS, OUTCOMES
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Invalid
 from service.i18n import _
-from service.program.service import settings, today
+from service.program.clock import today
+from service.program.service import settings
 
 meals = Blueprint("meals", __name__, template_folder="templates")
 setup(meals)

@@ -4,8 +4,6 @@ limits as ``POST /api/v1/complaints``, ``GET /api/v1/complaints/{code}`` and
 ``GET /api/v1/public/stats``; nothing shown that the API does not show the public."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import TooManyRequests
 
@@ -19,6 +17,7 @@ from service.complaints.models import CATEGORIES
 from service.errors import Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _, _l, lazy, pgettext
+from service.program import clock
 from service.program import service as program
 from service.public import stats
 
@@ -76,7 +75,7 @@ def _too_many(exc):
 @public.app_template_filter("local_day")
 def local_day(moment) -> str:
     """A moment's day where the program is (its timezone), as 2026-12-03."""
-    return moment.astimezone(ZoneInfo(program.settings().timezone)).date().isoformat()
+    return clock.day_of(moment).isoformat()
 
 
 def _villages():

@@ -28,6 +28,7 @@ from schemas.volunteers import OpportunityArgs, VisitIn, VolunteerIn
 from service.errors import Conflict, Forbidden, Invalid, NotFound
 from service.extensions import db
 from service.i18n import _, _l
+from service.program import clock
 from service.program import service as program
 from service.volunteers import claims
 from service.volunteers import service as volunteers
@@ -188,8 +189,8 @@ def _claim_page(claim_id: int, values: dict | None = None, errors: FormErrors | 
         visits = []  # no longer approved: the visits are not theirs to read
     return render_template("relawan_claim.html", claim=shown, kind_words=KIND_WORDS, outcomes=OUTCOME_WORDS,
                            visits=visits, concern_words=CONCERN_WORDS,
-                           values=values or {"visited_on": program.today().isoformat(), "outcome": "visited"},
-                           errors=errors or FormErrors(), today=program.today().isoformat(),
+                           values=values or {"visited_on": clock.today().isoformat(), "outcome": "visited"},
+                           errors=errors or FormErrors(), today=clock.today().isoformat(),
                            notice=_notice()), status
 
 

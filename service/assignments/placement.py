@@ -23,7 +23,8 @@ from service.assignments.models import Assignment
 from service.codes import Code, code
 from service.db import advisory_lock, utcnow
 from service.extensions import db
-from service.program.service import settings, today
+from service.program.clock import today
+from service.program.service import settings
 from service.recipients.events import RecipientEnrolled, RecipientExited
 from service.recipients.models import Recipient
 from service.vendors.events import Moves, StallChanged

@@ -20,7 +20,8 @@ from service.audit.service import record
 from service.codes import code
 from service.db import bulk_insert, utcnow
 from service.extensions import db
-from service.program.service import settings, today
+from service.program.clock import today
+from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 

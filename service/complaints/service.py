@@ -21,7 +21,6 @@ import re
 import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import selectinload
@@ -43,13 +42,13 @@ from service.complaints.models import (
     ComplaintEvent,
     ComplaintRoute,
 )
-from service.db import Page, Showing, equals, paginate
+from service.db import Page, Showing, equals, fetch_visible, paginate
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
-from service.program import calendar
-from service.program import service as program_service
-from service.program.service import get_village, settings, today
+from service.program import calendar, clock
+from service.program.clock import today
+from service.program.service import get_village, settings
 from service.recipients import service as recipients
 from service.recipients.models import Recipient
 from service.recipients.rules import MAX_AGE, coordinates_error, identity_errors, nik_birth_date, nik_sex
@@ -82,7 +81,7 @@ def normal_code(text: str) -> str | None:
 
 def _record(complaint: Complaint, action: str, scope: Scope | None = None) -> None:
     complaint.history.append(ComplaintEvent(
-        status=complaint.status, action=action, at=program_service.now(),
+        status=complaint.status, action=action, at=clock.now(),
         user_id=scope.user_id if scope else None, agency_id=scope.agency if scope else None))
 
 
@@ -149,7 +148,7 @@ def file_complaint(category: str, description: str, *, contact_name: str | None 
     place = places.locate(category, latitude=latitude, longitude=longitude, address=address, village_id=village_id,
                           vendor=vendor, recipient_id=recipient_id, recipient_named=named,
                           elderly_village_id=elderly["village_id"] if elderly else None)
-    received = program_service.now()
+    received = clock.now()
     start, (forward_by, respond_by) = calendar.deadlines(received, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
     complaint = Complaint(
         code=_unused_code(), category=category, description=description, status="received", channel=channel,
@@ -276,7 +275,7 @@ def _forward(complaint: Complaint, agency_id: int, assignee_id: int | None, *, t
         by=scope.user_id if scope else None, notes=places.task_note(complaint))
     complaint.agency_id, complaint.task_id = agency_id, task.id
     complaint.status = "forwarded"
-    complaint.forwarded_at = complaint.forwarded_at or program_service.now()
+    complaint.forwarded_at = complaint.forwarded_at or clock.now()
     _record(complaint, action, scope)
     db.session.flush()
 
@@ -349,11 +348,6 @@ def unknown_codes(texts: list[str], found: list[Complaint]) -> set[str]:
     return {normal_code(t) or t for t in texts} - known
 
 
-def end_of(day: dt.date) -> dt.datetime:
-    """The end of ``day`` in the program's timezone (when a deadline of that day passes)."""
-    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=ZoneInfo(settings().timezone))
-
-
 def reopen(text: str, reason: str) -> PublicComplaint:
     """The complainant is not satisfied with the answer: once, within ``REOPEN_DAYS`` of it, the
     complaint goes back to the agency, to be answered within 5 working days."""
@@ -368,7 +362,7 @@ def reopen(text: str, reason: str) -> PublicComplaint:
     if today() > until:
         raise InvalidTransition(_l("the answer may be questioned until %(until)s: file a new complaint", until=until),
                                 current_status=complaint.status)
-    moment = program_service.now()
+    moment = clock.now()
     complaint.reopened_at, complaint.reopen_reason, complaint.closed_at = moment, reason.strip(), None
     _, (complaint.reanswer_by,) = calendar.deadlines(moment, RESPOND_WORKING_DAYS)
     # an answered complaint was forwarded: it goes back to the agency that answered
@@ -443,11 +437,8 @@ WITH_PLACE = (selectinload(Complaint.village), selectinload(Complaint.vendor), s
 
 
 def _complaint(complaint_id: int, scope: Scope, *, for_update: bool = False) -> Complaint:
-    query = select(Complaint).where(Complaint.id == complaint_id, Complaint.visible_to(scope))
-    found = db.session.scalar(query.with_for_update(of=Complaint) if for_update else query.options(*WITH_PLACE))
-    if found is None:
-        raise NotFound("complaint", complaint_id)
-    return found
+    return fetch_visible(db.session, Complaint, complaint_id, scope, for_update=for_update,
+                         options=() if for_update else WITH_PLACE)
 
 
 def get_complaint(complaint_id: int, *, scope: Scope) -> ComplaintShown:
@@ -535,7 +526,7 @@ def answer(complaint_id: int, public_answer: str, internal_notes: str | None = N
     ``internal_notes`` what they do not. The first answer decides whether it was on time."""
     complaint = _complaint(complaint_id, scope, for_update=True)
     _must_be(complaint, ("forwarded", "in_progress"), "answered")
-    moment = program_service.now()
+    moment = clock.now()
     complaint.status, complaint.public_answer = "answered", public_answer.strip()
     if internal_notes:
         complaint.internal_notes = internal_notes.strip()
@@ -551,7 +542,7 @@ def close(complaint_id: int, *, scope: Scope) -> ComplaintShown:
     """Close an answered complaint (it can still be reopened within ``REOPEN_DAYS`` of the answer)."""
     complaint = _complaint(complaint_id, scope, for_update=True)
     _must_be(complaint, ("answered",), "closed")
-    complaint.status, complaint.closed_at = "closed", program_service.now()
+    complaint.status, complaint.closed_at = "closed", clock.now()
     _record(complaint, "closed", scope)
     db.session.flush()
     return shown(complaint, scope)
@@ -564,7 +555,7 @@ def reject(complaint_id: int, reason: str, internal_notes: str | None = None, *,
     if reason not in REJECT_REASONS:
         raise Invalid({"reason": [_l("one of %(value)s", value=', '.join(REJECT_REASONS))]})
     _must_be(complaint, OPEN, "rejected")
-    complaint.status, complaint.reject_reason, complaint.closed_at = "rejected", reason, program_service.now()
+    complaint.status, complaint.reject_reason, complaint.closed_at = "rejected", reason, clock.now()
     if internal_notes:
         complaint.internal_notes = internal_notes.strip()
     _record(complaint, "rejected", scope)
@@ -587,7 +578,7 @@ def watch_deadlines(day: dt.date | None = None) -> Watch:
     answer's deadline, and escalate them to the coordinator (``escalated``: their list's filter);
     close the answers not reopened within ``REOPEN_DAYS``. Idempotent: each is marked once."""
     day = day or today()
-    moment = program_service.now()
+    moment = clock.now()
     # Row by row (a day's late complaints are few), so that the audit trail has each mark.
     late_forward = db.session.scalars(select(Complaint).where(
         Complaint.status == "received", Complaint.forward_by < day, Complaint.forward_missed_on.is_(None))).all()

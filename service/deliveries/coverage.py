@@ -34,9 +34,10 @@ from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
 from service.i18n import _l
-from service.program import service as program_service
+from service.program import clock
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import today
+from service.rates import rate
 from service.recipients.models import Recipient
 
 MAX_TREND_DAYS = 366
@@ -74,12 +75,12 @@ class Counts:
         return self.scheduled - self.delivered - self.failed - self.missed
 
     @property
-    def coverage_rate(self) -> float:
-        return round(self.covered / self.eligible, 4) if self.eligible else 0.0
+    def coverage_rate(self) -> float | None:
+        return rate(self.covered, self.eligible)
 
     @property
-    def delivery_rate(self) -> float:
-        return round(self.delivered / self.scheduled, 4) if self.scheduled else 0.0
+    def delivery_rate(self) -> float | None:
+        return rate(self.delivered, self.scheduled)
 
     @classmethod
     def total(cls, parts: Iterable[Counts]) -> Counts:
@@ -165,7 +166,7 @@ def write_summary(day: dt.date, final: bool = True) -> Counts:
     by_village = live_counts(day)
     fed_week = well_fed_by_village(day) if final else {}
     db.session.execute(delete(CoverageDay).where(CoverageDay.date == day))
-    moment = program_service.now()
+    moment = clock.now()
     bulk_insert(db.session, CoverageDay.__table__, [
         {"date": day, "village_id": v, **asdict(c), "fed_week": fed_week.get(v, 0) if final else None,
          "final": final, "counted_at": moment}
@@ -228,7 +229,7 @@ class Stored:
 def _stored(first: dt.date, last: dt.date, by_village: bool) -> dict[dt.date, Stored]:
     """The stored counts of the days from ``first`` to ``last`` that have them, by village or in
     total (under the key 0); a snapshot only while it is fresh."""
-    fresh_after = program_service.now() - dt.timedelta(seconds=current_app.config["COVERAGE_SNAPSHOT_MAX_AGE_SECONDS"])
+    fresh_after = clock.now() - dt.timedelta(seconds=current_app.config["COVERAGE_SNAPSHOT_MAX_AGE_SECONDS"])
     keys = [CoverageDay.date, CoverageDay.final] + ([CoverageDay.village_id] if by_village else [])
     rows = db.session.execute(
         select(*keys, func.min(CoverageDay.counted_at).label("counted_at"),
@@ -249,7 +250,7 @@ def _stored(first: dt.date, last: dt.date, by_village: bool) -> dict[dt.date, St
 
 
 def _live(day: dt.date) -> Stored:
-    return Stored(by_village=live_counts(day), final=False, counted_at=program_service.now())
+    return Stored(by_village=live_counts(day), final=False, counted_at=clock.now())
 
 
 def day_coverage(day: dt.date | None = None, live: bool = False) -> DayCoverage:
@@ -297,7 +298,7 @@ def trend(first: dt.date | None = None, last: dt.date | None = None) -> list[Tre
     # Counted now: today, and a scheduled day the cut-off has not closed yet (the runner was down).
     # A past day on which nothing was scheduled had no meals; it is not counted again and again.
     open_days = {now_day, *db.session.scalars(select(DeliveryDay.date).where(DeliveryDay.date.between(first, last)))}
-    nothing = Stored(by_village={}, final=False, counted_at=program_service.now())
+    nothing = Stored(by_village={}, final=False, counted_at=clock.now())
     out = []
     day = first
     while day <= last:

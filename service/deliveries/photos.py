@@ -23,8 +23,9 @@ from service.deliveries.service import closed_day, own_delivery
 from service.errors import Conflict, InvalidTransition, TooLarge, UnsupportedMedia
 from service.extensions import db
 from service.i18n import _l
-from service.program import service as program_service
-from service.program.service import settings, today
+from service.program import clock
+from service.program.clock import today
+from service.program.service import settings
 
 JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
 EXTENSION = {"jpeg": "jpg", "png": "png"}
@@ -142,7 +143,7 @@ def attach_photo(delivery_id: int, data: bytes, *, scope: Scope) -> Delivery:
                                    delivery_id=delivery_id, status=delivery.status, hint=hint),
                                 delivery_status=delivery.status)
     program = settings()
-    if not scope.everything and (delivery.date != today(program) or program_service.now() >= cutoff_at(
+    if not scope.everything and (delivery.date != today(program) or clock.now() >= cutoff_at(
             delivery.date, program)):
         closed, moments = closed_day(delivery.date, program)
         raise InvalidTransition(_l("%(closed)s; evidence after the cut-off is added by the program office",

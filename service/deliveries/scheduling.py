@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Date, Integer, String, case, func, literal, null, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,8 +27,9 @@ from service.deliveries.models import Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
 from service.i18n import _l
-from service.program import service as program_service
-from service.program.service import Settings, settings, today
+from service.program import clock
+from service.program.clock import today
+from service.program.service import Settings, settings
 from service.recipients.events import PausesChanged
 from service.recipients.models import Recipient, paused
 from service.vendors.models import Vendor
@@ -42,15 +42,10 @@ FLAG_AFTER_DAYS = 3  # days running without a delivered meal before the social a
 SCHEDULE_LOCK = 0x52414E55  # "RANU": one scheduling or closing run at a time, across processes
 
 
-def local_moment(day: dt.date, at: dt.time, program: Settings) -> dt.datetime:
-    """``at`` o'clock on ``day`` in the program's timezone."""
-    return dt.datetime.combine(day, at, tzinfo=ZoneInfo(program.timezone))
-
-
 def cutoff_at(day: dt.date, program: Settings | None = None) -> dt.datetime:
     """The moment day ``day`` closes: its ``delivery_cutoff``, in the program's timezone."""
     program = program or settings()
-    return local_moment(day, program.delivery_cutoff, program)
+    return clock.at(day, program.delivery_cutoff, program)
 
 
 def day_open(day: dt.date, program: Settings | None = None) -> bool:
@@ -60,7 +55,7 @@ def day_open(day: dt.date, program: Settings | None = None) -> bool:
     and it is what the stalls are paid for (a meal made or confirmed after it would be paid and
     never counted)."""
     program = program or settings()
-    return program_service.now() < cutoff_at(day, program) and not db.session.scalar(select(DeliveryDay.closed(day)))
+    return clock.now() < cutoff_at(day, program) and not db.session.scalar(select(DeliveryDay.closed(day)))
 
 
 def first_open_day(program: Settings | None = None) -> dt.date:
@@ -87,7 +82,7 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
     then one for the volunteers' (a recipient a stall feeds has the stall's)."""
     program = settings()
     meals = _meals(program.meal_slots)
-    when = literal(program_service.now(), UTCDateTime())
+    when = literal(clock.now(), UTCDateTime())
     by_stalls = (
         select(Recipient.id, Assignment.vendor_id, null().cast(Integer), Recipient.village_id, literal(day, Date),
                meals.c.meal, literal("scheduled", String(16)), when)
@@ -247,7 +242,7 @@ def schedule_day(day: dt.date) -> ScheduleReport:
     created = insert_due(day)
     total = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.date == day)) or 0
     row = _day_row(day)
-    row.scheduled_at = row.scheduled_at or program_service.now()
+    row.scheduled_at = row.scheduled_at or clock.now()
     db.session.flush()
     return ScheduleReport(date=day, created=created, existing=total - created, moved=moved)
 
@@ -257,7 +252,7 @@ class CloseReport:
     date: dt.date
     missed: int
     flagged: int
-    coverage_rate: float
+    coverage_rate: float | None
 
 
 def close_day(day: dt.date) -> CloseReport:
@@ -265,7 +260,7 @@ def close_day(day: dt.date) -> CloseReport:
     delivered meal for three days running is flagged for the social agency; the day's coverage is
     written to the summary the trend reads. Running it again changes nothing more."""
     program = settings()
-    if program_service.now() < cutoff_at(day, program):
+    if clock.now() < cutoff_at(day, program):
         raise Invalid({"date": [_l("%(day)s closes at %(delivery_cutoff)s (%(timezone)s)",
                                    day=day,
                                    delivery_cutoff=format(program.delivery_cutoff, '%H:%M'),
@@ -285,7 +280,7 @@ def close_day(day: dt.date) -> CloseReport:
     _end_no_shows(day)
     summary = coverage.write_summary(day)
     row = _day_row(day)
-    row.closed_at = row.closed_at or program_service.now()
+    row.closed_at = row.closed_at or clock.now()
     db.session.flush()
     return CloseReport(date=day, missed=missed, flagged=flagged, coverage_rate=summary.coverage_rate)
 

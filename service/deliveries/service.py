@@ -6,21 +6,22 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, literal_column, null, select, true, update
 
 from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
 from service.audit.service import plain, record
-from service.db import Page, equals, paginate
+from service.db import Page, equals, fetch_visible, paginate
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
+from service.program import clock
 from service.program import service as program_service
-from service.program.service import settings, today
+from service.program.clock import today
+from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors import service as vendors
 from service.volunteers import claims
@@ -30,11 +31,7 @@ CLOCK_SKEW = dt.timedelta(minutes=10)  # a phone's clock may run this much ahead
 
 def own_delivery(delivery_id: int, scope: Scope, for_update: bool = False) -> Delivery:
     """The delivery, if ``scope`` reaches it (a stall: its own); else 404."""
-    query = select(Delivery).where(Delivery.id == delivery_id, Delivery.visible_to(scope))
-    delivery = db.session.scalar(query.with_for_update() if for_update else query)
-    if delivery is None:
-        raise NotFound("delivery", delivery_id)
-    return delivery
+    return fetch_visible(db.session, Delivery, delivery_id, scope, for_update=for_update)
 
 
 def sees_people(scope: Scope) -> bool:
@@ -218,11 +215,10 @@ def confirm(
     """
     _check_word(status, reason, delivered_at, latitude, longitude)
     program = settings()
-    moment = program_service.now()
+    moment = clock.now()
     day = today(program)  # only today's meals can be confirmed, and only before its cut-off
     if delivered_at is not None:
-        local = delivered_at.astimezone(ZoneInfo(program.timezone))
-        if local.date() != day or delivered_at > moment + CLOCK_SKEW:
+        if clock.day_of(delivered_at, program) != day or delivered_at > moment + CLOCK_SKEW:
             raise Invalid({"delivered_at": [_l("must be today (%(day)s) and not in the future", day=day)]})
     if moment < cutoff_at(day, program):
         # The usual case in one statement: a scheduled meal of today becomes confirmed. A retry
@@ -269,7 +265,7 @@ def closed_day(day: dt.date, program) -> tuple[str, dict[str, str]]:
     local time (someone trying after 21:00 WIB, or from another timezone, learns why), and the same
     two moments as fields of the refusal (``cutoff_at``, ``local_time``)."""
     closes = cutoff_at(day, program)
-    now = program_service.now().astimezone(closes.tzinfo)
+    now = clock.now().astimezone(closes.tzinfo)
     words = _l("the day %(day)s closed at its cut-off, %(closes)s (%(timezone)s), and it is %(now)s there now",
                day=day, closes=closes.strftime("%H:%M %Z"), timezone=program.timezone,
                now=now.strftime("%Y-%m-%d %H:%M %Z"))
@@ -285,7 +281,7 @@ def _why_not(delivery: Delivery, day: dt.date, program) -> InvalidTransition:
     if delivery.status == "cancelled":
         return InvalidTransition(_l("delivery %(id)s was cancelled", id=delivery.id), cause=delivery.cause, **said)
     if delivery.date > day:
-        now = program_service.now().astimezone(ZoneInfo(program.timezone))
+        now = clock.local(clock.now(), program)
         return InvalidTransition(_l("delivery %(id)s is for %(date)s, not today (%(day)s, %(now)s in "
                                     "%(timezone)s): it is confirmed on its day",
                                     id=delivery.id,

@@ -15,8 +15,7 @@ from service.accounts.scope import Scope
 from service.complaints import service as complaints
 from service.complaints.models import FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS, Complaint
 from service.extensions import db
-from service.program import calendar
-from service.program import service as program_service
+from service.program import calendar, clock
 from service.program.models import Area
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
@@ -33,7 +32,7 @@ def _staff(kind: str) -> Scope:
 def _filed(days_ago: int, category: str, description: str, **fields) -> Complaint:
     """A complaint as if filed ``days_ago`` days ago at 09:30, its deadlines counted from then."""
     complaint = complaints.file_complaint(category, description, **fields)
-    moment = program_service.now().replace(hour=2, minute=30) - dt.timedelta(days=days_ago)  # 09:30 in Jakarta
+    moment = clock.now().replace(hour=2, minute=30) - dt.timedelta(days=days_ago)  # 09:30 in Jakarta
     complaint.received_at, complaint.received_on = moment, complaint.received_on - dt.timedelta(days=days_ago)
     complaint.counts_from, (complaint.forward_by, complaint.respond_by) = calendar.deadlines(
         moment, FORWARD_WORKING_DAYS, RESPOND_WORKING_DAYS)
@@ -46,10 +45,10 @@ def _filed(days_ago: int, category: str, description: str, **fields) -> Complain
 
 
 def _backdate_last(complaint: Complaint, days_ago: int) -> None:
-    moment = program_service.now() - dt.timedelta(days=days_ago)
+    moment = clock.now() - dt.timedelta(days=days_ago)
     complaint.history[-1].at = moment
     if complaint.status == "answered" and complaint.answered_at is not None:
-        complaint.answered_at, complaint.answered_on = moment, program_service.today() - dt.timedelta(days=days_ago)
+        complaint.answered_at, complaint.answered_on = moment, clock.today() - dt.timedelta(days=days_ago)
     db.session.flush()
 
 

@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from faker import Faker
@@ -34,6 +33,7 @@ from service.demo.complaints import load_complaints
 from service.extensions import db
 from service.geo import distance_m
 from service.i18n import _
+from service.program import clock
 from service.program import service as program_service
 from service.program.models import Area
 from service.recipients import importing
@@ -165,7 +165,7 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
                              name=fake.name(), role="agency", agency_id=agency.id)
     accounts.create_user(email=COORDINATOR_EMAIL, password=DEMO_PASSWORD, name="Koordinator Program",
                          role="coordinator")
-    today = program_service.today()
+    today = clock.today()
     stall_villages, unreached = _stall_villages(villages)
     stalls_needed = math.ceil(STALL_PLACES_PER_RECIPIENT * recipient_count / 20)  # 20 places a stall on average
     say(_("%(count)s food stalls with their inspections", count=format(max(stalls_needed, len(stall_villages)), ",")))
@@ -308,7 +308,7 @@ def load_recipients(count: int, villages: list[Area], unreached: list[Area], rng
 
 def _advance(ids: list[int], rng: random.Random, today: dt.date) -> None:
     """Move new candidates along the lifecycle: most are enrolled, some wait, a few leave."""
-    now = program_service.now()
+    now = clock.now()
     changes, pauses = [], []
     for recipient_id in ids:
         roll = rng.random()
@@ -404,7 +404,6 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
     a bad week; one recipient went unfed the last three days and is flagged. Then today and, after
     the evening's scheduling time, tomorrow are scheduled as the job runner's catch-up would."""
     program = program_service.get_program()
-    zone = ZoneInfo(program.timezone)
     hours = {slot: 11 + 6 * i for i, slot in enumerate(program.meal_slots)}  # 11:00 lunch, 17:00 dinner
     fed = db.session.execute(
         select(Assignment.recipient_id, Assignment.vendor_id).join(Recipient, Recipient.id == Assignment.recipient_id)
@@ -418,18 +417,18 @@ def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
     for back in range(days - 1 + last, last - 1, -1):
         day = today - dt.timedelta(days=back)
         scheduling.insert_due(day)
-        db.session.add(DeliveryDay(date=day, scheduled_at=dt.datetime.combine(
-            day - dt.timedelta(days=1), program.schedule_time, tzinfo=zone)))
-        _confirm_as_stalls_would(rng, day, zone, hours, bad_stall if back < last + 7 else None,
+        db.session.add(DeliveryDay(date=day, scheduled_at=clock.at(day - dt.timedelta(days=1), program.schedule_time,
+                                                                    program)))
+        _confirm_as_stalls_would(rng, day, program, hours, bad_stall if back < last + 7 else None,
                                  unfed if back < last + 3 else None)
         scheduling.close_day(day)
         say("  " + _("%(day)s: meals confirmed, the day closed", day=day))
     jobs.catch_up()
     # Today so far, if still open: the meals whose round has passed are confirmed.
-    _confirm_as_stalls_would(rng, today, zone, hours, None, None, until=program_service.now())
+    _confirm_as_stalls_would(rng, today, program, hours, None, None, until=clock.now())
 
 
-def _confirm_as_stalls_would(rng: random.Random, day: dt.date, zone: ZoneInfo, hours: dict[str, int],
+def _confirm_as_stalls_would(rng: random.Random, day: dt.date, program: clock.Located, hours: dict[str, int],
                              bad_stall: int | None, unfed: int | None, until: dt.datetime | None = None) -> None:
     """Confirm ``day``'s meals as phones would (handed over before ``until``, if given): most
     delivered, most of those with GPS; some failed with a reason; the rest left to be missed (a
@@ -441,7 +440,7 @@ def _confirm_as_stalls_would(rng: random.Random, day: dt.date, zone: ZoneInfo, h
     ).all()
     outcomes = []
     for delivery_id, vendor_id, recipient_id, meal, lat, lon in rows:
-        handed = dt.datetime.combine(day, dt.time(hours.get(meal, 12), rng.randint(0, 59)), tzinfo=zone)
+        handed = clock.at(day, dt.time(hours.get(meal, 12), rng.randint(0, 59)), program)
         confirmed = handed + dt.timedelta(minutes=rng.randint(1, 90))
         if until is not None and confirmed > until:
             continue
@@ -578,7 +577,7 @@ def _school_visits_a_month_ago(people, agency_id: int, visitors: list[int], rng:
                                today: dt.date) -> None:
     """The month's school visits of ``people`` (id, name), as the job runner opened them 24 days
     ago and the students did them, in bulk (tens of thousands at scale), each in the audit trail."""
-    opened, due, now = today - dt.timedelta(days=24), today - dt.timedelta(days=17), program_service.now()
+    opened, due, now = today - dt.timedelta(days=24), today - dt.timedelta(days=17), clock.now()
     rows = []
     for n, person in enumerate(people):
         by = visitors[n % 2]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 import holidays
 from flask_babel import format_date
@@ -24,6 +23,7 @@ from service.db import utcnow
 from service.errors import Conflict, Invalid, NotFound
 from service.extensions import db
 from service.i18n import _l, language, lazy
+from service.program import clock
 from service.program.models import LeaveDay
 from service.program.service import settings
 
@@ -79,7 +79,7 @@ class Calendar:
         """The day something arriving at ``moment`` counts from: its local day when that is a
         working day and the offices are still open, else the next working day."""
         program = settings()
-        local = moment.astimezone(ZoneInfo(program.timezone))
+        local = clock.local(moment, program)
         day = local.date()
         if self.working(day) and local.time() < program.office_closes_at:
             return day

@@ -12,10 +12,11 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from service import geo
-from service.db import Page, check_version, equals, fetch, paginate, utcnow
+from service.db import Page, check_version, equals, fetch, paginate
 from service.errors import Invalid
 from service.extensions import db
 from service.i18n import _l
+from service.program import clock
 from service.program.models import AREA_KINDS, PROGRAM_ID, Area, MealPrice, Program
 
 # ``session.info`` key: the settings row's stamp (version, updated_at) as this request's
@@ -102,16 +103,6 @@ def _forget_row(session: Session) -> None:
     session.info.pop(_ROW, None)
 
 
-def now() -> dt.datetime:
-    return utcnow()
-
-
-def today(program: Settings | None = None) -> dt.date:
-    """The program's local date: its timezone, not the machine's, decides what today is."""
-    program = program or settings()
-    return now().astimezone(ZoneInfo(program.timezone)).date()
-
-
 def update_program(changes: dict[str, Any], expected_version: int | None = None) -> Program:
     program = get_program()
     check_version(program, expected_version)
@@ -124,7 +115,7 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     if "meal_slots" in changes and len(set(changes["meal_slots"])) != len(changes["meal_slots"]):
         raise Invalid({"meal_slots": [_l("meal slots must be distinct")]})
     if "meal_price" in changes and changes["meal_price"] != program.meal_price:
-        _price_from(today(), changes["meal_price"])
+        _price_from(clock.today(), changes["meal_price"])
     for key, value in changes.items():
         setattr(program, key, value)
     db.session.flush()

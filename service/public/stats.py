@@ -37,7 +37,8 @@ from flask import current_app
 from service.complaints import service as complaints
 from service.deliveries import coverage
 from service.extensions import db
-from service.program.service import today
+from service.program.clock import today
+from service.rates import rate
 from service.targets import indicators
 
 SMALL = 5  # counts of people under this are not shown
@@ -120,7 +121,7 @@ def suppress(rows: dict[str, tuple[int, int]]) -> tuple[dict[str, tuple[Shown, S
 
 
 def _rate(eligible: Shown, fed: Shown) -> float | None:
-    return indicators.rate(fed, eligible) if _exact(eligible) and _exact(fed) else None
+    return rate(fed, eligible) if _exact(eligible) and _exact(fed) else None
 
 
 def compute() -> PublicStats:
@@ -141,7 +142,7 @@ def compute() -> PublicStats:
         as_of=day, yesterday=yesterday, eligible_yesterday=eligible, fed_yesterday=fed,
         coverage_rate=_rate(eligible, fed), stalls_certified=certified, stalls_active=active,
         complaints=ComplaintStats(month=f"{day:%Y-%m}", received=complaints.received_between(first, day), due=due,
-                                  answered_on_time=on_time, on_time_rate=indicators.rate(on_time, due)),
+                                  answered_on_time=on_time, on_time_rate=rate(on_time, due)),
         districts=[DistrictStats(name, e, f, _rate(e, f)) for name, (e, f) in sorted(shown.items())])
 
 

@@ -23,8 +23,9 @@ from service.db import EARLIEST_BIRTH, STATISTICS_AFTER_ROWS, bulk_insert, refre
 from service.errors import Invalid
 from service.extensions import db
 from service.i18n import _l, lazy
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import settings, today
+from service.program.service import settings
 from service.recipients.models import Recipient
 from service.recipients.rules import (
     ADDRESS_MAX,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,16 +28,11 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.db import Base, JSONType, utcnow
+from service.program.clock import end_of, today
 from service.program.models import Area
-from service.program.service import settings, today
 
 STATUSES = ("candidate", "verified", "rejected", "enrolled", "exited")
 EXIT_REASONS = ("deceased", "moved", "declined", "other")
-
-
-def _end_of(day: dt.date) -> dt.datetime:
-    """The first moment after ``day``, in the program's timezone."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(settings().timezone))
 
 
 # How a recipient can be reached (fed) on a day: SQL conditions on ``Recipient`` that the areas
@@ -144,7 +138,7 @@ class Recipient(Base):
         then and not exited before its end."""
         if day >= today():
             return self.status == "enrolled"
-        end = _end_of(day)
+        end = end_of(day)
         return self.enrolled_at is not None and self.enrolled_at < end and (
             self.status == "enrolled" or (self.status == "exited" and self.exited_at >= end))
 
@@ -154,7 +148,7 @@ class Recipient(Base):
         """``day`` a date, or a date column of days still to come (scheduled meals)."""
         if not isinstance(day, dt.date) or day >= today():
             return cls.status == "enrolled"
-        end = _end_of(day)
+        end = end_of(day)
         return and_(cls.enrolled_at < end,
                     or_(cls.status == "enrolled", and_(cls.status == "exited", cls.exited_at >= end)))
 

@@ -13,8 +13,9 @@ from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l, lazy, pgettext
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import get_village, not_a_village, settings, today
+from service.program.service import get_village, not_a_village, settings
 from service.recipients.events import FlagCleared, PausesChanged, RecipientEnrolled, RecipientExited, RecipientVerified
 from service.recipients.locating import locate
 from service.recipients.models import EXIT_REASONS, Pause, Recipient

@@ -20,8 +20,9 @@ from service.deliveries import coverage, scheduling
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.idempotency import service as idempotency
-from service.program import service as program_service
-from service.program.service import settings, today
+from service.program import clock
+from service.program.clock import today
+from service.program.service import settings
 from service.tasks import recurring
 
 log = logging.getLogger("rantang.jobs")
@@ -154,7 +155,7 @@ def catch_up() -> dict[str, list[str]]:
     if its evening scheduling time has passed. Run at the runner's start and when the program's
     times change."""
     program = settings()
-    moment = program_service.now()
+    moment = clock.now()
     day = today(program)
     done: dict[str, list[str]] = {"closed": [], "scheduled": []}
     open_days = db.session.scalars(
@@ -170,7 +171,7 @@ def catch_up() -> dict[str, list[str]]:
         scheduling.schedule_day(day)
         done["scheduled"].append(day.isoformat())
     tomorrow = day + dt.timedelta(days=1)
-    if tomorrow not in scheduled and moment >= scheduling.local_moment(day, program.schedule_time, program):
+    if tomorrow not in scheduled and moment >= clock.at(day, program.schedule_time, program):
         scheduling.schedule_day(tomorrow)
         done["scheduled"].append(tomorrow.isoformat())
     return done

@@ -27,18 +27,15 @@ from service.complaints import service as complaints
 from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
-from service.program.service import settings, today
+from service.program.clock import today
+from service.program.service import settings
+from service.rates import rate
 from service.recipients.models import Recipient, visited_recipients
 from service.vendors.models import Inspection, Vendor
 
 WEEK = coverage.WEEK
 # Indicators counted from meals: their day is complete once the cut-off has closed it.
 FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
-
-
-def rate(part: int, whole: int) -> float | None:
-    """``part / whole`` to 4 places; None when there is nothing to measure."""
-    return round(part / whole, 4) if whole else None
 
 
 def coverage_rate(day: dt.date) -> float | None:

@@ -20,7 +20,7 @@ from service.db import Page, Showing, check_version, equals, fetch, utcnow
 from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.i18n import _l
-from service.program.service import today
+from service.program.clock import today
 from service.targets.indicators import WEEK, Measurer
 from service.targets.models import INDICATORS, RATES, Signatory, Target
 from service.tasks import performance

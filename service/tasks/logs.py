@@ -13,7 +13,7 @@ from service.accounts.scope import Scope
 from service.errors import DomainError, Forbidden, Invalid
 from service.extensions import db
 from service.i18n import _l
-from service.program.service import today
+from service.program.clock import today
 from service.tasks.models import Task
 from service.tasks.service import complete_task, create_task
 

@@ -10,7 +10,8 @@ from service.accounts.models import Agency
 from service.accounts.scope import Scope
 from service.errors import NotFound
 from service.extensions import db
-from service.program.service import today
+from service.program.clock import today
+from service.rates import rate
 from service.tasks.models import Task
 
 
@@ -27,7 +28,7 @@ class TaskCounts:
     @property
     def on_time_rate(self) -> float | None:
         done = self.done_on_time + self.done_late
-        return round(self.done_on_time / done, 4) if done else None
+        return rate(self.done_on_time, done)
 
 
 def task_counts(agency_id: int, first: dt.date, last: dt.date) -> tuple[TaskCounts, list[TaskCounts]]:

@@ -28,7 +28,8 @@ from service.codes import Code, code
 from service.db import advisory_lock, bulk_insert, utcnow
 from service.extensions import db
 from service.i18n import N_, _
-from service.program.service import settings, today
+from service.program.clock import today
+from service.program.service import settings
 from service.recipients.models import Recipient, visited_recipients
 from service.tasks.models import Task, flag_follow_up_key
 from service.vendors.models import Vendor

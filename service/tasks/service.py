@@ -19,11 +19,11 @@ from service.accounts.models import REGISTRY_KINDS, Agency, User
 from service.accounts.scope import Scope
 from service.assignments.models import Assignment
 from service.codes import Code, code
-from service.db import Page, Showing, check_version, equals, paginate, utcnow
-from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
+from service.db import Page, Showing, check_version, equals, fetch_visible, paginate, utcnow
+from service.errors import Forbidden, Invalid, InvalidTransition
 from service.extensions import db
 from service.i18n import _l
-from service.program.service import today
+from service.program.clock import today
 from service.recipients import service as recipients
 from service.recipients.events import FlagCleared, RecipientVerified
 from service.recipients.models import Recipient
@@ -213,11 +213,7 @@ def shown(task: Task, day: dt.date | None = None) -> TaskShown:
 
 def _task(task_id: int, scope: Scope, for_update: bool = False) -> Task:
     """The task's row, if ``scope`` reaches it (agency staff: their agency's); else "not found"."""
-    query = select(Task).where(Task.id == task_id, Task.visible_to(scope)).options(*AS_SHOWN)
-    task = db.session.scalar(query.with_for_update() if for_update else query)
-    if task is None:
-        raise NotFound("task", task_id)
-    return task
+    return fetch_visible(db.session, Task, task_id, scope, for_update=for_update, options=AS_SHOWN)
 
 
 def get_task(task_id: int, scope: Scope) -> TaskShown:

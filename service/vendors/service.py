@@ -15,12 +15,13 @@ from sqlalchemy import or_, select
 from service import events, geo
 from service.accounts.scope import Scope
 from service.codes import code
-from service.db import Page, Showing, check_version, equals, paginate
-from service.errors import Forbidden, Invalid, NotFound
+from service.db import Page, Showing, check_version, equals, fetch_visible, paginate
+from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.i18n import _l
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import get_village, settings, today
+from service.program.service import get_village, settings
 from service.vendors.events import InspectionRecorded, Moves, StallChanged
 from service.vendors.models import Inspection, Vendor
 
@@ -95,10 +96,7 @@ def nearest_stall(latitude: float, longitude: float, within_km: float) -> tuple[
 
 def stall_of(vendor_id: int, scope: Scope) -> Vendor:
     """The stall's row, if ``scope`` reaches it (a stall: itself); else "not found"."""
-    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id, Vendor.visible_to(scope)))
-    if vendor is None:
-        raise NotFound("vendor", vendor_id)
-    return vendor
+    return fetch_visible(db.session, Vendor, vendor_id, scope)
 
 
 def get_vendor(vendor_id: int, scope: Scope) -> Stall:

@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 import numpy as np
 from flask import current_app
@@ -29,13 +28,14 @@ from service import events, geo
 from service.accounts.scope import Scope
 from service.assignments.events import PlacesChanged
 from service.assignments.models import placed_to_cook_on
-from service.db import Page, Showing, equals, paginate
+from service.db import Page, Showing, equals, fetch_visible, paginate
 from service.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
-from service.program import service as program_service
+from service.program import clock
+from service.program.clock import today
 from service.program.models import Area
-from service.program.service import settings, today
+from service.program.service import settings
 from service.recipients.events import PausesChanged, RecipientExited
 from service.recipients.models import Recipient, visited_recipients
 from service.volunteers.events import ClaimOpened, ClaimsEnded, ConcernRaised, EndedClaim
@@ -294,7 +294,7 @@ def claim(recipient_id: int, kind: str, *, scope: Scope) -> ClaimShown:
                           "(at most 5)",
                           helping=helping))
     new = Claim(volunteer_id=volunteer.id, recipient_id=recipient_id, kind=kind, status="open",
-                opened_at=program_service.now())
+                opened_at=clock.now())
     try:
         with db.session.begin_nested():
             db.session.add(new)
@@ -356,7 +356,7 @@ def list_claims(status: str | list[str] | None = None, kind: str | list[str] | N
                 *, scope: Scope) -> Page[ClaimShown]:
     """Claims, for the coordinator and the social agency: open ones first, newest first; those of
     the volunteers ``scope`` may see."""
-    query = select(Claim).join(Volunteer, Volunteer.id == Claim.volunteer_id).where(Volunteer.visible_to(scope))
+    query = select(Claim).where(Claim.visible_to(scope))
     for column, value in ((Claim.status, status), (Claim.kind, kind), (Claim.volunteer_id, volunteer_id),
                           (Claim.recipient_id, recipient_id)):
         if value:
@@ -366,10 +366,7 @@ def list_claims(status: str | list[str] | None = None, kind: str | list[str] | N
 
 def end_by_staff(claim_id: int, reason: str, *, scope: Scope) -> ClaimShown:
     """The coordinator or the social agency ends a claim, saying why (the volunteer reads it)."""
-    found = db.session.scalar(select(Claim).join(Volunteer, Volunteer.id == Claim.volunteer_id)
-                              .where(Claim.id == claim_id, Volunteer.visible_to(scope)).with_for_update(of=Claim))
-    if found is None:
-        raise NotFound("claim", claim_id)
+    found = fetch_visible(db.session, Claim, claim_id, scope, for_update=True)
     if found.status != "open":
         raise InvalidTransition(_l("claim %(claim_id)s ended already (%(end_reason)s)",
                                    claim_id=claim_id, end_reason=found.end_reason), current_status=found.status)
@@ -385,7 +382,7 @@ def end_claims(claims: Sequence[Claim], reason: str, *, by: int | None = None, n
     ending = [c for c in claims if c.status == "open"]
     if not ending:
         return 0
-    moment = program_service.now()
+    moment = clock.now()
     for c in ending:
         c.status, c.ended_at, c.end_reason, c.ended_by, c.end_note = "ended", moment, reason, by, note
     db.session.flush()
@@ -453,7 +450,7 @@ def log_visit(recipient_id: int, visited_on: dt.date, outcome: str, notes: str |
         raise NotFound("recipient", recipient_id)
     errors: dict[str, list[str]] = {}
     day = today()
-    opened = held.opened_at.astimezone(ZoneInfo(settings().timezone)).date()
+    opened = clock.day_of(held.opened_at)
     if visited_on > day:
         errors["visited_on"] = [_l("cannot be after today (%(day)s)", day=day)]
     elif visited_on < opened:

@@ -116,6 +116,13 @@ class Claim(Base):
     volunteer: Mapped[Volunteer] = relationship()
     recipient: Mapped[Recipient] = relationship()
 
+    @classmethod
+    def visible_to(cls, scope: Scope) -> ColumnElement[bool]:
+        """SQL: the claims of the volunteers ``scope`` may see (``Volunteer.visible_to``)."""
+        if scope.everything:
+            return true()
+        return cls.volunteer_id.in_(select(Volunteer.id).where(Volunteer.visible_to(scope)))
+
 
 class Visit(Base):
     """A visit a volunteer logged, under an open ``visit`` claim. ``visited`` and ``concern`` count

@@ -18,7 +18,7 @@ from service.accounts import service as accounts
 from service.accounts.models import User
 from service.accounts.scope import Scope
 from service.audit import service as audit
-from service.db import Page, Showing, check_version, equals, paginate, utcnow
+from service.db import Page, Showing, check_version, equals, fetch_visible, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
@@ -120,10 +120,7 @@ def list_volunteers(page: int, per_page: int, status: list[str] | str | None = N
 
 
 def get_volunteer(volunteer_id: int, *, scope: Scope) -> Volunteer:
-    found = db.session.scalar(select(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.visible_to(scope)))
-    if found is None:
-        raise NotFound("volunteer", volunteer_id)
-    return found
+    return fetch_visible(db.session, Volunteer, volunteer_id, scope)
 
 
 # A decision in words, and the reason it needs.

@@ -8,11 +8,14 @@ import logging
 from flask import Blueprint, current_app, g, request, session
 
 from blueprints import access
+from service.accounts.scope import Scope
 from service.accounts.service import authenticate
 from service.database import BEGIN_DEFERRED
-from service.errors import Forbidden, Unauthenticated
+from service.db import bind, default_region
+from service.errors import Forbidden, NotFound, Unauthenticated
 from service.extensions import db
 from service.i18n import _l
+from service.program.models import Region
 
 log = logging.getLogger(__name__)
 caller = Blueprint("caller", __name__)
@@ -26,6 +29,7 @@ def authorize() -> None:
         return  # routing fails with a 404 or 405 next; OPTIONS is answered by Flask
     if request.method in ("GET", "HEAD") and current_app.config["READS_WITHOUT_TRANSACTION"]:
         reads_only()
+    _public_region()
     rule = access.allowed(request.endpoint)
     if not request.path.startswith("/api/"):
         return _page_caller(rule)
@@ -39,8 +43,33 @@ def authorize() -> None:
             # A public route ignores a stale or bogus token: an app holding an expired one can
             # still sign in again, read the areas, the documentation.
         else:
-            g.caller.act_in(db.session)
+            _act(g.caller)
     apply(rule, _l("this route needs a bearer token (POST /api/v1/auth/token)"))
+
+
+def _public_region() -> None:
+    """Until a caller is known the request works in one region: ``region`` if it names one (the
+    public's doors of a regency: complaints, volunteer sign-up, statistics), else the default."""
+    code = request.args.get("region")
+    if code is None:
+        bind(db.session, (default_region(),))
+    elif not isinstance(code, str) or db.session.get(Region, code) is None:
+        raise NotFound("region", code)
+    else:
+        bind(db.session, (code,))
+
+
+def _act(caller: Scope) -> None:
+    """The caller acts, in the regions they reach; with ``region``, in that one alone (staff of
+    several regions narrowing their lists and figures, or naming the region a new row is for).
+    A region not theirs answers as one that does not exist."""
+    code = request.args.get("region")
+    if code is not None:
+        narrowed = caller.narrowed(code)
+        if narrowed is None:
+            raise NotFound("region", code)
+        caller = g.caller = narrowed
+    caller.act_in(db.session)
 
 
 def apply(rule, sign_in_first) -> None:
@@ -67,7 +96,7 @@ def _page_caller(rule) -> None:
         except Unauthenticated:
             session.pop("token", None)  # expired or revoked (signed out elsewhere): signed out here too
         else:
-            g.caller.act_in(db.session)
+            _act(g.caller)
     apply(rule, _l("sign in first"))
 
 

@@ -2,17 +2,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, DateTime, MetaData, Select, func, select, text
+from sqlalchemy import JSON, DateTime, ForeignKey, MetaData, Select, String, event, func, select, text, true
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Session, registry
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    ORMExecuteState,
+    Session,
+    mapped_column,
+    registry,
+    with_loader_criteria,
+)
 from sqlalchemy.types import TypeDecorator
 
-from service.errors import NotFound, PreconditionFailed, entity_words
+from service.errors import Invalid, NotFound, PreconditionFailed, entity_words
 from service.i18n import _l
 
 NAMING_CONVENTION = {
@@ -73,6 +83,77 @@ class Base(DeclarativeBase):
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
         type_annotation_map={dt.datetime: UTCDateTime()},
     )
+
+
+class Regional:
+    """A row that belongs to one region (a regency or city, ``program.models.Region``): its
+    ``region_code``. A session bound to regions (``program.regions.bind``) reads and changes only
+    theirs, on every ORM statement, and gives its new rows its region; nothing else sets it."""
+
+    region_code: Mapped[str] = mapped_column(String(8), ForeignKey("regions.code"))
+
+
+REGIONS = "regions"  # session.info: the region codes the session reaches; None: every region
+
+
+def default_region() -> str:
+    """The region a one-region program is: ``RANTANG_DEFAULT_REGION``, 35.10 (Banyuwangi)."""
+    return os.environ.get("RANTANG_DEFAULT_REGION", "35.10")
+
+
+def bind(session: Session, codes: Sequence[str] | None) -> None:
+    """From now on ``session`` reaches the rows of the regions ``codes`` only (None: every region)."""
+    session.info[REGIONS] = None if codes is None else tuple(codes)
+
+
+def bound(session: Session) -> tuple[str, ...] | None:
+    """The regions the session reaches (None: every region). A session nobody bound works in the
+    default region: a one-region program's commands, shells and tests work as they always did,
+    and reaching several regions is always asked for."""
+    return session.info[REGIONS] if REGIONS in session.info else (default_region(),)
+
+
+def one_region(session: Session) -> str | None:
+    """The one region the session works in, or None when it reaches several or every one."""
+    codes = bound(session)
+    return codes[0] if codes is not None and len(codes) == 1 else None
+
+
+def in_bound_regions(session: Session, column) -> Any:
+    """SQL for Core statements, which the ORM's rule does not reach: ``column`` (a region code)
+    is one of the session's regions."""
+    codes = bound(session)
+    return true() if codes is None else column.in_(codes)
+
+
+def _criteria(codes: tuple[str, ...]):
+    if len(codes) == 1:
+        code = codes[0]
+        return lambda cls: cls.region_code == code
+    return lambda cls: cls.region_code.in_(codes)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _only_bound_regions(state: ORMExecuteState) -> None:
+    """Every ORM statement of a bound session reaches only its regions' rows."""
+    codes = bound(state.session)
+    if codes is None or state.is_insert or state.execution_options.get("every_region"):
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        only = with_loader_criteria(Regional, _criteria(codes), include_aliases=True)
+        state.statement = state.statement.options(only)
+
+
+@event.listens_for(Session, "before_flush")
+def _new_rows_take_the_region(session: Session, flush_context, instances) -> None:
+    """A new row of a session bound to one region is that region's; one bound to several must say
+    which (a user who coordinates several regions, ``regions``, belongs to none)."""
+    code = one_region(session)
+    for obj in session.new:
+        if isinstance(obj, Regional) and obj.region_code is None and not getattr(obj, "regions", None):
+            if code is None:
+                raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
+            obj.region_code = code
 
 
 def utcnow() -> dt.datetime:
@@ -168,11 +249,14 @@ def _of_one_entity(query: Select) -> bool:
 
 
 def advisory_lock(session: Session, key: int) -> None:
-    """Hold PostgreSQL's advisory lock ``key`` until the transaction ends, so that work guarded by
-    it runs one transaction at a time across processes (SQLite has one writer at a time anyway)."""
+    """Hold PostgreSQL's advisory lock ``key`` of the session's region until the transaction ends,
+    so that work guarded by it runs one transaction at a time across processes in each region, and
+    two runners share the regions without doing one region's work twice (SQLite has one writer at
+    a time anyway)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        region = zlib.crc32((one_region(session) or "*").encode()) & 0x7FFFFFFF
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key, :region)"), {"key": key, "region": region})
 
 
 COPY_FROM_ROWS = 100  # below this, one INSERT round trip beats COPY's two
@@ -194,6 +278,12 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
         return []
     columns = [c for c in table.columns if c.name != "id"]
     _fill_defaults(rows, columns)
+    if "region_code" in table.c:  # a regional row takes the session's region, as an ORM insert does
+        code = one_region(session)
+        if code is None and not table.c.region_code.nullable and any("region_code" not in row for row in rows):
+            raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
+        for row in rows:
+            row.setdefault("region_code", code)
     connection = session.connection()
     serial = "id" in table.c  # tables keyed otherwise (assignments by recipient) bring their key
     if connection.dialect.name == "postgresql" and len(rows) >= COPY_FROM_ROWS:

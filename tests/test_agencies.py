@@ -1,8 +1,8 @@
 from dataclasses import fields
 
 from service.extensions import db
-from service.program.models import Program
-from service.program.service import Settings
+from service.program.models import Program, Region
+from service.program.service import REGION_SETTINGS, Settings
 
 
 def test_coordinator_creates_agencies_and_users(client, coordinator, cli):
@@ -89,7 +89,9 @@ def test_areas(client, coordinator, areas):
 
 def test_the_settings_copy_holds_every_setting():
     """``program.settings()`` is what the code reads: a column added to the program must be in it."""
-    assert {f.name for f in fields(Settings)} == {c.key for c in Program.__table__.columns} - {"id"}
+    assert {f.name for f in fields(Settings)} - {"region_code"} == {c.key for c in Program.__table__.columns} - {"id"}
+    # and what a region may set for itself is a setting, as the region's row names it
+    assert set(REGION_SETTINGS) <= {f.name for f in fields(Settings)} & {c.key for c in Region.__table__.columns}
 
 
 def test_new_passwords_are_long_uncommon_and_not_the_email(client, coordinator, cli):

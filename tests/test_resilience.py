@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 
 from blueprints import create_web_app
 from service.accounts import service as accounts
+from service.db import default_region
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.scheduler import jobs, runner
@@ -142,20 +143,21 @@ def test_the_job_runner_waits_for_the_database_and_then_does_what_it_missed(behi
     try:
         assert scheduler.running
         with app.app_context():
-            assert db.session.get(DeliveryDay, TODAY).scheduled_at is not None  # its catch-up ran
+            assert db.session.get(DeliveryDay, (default_region(), TODAY)).scheduled_at is not None  # its catch-up ran
         # The cut-off passes while the database is away: the job is missed, then done once it answers.
         at_jakarta(monkeypatch, TODAY, hour=21, minute=5)
         proxy.cut()
         jobs.run_scheduled(app, "cutoff")  # as the runner calls it at 21:00: no exception escapes
         watch = scheduler.get_job("settings").func
         watch()  # the minute's check: still away, nothing done
-        assert jobs.missed(app) == {"cutoff"}
+        assert jobs.missed(app) == {("cutoff", default_region())}
         proxy.restore()
         watch()
         assert jobs.missed(app) == set()
         with app.app_context():
-            assert db.session.get(DeliveryDay, TODAY).closed_at is not None
-            assert db.session.get(DeliveryDay, TODAY + dt.timedelta(days=1)).scheduled_at is not None
+            assert db.session.get(DeliveryDay, (default_region(), TODAY)).closed_at is not None
+            tomorrow = (default_region(), TODAY + dt.timedelta(days=1))
+            assert db.session.get(DeliveryDay, tomorrow).scheduled_at is not None
     finally:
         scheduler.shutdown(wait=False)
 

@@ -129,6 +129,9 @@ def test_the_runner_logs_a_job_that_could_not_even_start(app, monkeypatch, caplo
     runner goes on."""
 
     class Nobody:
+        def narrowed(self, code):
+            return self
+
         def act_in(self, session):
             raise RuntimeError("no actor")
 

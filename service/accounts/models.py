@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 
 AGENCY_KINDS = ("social", "data", "health", "education", "other")
 ROLES = ("coordinator", "agency", "vendor", "volunteer")
@@ -25,16 +25,17 @@ def principal_of(role: str, agency_kind: str | None) -> str:
     return f"agency:{agency_kind}" if role == "agency" and agency_kind else role
 
 
-class Agency(Base):
+class Agency(Regional, Base):
     __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("region_code", "code", name="uq_agencies_region_code_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(32))
     kind: Mapped[str] = mapped_column(String(16))
 
 
-class User(Base):
+class User(Regional, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,6 +52,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     # The language of the user's messages and pages (service/i18n.LANGUAGES); None: the browser's.
     language: Mapped[str | None] = mapped_column(String(8))
+    # The region the user works in; null for provincial or national staff, who read and coordinate
+    # ``regions`` (codes, or ["*"]: every region).
+    region_code: Mapped[str | None] = mapped_column(String(8), ForeignKey("regions.code"))
+    regions: Mapped[list[str] | None] = mapped_column(JSONType)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -9,12 +9,14 @@ edge opens the session with, ``act_in``) all come from it, and from nowhere else
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
 from service.accounts.models import principal_of, reads_registry
 from service.audit.service import set_actor
+from service.db import bind, default_region
+from service.program.regions import EVERYWHERE
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,34 @@ class Scope:
     volunteer_id: int | None = None
     token_id: int | None = None
     language: str | None = None  # the user's chosen language (service/i18n.py), if any
+    region_code: str | None = None  # the region the caller works in
+    regions: tuple[str, ...] | None = None  # or those a provincial or national user coordinates ("*": all)
 
     @classmethod
-    def system(cls, label: str) -> Scope:
-        """The program itself (the job runner, a command): reaches everything, acts as nobody."""
-        return cls(role="system", label=label)
+    def system(cls, label: str, region: str | None = "default") -> Scope:
+        """The program itself (the job runner, a command), acting as nobody: everything of one
+        region (``region``; the default region unless said), or of every region (None)."""
+        if region is None:
+            return cls(role="system", label=label, regions=(EVERYWHERE,))
+        return cls(role="system", label=label, region_code=default_region() if region == "default" else region)
+
+    @property
+    def reach(self) -> tuple[str, ...] | None:
+        """The regions whose rows the caller reaches; None: every region. A user of one region
+        reaches it alone; provincial and national staff their list; anyone else none."""
+        if self.region_code is not None:
+            return (self.region_code,)
+        if self.regions and EVERYWHERE in self.regions:
+            return None
+        return tuple(self.regions or ())
+
+    def narrowed(self, code: str) -> Scope | None:
+        """This caller working in the region ``code`` alone (a provincial user's ``region``
+        filter), or None when it is not theirs to reach."""
+        reach = self.reach
+        if reach is not None and code not in reach:
+            return None
+        return replace(self, region_code=code, regions=None)
 
     @property
     def principal(self) -> str:
@@ -66,5 +91,7 @@ class Scope:
         return self.volunteer_id if self.role == "volunteer" else None
 
     def act_in(self, session: Session) -> None:
-        """Name this caller as the actor of everything the session writes (the audit trail)."""
+        """Name this caller as the actor of everything the session writes (the audit trail), and
+        bind the session to the caller's regions (``service.db.bind``)."""
         set_actor(session, self.user_id, self.label)
+        bind(session, self.reach)

@@ -20,8 +20,8 @@ from service.db import Page, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
 from service.i18n import LANGUAGES, _l
-from service.program.models import PROGRAM_ID, Program
-from service.program.service import SEEN_STAMP
+from service.program.models import PROGRAM_ID, Program, Region
+from service.program.service import SEEN_REGION, SEEN_STAMP
 from service.text import e164
 
 
@@ -120,7 +120,8 @@ def issue_token(login: str, password: str, address: str | None = None) -> tuple[
     # An unknown login costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
         raise Unauthenticated(_l("wrong email, phone or password"))
-    Scope(role=user.role, user_id=user.id, label=user.login).act_in(db.session)  # signing in is the user's own act
+    Scope(role=user.role, user_id=user.id, label=user.login, region_code=user.region_code,  # the user's own act
+          regions=tuple(user.regions) if user.regions else None).act_in(db.session)
     if address:
         _remember_place(user.id, _place(address))
     token = secrets.token_urlsafe(32)
@@ -164,10 +165,12 @@ _CALLER = (
     select(ApiToken.id.label("token_id"), User.id.label("user_id"),
            func.coalesce(User.email, User.phone).label("label"), User.role,
            User.agency_id, Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
-           User.language, ApiToken.expires_at, ApiToken.revoked_at, User.active,
-           Program.version.label("program_version"), Program.updated_at.label("program_updated_at"))
+           User.language, User.region_code, User.regions, ApiToken.expires_at, ApiToken.revoked_at, User.active,
+           Program.version.label("program_version"), Program.updated_at.label("program_updated_at"),
+           Region.version.label("region_version"))
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(Agency, Agency.id == User.agency_id)
+    .outerjoin(Region, Region.code == User.region_code)
     .outerjoin(Program, Program.id == PROGRAM_ID)
     # Built once with a placeholder: building and hashing a statement per request costs more
     # than running it.
@@ -182,6 +185,7 @@ class Found:
     caller: Scope
     expires_at: dt.datetime
     program_stamp: tuple[int, dt.datetime]
+    region_stamp: tuple[str, int] | None = None  # the caller's region and its row's version
 
 
 def normal_login(login: str) -> str | None:
@@ -219,6 +223,7 @@ def authenticate(token: str) -> Scope:
     if found.expires_at <= utcnow():
         raise Unauthenticated(_l("the token has expired"))
     db.session.info[SEEN_STAMP] = found.program_stamp
+    db.session.info[SEEN_REGION] = found.region_stamp
     return found.caller
 
 
@@ -227,8 +232,10 @@ def _look_up(token_hash: str) -> Found:
     if row is None or row.revoked_at is not None or not row.active:
         raise Unauthenticated(_l("the token is unknown or revoked"))
     fields = row._asdict()
+    fields["regions"] = tuple(fields["regions"]) if fields["regions"] else None
     return Found(Scope(**{name: fields[name] for name in Scope.__dataclass_fields__}), row.expires_at,
-                 (row.program_version, row.program_updated_at))
+                 (row.program_version, row.program_updated_at),
+                 (row.region_code, row.region_version) if row.region_code else None)
 
 
 def get_user(user_id: int) -> User:

@@ -7,13 +7,13 @@ from sqlalchemy import ColumnElement, ForeignKey, exists, func, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
 
 
-class Assignment(Base):
+class Assignment(Regional, Base):
     """An enrolled recipient's place at a stall, or the lack of one (``vendor_id`` null: uncovered).
 
     One row per enrolled recipient, keyed by the recipient, so the audit trail of ``assignment``

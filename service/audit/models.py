@@ -3,13 +3,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 
 
-class AuditEvent(Base):
+class AuditEvent(Regional, Base):
     """Who changed what, when, and which fields (old and new values)."""
 
     __tablename__ = "audit_events"
@@ -24,3 +24,5 @@ class AuditEvent(Base):
     # A bigint: deliveries (billions in a national program) have events too.
     entity_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The region the change was made in; null for the program's own (national) changes.
+    region_code: Mapped[str | None] = mapped_column(String(8), ForeignKey("regions.code"))

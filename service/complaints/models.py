@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_, false, func, or_, true
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, UniqueConstraint, and_, false, func, or_, true
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 from service.program.models import Area
 from service.vendors.models import Vendor
 
@@ -45,7 +45,7 @@ VILLAGE_SOURCES = ("given", "point", "elderly", "stall")  # how the complaint's 
 STALL_SOURCES = ("recipient", "point")  # how a stall none named was found
 
 
-class Complaint(Base):
+class Complaint(Regional, Base):
     """One report from the public. ``code`` is its tracking code, the complainant's only key to it.
 
     The contact (``contact_name``, ``contact_phone``, ``contact_email``) is not kept at all when
@@ -165,7 +165,7 @@ class Complaint(Base):
         return and_(cls.answered_on.is_not(None), cls.answered_on <= cls.respond_by)
 
 
-class ComplaintEvent(Base):
+class ComplaintEvent(Regional, Base):
     """A step of a complaint's history: its status from then on, when, and who moved it (a user,
     an agency; neither for the public and the job runner). The public reads status and time only."""
 
@@ -183,14 +183,15 @@ class ComplaintEvent(Base):
     complaint: Mapped[Complaint] = relationship(back_populates="history")
 
 
-class ComplaintRoute(Base):
+class ComplaintRoute(Regional, Base):
     """The coordinator's routing table: the agency that answers for a category, instead of the
     default kind (``DEFAULT_ROUTES``)."""
 
     __tablename__ = "complaint_routes"
+    __table_args__ = (UniqueConstraint("region_code", "category", name="uq_complaint_routes_region_code_category"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    category: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(32))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

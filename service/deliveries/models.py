@@ -21,7 +21,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 from service.recipients.models import Recipient
 
 STATUSES = ("scheduled", "delivered", "failed", "missed", "cancelled")
@@ -33,7 +33,7 @@ FAILURE_REASONS = ("not_at_home", "refused", "in_hospital", "address_not_found",
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
-class Delivery(Base):
+class Delivery(Regional, Base):
     """One meal for one recipient on one day and slot, from a stall or from a volunteer who took
     the recipient on (``volunteer_id``; never both).
 
@@ -100,7 +100,7 @@ class Delivery(Base):
         return or_(cls.photo_sha256.is_not(None), cls.latitude.is_not(None))
 
 
-class DeliveryPhoto(Base):
+class DeliveryPhoto(Regional, Base):
     """A photo kept as evidence of one delivery: its sha256 names the file under the photo folder
     and is unique, so the same image can never be evidence for two meals (a photo replaced by a
     better one stays here, reserved to its delivery). The delivery's ``photo_sha256`` names the one
@@ -123,7 +123,7 @@ class DeliveryPhoto(Base):
     __table_args__ = (Index("ix_delivery_photos_delivery_date", "delivery_date"),)
 
 
-class DeliveryDay(Base):
+class DeliveryDay(Regional, Base):
     """A day of the loop: when its deliveries were scheduled and when it was closed.
 
     The job runner's catch-up reads it to do what was missed while it was down, once.
@@ -132,18 +132,20 @@ class DeliveryDay(Base):
     __tablename__ = "delivery_days"
     __audited__ = False  # keyed by a date; the jobs log what they did
 
+    region_code: Mapped[str] = mapped_column(String(8), ForeignKey("regions.code"), primary_key=True)
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     scheduled_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
 
     @classmethod
-    def closed(cls, day) -> ColumnElement[bool]:
-        """SQL: ``day`` (a date or a bound parameter) was closed: its cut-off ran, and its meals are
-        history whatever the clock says now (``scheduling.day_open``)."""
-        return exists().where(cls.date == day, cls.closed_at.is_not(None))
+    def closed(cls, day, region) -> ColumnElement[bool]:
+        """SQL: ``day`` (a date or a bound parameter) was closed in ``region`` (a code, or a
+        column to correlate): its cut-off ran, and its meals are history whatever the clock says
+        now (``scheduling.day_open``)."""
+        return exists().where(cls.region_code == region, cls.date == day, cls.closed_at.is_not(None))
 
 
-class CoverageDay(Base):
+class CoverageDay(Regional, Base):
     """A day's counts for one village: final when the cut-off wrote them, else a snapshot of the
     open day that the job runner takes every minute. Coverage and its trend read these rather
     than hundreds of thousands of deliveries a day. Meal counts (``scheduled`` ...) count meals in

@@ -21,7 +21,7 @@ from service.assignments import placement
 from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment, cooks_for
 from service.codes import code
-from service.db import JSONType, UTCDateTime, advisory_lock
+from service.db import JSONType, UTCDateTime, advisory_lock, in_bound_regions, one_region
 from service.deliveries import coverage
 from service.deliveries.models import Delivery, DeliveryDay
 from service.errors import Invalid
@@ -55,7 +55,8 @@ def day_open(day: dt.date, program: Settings | None = None) -> bool:
     and it is what the stalls are paid for (a meal made or confirmed after it would be paid and
     never counted)."""
     program = program or settings()
-    return clock.now() < cutoff_at(day, program) and not db.session.scalar(select(DeliveryDay.closed(day)))
+    return clock.now() < cutoff_at(day, program) and not db.session.scalar(
+        select(DeliveryDay.closed(day, one_region(db.session))))
 
 
 def first_open_day(program: Settings | None = None) -> dt.date:
@@ -72,7 +73,8 @@ def _meals(slots: Sequence[str]):
 def _insert(statement_table, values):
     dialect = db.session.connection().dialect.name
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(statement_table).from_select(
-        ["recipient_id", "vendor_id", "volunteer_id", "village_id", "date", "meal", "status", "created_at"], values
+        ["recipient_id", "vendor_id", "volunteer_id", "village_id", "date", "meal", "status", "created_at",
+         "region_code"], values
     ).on_conflict_do_nothing(index_elements=["recipient_id", "date", "meal"])
 
 
@@ -85,20 +87,22 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
     when = literal(clock.now(), UTCDateTime())
     by_stalls = (
         select(Recipient.id, Assignment.vendor_id, null().cast(Integer), Recipient.village_id, literal(day, Date),
-               meals.c.meal, literal("scheduled", String(16)), when)
+               meals.c.meal, literal("scheduled", String(16)), when, Recipient.region_code)
         .select_from(Recipient)
         .join(Assignment, Assignment.recipient_id == Recipient.id)
         .join(Vendor, Vendor.id == Assignment.vendor_id)
         .join(meals, true())
-        .where(cooks_for(day), Recipient.eligible_on(day))  # the pause check last: it costs most
+        .where(in_bound_regions(db.session, Recipient.region_code), cooks_for(day),
+               Recipient.eligible_on(day))  # the pause check last: it costs most
     )
     by_volunteers = (
         select(Recipient.id, null().cast(Integer), Claim.volunteer_id, Recipient.village_id, literal(day, Date),
-               meals.c.meal, literal("scheduled", String(16)), when)
+               meals.c.meal, literal("scheduled", String(16)), when, Recipient.region_code)
         .select_from(Claim)
         .join(Recipient, Recipient.id == Claim.recipient_id)
         .join(meals, true())
-        .where(Claim.kind == "deliver", Claim.status == "open", Recipient.eligible_on(day))
+        .where(in_bound_regions(db.session, Recipient.region_code), Claim.kind == "deliver", Claim.status == "open",
+               Recipient.eligible_on(day))
     )
     created = 0
     for rows in (by_stalls, by_volunteers):
@@ -214,9 +218,13 @@ class ScheduleReport:
 
 
 def _day_row(day: dt.date) -> DeliveryDay:
-    row = db.session.get(DeliveryDay, day)
+    """The day's row of the region the session works in (a day is a region's)."""
+    code = one_region(db.session)
+    if code is None:
+        raise Invalid({"region": [_l("say which region's day this is (region=35.10, say): you reach several")]})
+    row = db.session.get(DeliveryDay, (code, day))
     if row is None:
-        row = DeliveryDay(date=day)
+        row = DeliveryDay(region_code=code, date=day)
         db.session.add(row)
     return row
 

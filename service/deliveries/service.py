@@ -12,7 +12,7 @@ from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, lite
 from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
 from service.audit.service import plain, record
-from service.db import Page, equals, fetch_visible, paginate
+from service.db import Page, equals, fetch_visible, one_region, paginate
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
@@ -132,7 +132,7 @@ def _confirm_statement(own: str | None, dialect: str):
     # Today's meal, before the cut-off (the caller checks the clock) and while the day is not
     # closed: a closed day stays closed when the cut-off is moved later (``scheduling.day_open``).
     scope = [columns.id == bindparam("delivery_id"), columns.status == "scheduled", columns.date == bindparam("today"),
-             ~DeliveryDay.closed(bindparam("today"))]
+             columns.region_code == bindparam("region"), ~DeliveryDay.closed(bindparam("today"), columns.region_code)]
     if own:
         scope.append(columns[own] == bindparam("own"))
     confirming = update(Delivery.__table__).where(*scope).values(
@@ -152,9 +152,9 @@ def _confirm_statement(own: str | None, dialect: str):
         literal_column("'status'"), func.jsonb_build_array(literal_column("'scheduled'"), c.status),
         *(part for name in CONFIRMED_FIELDS for part in (literal_column(f"'{name}'"), change(c[name])))))
     audit = insert(AuditEvent.__table__).from_select(
-        ["at", "actor_id", "actor", "action", "entity", "entity_id", "changes"],
+        ["at", "actor_id", "actor", "action", "entity", "entity_id", "changes", "region_code"],
         select(bindparam("now"), bindparam("actor_id", type_=Integer), bindparam("actor", type_=String),
-               literal_column("'confirm'"), literal_column("'delivery'"), c.id, changes),
+               literal_column("'confirm'"), literal_column("'delivery'"), c.id, changes, c.region_code),
     ).cte("audit")
     return select(confirmed).add_cte(audit)
 
@@ -164,6 +164,15 @@ CONFIRMED_FIELDS = ("reason", "delivered_at", "latitude", "longitude")
 # By the column that must name the caller: a stall's meals, a volunteer's, or (staff) any.
 _CONFIRM = {(dialect, own): _confirm_statement(own, dialect) for dialect in ("postgresql", "sqlite")
             for own in (None, "vendor_id", "volunteer_id")}
+
+
+def _confirming_region() -> str:
+    """The region a confirmation is made in: the caller's (a stall's, a volunteer's, one region's
+    staff). Staff of several regions say which (``region``)."""
+    code = one_region(db.session)
+    if code is None:
+        raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
+    return code
 
 
 def _audit_confirmation(row: Row, scope: Scope) -> None:
@@ -232,7 +241,7 @@ def confirm(
             "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
             "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
             "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": scope.user_id,
-            "actor_id": scope.user_id, "actor": scope.label,
+            "actor_id": scope.user_id, "actor": scope.label, "region": _confirming_region(),
         }).first()
         if confirmed is not None:
             if connection.dialect.name != "postgresql":

@@ -4,7 +4,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,16 +12,17 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from service import geo
-from service.db import Page, check_version, equals, fetch, paginate
-from service.errors import Invalid
+from service.db import Page, bound, check_version, equals, fetch, one_region, paginate
+from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.i18n import _l
-from service.program import clock
-from service.program.models import AREA_KINDS, PROGRAM_ID, Area, MealPrice, Program
+from service.program import clock, regions
+from service.program.models import AREA_KINDS, PROGRAM_ID, Area, MealPrice, Program, Region
 
 # ``session.info`` key: the settings row's stamp (version, updated_at) as this request's
 # authentication read it, in the same query as the caller (``accounts.authenticate``).
 SEEN_STAMP = "program_stamp"
+SEEN_REGION = "region_stamp"  # and the caller's region's (code, version), read by the same query
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,17 @@ class Settings:
     visit_interval_days: int
     pass_mark: int
     office_closes_at: dt.time
+    region_code: str | None = None  # the region these are for (its own where it differs), or None
 
     @classmethod
     def of(cls, program: Program) -> Settings:
-        values = {field.name: getattr(program, field.name) for field in fields(cls)}
+        values = {field.name: getattr(program, field.name) for field in fields(cls) if field.name != "region_code"}
         return cls(**{**values, "meal_slots": tuple(values["meal_slots"])})
+
+    def in_region(self, row: Region) -> Settings:
+        """These settings where ``row`` is: its clock, and its own values where it has them."""
+        own = {name: getattr(row, name) for name in REGION_SETTINGS if getattr(row, name) is not None}
+        return replace(self, region_code=row.code, **own)
 
     @property
     def stamp(self) -> tuple[int, dt.datetime]:
@@ -60,12 +67,40 @@ class Settings:
 
 
 _shared: Settings | None = None  # this process's copy, checked against each request's stamp
+# What a region may set for itself; the rest is the program's.
+REGION_SETTINGS = ("timezone", "meal_price", "schedule_time", "delivery_cutoff", "pass_mark")
+_REGION = "region_row"  # session.info: the bound region's row, read once a transaction
+_in_regions: dict[tuple, Settings] = {}  # this process's copies per (program stamp, region, its version)
 
 
 def settings() -> Settings:
-    """The program's settings for this request. Free when the request's authentication read the
-    row's stamp and this process holds that version; otherwise read from the row (and kept, unless
-    the row has changes not yet written)."""
+    """The settings for this request: the program's, and where the session works in one region
+    (``regions.one``), that region's clock and its own values where it has them."""
+    base = program_settings()
+    code = one_region(db.session)
+    if code is None:
+        return base
+    seen = db.session.info.get(SEEN_REGION)
+    if seen is not None and seen[0] == code and (found := _in_regions.get((base.stamp, *seen))) is not None:
+        return found  # what authentication read says this process's copy is current: no query
+    row = db.session.info.get(_REGION)
+    if row is None or row.code != code:
+        row = db.session.info[_REGION] = regions.region(code)
+    key = (base.stamp, code, row.version)
+    found = _in_regions.get(key)
+    if found is None or db.session.is_modified(row):
+        found = base.in_region(row)
+        if not db.session.is_modified(row):
+            if len(_in_regions) > 1000:
+                _in_regions.clear()
+            _in_regions[key] = found
+    return found
+
+
+def program_settings() -> Settings:
+    """The program's own settings, whatever the region. Free when the request's authentication
+    read the row's stamp and this process holds that version; otherwise read from the row (and
+    kept, unless the row has changes not yet written)."""
     global _shared
     shared = _shared
     if shared is not None and db.session.info.get(SEEN_STAMP) == shared.stamp:
@@ -99,11 +134,16 @@ def get_program() -> Program:
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_rollback")
 def _forget_row(session: Session) -> None:
-    """The next transaction reads the row afresh: another process may have changed it."""
+    """The next transaction reads the rows afresh: another process may have changed them."""
     session.info.pop(_ROW, None)
+    session.info.pop(_REGION, None)
 
 
 def update_program(changes: dict[str, Any], expected_version: int | None = None) -> Program:
+    """The program's own settings. Once it runs in several regions they are the province's (or
+    the nation's): staff of one region may not change what the other regions read."""
+    if bound(db.session) is not None and db.session.scalar(select(func.count()).select_from(Region)) > 1:
+        raise Forbidden(_l("the program's settings are shared by its regions: national staff change them"))
     program = get_program()
     check_version(program, expected_version)
     if "timezone" in changes:
@@ -126,12 +166,17 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
 
 
 def _price_from(day: dt.date, price: int) -> None:
-    """A new meal price holds from ``day`` (today: the meals of today are paid at it)."""
-    row = db.session.get(MealPrice, day)
-    if row is None:
-        db.session.add(MealPrice(valid_from=day, price=price))
-    else:
-        row.price = price
+    """A new meal price holds from ``day`` (today: the meals of today are paid at it), in the
+    session's region, or (the program's price) in every region that has no price of its own."""
+    code = one_region(db.session)
+    codes = [code] if code is not None else db.session.scalars(
+        select(Region.code).where(Region.meal_price.is_(None))).all()
+    for each in codes:
+        row = db.session.get(MealPrice, (each, day))
+        if row is None:
+            db.session.add(MealPrice(region_code=each, valid_from=day, price=price))
+        else:
+            row.price = price
 
 
 def meal_prices(first: dt.date, last: dt.date) -> Callable[[dt.date], int]:

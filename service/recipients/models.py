@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 from service.program.clock import end_of, today
 from service.program.models import Area
 
@@ -67,7 +67,7 @@ def visited_recipients(day: dt.date, interval_days: int):
     return sources[0] if len(sources) == 1 else union(*sources)
 
 
-class Recipient(Base):
+class Recipient(Regional, Base):
     """An elderly person in the program, from candidate to exit."""
 
     __tablename__ = "recipients"
@@ -188,7 +188,7 @@ class Recipient(Base):
         return and_(*(not_(source(day)) for source in _REACHED.values())) if _REACHED else true()
 
 
-class Pause(Base):
+class Pause(Regional, Base):
     """A stretch of days when an enrolled recipient needs no meal (hospital, family visit)."""
 
     __tablename__ = "pauses"

@@ -34,8 +34,10 @@ def run_command():
 
 @scheduler_cli.command("run-job")
 @click.argument("name", type=click.Choice(sorted(jobs.JOBS)))
-def run_job(name: str):
+@click.option("--region", default=None, help="the region's code (the default region unless given); 'all': every region")
+def run_job(name: str, region: str | None):
     """Run one job now, as the runner would (catch_up, schedule, cutoff, sweep, purge, tasks)."""
     _logging()
-    result = jobs.run(current_app._get_current_object(), name)
+    app = current_app._get_current_object()
+    result = jobs.run_everywhere(app, name) if region == "all" else jobs.run(app, name, region=region)
     click.echo(json.dumps(result, default=lambda o: getattr(o, "__dict__", str(o)), indent=2))

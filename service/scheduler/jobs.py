@@ -1,5 +1,6 @@
-"""The program's jobs. Each runs in its own app context and transaction, as ``scheduler``, and is
-idempotent: running it twice, in two runners at once, or late after downtime does no harm.
+"""The program's jobs. Each runs for one region (its day is the region's day, at the region's
+times), in its own app context and transaction, as ``scheduler``, and is idempotent: running it
+twice, in two runners at once, or late after downtime does no harm (its locks are the region's).
 
 Every job is a plain function that the CLI and the tests call too.
 """
@@ -16,35 +17,48 @@ from service.accounts.scope import Scope
 from service.assignments import placement
 from service.complaints import service as complaints
 from service.database import unavailable
+from service.db import default_region
 from service.deliveries import coverage, scheduling
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.idempotency import service as idempotency
 from service.program import clock
 from service.program.clock import today
+from service.program.models import Region
 from service.program.service import settings
 from service.tasks import recurring
 
 log = logging.getLogger("rantang.jobs")
-SCHEDULER = Scope.system("scheduler")  # who the audit trail says wrote what a job writes
+SCHEDULER = Scope.system("scheduler", region=None)  # who the audit trail says wrote what a job writes
 
 
-def missed(app: Flask) -> set[str]:
-    """Jobs that could not run because the database was unavailable: the runner runs them (the
-    catch-up first) as soon as it answers again (``recover``)."""
+def missed(app: Flask) -> set[tuple[str, str]]:
+    """Jobs (name, region) that could not run because the database was unavailable: the runner
+    runs them (the catch-up first) as soon as it answers again (``recover``)."""
     return app.extensions.setdefault("rantang_missed_jobs", set())
 
 
-def run(app: Flask, name: str, quiet: bool = False, *, reraise: bool = True) -> object:
-    """Run job ``name`` inside an app context, in one transaction committed at its end.
+def every_region(app: Flask) -> list[str]:
+    """The codes of the program's regions."""
+    with app.app_context():
+        try:
+            return list(db.session.scalars(select(Region.code).order_by(Region.code)))
+        finally:
+            db.session.remove()
+
+
+def run(app: Flask, name: str, quiet: bool = False, *, reraise: bool = True, region: str | None = None) -> object:
+    """Run job ``name`` for ``region`` (the default region unless said) inside an app context, in
+    one transaction committed at its end.
 
     A failure is logged here, whatever raised it (the job, its commit, the app context or the
     session's end), and raised again, unless ``reraise`` is false: the runner, which goes on to
     its next job (``run_scheduled``), gets None."""
     job = JOBS[name]
+    code = region or default_region()
     try:
         with app.app_context():
-            SCHEDULER.act_in(db.session)
+            SCHEDULER.narrowed(code).act_in(db.session)
             try:
                 result = job()
                 db.session.commit()
@@ -55,17 +69,22 @@ def run(app: Flask, name: str, quiet: bool = False, *, reraise: bool = True) -> 
                 db.session.remove()
     except Exception as exc:
         if unavailable(exc):
-            missed(app).add(name)
-            log.warning("job %s: the database is unavailable (%s); it runs once the database answers",
-                        name, getattr(exc, "orig", exc))
+            missed(app).add((name, code))
+            log.warning("job %s: the database is unavailable in %s (%s); it runs once the database answers",
+                        name, code, getattr(exc, "orig", exc))
         else:
-            log.exception("job %s failed; it runs again at its next time (or at the runner's start)", name)
+            log.exception("job %s failed in %s; it runs again at its next time (or at the runner's start)", name, code)
         if reraise:
             raise
         return None
-    missed(app).discard(name)
-    log.log(logging.DEBUG if quiet else logging.INFO, "job %s: %s", name, result)
+    missed(app).discard((name, code))
+    log.log(logging.DEBUG if quiet else logging.INFO, "job %s (%s): %s", name, code, result)
     return result
+
+
+def run_everywhere(app: Flask, name: str, quiet: bool = False) -> dict[str, object]:
+    """``run_scheduled`` in every region in turn (each its own transaction): region -> result."""
+    return {code: run(app, name, quiet, reraise=False, region=code) for code in every_region(app)}
 
 
 def _roll_back(name: str, cause: Exception) -> None:
@@ -81,10 +100,10 @@ def _roll_back(name: str, cause: Exception) -> None:
             log.warning("job %s: the rollback after its failure failed too", name, exc_info=True)
 
 
-def run_scheduled(app: Flask, name: str, quiet: bool = False) -> None:
-    """``run`` as the runner calls it at a job's time: a failure is logged and the runner goes on;
-    a job the database kept from running is run again by ``recover``."""
-    run(app, name, quiet=quiet, reraise=False)
+def run_scheduled(app: Flask, name: str, region: str | None = None, quiet: bool = False) -> None:
+    """``run`` as the runner calls it at a job's time in a region: a failure is logged and the
+    runner goes on; a job the database kept from running is run again by ``recover``."""
+    run(app, name, quiet=quiet, reraise=False, region=region)
 
 
 # What recovery runs for each missed job: the catch-up does what scheduling and the cut-off missed;
@@ -92,17 +111,18 @@ def run_scheduled(app: Flask, name: str, quiet: bool = False) -> None:
 RECOVERY = {"schedule": "catch_up", "cutoff": "catch_up", "catch_up": "catch_up", "coverage": None}
 
 
-def recover(app: Flask) -> list[str]:
-    """Once the database answers again, run what it kept from running, once: the catch-up first,
-    then the other missed jobs. The jobs run, in order."""
-    names = missed(app)
-    wanted = {RECOVERY.get(name, name) for name in names} - {None}
-    order = sorted(wanted, key=lambda name: (name != "catch_up", name))
-    for name in order:
-        run_scheduled(app, name)  # a success takes its name off the missed ones
-    for name, instead in RECOVERY.items():  # what the catch-up stands for is done once it has run
-        if name in names and (instead is None or instead not in names):
-            names.discard(name)
+def recover(app: Flask) -> list[tuple[str, str]]:
+    """Once the database answers again, run what it kept from running, once in each region: the
+    catch-up first, then the other missed jobs. The jobs run (name, region), in order."""
+    jobs = missed(app)
+    wanted = {(RECOVERY.get(name, name), code) for name, code in jobs} - {(None, code) for _, code in jobs}
+    order = sorted(wanted, key=lambda job: (job[1], job[0] != "catch_up", job[0]))
+    for name, code in order:
+        run_scheduled(app, name, code)  # a success takes it off the missed ones
+    for (name, code) in list(jobs):  # what the catch-up stands for is done once it has run
+        instead = RECOVERY.get(name, name)
+        if name != instead and (instead is None or (instead, code) not in jobs):
+            jobs.discard((name, code))
     return order
 
 

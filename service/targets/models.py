@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
-from service.db import Base, utcnow
+from service.db import Base, Regional, utcnow
 
 INDICATORS = ("coverage_rate", "delivery_rate", "weekly_meal_rate", "visit_rate", "hygiene_valid_rate",
               "enrolled_count", "complaint_on_time_rate")
@@ -15,7 +15,7 @@ RATES = frozenset(INDICATORS) - {"enrolled_count"}
 STATUSES = ("draft", "on_track", "at_risk", "achieved", "missed")
 
 
-class Target(Base):
+class Target(Regional, Base):
     """A promise measured by an indicator: ``indicator`` reaches ``threshold`` by ``due_date``.
     The owner agency answers for it; it is in force once every signatory agency has signed."""
 
@@ -55,7 +55,7 @@ class Target(Base):
         return max((s.signed_at for s in self.signatories), default=self.created_at) if self.in_force else None
 
 
-class Signatory(Base):
+class Signatory(Regional, Base):
     """An agency asked to sign a target, and its signature once given."""
 
     __tablename__ = "target_signatories"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 from service.recipients.models import Recipient
 from service.volunteers.models import Visit
 
@@ -63,7 +63,7 @@ def flag_follow_up_key(recipient_id: int, flagged_on) -> str:
     return f"{FLAG_FOLLOW_UP}{recipient_id}:{flagged_on}"
 
 
-class Task(Base):
+class Task(Regional, Base):
     """A piece of an agency's work: a visit, an inspection, a follow-up. Opened by a person, by
     the job runner (recurring work) or by a referral from another task; done once, with its
     outcome, notes and who did it.

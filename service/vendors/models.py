@@ -21,7 +21,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, utcnow
+from service.db import Base, Regional, utcnow
 from service.program.models import Area
 
 STATUSES = ("active", "suspended", "closed")
@@ -29,7 +29,7 @@ HYGIENE_STATUSES = ("none", "valid", "expired", "failed")
 INSPECTION_KINDS = ("hygiene", "nutrition")
 
 
-class Vendor(Base):
+class Vendor(Regional, Base):
     """A food stall that cooks and delivers. It may cook while it is active and holds a valid
     hygiene certificate; the certificate is read off its latest hygiene inspection."""
 
@@ -106,7 +106,7 @@ class Vendor(Base):
         return and_(cls.status == "active", cls.hygiene_is("valid", day))
 
 
-class Inspection(Base):
+class Inspection(Regional, Base):
     """One inspection of a stall by the health agency. History: never edited, never deleted."""
 
     __tablename__ = "inspections"

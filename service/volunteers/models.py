@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, utcnow
+from service.db import Base, JSONType, Regional, utcnow
 from service.program.models import Area
 from service.recipients.models import Recipient
 
@@ -27,7 +27,7 @@ DECISIONS = {
 NEEDS_REASON = frozenset({"reject", "suspend"})
 
 
-class Volunteer(Base):
+class Volunteer(Regional, Base):
     """A volunteer's record. Their sign-in is a user of role ``volunteer`` (``users.volunteer_id``);
     closing the account keeps the row (their history) and removes their personal data."""
 
@@ -88,7 +88,7 @@ VISIT_OUTCOMES = ("visited", "not_at_home", "concern")
 VISITED = ("visited", "concern")  # outcomes that count for visit_rate, as a school visit's do
 
 
-class Claim(Base):
+class Claim(Regional, Base):
     """A volunteer taking on one recipient, to bring their meals (``deliver``) or to visit them
     (``visit``). At most one open claim of each kind per recipient (the unique partial index: of
     two volunteers claiming at once, exactly one wins). While a ``deliver`` claim is open the
@@ -124,7 +124,7 @@ class Claim(Base):
         return cls.volunteer_id.in_(select(Volunteer.id).where(Volunteer.visible_to(scope)))
 
 
-class Visit(Base):
+class Visit(Regional, Base):
     """A visit a volunteer logged, under an open ``visit`` claim. ``visited`` and ``concern`` count
     for ``visit_rate`` as a school visit does; a ``concern`` opens a follow-up for the social agency
     (the tasks area links it, ``Task.volunteer_visit_id``)."""

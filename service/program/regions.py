@@ -1,0 +1,63 @@
+"""Regions: the regencies and cities the program runs in (``Region``), and which one a request
+or a job works in.
+
+A session is bound to the regions its caller may reach (``service.db.bind``; ``Scope.act_in``
+binds every request, a job binds the one region it works for). From then on every ORM statement
+of the session (SELECT, bulk UPDATE and DELETE, relationship loads, subqueries) reaches only rows
+of those regions (``db.Regional``), and a row it adds takes its region: the rule has one home, so
+another region's id answers exactly as a missing one on every route, and no query has to remember
+it. Core statements on a table and raw SQL say the region themselves, as the daily loop's bulk
+writes do.
+"""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.db import bound
+from service.errors import Conflict, Invalid, NotFound
+from service.extensions import db
+from service.i18n import _l
+from service.program.models import Region
+
+CODE = re.compile(r"^\d{2}\.\d{2}$")  # kabupaten/kota: province.regency, as Kemendagri writes it
+TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
+EVERYWHERE = "*"  # a user's regions: every one (national staff)
+
+
+def region(code: str) -> Region:
+    found = db.session.get(Region, code)
+    if found is None:
+        raise NotFound("region", code)
+    return found
+
+
+def visible(session: Session | None = None) -> list[Region]:
+    """The regions the session reaches, by code."""
+    codes = bound(session or db.session)
+    query = select(Region).order_by(Region.code)
+    if codes is not None:
+        query = query.where(Region.code.in_(codes))
+    return list((session or db.session).scalars(query))
+
+
+def create(code: str, name: str, timezone: str, **settings: object) -> Region:
+    """A new region, with settings of its own where given (else the program's)."""
+    errors: dict[str, list] = {}
+    if not CODE.match(code or ""):
+        errors["code"] = [_l("write the regency's code as Kemendagri does, such as 35.10")]
+    if timezone not in TIMEZONES:
+        errors["timezone"] = [_l("must be one of %(value)s", value=", ".join(TIMEZONES))]
+    if not (name or "").strip():
+        errors["name"] = [_l("give the regency's name")]
+    if errors:
+        raise Invalid(errors)
+    if db.session.get(Region, code) is not None:
+        raise Conflict(_l("region %(code)s exists already", code=code))
+    row = Region(code=code, name=name.strip(), timezone=timezone,
+                 **{k: v for k, v in settings.items() if v is not None})
+    db.session.add(row)
+    db.session.flush()
+    return row

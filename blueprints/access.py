@@ -71,6 +71,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     # program and areas
     "program.get_program": STAFF_AND_STALLS,
     "program.update_program": frozenset({COORDINATOR}),
+    "program.list_regions": PUBLIC,  # the public chooses a region's door; staff see what they reach
     "program.list_areas": PUBLIC,  # volunteers choose their village before they have an account
     "program.get_area": PUBLIC,
     "program.create_area": frozenset({COORDINATOR}),

@@ -15,6 +15,7 @@ from service.db import bind, default_region
 from service.errors import Forbidden, NotFound, Unauthenticated
 from service.extensions import db
 from service.i18n import _l
+from service.program import regions
 from service.program.models import Region
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def _public_region() -> None:
     code = request.args.get("region")
     if code is None:
         bind(db.session, (default_region(),))
-    elif not isinstance(code, str) or db.session.get(Region, code) is None:
+    elif not regions.CODE.match(code) or db.session.get(Region, code) is None:
         raise NotFound("region", code)
     else:
         bind(db.session, (code,))

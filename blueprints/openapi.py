@@ -23,6 +23,14 @@ IDEMPOTENCY_HEADER = {
 }
 
 
+REGION_PARAMETER = {
+    "in": "query", "name": "region", "required": False,
+    "schema": {"type": "string", "pattern": r"^\d{2}\.\d{2}$"},
+    "description": "The region (regency or city) to work in, by its code (35.10). Staff of one region work in "
+                   "theirs without it; staff of several narrow their lists and figures to one, and name the "
+                   "region a new row is for; the public chooses a region's door (the default region without "
+                   "it). A region the caller does not reach answers 404, as one that does not exist.",
+}
 WRITES = ("post", "put", "patch", "delete")
 PROBLEM_CONTENT = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
 
@@ -50,7 +58,7 @@ def error_statuses(operation: dict, method: str, in_path: bool, rule: str | froz
         statuses.add(401)
         if rule != access.ANY_USER:
             statuses.add(403)
-    if in_path:
+    if in_path or any(p.get("name") == "region" for p in parameters):
         statuses.add(404)
     if any(p.get("in") == "query" for p in parameters):
         statuses.add(422)
@@ -84,6 +92,8 @@ class PermissionsPlugin(BasePlugin):
             operation["operationId"] = operation_id(rule.endpoint, method, len(operations))
             if idempotent:
                 operation.setdefault("parameters", []).append(IDEMPOTENCY_HEADER)
+            if path.startswith("/api/"):
+                operation.setdefault("parameters", []).append(REGION_PARAMETER)
             note = access.describe(rule.endpoint)
             operation["description"] = f"{operation.get('description', '')}\n\n**{note}**".strip()
             if allowed == access.PUBLIC:

@@ -1,12 +1,24 @@
 import datetime as dt
 
+from flask import g
+
 from blueprints.extensions import Blueprint
 from blueprints.requests import if_match, versioned
 from schemas.common import page_of
-from schemas.program import AreaArgs, AreaIn, AreaOut, LeaveDayArgs, LeaveDayIn, LeaveDayOut, ProgramOut, ProgramPatch
+from schemas.program import (
+    AreaArgs,
+    AreaIn,
+    AreaOut,
+    LeaveDayArgs,
+    LeaveDayIn,
+    LeaveDayOut,
+    ProgramOut,
+    ProgramPatch,
+    RegionOut,
+)
 from service.errors import NotFound
 from service.extensions import db
-from service.program import calendar, service
+from service.program import calendar, regions, service
 
 blp = Blueprint("program", __name__, url_prefix="/api/v1", description="Program settings and areas.")
 
@@ -27,6 +39,14 @@ def update_program(changes):
     program = service.update_program(changes, expected_version=if_match())
     db.session.commit()
     return versioned(program)
+
+
+@blp.route("/regions", methods=["GET"])
+@blp.response(200, RegionOut(many=True))
+def list_regions():
+    """The regions (regencies and cities) the caller works in or coordinates, by code; for the
+    public, every region the program runs in (to choose a region's door: `?region=`)."""
+    return regions.visible(everywhere=g.caller is None)
 
 
 @blp.route("/areas", methods=["GET"])

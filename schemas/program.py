@@ -94,3 +94,14 @@ class LeaveDayOut(Schema):
 
 class LeaveDayArgs(QuerySchema):
     year = Integer(required=True, validate=validate.Range(min=2000, max=2099))
+
+
+class RegionOut(Schema):
+    code = fields.String(metadata={"description": "The regency's or city's code, as Kemendagri writes it: 35.10."})
+    name = fields.String()
+    timezone = fields.String(metadata={"description": "Its clock: Asia/Jakarta (WIB), Asia/Makassar (WITA) or "
+                                                      "Asia/Jayapura (WIT). Its today is its own."})
+    meal_price = Integer(allow_none=True, metadata={"description": "Its own price; null: the program's."})
+    schedule_time = fields.Time(format="%H:%M", allow_none=True, metadata={"description": "null: the program's."})
+    delivery_cutoff = fields.Time(format="%H:%M", allow_none=True, metadata={"description": "null: the program's."})
+    pass_mark = Integer(allow_none=True, metadata={"description": "null: the program's."})

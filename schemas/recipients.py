@@ -145,6 +145,8 @@ class DuplicateOut(Schema):
     nik = fields.String()
     existing_id = Integer(allow_none=True)
     first_row = Integer(allow_none=True)
+    region = fields.String(allow_none=True, metadata={
+        "description": "Registered in another region (its code): a person is enrolled in one region only."})
 
 
 class ImportReportOut(Schema):

@@ -82,8 +82,9 @@ def register_cli(app: Flask) -> None:
     from service.accounts.cli import users_cli
     from service.assignments.cli import assignments_cli
     from service.demo.cli import demo_cli
+    from service.program.cli import regions_cli
     from service.recipients.cli import recipients_cli
     from service.scheduler.cli import scheduler_cli
 
-    for group in (users_cli, recipients_cli, assignments_cli, scheduler_cli, demo_cli):
+    for group in (regions_cli, users_cli, recipients_cli, assignments_cli, scheduler_cli, demo_cli):
         app.cli.add_command(group)

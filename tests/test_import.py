@@ -51,7 +51,7 @@ def test_a_csv_with_broken_rows(client, make_user, areas):
     assert {(e["row"], e["field"]) for e in report["errors"]} == {
         (4, "sex"), (5, "birth_date"), (6, "birth_date"), (8, "village_id"), (9, "nik")}
     assert report["duplicate_rows"] == [{"row": 7, "nik": report["duplicate_rows"][0]["nik"], "existing_id": None,
-                                         "first_row": 2}]
+                                         "first_row": 2, "region": None}]
     assert report["ignored_columns"] == ["no"]
     assert count() == before + 3
     made = client.get("/api/v1/recipients?q=Warga", headers=data_agency).json["items"]

@@ -503,12 +503,12 @@ def test_a_phone_retrying_a_completion_gets_the_first_answer(client, coordinator
 def test_the_openapi_document_shows_the_push_with_its_query_and_its_key(client):
     spec = client.get("/api/v1/openapi.json").json
     push = spec["paths"]["/api/v1/tasks/logs"]["post"]
-    assert [p["name"] for p in push["parameters"]] == ["dry_run", "Idempotency-Key"]
+    assert [p["name"] for p in push["parameters"]] == ["dry_run", "Idempotency-Key", "region"]
     assert push["requestBody"]["content"]["application/json"]["schema"]["items"] == {
         "$ref": "#/components/schemas/TaskLogIn"}
     assert "TaskLogIn" in spec["components"]["schemas"]
     complete_ = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
-    assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key"] and "Allowed" in complete_["description"]
+    assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key", "region"] and "Allowed" in complete_["description"]
 
 
 def test_an_open_task_is_handed_over_or_moved(client, coordinator, agencies, make_recipient):

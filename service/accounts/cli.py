@@ -19,13 +19,18 @@ users_cli = AppGroup("users", help="Manage users.")
 @click.option("--agency-id", type=int, default=None)
 @click.option("--vendor-id", type=int, default=None)
 @click.option("--volunteer-id", type=int, default=None)
-def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id):
+@click.option("--region", default=None, help="The region the user works in, by code (35.09); the default region "
+                                              "unless given.")
+@click.option("--regions", default=None, help="Provincial or national staff: the regions they read and coordinate, "
+                                               "comma-separated (35.09,35.10), or '*' for every region.")
+def create_user(role, email, password, name, agency_id, vendor_id, volunteer_id, region, regions):
     """Create a user (the first coordinator, say)."""
-    Scope.system("cli").act_in(db.session)
+    Scope.system("cli", region=region or "default").act_in(db.session)
     try:
         user = service.create_user(
             email=email, password=password, name=name or email.split("@")[0], role=role,
-            agency_id=agency_id, vendor_id=vendor_id, volunteer_id=volunteer_id,
+            agency_id=agency_id, vendor_id=vendor_id, volunteer_id=volunteer_id, region_code=region,
+            regions=[code.strip() for code in regions.split(",") if code.strip()] if regions is not None else None,
         )
     except DomainError as exc:
         raise click.ClickException(exc.detail) from None

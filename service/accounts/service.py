@@ -16,11 +16,12 @@ from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, SignInPlace, User
 from service.accounts.scope import Scope
 from service.audit.service import record
-from service.db import Page, check_version, equals, fetch, paginate, utcnow
+from service.db import Page, bound, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
 from service.i18n import LANGUAGES, _l
 from service.program.models import PROGRAM_ID, Program, Region
+from service.program.regions import EVERYWHERE
 from service.program.service import SEEN_REGION, SEEN_STAMP
 from service.text import e164
 
@@ -58,9 +59,12 @@ def _bound_to_existing(column, value: int) -> bool:
 def create_user(
     email: str | None, password: str, name: str, role: str, agency_id: int | None = None,
     vendor_id: int | None = None, volunteer_id: int | None = None, phone: str | None = None,
+    region_code: str | None = None, regions: list[str] | None = None,
 ) -> User:
     """A user who signs in with ``email`` or ``phone`` (as people write it; kept in E.164): a
-    warung owner or a volunteer without email signs in with the phone."""
+    warung owner or a volunteer without email signs in with the phone. The user works in the
+    session's region (``region_code`` names another), or, as provincial or national staff (a
+    coordinator or agency staff), reads and coordinates ``regions`` (codes, or ``["*"]``)."""
     email = email.strip().lower() if email else None
     errors: dict[str, list[str]] = {}
     if phone is not None:
@@ -86,17 +90,32 @@ def create_user(
         errors["agency_id"] = [_l("agency %(agency_id)s does not exist", agency_id=agency_id)]
     if role == "vendor" and vendor_id is not None and not _bound_to_existing(User.vendor_id, vendor_id):
         errors["vendor_id"] = [_l("vendor %(vendor_id)s does not exist", vendor_id=vendor_id)]
+    if regions is not None:
+        known = set(db.session.scalars(select(Region.code)))
+        if region_code is not None or not regions or role not in ("coordinator", "agency"):
+            errors["regions"] = [_l("provincial or national staff (a coordinator, an agency) have regions, "
+                                    "and no region of their own")]
+        elif unknown := sorted(set(regions) - known - {EVERYWHERE}):
+            errors["regions"] = [_l("no such region: %(codes)s", codes=", ".join(unknown))]
+    elif region_code is not None and db.session.get(Region, region_code) is None:
+        errors["region"] = [_l("no such region: %(codes)s", codes=region_code)]
     if errors:
         raise Invalid(errors)
-    existing = db.session.scalar(select(User.id).where(User.email == email)) if email else None
-    if existing is not None:
-        raise Conflict(_l("a user with email %(email)s exists", email=email), existing_id=existing)
-    existing = db.session.scalar(select(User.id).where(User.phone == phone)) if phone else None
-    if existing is not None:
-        raise Conflict(_l("a user with this phone exists"), existing_id=existing)
+    for column, value, words in ((User.email, email, _l("a user with email %(email)s exists", email=email)),
+                                 (User.phone, phone, _l("a user with this phone exists"))):
+        if value is None:
+            continue
+        # Logins are the program's, whatever the region: another region's user is named by no id.
+        existing = db.session.execute(select(User.id, User.region_code).where(column == value)
+                                      .execution_options(every_region=True)).first()
+        if existing is not None:
+            reach = bound(db.session)
+            here = reach is None or existing.region_code in reach
+            raise Conflict(words, **({"existing_id": existing.id} if here else {}))
     user = User(
         email=email, phone=phone, name=name, role=role, agency_id=agency_id, vendor_id=vendor_id,
-        volunteer_id=volunteer_id, password_hash=passwords.hashed(password),
+        volunteer_id=volunteer_id, password_hash=passwords.hashed(password), region_code=region_code,
+        regions=list(regions) if regions is not None else None,
     )
     db.session.add(user)
     db.session.flush()

@@ -34,9 +34,9 @@ def region(code: str) -> Region:
     return found
 
 
-def visible(session: Session | None = None) -> list[Region]:
-    """The regions the session reaches, by code."""
-    codes = bound(session or db.session)
+def visible(session: Session | None = None, everywhere: bool = False) -> list[Region]:
+    """The regions the session reaches (or ``everywhere``: every region), by code."""
+    codes = None if everywhere else bound(session or db.session)
     query = select(Region).order_by(Region.code)
     if codes is not None:
         query = query.where(Region.code.in_(codes))

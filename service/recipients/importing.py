@@ -26,7 +26,7 @@ from service.i18n import _l, lazy
 from service.program.clock import today
 from service.program.models import Area
 from service.program.service import settings
-from service.recipients.models import Recipient
+from service.recipients.models import NikHolder, Recipient
 from service.recipients.rules import (
     ADDRESS_MAX,
     NAME_MAX,
@@ -37,6 +37,7 @@ from service.recipients.rules import (
     needs_error,
     point_error,
 )
+from service.recipients.service import hold_niks
 from service.text import phone_error, text_error, unstorable
 
 REQUIRED = ("nik", "name", "birth_date", "sex", "address")
@@ -77,6 +78,7 @@ class Duplicate:
     nik: str
     existing_id: int | None = None  # already registered as this recipient
     first_row: int | None = None  # or first seen at this row of the same file
+    region: str | None = None  # or enrolled in another region (its code: nothing else of theirs)
 
 
 @dataclass
@@ -397,23 +399,30 @@ def _read(rows: Sequence[Mapping[str, Any]], report: ImportReport, first_row: in
 
 def _not_registered(valid: list[tuple[int, dict[str, Any]]], report: ImportReport) -> list[dict[str, Any]]:
     """The valid rows whose NIK is not registered yet; the others reported as duplicates."""
-    existing = _existing_niks([values["nik"] for _, values in valid])
+    existing, elsewhere = _existing_niks([values["nik"] for _, values in valid])
     new_rows = []
     for number, values in valid:
         if values["nik"] in existing:
             report.duplicates += 1
             report.duplicate_rows.append(Duplicate(number, values["nik"], existing_id=existing[values["nik"]]))
+        elif values["nik"] in elsewhere:  # a person is enrolled in one region: named by its code alone
+            report.duplicates += 1
+            report.duplicate_rows.append(Duplicate(number, values["nik"], region=elsewhere[values["nik"]]))
         else:
             new_rows.append(values)
     return new_rows
 
 
-def _existing_niks(niks: list[str]) -> dict[str, int]:
+def _existing_niks(niks: list[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """The NIKs registered here (NIK -> id), and those another region holds (NIK -> its code)."""
     found: dict[str, int] = {}
+    held: dict[str, str] = {}
     for start in range(0, len(niks), 5000):
         chunk = niks[start:start + 5000]
         found.update(db.session.execute(select(Recipient.nik, Recipient.id).where(Recipient.nik.in_(chunk))).all())
-    return found
+        held.update(db.session.execute(select(NikHolder.nik, NikHolder.region_code)
+                                       .where(NikHolder.nik.in_(chunk))).all())
+    return found, {nik: code for nik, code in held.items() if nik not in found}
 
 
 def _insert(rows: list[dict[str, Any]]) -> list[int]:
@@ -424,6 +433,7 @@ def _insert(rows: list[dict[str, Any]]) -> list[int]:
         chunk = rows[start:start + CHUNK]
         chunk_ids = bulk_insert(db.session, Recipient.__table__, chunk)
         ids.extend(chunk_ids)
+        hold_niks([(values["nik"], rid) for rid, values in zip(chunk_ids, chunk, strict=True)])
         record(db.session, (
             ("create", "recipient", rid, creation_changes(values)) for rid, values in zip(chunk_ids, chunk, strict=True)
         ))

@@ -208,3 +208,16 @@ def paused(day, recipient_id) -> ColumnElement[bool]:
     ``Delivery.recipient_id``) is paused on ``day`` (a date or a date column). The one home of
     the rule ``Recipient.paused_on`` reads in SQL."""
     return exists().where(Pause.recipient_id == recipient_id, Pause.start_date <= day, Pause.end_date >= day)
+
+
+class NikHolder(Base):
+    """Which region holds a NIK: a person may be enrolled in one region only. Keyed by the NIK
+    itself, so that checking one touches one row wherever the recipients are kept (on Citus, one
+    shard, not every region's), and two regions enrolling one person at once collide on its key."""
+
+    __tablename__ = "nik_holders"
+    __audited__ = False  # a by-product of the recipient's row, whose creation the trail records
+
+    nik: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8), ForeignKey("regions.code"))
+    recipient_id: Mapped[int]

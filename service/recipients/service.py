@@ -4,12 +4,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.orm import joinedload
 
 from service import events
 from service.accounts.scope import Scope
-from service.db import Page, check_version, equals, fetch, paginate, utcnow
+from service.db import Page, bound, bulk_insert, check_version, equals, fetch, paginate, utcnow
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l, lazy, pgettext
@@ -18,7 +18,7 @@ from service.program.models import Area
 from service.program.service import get_village, not_a_village, settings
 from service.recipients.events import FlagCleared, PausesChanged, RecipientEnrolled, RecipientExited, RecipientVerified
 from service.recipients.locating import locate
-from service.recipients.models import EXIT_REASONS, Pause, Recipient
+from service.recipients.models import EXIT_REASONS, NikHolder, Pause, Recipient
 from service.recipients.rules import coordinates_error, identity_errors, point_error
 
 # Which statuses each action may start from.
@@ -68,19 +68,39 @@ def _with_covered(found: Page[Recipient]) -> Page[Recipient]:
 
 
 def _village(village_id: int, nik: str | None = None) -> Area:
-    """The village; with ``nik``, also refuse a NIK registered already (one round trip for both)."""
+    """The village; with ``nik``, also refuse a NIK registered already, here or in another region
+    (one round trip for all three)."""
     holder = select(Recipient.id).where(Recipient.nik == nik).scalar_subquery()
-    row = db.session.execute(select(Area, holder.label("holder")).where(Area.id == village_id)).first()
+    region = select(NikHolder.region_code).where(NikHolder.nik == nik).scalar_subquery()
+    row = db.session.execute(select(Area, holder.label("holder"), region.label("region"))
+                             .where(Area.id == village_id)).first()
     if row is None or row.Area.kind != "village":
         raise not_a_village(village_id)
-    if nik is not None and row.holder is not None:
-        raise _duplicate(nik, row.holder)
+    if nik is not None:
+        _refuse_held(nik, row.holder, row.region)
     return row.Area
 
 
-def _duplicate(nik: str, existing: int) -> Conflict:
-    return Conflict(_l("a recipient with NIK %(nik)s is registered as %(existing)s", nik=nik, existing=existing),
-                    existing_id=existing)
+def _refuse_held(nik: str, here: int | None, region: str | None, own_id: int | None = None) -> None:
+    """A NIK is one person's, enrolled in one region: registered here (``here``, not the one being
+    edited), or held by another region (``region``), it is a 409. Another region's holder is named
+    by its region's code alone, never by its id or anything of theirs."""
+    if here is not None and here != own_id:
+        raise Conflict(_l("a recipient with NIK %(nik)s is registered as %(existing)s", nik=nik, existing=here),
+                       existing_id=here)
+    if region is not None and here is None and region not in (bound(db.session) or (region,)):
+        raise Conflict(_l("a person with NIK %(nik)s is registered in region %(region)s: a person is enrolled in "
+                          "one region only (that region can let them go)", nik=nik, region=region), region=region)
+
+
+def hold_niks(held: list[tuple[str, int]]) -> None:
+    """The session's region holds these NIKs (NIK, the recipient's id); one moving to another NIK
+    lets the old one go (``release_nik``)."""
+    bulk_insert(db.session, NikHolder.__table__, [{"nik": nik, "recipient_id": rid} for nik, rid in held])
+
+
+def release_nik(nik: str) -> None:
+    db.session.execute(delete(NikHolder).where(NikHolder.nik == nik))
 
 
 def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
@@ -91,9 +111,9 @@ def _check_identity(nik: str, birth_date: dt.date, sex: str) -> None:
 
 
 def _check_unique_nik(nik: str, own_id: int | None = None) -> None:
-    existing = db.session.scalar(select(Recipient.id).where(Recipient.nik == nik))
-    if existing is not None and existing != own_id:
-        raise _duplicate(nik, existing)
+    here = db.session.scalar(select(Recipient.id).where(Recipient.nik == nik))
+    region = db.session.scalar(select(NikHolder.region_code).where(NikHolder.nik == nik))
+    _refuse_held(nik, here, region, own_id)
 
 
 def _place(recipient: Recipient, latitude: float | None, longitude: float | None) -> None:
@@ -128,6 +148,7 @@ def register_recipient(
     _place(recipient, latitude, longitude)
     db.session.add(recipient)
     db.session.flush()
+    hold_niks([(recipient.nik, recipient.id)])
     return recipient
 
 
@@ -141,6 +162,9 @@ def update_recipient(recipient_id: int, changes: dict[str, Any], expected_versio
         nik = changes.get("nik", recipient.nik)
         _check_identity(nik, changes.get("birth_date", recipient.birth_date), changes.get("sex", recipient.sex))
         _check_unique_nik(nik, own_id=recipient.id)
+        if nik != recipient.nik:
+            release_nik(recipient.nik)
+            hold_niks([(nik, recipient.id)])
     changes = dict(changes)
     moved = bool(changes.keys() & {"address", "village_id"})
     if "village_id" in changes:

@@ -508,7 +508,8 @@ def test_the_openapi_document_shows_the_push_with_its_query_and_its_key(client):
         "$ref": "#/components/schemas/TaskLogIn"}
     assert "TaskLogIn" in spec["components"]["schemas"]
     complete_ = spec["paths"]["/api/v1/tasks/{task_id}/complete"]["post"]
-    assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key", "region"] and "Allowed" in complete_["description"]
+    assert [p["name"] for p in complete_["parameters"]] == ["Idempotency-Key", "region"]
+    assert "Allowed" in complete_["description"]
 
 
 def test_an_open_task_is_handed_over_or_moved(client, coordinator, agencies, make_recipient):

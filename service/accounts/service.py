@@ -135,7 +135,8 @@ def issue_token(login: str, password: str, address: str | None = None) -> tuple[
     """A new bearer token for valid credentials: an email, or a phone as people write it (a
     volunteer's). The plain token is returned once, never stored. The client's ``address`` is
     remembered (hashed) as a place the account signs in from (``signs_in_from``)."""
-    user = db.session.scalar(select(User).where(_login_is(login)))
+    # A login is the program's, whatever the user's region (or none: provincial staff).
+    user = db.session.scalar(select(User).where(_login_is(login)).execution_options(every_region=True))
     # An unknown login costs a password check too: the answer's time does not tell who has an account.
     if not passwords.matches(user.password_hash if user else None, password) or not user.active:
         raise Unauthenticated(_l("wrong email, phone or password"))
@@ -168,7 +169,8 @@ def signs_in_from(login: str, address: str) -> bool:
     """Whether the account ``login`` names signed in from ``address`` within ``SIGN_IN_PLACE_DAYS``."""
     since = utcnow() - dt.timedelta(days=current_app.config["SIGN_IN_PLACE_DAYS"])
     return db.session.scalar(select(SignInPlace.user_id).join(User, User.id == SignInPlace.user_id).where(
-        _login_is(login), SignInPlace.place == _place(address), SignInPlace.last_at >= since).limit(1)) is not None
+        _login_is(login), SignInPlace.place == _place(address), SignInPlace.last_at >= since).limit(1)
+        .execution_options(every_region=True)) is not None
 
 
 def forget_places(user_id: int) -> None:

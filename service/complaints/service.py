@@ -42,7 +42,7 @@ from service.complaints.models import (
     ComplaintEvent,
     ComplaintRoute,
 )
-from service.db import Page, Showing, equals, fetch_visible, paginate
+from service.db import Page, Showing, bind, equals, fetch_visible, paginate
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
@@ -301,14 +301,17 @@ class PublicComplaint:
 
 
 def by_code(text: str, *, for_update: bool = False) -> Complaint:
-    """The complaint of a tracking code (the public's key; Open311's request id), however typed."""
+    """The complaint of a tracking code (the public's key; Open311's request id), however typed, in
+    whichever region it was filed: the code is unique across regions, and what follows (a reopening)
+    happens in the complaint's region, on its clock."""
     normal = normal_code(text)
     if normal is None:
         raise NOT_FOUND
-    query = select(Complaint).where(Complaint.code == normal)
+    query = select(Complaint).where(Complaint.code == normal).execution_options(every_region=True)
     found = db.session.scalar(query.with_for_update() if for_update else query)
     if found is None:
         raise NOT_FOUND
+    bind(db.session, (found.region_code,))
     return found
 
 
@@ -338,7 +341,8 @@ def by_codes(texts: list[str]) -> list[Complaint]:
     codes = [c for c in (normal_code(t) for t in texts) if c is not None]
     if not codes:
         return []
-    found = {c.code: c for c in db.session.scalars(select(Complaint).where(Complaint.code.in_(codes)))}
+    found = {c.code: c for c in db.session.scalars(select(Complaint).where(Complaint.code.in_(codes))
+                                                   .execution_options(every_region=True))}
     return [found[c] for c in dict.fromkeys(codes) if c in found]
 
 

@@ -1,0 +1,273 @@
+"""Regions: staff of one region never see or change another's rows (another region's id answers
+exactly as a missing one, on every operation), a NIK is enrolled in one region only, each region
+keeps its own clock, and provincial staff read several regions and narrow to one."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from blueprints.extensions import api
+from service.accounts import service as accounts
+from service.audit.models import AuditEvent
+from service.db import bind, default_region
+from service.deliveries.models import Delivery
+from service.extensions import db
+from service.program import clock, regions
+from service.program import service as program_service
+from service.recipients.models import Recipient
+from service.tasks.models import Task
+from tests.conftest import at_jakarta, birth_of_age
+from tests.test_claims import helper, take  # noqa: F401 (fixtures)
+from tests.test_claims import today as claims_today  # noqa: F401
+from tests.test_complaints import file  # noqa: F401 (a fixture)
+from tests.test_targets import draft
+
+API = "/api/v1"
+A, B, C = default_region(), "35.09", "51.71"
+TODAY = dt.date.today()
+MISSING = 987654321
+
+
+@pytest.fixture
+def today(monkeypatch):  # the fixture test_claims' helper asks for
+    at_jakarta(monkeypatch, TODAY, hour=10)
+
+
+def staff_of(code: str, role: str, kind: str | None = None, **fields) -> dict:
+    """A user of region ``code`` (an agency of that region for agency staff): auth headers."""
+    bind(db.session, (code,))
+    n = next(_serial)
+    agency_id = accounts.create_agency(f"Dinas {code} {n}", f"D{n}", kind).id if role == "agency" else None
+    user = accounts.create_user(email=f"r{n}@{code.replace('.', '-')}.example", password="password-1",
+                                name=f"Staff {n}", role=role, agency_id=agency_id, **fields)
+    token, _ = accounts.issue_token(user.email, "password-1")
+    db.session.commit()
+    bind(db.session, (A,))
+    return {"Authorization": f"Bearer {token}"}
+
+
+_serial = iter(range(5000, 9999))
+
+
+@pytest.fixture
+def region_b():
+    bind(db.session, None)
+    regions.create(B, "Jember", "Asia/Jakarta")
+    db.session.commit()
+    bind(db.session, (A,))
+    return B
+
+
+def village_of(code: str, name: str, lat: float, lon: float):
+    bind(db.session, (code,))
+    district = program_service.create_area(f"{name} district", "district", lat, lon)
+    village = program_service.create_area(name, "village", lat, lon, district.id)
+    db.session.commit()
+    bind(db.session, (A,))
+    return village
+
+
+def test_get_regions_lists_what_the_caller_reaches(client, coordinator, region_b):
+    public = client.get(f"{API}/regions")
+    assert public.status_code == 200 and [r["code"] for r in public.json] == [B, A]
+    mine = client.get(f"{API}/regions", headers=coordinator)
+    assert [r["code"] for r in mine.json] == [A]
+    assert mine.json[0]["timezone"] == "Asia/Jakarta" and mine.json[0]["meal_price"] is None
+    provincial = staff_of(A, "coordinator", regions=["*"])
+    assert [r["code"] for r in client.get(f"{API}/regions", headers=provincial).json] == [B, A]
+    assert client.get(f"{API}/regions", headers=coordinator, query_string={"region": B}).status_code == 404
+
+
+def test_a_nik_is_enrolled_in_one_region_only(client, social, recipient_data, region_b):
+    first = client.post(f"{API}/recipients", json=recipient_data(), headers=social)
+    assert first.status_code == 201, first.json
+    nik = first.json["nik"]
+    jember = village_of(B, "Sumbersari", -8.17, 113.72)
+    social_b = staff_of(B, "agency", "social")
+    body = {**recipient_data(), "nik": nik, "village_id": jember.id, "latitude": None, "longitude": None}
+    body = {k: v for k, v in body.items() if v is not None}
+    again = client.post(f"{API}/recipients", json=body, headers=social_b)
+    assert again.status_code == 409, again.json
+    assert again.json["region"] == A and A in again.json["detail"]
+    # nothing of the other region's person: not their id, name, address or village
+    said = str(again.json)
+    assert "existing_id" not in again.json and first.json["name"] not in said and "Kaliasin" not in said
+    # the same person in their own region is the usual duplicate, with its id
+    twice = client.post(f"{API}/recipients", json=recipient_data(nik=nik), headers=social)
+    assert twice.status_code == 409 and twice.json["existing_id"] == first.json["id"]
+
+
+def test_each_region_has_its_own_today(monkeypatch, region_b):
+    bind(db.session, None)
+    regions.create(C, "Denpasar", "Asia/Makassar")
+    db.session.commit()
+    at_jakarta(monkeypatch, TODAY, 23, 30)  # 23:30 WIB in Banyuwangi is 00:30 in Denpasar
+    for code, day in ((A, TODAY), (B, TODAY), (C, TODAY + dt.timedelta(days=1))):
+        bind(db.session, (code,))
+        assert clock.today() == day, code
+        assert program_service.settings().timezone == ("Asia/Makassar" if code == C else "Asia/Jakarta")
+    bind(db.session, (A,))
+
+
+def _body(spec: dict, schema: dict) -> object:
+    """A value the schema accepts, built from the OpenAPI document: each required field filled."""
+    if "$ref" in schema:
+        return _body(spec, spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]])
+    if "allOf" in schema:
+        return _body(spec, schema["allOf"][0])
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        return {name: _body(spec, props[name]) for name in schema.get("required", []) if name in props}
+    if kind == "array":
+        return [_body(spec, schema.get("items", {}))] * schema.get("minItems", 0)
+    if kind == "integer":
+        return max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return max(1.0, schema.get("minimum", 1.0))
+    if kind == "boolean":
+        return True
+    if schema.get("format") == "date":
+        return TODAY.isoformat()
+    if schema.get("format") == "date-time":
+        return clock.now().isoformat()
+    return "x" * max(schema.get("minLength", 0), 12)
+
+
+def _answer(response) -> tuple[int, str]:
+    """A response as the caller can tell it apart: its status and its body without numbers."""
+    return response.status_code, re.sub(r"\d+", "#", response.get_data(as_text=True))
+
+
+def test_staff_of_one_region_reach_nothing_of_another_on_any_operation(
+        app, client, coordinator, agencies, loop, make_recipient, helper, file, region_b):  # noqa: F811
+    """Every operation with an id in its path, as each kind of staff of region B, with region A's
+    ids and with ids that do not exist: the same answer, never a success; region A's audit trail
+    unchanged by all of it."""
+    # region A's rows, one of each
+    person = make_recipient("enrolled")
+    pause = client.post(f"{API}/recipients/{person['id']}/pauses", headers=agencies.social.headers, json={
+        "start_date": (TODAY + dt.timedelta(days=3)).isoformat(),
+        "end_date": (TODAY + dt.timedelta(days=4)).isoformat(), "reason": "hospital"}).json
+    assert client.post(f"{API}/deliveries/schedule", json={"date": TODAY.isoformat()},
+                       headers=coordinator).status_code == 200
+    delivery_id = db.session.scalar(select(func.min(Delivery.id)))
+    volunteer_id, volunteer = helper()
+    claimed = take(client, volunteer, make_recipient("enrolled", latitude=-8.26, longitude=114.1668)["id"])
+    assert claimed.status_code == 201, claimed.json
+    assert file().status_code == 201
+    target = draft(client, coordinator, owner_agency_id=agencies.social.agency_id,
+                   signatory_agency_ids=[agencies.social.agency_id])
+    task = client.post(f"{API}/tasks", headers=coordinator, json={
+        "type": "other", "agency_id": agencies.social.agency_id, "title": "Cek", "due_date": TODAY.isoformat()})
+    task_id = task.json["id"] if task.status_code == 201 else db.session.scalar(select(func.min(Task.id)))
+    assert task_id is not None, task.json
+    leave = client.post(f"{API}/program/leave-days", headers=coordinator,
+                        json={"date": (TODAY + dt.timedelta(days=40)).isoformat(), "name": "Cuti"})
+    assert leave.status_code == 201, leave.json
+    complaint_id = db.session.scalar(select(func.max(AuditEvent.entity_id)).where(AuditEvent.entity == "complaint"))
+    ids = {"recipient_id": person["id"], "pause_id": pause["id"], "vendor_id": loop.a.id, "delivery_id": delivery_id,
+           "task_id": task_id, "target_id": target["id"], "agency_id": agencies.social.agency_id,
+           "volunteer_id": volunteer_id, "claim_id": claimed.json["id"], "complaint_id": complaint_id,
+           "user_id": agencies.social.user.id, "area_id": loop.a.village_id, "day": leave.json["date"]}
+    missing = {name: MISSING for name in ids} | {"day": (TODAY + dt.timedelta(days=41)).isoformat()}
+    # The public's keys (a tracking code, an Open311 id) find a complaint in any region by design:
+    # they are the complainant's, not staff's. A route's category is the caller's own region's.
+    public_keys = {"code", "request_id", "category"}
+
+    with app.app_context():
+        spec = api.spec.to_dict()
+    callers = {"coordinator": staff_of(B, "coordinator"), "social": staff_of(B, "agency", "social"),
+               "health": staff_of(B, "agency", "health"), "education": staff_of(B, "agency", "education"),
+               "data": staff_of(B, "agency", "data")}
+    trail_before = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.region_code == A))
+    people_before = db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.region_code == A))
+    walked, not_found = 0, 0
+    for path, operations in spec["paths"].items():
+        names = set(re.findall(r"{(\w+)}", path))
+        if not names or names & public_keys:
+            continue
+        assert names <= set(ids), f"{path}: give the walk an id of region A for {names - set(ids)}"
+        for method, operation in operations.items():
+            if method == "parameters":
+                continue
+            body = None
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = _body(spec, content["application/json"]["schema"])
+            for who, headers in callers.items():
+                answers = []
+                for values in (ids, missing):
+                    url = path.format(**{name: values[name] for name in names})
+                    response = client.open(url, method=method.upper(), json=body, headers=headers)
+                    answers.append(_answer(response))
+                theirs, nothing = answers
+                assert theirs[0] < 500 and not 200 <= theirs[0] < 300, (who, method, path, theirs)
+                assert theirs == nothing, (who, method, path, theirs, nothing)
+                walked += 1
+                not_found += theirs[0] == 404
+    assert walked > 200 and not_found > 100, (walked, not_found)
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.region_code == A)) == trail_before
+    assert db.session.scalar(select(func.count()).select_from(Recipient)
+                             .where(Recipient.region_code == A)) == people_before
+
+
+def test_lists_and_figures_hold_the_callers_region_and_provincial_staff_narrow(
+        client, coordinator, loop, region_b):
+    coordinator_b = staff_of(B, "coordinator")
+    for path in ("/recipients", "/vendors", "/deliveries", "/tasks", "/volunteers", "/users", "/agencies",
+                 "/areas", "/complaints", "/targets", "/audit"):
+        theirs = client.get(f"{API}{path}", headers=coordinator_b)
+        assert theirs.status_code == 200, (path, theirs.json)
+        items = theirs.json["items"] if isinstance(theirs.json, dict) else theirs.json
+        if path == "/users":
+            assert all("@35-09." in (u.get("email") or "") for u in items), items
+        elif path == "/audit":  # the trail of region B: its own staff made, nothing of A's
+            assert items and {e["entity"] for e in items} <= {"user", "agency", "api_token"}, items
+        elif path not in ("/agencies",):
+            assert items == [], (path, items)
+    mine = client.get(f"{API}/recipients", headers=coordinator).json
+    assert mine["total"] == 3
+    provincial = staff_of(A, "coordinator", regions=[A, B])
+    assert client.get(f"{API}/recipients", headers=provincial).json["total"] == 3
+    assert client.get(f"{API}/recipients", headers=provincial, query_string={"region": B}).json["total"] == 0
+    assert client.get(f"{API}/recipients", headers=provincial, query_string={"region": C}).status_code == 404
+    # a provincial user adding a row names the region it is for
+    unnamed = client.post(f"{API}/agencies", headers=provincial,
+                          json={"name": "Dinsos", "code": "DS", "kind": "social"})
+    assert unnamed.status_code == 422 and "region" in unnamed.json["errors"], unnamed.json
+    named = client.post(f"{API}/agencies", headers=provincial, query_string={"region": B},
+                        json={"name": "Dinsos", "code": "DS", "kind": "social"})
+    assert named.status_code == 201, named.json
+    # the same code in another region is that region's own agency
+    assert client.post(f"{API}/agencies", headers=coordinator, json={"name": "Dinsos", "code": "DS",
+                                                                      "kind": "social"}).status_code == 201
+    # one region's staff may not change the program's shared settings once there are several
+    assert client.patch(f"{API}/program", headers=coordinator, json={"min_age": 61}).status_code == 403
+
+
+def test_the_public_files_at_a_regions_door_and_the_code_finds_it(client, areas, region_b, monkeypatch):
+    at_jakarta(monkeypatch, TODAY, 10)
+    jember = village_of(B, "Sumbersari", -8.17, 113.72)
+    filed = client.post(f"{API}/complaints", query_string={"region": B}, json={
+        "category": "missed_meal", "description": "Mbah di RT 03 tidak dapat makanan kemarin.",
+        "village_id": jember.id})
+    assert filed.status_code == 201, filed.json
+    code = filed.json["code"]
+    bind(db.session, None)
+    from service.complaints.models import Complaint
+    assert db.session.scalar(select(Complaint.region_code).where(Complaint.code == code)) == B
+    bind(db.session, (A,))
+    assert client.get(f"{API}/complaints/{code}").status_code == 200  # no region needed to follow it
+    # Banyuwangi's village is not Jember's
+    wrong = client.post(f"{API}/complaints", query_string={"region": B}, json={
+        "category": "missed_meal", "description": "Mbah di RT 03 tidak dapat makanan kemarin.",
+        "village_id": areas["Kaliasin"].id})
+    assert wrong.status_code == 422, wrong.json
+    assert birth_of_age  # (imported for recipient bodies elsewhere)

@@ -2,9 +2,10 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
+from service.db import bind
 from service.deliveries.scheduling import first_open_day
 from service.extensions import db
-from service.program.models import Area
+from service.program.models import Area, Region
 from service.recipients.models import Recipient
 from service.recipients.rules import identity_errors
 
@@ -128,3 +129,28 @@ def test_demo_load_builds_a_believable_program(cli, client):
     assert again.exit_code != 0 and "empty" in again.output
     skipped = cli.invoke(args=["demo", "load", "--if-empty"])
     assert skipped.exit_code == 0 and "not loaded" in skipped.output and "rantang-demo" in skipped.output
+
+
+def test_demo_load_of_several_regions_over_the_country_places(cli, client):
+    """``--regions 3``: Banyuwangi, then Jember (WIB) and Denpasar (WITA) over the real places of
+    indonesia_places.csv, each a whole demo program of its own that its staff alone see."""
+    result = cli.invoke(args=["demo", "load", "--recipients", "40", "--regions", "3"])
+    assert result.exit_code == 0, result.output
+    bind(db.session, None)
+    assert {r.code: r.timezone for r in db.session.scalars(select(Region))} == {
+        "35.10": "Asia/Jakarta", "35.09": "Asia/Jakarta", "51.71": "Asia/Makassar"}
+    per_region = dict(db.session.execute(select(Recipient.region_code, func.count())
+                                         .group_by(Recipient.region_code)).all())
+    assert per_region == {"35.10": 41, "35.09": 41, "51.71": 41}
+    # every region's areas are its own places: Denpasar's villages lie on Bali
+    bali = db.session.scalars(select(Area).where(Area.region_code == "51.71", Area.kind == "village")).all()
+    assert bali and all(-9.0 < a.latitude < -8.0 and 114.4 < a.longitude < 115.8 for a in bali)
+    for domain, code in (("35-09.rantang.example", "35.09"), ("51-71.rantang.example", "51.71")):
+        assert f"koordinator@{domain}" in result.output
+        token = client.post("/api/v1/auth/token", json={"email": f"sosial@{domain}", "password": "rantang-demo"})
+        assert token.status_code == 201, token.json
+        listed = client.get("/api/v1/recipients?per_page=100",
+                            headers={"Authorization": f"Bearer {token.json['token']}"})
+        assert listed.json["total"] == 41
+        ids = {r["id"] for r in listed.json["items"]}
+        assert ids == set(db.session.scalars(select(Recipient.id).where(Recipient.region_code == code)))

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from faker import Faker
 from geopy.distance import geodesic
+from scipy.spatial import cKDTree
 from sqlalchemy import bindparam, func, select, update
 
 from service.accounts import passwords
@@ -26,12 +27,12 @@ from service.assignments import rebalance
 from service.assignments.models import Assignment
 from service.audit.service import creation_changes, record
 from service.codes import code
-from service.db import bulk_insert, refresh_statistics
+from service.db import bulk_insert, default_region, refresh_statistics
 from service.deliveries import scheduling
 from service.deliveries.models import Delivery, DeliveryDay
 from service.demo.complaints import load_complaints
 from service.extensions import db
-from service.geo import distance_m
+from service.geo import distance_m, sphere_xyz
 from service.i18n import _
 from service.program import clock
 from service.program import service as program_service
@@ -63,9 +64,38 @@ AGENCIES = [
     ("Dinas Kesehatan Kabupaten Banyuwangi", "DINKES", "health", "kesehatan"),
     ("Dinas Pendidikan Kabupaten Banyuwangi", "DISPENDIK", "education", "pendidikan"),
 ]
-COORDINATOR_EMAIL = "koordinator@rantang.example"
-STALL_EMAIL = "warung@rantang.example"
-TEACHER_EMAIL = "guru@rantang.example"  # a second education user: school visits are spread over both
+DOMAIN = "rantang.example"  # the default region's logins; another region's are <code>.rantang.example
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where a demo region is: its code, its places (name, latitude, longitude) and the districts
+    among them (name -> the district's own two digits), and the domain of its logins."""
+
+    code: str
+    places: tuple[tuple[str, float, float], ...]
+    districts: dict[str, str]
+    domain: str
+    name: str = "Banyuwangi"
+
+    def email(self, login: str) -> str:
+        return f"{login}@{self.domain}"
+
+
+_site: Site | None = None  # the region being loaded (the default region's Banyuwangi unless said)
+
+
+def site() -> Site:
+    return _site or Site(default_region(), tuple(read_places()), DISTRICTS, DOMAIN)
+
+
+def email(login: str) -> str:
+    return site().email(login)
+
+
+COORDINATOR = "koordinator"
+STALL = "warung"
+TEACHER = "guru"  # a second education user: school visits are spread over both
 STALL_SHARE_OF_VILLAGES = 0.95  # stalls are recruited until they reach 95% of villages: a few stay unreached
 NEEDS = ["makanan lunak", "rendah garam", "rendah gula", "tidak pedas", "vegetarian"]  # as written by Dinsos
 
@@ -75,7 +105,7 @@ DEMO = Scope.system("demo")
 
 def on_behalf_of(user_id: int | None) -> Scope:
     """The demo doing what a member of staff did: the program's reach, the staff member's name."""
-    return Scope(role="system", user_id=user_id, label="demo")
+    return Scope(role="system", user_id=user_id, label="demo", region_code=site().code)
 
 
 @dataclass
@@ -85,29 +115,68 @@ class Credential:
     role: str
 
 
+# Regions a demo of several builds beyond Banyuwangi: a regency or city of a province of the real
+# places (``indonesia_places.csv``), by its official code, across the three time zones.
+OTHER_REGIONS = [("35.09", "Jember", "East Java"), ("51.71", "Denpasar", "Bali"), ("91.71", "Jayapura", "Papua"),
+                 ("32.73", "Bandung", "West Java"), ("53.71", "Kupang", "East Nusa Tenggara"),
+                 ("33.74", "Semarang", "Central Java"), ("52.71", "Mataram", "West Nusa Tenggara"),
+                 ("36.71", "Tangerang", "Banten"), ("73.71", "Makassar", "South Sulawesi"),
+                 ("63.71", "Banjarmasin", "South Kalimantan"), ("12.71", "Medan", "North Sumatra"),
+                 ("13.71", "Padang", "West Sumatra"), ("11.71", "Banda Aceh", "Aceh")]
+COUNTRY_PLACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "indonesia_places.csv"
+SITE_PLACES = 80  # villages of a demo region: the places nearest its busiest one, within SITE_KM
+SITE_KM = 40
+
+
+def other_sites(count: int, places_file: Path = COUNTRY_PLACES) -> list[tuple[Site, str]]:
+    """``count`` demo regions beyond the default, each with its time zone: a compact cluster of its
+    province's real places around the place with most neighbours, every eighth a district."""
+    if count > len(OTHER_REGIONS):
+        raise ValueError(f"at most {len(OTHER_REGIONS) + 1} regions")
+    with places_file.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    out = []
+    for region, name, province in OTHER_REGIONS[:count]:
+        mine = [(r["name"], float(r["latitude"]), float(r["longitude"])) for r in rows if r["province"] == province]
+        zone = next(r["timezone"] for r in rows if r["province"] == province)
+        points = sphere_xyz(np.array([lat for _, lat, _ in mine]), np.array([lon for _, _, lon in mine]))
+        tree = cKDTree(points)
+        counts = tree.query_ball_point(points, SITE_KM * 1000.0, return_length=True)
+        centre = int(np.argmax(counts))
+        distances, near = tree.query(points[centre], k=min(SITE_PLACES, len(mine)))
+        near = np.atleast_1d(near)[np.atleast_1d(distances) <= SITE_KM * 1000.0]
+        chosen = tuple(mine[i] for i in near)
+        districts = {chosen[i][0]: f"{n + 1:02d}" for n, i in enumerate(range(0, len(chosen), 8))}
+        domain = f"{region.replace('.', '-')}.{DOMAIN}"
+        out.append((Site(region, chosen, districts, domain, name), zone))
+    return out
+
+
 def read_places() -> list[tuple[str, float, float]]:
     with PLACES.open(encoding="utf-8") as handle:
         rows = csv.DictReader(line for line in handle if not line.startswith("#"))
         return [(r["name"], float(r["latitude"]), float(r["longitude"])) for r in rows]
 
 
-def credentials() -> list[Credential]:
-    return [Credential(COORDINATOR_EMAIL, DEMO_PASSWORD, "coordinator")] + [
-        Credential(f"{login}@rantang.example", DEMO_PASSWORD, f"agency ({kind})")
+def credentials(where: Site | None = None) -> list[Credential]:
+    where = where or site()
+    return [Credential(where.email(COORDINATOR), DEMO_PASSWORD, "coordinator")] + [
+        Credential(where.email(login), DEMO_PASSWORD, f"agency ({kind})")
         for _, _, kind, login in AGENCIES
-    ] + [Credential(TEACHER_EMAIL, DEMO_PASSWORD, "agency (education)"),
-         Credential(STALL_EMAIL, DEMO_PASSWORD, "vendor (a food stall)"),
-         Credential(VOLUNTEER_EMAIL, DEMO_PASSWORD, "volunteer (approved)")]
+    ] + [Credential(where.email(TEACHER), DEMO_PASSWORD, "agency (education)"),
+         Credential(where.email(STALL), DEMO_PASSWORD, "vendor (a food stall)"),
+         Credential(where.email(VOLUNTEER), DEMO_PASSWORD, "volunteer (approved)")]
 
 
 def load_areas() -> list[Area]:
-    places = read_places()
+    here = site()
+    places = list(here.places)
     districts: dict[str, Area] = {}
     for name, lat, lon in places:
-        if name in DISTRICTS and name not in districts:
+        if name in here.districts and name not in districts:
             districts[name] = program_service.create_area(
                 name=name.removesuffix(" Satu"), kind="district", latitude=lat, longitude=lon,
-                code=f"35.10.{DISTRICTS[name]}",
+                code=f"{here.code}.{here.districts[name]}",
             )
     villages = []
     for index, (name, lat, lon) in enumerate(places, start=1):
@@ -144,13 +213,19 @@ class NikSerials:
         return make_nik(district_code, birth, sex, serial)
 
 
-def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None] = lambda stage: None
-         ) -> list[Credential]:
+def load(recipient_count: int = 300, seed: int = 2026, say: Callable[[str], None] = lambda stage: None,
+         where: Site | None = None) -> list[Credential]:
     """Areas, the four agencies with a user each, a coordinator, stalls, recipients in every status
-    placed at the stalls, three weeks of meals and the agencies' work. ``say`` hears each stage
-    begin (the CLI shows them)."""
-    with passwords.allowing(DEMO_PASSWORD):  # published in the README: nobody else may choose it
-        return _load(recipient_count, seed, say)
+    placed at the stalls, three weeks of meals and the agencies' work, in the region the session
+    works in (``where``: its places; Banyuwangi's unless said). ``say`` hears each stage begin (the
+    CLI shows them)."""
+    global _site
+    _site = where
+    try:
+        with passwords.allowing(DEMO_PASSWORD):  # published in the README: nobody else may choose it
+            return _load(recipient_count, seed, say)
+    finally:
+        _site = None
 
 
 def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[Credential]:
@@ -160,10 +235,10 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     say(_("areas, agencies and users"))
     villages = load_areas()
     for name, agency_code, kind, login in AGENCIES:
-        agency = accounts.create_agency(name=name, code=agency_code, kind=kind)
-        accounts.create_user(email=f"{login}@rantang.example", password=DEMO_PASSWORD,
+        agency = accounts.create_agency(name=name.replace("Banyuwangi", site().name), code=agency_code, kind=kind)
+        accounts.create_user(email=email(login), password=DEMO_PASSWORD,
                              name=fake.name(), role="agency", agency_id=agency.id)
-    accounts.create_user(email=COORDINATOR_EMAIL, password=DEMO_PASSWORD, name="Koordinator Program",
+    accounts.create_user(email=email(COORDINATOR), password=DEMO_PASSWORD, name="Koordinator Program",
                          role="coordinator")
     today = clock.today()
     stall_villages, unreached = _stall_villages(villages)
@@ -171,7 +246,7 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     say(_("%(count)s food stalls with their inspections", count=format(max(stalls_needed, len(stall_villages)), ",")))
     reached = [v for v in villages if v not in unreached]
     stalls = load_stalls(_stall_sites(stall_villages, reached, stalls_needed), rng, fake, today)
-    accounts.create_user(email=STALL_EMAIL, password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
+    accounts.create_user(email=email(STALL), password=DEMO_PASSWORD, name=stalls[0].owner_name, role="vendor",
                          vendor_id=stalls[0].id)
     say(_("%(count)s recipients, from candidate to exit", count=format(recipient_count, ",")))
     load_recipients(recipient_count, villages, unreached, rng, fake, today)
@@ -201,7 +276,7 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     return credentials()
 
 
-VOLUNTEER_EMAIL = "relawan@rantang.example"
+VOLUNTEER = "relawan"
 # How the demo's volunteers stand: most approved, some waiting for the social agency, a few refused.
 VOLUNTEER_STATUSES = ["approved"] * 6 + ["pending"] * 3 + ["rejected", "suspended"]
 
@@ -212,13 +287,13 @@ def load_volunteers(rng: random.Random, fake: Faker, villages: list[Area], unrea
     first, approved, lives in a village no stall reaches, signs in as ``relawan@rantang.example``
     and took on two people three weeks ago: one to bring meals to (the history's meals are
     theirs), one to visit."""
-    social = db.session.scalar(select(User.id).where(User.email == "sosial@rantang.example"))
+    social = db.session.scalar(select(User.id).where(User.email == email("sosial")))
     scope = on_behalf_of(social)
     for index, status in enumerate(VOLUNTEER_STATUSES):
         village = unreached[0] if index == 0 and unreached else rng.choice(villages)
         volunteer = volunteer_service.sign_up(
             name=fake.name(), phone=f"0812{rng.randint(10_000_000, 99_999_999)}", password=DEMO_PASSWORD,
-            village_id=village.id, email=VOLUNTEER_EMAIL if index == 0 else None,
+            village_id=village.id, email=email(VOLUNTEER) if index == 0 else None,
             skills=rng.sample(["deliver", "visit", "cook"], rng.randint(1, 2)) if index else ["deliver", "visit"],
             capacity=rng.randint(1, 3) if index else 3, accepts_code_of_conduct=True)
         if status in ("approved", "suspended"):
@@ -232,8 +307,9 @@ def load_volunteers(rng: random.Random, fake: Faker, villages: list[Area], unrea
 
 
 def _relawan() -> Scope:
-    user = db.session.scalar(select(User).where(User.email == VOLUNTEER_EMAIL))
-    return Scope(role="volunteer", user_id=user.id, label=VOLUNTEER_EMAIL, volunteer_id=user.volunteer_id)
+    user = db.session.scalar(select(User).where(User.email == email(VOLUNTEER)))
+    return Scope(role="volunteer", user_id=user.id, label=user.email, volunteer_id=user.volunteer_id,
+                 region_code=user.region_code)
 
 
 def _took_on(volunteer_id: int, today: dt.date) -> None:
@@ -501,9 +577,9 @@ def load_work(rng: random.Random, fake: Faker, today: dt.date) -> None:
     agency = {a.kind: a for a in db.session.scalars(select(Agency))}
     staff = {kind: db.session.scalars(select(User.id).where(User.agency_id == a.id).order_by(User.id)).first()
              for kind, a in agency.items()}
-    teacher = accounts.create_user(email=TEACHER_EMAIL, password=DEMO_PASSWORD, name=fake.name_female(),
+    teacher = accounts.create_user(email=email(TEACHER), password=DEMO_PASSWORD, name=fake.name_female(),
                                    role="agency", agency_id=agency["education"].id).id
-    coordinator = db.session.scalar(select(User.id).where(User.email == COORDINATOR_EMAIL))
+    coordinator = db.session.scalar(select(User.id).where(User.email == email(COORDINATOR)))
     work = _Work(agency, staff, today)
     enrolled = db.session.execute(select(Recipient.id, Recipient.name).where(Recipient.status == "enrolled")
                                   .order_by(Recipient.id)).all()

@@ -212,10 +212,16 @@ COUNTED_AT = fields.AwareDateTime(metadata={
     "description": "When the counts were taken: the cut-off for a closed day; for an open day the job runner's "
                    "snapshot (at most a few minutes old), or now with `live=true`."})
 
+RegionCoverageOut = Schema.from_dict(
+    {"region_code": fields.String(), **_count_fields("counts.")}, name="RegionCoverage")
+
 CoverageOut = Schema.from_dict(
     {"date": fields.Date(), "closed": fields.Boolean(metadata={"description": "Counted at the cut-off (final)."}),
      "counted_at": COUNTED_AT,
-     **_count_fields("counts."), "by_village": fields.List(fields.Nested(VillageCoverageOut))}, name="Coverage")
+     **_count_fields("counts."), "by_village": fields.List(fields.Nested(VillageCoverageOut)),
+     "by_region": fields.List(fields.Nested(RegionCoverageOut), metadata={
+         "description": "Each region's part of the total (one row for staff of one region); the sum of each count "
+                        "is the total's."})}, name="Coverage")
 
 TrendDayOut = Schema.from_dict(
     {"date": fields.Date(), "closed": fields.Boolean(), "counted_at": COUNTED_AT, **_count_fields("counts.")},

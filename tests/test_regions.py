@@ -271,3 +271,29 @@ def test_the_public_files_at_a_regions_door_and_the_code_finds_it(client, areas,
         "village_id": areas["Kaliasin"].id})
     assert wrong.status_code == 422, wrong.json
     assert birth_of_age  # (imported for recipient bodies elsewhere)
+
+
+def test_a_provincial_coordinators_figures_are_each_regions_and_their_sum(client, coordinator, loop,
+                                                                           recipient_data, region_b):
+    jember = village_of(B, "Sumbersari", -8.17, 113.72)
+    coordinator_b = staff_of(B, "coordinator")
+    for n in range(2):  # two enrolled in Jember, whom no stall reaches: eligible, not covered
+        body = {**recipient_data(), "village_id": jember.id, "latitude": -8.17 + n / 1000, "longitude": 113.72}
+        rid = client.post(f"{API}/recipients", json=body, headers=coordinator_b)
+        assert rid.status_code == 201, rid.json
+        rid = rid.json["id"]
+        assert client.post(f"{API}/recipients/{rid}/verify", json={"eligible": True},
+                           headers=coordinator_b).status_code == 200
+        assert client.post(f"{API}/recipients/{rid}/enrol", headers=coordinator_b).status_code == 200
+    provincial = staff_of(A, "coordinator", regions=[A, B])
+    query = {"live": "true"}
+    a = client.get(f"{API}/coverage", headers=coordinator, query_string=query).json
+    b = client.get(f"{API}/coverage", headers=coordinator_b, query_string=query).json
+    both = client.get(f"{API}/coverage", headers=provincial, query_string=query).json
+    assert (a["eligible"], b["eligible"]) == (3, 2)
+    assert [r["region_code"] for r in a["by_region"]] == [A] and [r["region_code"] for r in both["by_region"]] == [B, A]
+    for name in ("eligible", "covered", "uncovered", "scheduled", "delivered"):
+        assert both[name] == a[name] + b[name], name  # the province's total, summed by hand
+        assert {r["region_code"]: r[name] for r in both["by_region"]} == {A: a[name], B: b[name]}, name
+    narrowed = client.get(f"{API}/coverage", headers=provincial, query_string={**query, "region": B}).json
+    assert narrowed["eligible"] == 2 and [v["village"] for v in narrowed["by_village"]] == ["Sumbersari"]

@@ -102,12 +102,19 @@ class VillageCoverage:
 
 
 @dataclass
+class RegionCoverage:
+    region_code: str
+    counts: Counts
+
+
+@dataclass
 class DayCoverage:
     date: dt.date
     closed: bool
     counted_at: dt.datetime
     counts: Counts
     by_village: list[VillageCoverage]
+    by_region: list[RegionCoverage]  # for staff of several regions: each region's part of the total
 
 
 def live_counts(day: dt.date) -> dict[int, Counts]:
@@ -262,16 +269,18 @@ def day_coverage(day: dt.date | None = None, live: bool = False) -> DayCoverage:
     if stored is None or (live and not stored.final):
         stored = _live(day)
     by_id = stored.by_village
-    names = {
-        a.id: (a.name, a.parent.name if a.parent else None)
-        for a in db.session.scalars(select(Area).where(Area.id.in_(list(by_id))))
-    } if by_id else {}
+    areas = db.session.scalars(select(Area).where(Area.id.in_(list(by_id)))).all() if by_id else []
+    names = {a.id: (a.name, a.parent.name if a.parent else None) for a in areas}
+    regions: dict[str, list[Counts]] = {}
+    for area in areas:
+        regions.setdefault(area.region_code, []).append(by_id[area.id])
     villages = []
     for village_id, counts in sorted(by_id.items(), key=lambda kv: (names.get(kv[0], ("", None)), kv[0])):
         name, district = names.get(village_id, ("", None))
         villages.append(VillageCoverage(village_id=village_id, village=name, district=district, counts=counts))
     return DayCoverage(date=day, closed=stored.final, counted_at=stored.counted_at,
-                       counts=Counts.total(by_id.values()), by_village=villages)
+                       counts=Counts.total(by_id.values()), by_village=villages,
+                       by_region=[RegionCoverage(code, Counts.total(parts)) for code, parts in sorted(regions.items())])
 
 
 @dataclass

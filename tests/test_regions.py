@@ -7,17 +7,19 @@ import datetime as dt
 import re
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from blueprints.extensions import api
 from service.accounts import service as accounts
 from service.audit.models import AuditEvent
 from service.db import bind, default_region
-from service.deliveries.models import Delivery
+from service.deliveries.models import Delivery, DeliveryDay
 from service.extensions import db
 from service.program import clock, regions
 from service.program import service as program_service
 from service.recipients.models import Recipient
+from service.scheduler import jobs, runner
 from service.tasks.models import Task
 from tests.conftest import at_jakarta, birth_of_age
 from tests.test_claims import helper, take  # noqa: F401 (fixtures)
@@ -297,3 +299,27 @@ def test_a_provincial_coordinators_figures_are_each_regions_and_their_sum(client
         assert {r["region_code"]: r[name] for r in both["by_region"]} == {A: a[name], B: b[name]}, name
     narrowed = client.get(f"{API}/coverage", headers=provincial, query_string={**query, "region": B}).json
     assert narrowed["eligible"] == 2 and [v["village"] for v in narrowed["by_village"]] == ["Sumbersari"]
+
+
+def test_two_regions_are_scheduled_each_at_its_own_evening(app, monkeypatch, region_b):
+    bind(db.session, None)
+    regions.create(C, "Denpasar", "Asia/Makassar", delivery_cutoff=dt.time(20, 0))
+    db.session.commit()
+    bind(db.session, (A,))
+    scheduler = runner.build(app, BackgroundScheduler)
+    triggers = {job.id: job.trigger for job in scheduler.get_jobs()}
+    assert str(triggers["schedule"].timezone) == "Asia/Jakarta"
+    assert str(triggers[f"schedule@{C}"].timezone) == "Asia/Makassar"
+    assert {f.name: str(f) for f in triggers[f"cutoff@{C}"].fields if f.name == "hour"} == {"hour": "20"}
+    assert {f.name: str(f) for f in triggers["cutoff"].fields if f.name == "hour"} == {"hour": "21"}
+    # 17:30 in Banyuwangi is 18:30 in Denpasar: Denpasar's evening scheduling is due, Banyuwangi's not
+    at_jakarta(monkeypatch, TODAY, 17, 30)
+    done = {code: jobs.run(app, "catch_up", region=code) for code in (A, C)}
+    tomorrow = (TODAY + dt.timedelta(days=1)).isoformat()
+    assert tomorrow in done[C]["scheduled"] and tomorrow not in done[A]["scheduled"], done
+    # each region's day is its own: Denpasar's scheduled tomorrow is no day of Banyuwangi's
+    bind(db.session, None)
+    days = set(db.session.execute(select(DeliveryDay.region_code, DeliveryDay.date)
+                                  .where(DeliveryDay.scheduled_at.is_not(None))).all())
+    bind(db.session, (A,))
+    assert (C, TODAY + dt.timedelta(days=1)) in days and (A, TODAY + dt.timedelta(days=1)) not in days

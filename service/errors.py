@@ -20,7 +20,8 @@ ENTITIES = {
     "village": _l("village"), "district": _l("district"), "settings": _l("settings"),
     "api token": _l("token"), "assignment": _l("assignment"), "delivery photo": _l("photo of delivery"),
     "volunteer visit": _l("visit"), "program": _l("program"), "meal price": _l("meal price"),
-    "target signatory": _l("target signatory"), "complaint event": _l("complaint event"),
+    "target signatory": _l("target signatory"), "complaint event": _l("complaint event"), "region": _l("region"),
+    "nik holder": _l("NIK holder"),
 }
 
 

@@ -188,7 +188,7 @@ _CALLER = (
            User.agency_id, Agency.kind.label("agency_kind"), User.vendor_id, User.volunteer_id,
            User.language, User.region_code, User.regions, ApiToken.expires_at, ApiToken.revoked_at, User.active,
            Program.version.label("program_version"), Program.updated_at.label("program_updated_at"),
-           Region.version.label("region_version"))
+           Region.version.label("region_version"), Region.created_at.label("region_created_at"))
     .join(User, User.id == ApiToken.user_id)
     .outerjoin(Agency, Agency.id == User.agency_id)
     .outerjoin(Region, Region.code == User.region_code)
@@ -206,7 +206,7 @@ class Found:
     caller: Scope
     expires_at: dt.datetime
     program_stamp: tuple[int, dt.datetime]
-    region_stamp: tuple[str, int] | None = None  # the caller's region and its row's version
+    region_stamp: tuple[str, int, dt.datetime] | None = None  # the caller's region, its row's version and birth
 
 
 def normal_login(login: str) -> str | None:
@@ -256,7 +256,7 @@ def _look_up(token_hash: str) -> Found:
     fields["regions"] = tuple(fields["regions"]) if fields["regions"] else None
     return Found(Scope(**{name: fields[name] for name in Scope.__dataclass_fields__}), row.expires_at,
                  (row.program_version, row.program_updated_at),
-                 (row.region_code, row.region_version) if row.region_code else None)
+                 (row.region_code, row.region_version, row.region_created_at) if row.region_code else None)
 
 
 def get_user(user_id: int) -> User:

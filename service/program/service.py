@@ -22,7 +22,7 @@ from service.program.models import AREA_KINDS, PROGRAM_ID, Area, MealPrice, Prog
 # ``session.info`` key: the settings row's stamp (version, updated_at) as this request's
 # authentication read it, in the same query as the caller (``accounts.authenticate``).
 SEEN_STAMP = "program_stamp"
-SEEN_REGION = "region_stamp"  # and the caller's region's (code, version), read by the same query
+SEEN_REGION = "region_stamp"  # and the caller's region's (code, version, created_at), by the same query
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ def settings() -> Settings:
     row = db.session.info.get(_REGION)
     if row is None or row.code != code:
         row = db.session.info[_REGION] = regions.region(code)
-    key = (base.stamp, code, row.version)
+    key = (base.stamp, code, row.version, row.created_at)
     found = _in_regions.get(key)
     if found is None or db.session.is_modified(row):
         found = base.in_region(row)

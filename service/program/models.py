@@ -84,6 +84,7 @@ class Region(Base):
     do belong to it (``db.Regional``)."""
 
     __tablename__ = "regions"
+    __audited__ = False  # keyed by a code, not an id the trail can hold; added by the command line only
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

@@ -323,3 +323,13 @@ def test_two_regions_are_scheduled_each_at_its_own_evening(app, monkeypatch, reg
                                   .where(DeliveryDay.scheduled_at.is_not(None))).all())
     bind(db.session, (A,))
     assert (C, TODAY + dt.timedelta(days=1)) in days and (A, TODAY + dt.timedelta(days=1)) not in days
+
+
+def test_the_public_statistics_are_each_regions_own_however_long_a_process_keeps_them(
+        app, client, loop, region_b, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_STATS_CACHE_SECONDS", 300)
+    here = client.get(f"{API}/public/stats")
+    there = client.get(f"{API}/public/stats", query_string={"region": B})
+    assert here.status_code == there.status_code == 200
+    assert here.json["stalls_active"] == 2 and there.json["stalls_active"] == 0, (here.json, there.json)
+    assert client.get(f"{API}/public/stats", query_string={"region": "99.99"}).status_code == 404

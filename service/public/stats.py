@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from service.complaints import service as complaints
+from service.db import bound
 from service.deliveries import coverage
 from service.extensions import db
 from service.program.clock import today
@@ -146,7 +147,7 @@ def compute() -> PublicStats:
         districts=[DistrictStats(name, e, f, _rate(e, f)) for name, (e, f) in sorted(shown.items())])
 
 
-_kept: dict[str, tuple[float, dt.date, PublicStats]] = {}
+_kept: dict[tuple, tuple[float, dt.date, PublicStats]] = {}
 _lock = threading.Lock()
 
 
@@ -155,7 +156,7 @@ def public_stats() -> PublicStats:
     seconds = current_app.config["PUBLIC_STATS_CACHE_SECONDS"]
     if not seconds:
         return compute()
-    where = db.engine.url.render_as_string(hide_password=True)
+    where = (db.engine.url.render_as_string(hide_password=True), bound(db.session))  # each region its own
     day = today()
     kept = _kept.get(where)
     if kept is None or kept[1] != day or time.monotonic() - kept[0] > seconds:

@@ -28,7 +28,7 @@ from service import events, geo
 from service.accounts.scope import Scope
 from service.assignments.events import PlacesChanged
 from service.assignments.models import placed_to_cook_on
-from service.db import Page, Showing, equals, fetch_visible, paginate
+from service.db import Page, Showing, bound, equals, fetch_visible, paginate
 from service.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
@@ -148,7 +148,7 @@ class _Unplaced:
     tree: cKDTree | None
 
 
-_unplaced: dict[str, _Unplaced] = {}  # by database: one process, one tree
+_unplaced: dict[tuple, _Unplaced] = {}  # by database and regions: one process, one tree each
 _building = threading.Lock()
 
 
@@ -163,7 +163,7 @@ def _unplaced_near(lat: float, lon: float, radius_km: float) -> list[int] | None
         return None
     program = settings()
     day = today(program)
-    where = db.engine.url.render_as_string(hide_password=True)
+    where = (db.engine.url.render_as_string(hide_password=True), bound(db.session))  # a tree per region
     key = (day, program.max_vendor_distance_km, program.timezone)
     known = _unplaced.get(where)
     if known is None or known.key != key or time.monotonic() - known.built > seconds:

@@ -117,38 +117,62 @@ class Credential:
 
 # Regions a demo of several builds beyond Banyuwangi: a regency or city of a province of the real
 # places (``indonesia_places.csv``), by its official code, across the three time zones.
-OTHER_REGIONS = [("35.09", "Jember", "East Java"), ("51.71", "Denpasar", "Bali"), ("91.71", "Jayapura", "Papua"),
-                 ("32.73", "Bandung", "West Java"), ("53.71", "Kupang", "East Nusa Tenggara"),
-                 ("33.74", "Semarang", "Central Java"), ("52.71", "Mataram", "West Nusa Tenggara"),
-                 ("36.71", "Tangerang", "Banten"), ("73.71", "Makassar", "South Sulawesi"),
-                 ("63.71", "Banjarmasin", "South Kalimantan"), ("12.71", "Medan", "North Sumatra"),
-                 ("13.71", "Padang", "West Sumatra"), ("11.71", "Banda Aceh", "Aceh")]
+OTHER_REGIONS = [("35.09", "Jember", "East Java", -8.17, 113.70), ("51.71", "Denpasar", "Bali", -8.65, 115.22),
+                 ("91.71", "Jayapura", "Papua", -2.53, 140.72), ("32.73", "Bandung", "West Java", -6.91, 107.61),
+                 ("53.71", "Kupang", "East Nusa Tenggara", -10.16, 123.60),
+                 ("33.74", "Semarang", "Central Java", -6.97, 110.42),
+                 ("52.71", "Mataram", "West Nusa Tenggara", -8.58, 116.12),
+                 ("36.71", "Tangerang", "Banten", -6.18, 106.63),
+                 ("73.71", "Makassar", "South Sulawesi", -5.14, 119.42),
+                 ("63.71", "Banjarmasin", "South Kalimantan", -3.32, 114.59),
+                 ("12.71", "Medan", "North Sumatra", 3.59, 98.67), ("13.71", "Padang", "West Sumatra", -0.95, 100.35),
+                 ("11.71", "Banda Aceh", "Aceh", 5.55, 95.32)]
 COUNTRY_PLACES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "indonesia_places.csv"
-SITE_PLACES = 80  # villages of a demo region: the places nearest its busiest one, within SITE_KM
-SITE_KM = 40
+# The places of those regions, taken from COUNTRY_PLACES by ``write_region_places`` and kept beside
+# this file (a demo needs no copy of the whole country's): region code, name, latitude, longitude.
+REGION_PLACES = Path(__file__).with_name("region_places.csv")
+SITE_PLACES = 80  # villages of a demo region: the places nearest its centre, within SITE_KM
+SITE_KM = 50
+SITE_AT_LEAST = 30
 
 
-def other_sites(count: int, places_file: Path = COUNTRY_PLACES) -> list[tuple[Site, str]]:
-    """``count`` demo regions beyond the default, each with its time zone: a compact cluster of its
-    province's real places around the place with most neighbours, every eighth a district."""
-    if count > len(OTHER_REGIONS):
-        raise ValueError(f"at most {len(OTHER_REGIONS) + 1} regions")
+def write_region_places(places_file: Path = COUNTRY_PLACES, out: Path = REGION_PLACES) -> None:
+    """For each of ``OTHER_REGIONS``, its province's real places nearest the regency's centre: the
+    ``SITE_PLACES`` nearest within ``SITE_KM``, nearest first.
+    (``python -c "from service.demo.data import write_region_places; write_region_places()"``.)"""
     with places_file.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        handle.write("# Source: GeoNames (geonames.org), CC BY 4.0, via ../shared/data/indonesia_places.csv "
+                     "(service.demo.data.write_region_places). Credit: GeoNames.\n")
+        writer = csv.writer(handle)
+        writer.writerow(["region", "timezone", "name", "latitude", "longitude"])
+        for region, _name, province, lat, lon in OTHER_REGIONS:
+            mine = [(r["name"], float(r["latitude"]), float(r["longitude"])) for r in rows if r["province"] == province]
+            zone = next(r["timezone"] for r in rows if r["province"] == province)
+            points = sphere_xyz(np.array([p[1] for p in mine]), np.array([p[2] for p in mine]))
+            centre = sphere_xyz(np.array([lat]), np.array([lon]))[0]
+            distances, near = cKDTree(points).query(centre, k=min(SITE_PLACES, len(mine)))
+            # within SITE_KM, but never fewer than SITE_AT_LEAST (where the province has few places)
+            near = np.atleast_1d(near)[(np.atleast_1d(distances) <= SITE_KM * 1000.0)
+                                       | (np.arange(len(np.atleast_1d(near))) < SITE_AT_LEAST)]
+            for i in near.tolist():
+                writer.writerow([region, zone, mine[i][0], f"{mine[i][1]:.5f}", f"{mine[i][2]:.5f}"])
+
+
+def other_sites(count: int) -> list[tuple[Site, str]]:
+    """``count`` demo regions beyond the default, each with its time zone, over their real places
+    (``REGION_PLACES``), every eighth a district."""
+    if count > len(OTHER_REGIONS):
+        raise ValueError(f"at most {len(OTHER_REGIONS) + 1} regions")
+    with REGION_PLACES.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(line for line in handle if not line.startswith("#")))
     out = []
-    for region, name, province in OTHER_REGIONS[:count]:
-        mine = [(r["name"], float(r["latitude"]), float(r["longitude"])) for r in rows if r["province"] == province]
-        zone = next(r["timezone"] for r in rows if r["province"] == province)
-        points = sphere_xyz(np.array([lat for _, lat, _ in mine]), np.array([lon for _, _, lon in mine]))
-        tree = cKDTree(points)
-        counts = tree.query_ball_point(points, SITE_KM * 1000.0, return_length=True)
-        centre = int(np.argmax(counts))
-        distances, near = tree.query(points[centre], k=min(SITE_PLACES, len(mine)))
-        near = np.atleast_1d(near)[np.atleast_1d(distances) <= SITE_KM * 1000.0]
-        chosen = tuple(mine[i] for i in near)
+    for region, name, *_where in OTHER_REGIONS[:count]:
+        chosen = tuple((r["name"], float(r["latitude"]), float(r["longitude"])) for r in rows if r["region"] == region)
+        zone = next(r["timezone"] for r in rows if r["region"] == region)
         districts = {chosen[i][0]: f"{n + 1:02d}" for n, i in enumerate(range(0, len(chosen), 8))}
-        domain = f"{region.replace('.', '-')}.{DOMAIN}"
-        out.append((Site(region, chosen, districts, domain, name), zone))
+        out.append((Site(region, chosen, districts, f"{region.replace('.', '-')}.{DOMAIN}", name), zone))
     return out
 
 
@@ -189,12 +213,14 @@ def load_areas() -> list[Area]:
 
 
 def make_nik(district_code: str, birth: dt.date, sex: str, serial: int) -> str:
-    """A NIK of Banyuwangi (35.10): the district, the birth date (day + 40 for women) and a serial
-    of four digits, 1 to 9999, that tells apart people of one district born on one day."""
+    """A NIK of the district ``district_code`` (35.10.09: province, regency, district), the birth
+    date (day + 40 for women) and a serial of four digits, 1 to 9999, that tells apart people of
+    one district born on one day."""
     if not 1 <= serial <= 9999:
         raise ValueError(f"a NIK's serial has four digits (1-9999), not {serial}")
     day = birth.day + (40 if sex == "F" else 0)
-    return f"3510{district_code[-2:]}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
+    place = district_code.replace(".", "")[:6]
+    return f"{place}{day:02d}{birth.month:02d}{birth.year % 100:02d}{serial:04d}"
 
 
 class NikSerials:

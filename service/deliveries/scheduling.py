@@ -21,7 +21,7 @@ from service.assignments import placement
 from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment, cooks_for
 from service.codes import code
-from service.db import JSONType, UTCDateTime, advisory_lock, in_bound_regions, one_region
+from service.db import IN_CHUNK, JSONType, UTCDateTime, advisory_lock, in_bound_regions, one_of, one_region
 from service.deliveries import coverage
 from service.deliveries.models import Delivery, DeliveryDay
 from service.errors import Invalid
@@ -107,7 +107,7 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
     created = 0
     for rows in (by_stalls, by_volunteers):
         if recipient_ids is not None:
-            rows = rows.where(Recipient.id.in_(recipient_ids))
+            rows = rows.where(one_of(db.session, Recipient.id, recipient_ids))
         # rowcount of an INSERT is kept only when asked for (SQLAlchemy 2.0.28+).
         created += db.session.execute(
             _insert(Delivery.__table__, rows).execution_options(preserve_rowcount=True)).rowcount
@@ -149,18 +149,16 @@ def _why_cancelled():
     )
 
 
-_CHUNK = 5_000
-
-
 def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None) -> None:
     """Bring the scheduled meals of ``recipient_ids`` (None: everyone) from ``from_day`` on in line
     with who should cook them now: hand them to the recipient's new stall, cancel those nobody
     should cook (paused, exited, uncovered), revive cancelled ones that are due again, and add the
     missing meals of days already scheduled. Delivered, failed and missed meals are history and
     never change; nor does a day whose cut-off has passed."""
-    if recipient_ids is not None and len(recipient_ids) > _CHUNK:  # bound the SQL parameters
-        for first in range(0, len(recipient_ids), _CHUNK):
-            follow(recipient_ids[first:first + _CHUNK], from_day)
+    chunk = IN_CHUNK if db.session.get_bind().dialect.name != "postgresql" else None  # one array on PostgreSQL
+    if recipient_ids is not None and chunk and len(recipient_ids) > chunk:  # bound the SQL parameters
+        for first in range(0, len(recipient_ids), chunk):
+            follow(recipient_ids[first:first + chunk], from_day)
         return
     if recipient_ids is not None and not recipient_ids:
         return
@@ -168,7 +166,7 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
     start = max(from_day or today(program), first_open_day(program))
     scope = [Delivery.date >= start]
     if recipient_ids is not None:
-        scope.append(Delivery.recipient_id.in_(recipient_ids))
+        scope.append(one_of(db.session, Delivery.recipient_id, recipient_ids))
     stall, volunteer = _cooking_stall(), _claiming_volunteer()
     following = Delivery.status.in_(("scheduled", "cancelled"))
     db.session.execute(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from flask import current_app
 from scipy.spatial import cKDTree
-from sqlalchemy import ARRAY, ColumnElement, Integer, and_, any_, bindparam, exists, func, not_, select
+from sqlalchemy import ColumnElement, and_, exists, func, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +28,7 @@ from service import events, geo
 from service.accounts.scope import Scope
 from service.assignments.events import PlacesChanged
 from service.assignments.models import placed_to_cook_on
-from service.db import Page, Showing, bound, equals, fetch_visible, paginate
+from service.db import Page, Showing, bound, equals, fetch_visible, one_of, paginate
 from service.errors import Conflict, Forbidden, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
@@ -188,14 +188,6 @@ def forget_unplaced() -> None:
     _unplaced.clear()
 
 
-def _one_of(ids: Sequence[int]) -> ColumnElement[bool]:
-    """SQL: ``Recipient.id`` is one of ``ids``: on PostgreSQL one array parameter, so that the
-    statement is the same whatever their number (prepared once, not parsed again per length)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return Recipient.id == any_(bindparam("ids", list(ids), type_=ARRAY(Integer)))
-    return Recipient.id.in_(ids)
-
-
 def _near(volunteer: Volunteer, where: ColumnElement[bool], radius_km: float, ids: Sequence[int] | None = None,
           kind: str | None = None):
     """The recipients matching ``where`` within ``radius_km`` of the volunteer, nearest first:
@@ -217,7 +209,8 @@ def _near(volunteer: Volunteer, where: ColumnElement[bool], radius_km: float, id
         if len(near) <= MAX_IDS:  # more (a national program's city): the box alone
             ids = near
     # By id (a few rows on the primary key), else the box on the index of the points.
-    query = query.where(_one_of(ids)) if ids is not None else query.where(geo.near(Recipient, [(lat, lon)], reach_km))
+    near = one_of(db.session, Recipient.id, ids) if ids is not None else geo.near(Recipient, [(lat, lon)], reach_km)
+    query = query.where(near)
     rows = db.session.execute(query).all()
     if not rows:
         return []

@@ -44,13 +44,13 @@ from service.program import service as program_service
 
 HISTORY = """
 INSERT INTO deliveries (recipient_id, vendor_id, village_id, date, meal, status, reason, cause, delivered_at,
-                        latitude, longitude, confirmed_at, created_at)
+                        latitude, longitude, confirmed_at, created_at, region_code)
 SELECT id, vendor_id, village_id, :day, meal,
        CASE WHEN h < 950 THEN 'delivered' WHEN h < 980 THEN 'failed' ELSE 'missed' END,
        CASE WHEN h >= 950 AND h < 980 THEN 'not at home' END, CASE WHEN h >= 980 THEN :missed END,
        CASE WHEN h < 950 THEN :at END, CASE WHEN h < 760 THEN latitude END, CASE WHEN h < 760 THEN longitude END,
-       CASE WHEN h < 980 THEN :at END, :created
-FROM (SELECT r.id, a.vendor_id, r.village_id, m.meal, r.latitude, r.longitude,
+       CASE WHEN h < 980 THEN :at END, :created, region_code
+FROM (SELECT r.id, a.vendor_id, r.village_id, m.meal, r.latitude, r.longitude, r.region_code,
              (r.id * 7919 + :salt + m.n * 104729) % 1000 AS h
       FROM recipients r JOIN assignments a ON a.recipient_id = r.id AND a.vendor_id IS NOT NULL
       CROSS JOIN (SELECT 'lunch' AS meal, 1 AS n UNION ALL SELECT 'dinner', 2) m
@@ -63,13 +63,12 @@ def load_history_day(day: dt.date, salt: int, engine: str) -> None:
     recorded as the scheduling job records it (the cut-off refuses to close a day never scheduled);
     confirmed by the stalls at 11:30 (delivered, or failed with the stall's reason), or missed with
     the cause the cut-off gives."""
-    program = program_service.get_program()
-    zone = ZoneInfo(program.timezone)
-    at = utc(dt.datetime.combine(day, dt.time(11, 30), tzinfo=zone), engine)
+    program = program_service.settings()  # the region's (the default region's, as the bench is one)
+    at = utc(clock.at(day, dt.time(11, 30), program), engine)
     db.session.execute(text(HISTORY).bindparams(bindparam("missed", type_=JSONType)),
                        {"day": day, "at": at, "created": at, "salt": salt, "missed": code("not_confirmed")})
-    db.session.add(DeliveryDay(date=day, scheduled_at=dt.datetime.combine(
-        day - dt.timedelta(days=1), program.schedule_time, tzinfo=zone)))
+    db.session.add(DeliveryDay(date=day, scheduled_at=clock.at(day - dt.timedelta(days=1), program.schedule_time,
+                                                                program)))
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from service.accounts.scope import Scope
 from service.accounts.service import authenticate
 from service.database import BEGIN_DEFERRED
 from service.db import bind, default_region
-from service.errors import Forbidden, NotFound, Unauthenticated
+from service.errors import Forbidden, Unauthenticated
 from service.extensions import db
 from service.i18n import _l
 from service.program import regions
@@ -54,8 +54,8 @@ def _public_region() -> None:
     code = request.args.get("region")
     if code is None:
         bind(db.session, (default_region(),))
-    elif not regions.CODE.match(code) or db.session.get(Region, code) is None:
-        raise NotFound("region", code)
+    elif not regions.CODE.fullmatch(code) or db.session.get(Region, code) is None:
+        raise regions.unknown(code)
     else:
         bind(db.session, (code,))
 
@@ -68,7 +68,7 @@ def _act(caller: Scope) -> None:
     if code is not None:
         narrowed = caller.narrowed(code)
         if narrowed is None:
-            raise NotFound("region", code)
+            raise regions.unknown(code)
         caller = g.caller = narrowed
     caller.act_in(db.session)
 

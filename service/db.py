@@ -135,6 +135,15 @@ def one_region(session: Session) -> str | None:
     return codes[0] if codes is not None and len(codes) == 1 else None
 
 
+def working_region(session: Session) -> str:
+    """The one region the session works in; staff of several regions are asked to say which (a
+    422 on ``region``), as for any new row of theirs."""
+    code = one_region(session)
+    if code is None:
+        raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
+    return code
+
+
 def in_bound_regions(session: Session, column) -> Any:
     """SQL for Core statements, which the ORM's rule does not reach: ``column`` (a region code)
     is one of the session's regions."""
@@ -176,12 +185,9 @@ def _only_bound_regions(state: ORMExecuteState) -> None:
 def _new_rows_take_the_region(session: Session, flush_context, instances) -> None:
     """A new row of a session bound to one region is that region's; one bound to several must say
     which (a user who coordinates several regions, ``regions``, belongs to none)."""
-    code = one_region(session)
     for obj in session.new:
         if isinstance(obj, Regional) and obj.region_code is None and not getattr(obj, "regions", None):
-            if code is None:
-                raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
-            obj.region_code = code
+            obj.region_code = working_region(session)
 
 
 def utcnow() -> dt.datetime:
@@ -307,9 +313,8 @@ def bulk_insert(session: Session, table, rows: list[dict[str, Any]]) -> list[int
     columns = [c for c in table.columns if c.name != "id"]
     _fill_defaults(rows, columns)
     if "region_code" in table.c:  # a regional row takes the session's region, as an ORM insert does
-        code = one_region(session)
-        if code is None and not table.c.region_code.nullable and any("region_code" not in row for row in rows):
-            raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
+        needed = not table.c.region_code.nullable and any("region_code" not in row for row in rows)
+        code = working_region(session) if needed else one_region(session)
         for row in rows:
             row.setdefault("region_code", code)
     connection = session.connection()

@@ -333,3 +333,12 @@ def test_the_public_statistics_are_each_regions_own_however_long_a_process_keeps
     assert here.status_code == there.status_code == 200
     assert here.json["stalls_active"] == 2 and there.json["stalls_active"] == 0, (here.json, there.json)
     assert client.get(f"{API}/public/stats", query_string={"region": "99.99"}).status_code == 404
+
+
+def test_a_region_that_is_not_one_is_a_404_that_says_nothing_back(client, coordinator):
+    for code in ("99.99", "\x00", "35.10\n", "x" * 5000, "", "35.1O"):
+        for headers in ({}, coordinator):
+            answer = client.get(f"{API}/regions", query_string={"region": code}, headers=headers)
+            assert answer.status_code == 404 and answer.content_type == "application/problem+json", (code, answer.json)
+            said = answer.json["detail"]
+            assert ("99.99" in said) == (code == "99.99") and "\x00" not in said and "xxxx" not in said, said

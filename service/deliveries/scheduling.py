@@ -21,7 +21,16 @@ from service.assignments import placement
 from service.assignments.events import PlacesChanged
 from service.assignments.models import Assignment, cooks_for
 from service.codes import code
-from service.db import IN_CHUNK, JSONType, UTCDateTime, advisory_lock, in_bound_regions, one_of, one_region
+from service.db import (
+    IN_CHUNK,
+    JSONType,
+    UTCDateTime,
+    advisory_lock,
+    in_bound_regions,
+    one_of,
+    one_region,
+    working_region,
+)
 from service.deliveries import coverage
 from service.deliveries.models import Delivery, DeliveryDay
 from service.errors import Invalid
@@ -217,9 +226,7 @@ class ScheduleReport:
 
 def _day_row(day: dt.date) -> DeliveryDay:
     """The day's row of the region the session works in (a day is a region's)."""
-    code = one_region(db.session)
-    if code is None:
-        raise Invalid({"region": [_l("say which region's day this is (region=35.10, say): you reach several")]})
+    code = working_region(db.session)
     row = db.session.get(DeliveryDay, (code, day))
     if row is None:
         row = DeliveryDay(region_code=code, date=day)

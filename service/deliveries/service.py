@@ -12,7 +12,7 @@ from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, lite
 from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
 from service.audit.service import plain, record
-from service.db import Page, equals, fetch_visible, one_region, paginate
+from service.db import Page, equals, fetch_visible, paginate, working_region
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
@@ -166,15 +166,6 @@ _CONFIRM = {(dialect, own): _confirm_statement(own, dialect) for dialect in ("po
             for own in (None, "vendor_id", "volunteer_id")}
 
 
-def _confirming_region() -> str:
-    """The region a confirmation is made in: the caller's (a stall's, a volunteer's, one region's
-    staff). Staff of several regions say which (``region``)."""
-    code = one_region(db.session)
-    if code is None:
-        raise Invalid({"region": [_l("say which region this is for (region=35.10, say): you reach several")]})
-    return code
-
-
 def _audit_confirmation(row: Row, scope: Scope) -> None:
     """The confirmation's event in the trail, where the confirming statement could not write it."""
     changes = {"status": ["scheduled", row.status]}
@@ -241,7 +232,7 @@ def confirm(
             "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
             "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
             "new_latitude": latitude, "new_longitude": longitude, "now": moment, "by": scope.user_id,
-            "actor_id": scope.user_id, "actor": scope.label, "region": _confirming_region(),
+            "actor_id": scope.user_id, "actor": scope.label, "region": working_region(db.session),
         }).first()
         if confirmed is not None:
             if connection.dialect.name != "postgresql":

@@ -27,6 +27,12 @@ TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
 EVERYWHERE = "*"  # a user's regions: every one (national staff)
 
 
+def unknown(code: str) -> NotFound:
+    """"Region ... does not exist", naming what was sent only when it is written as a code (a
+    long or odd string is not said back)."""
+    return NotFound("region", code if CODE.fullmatch(code) else "?")
+
+
 def region(code: str) -> Region:
     found = db.session.get(Region, code)
     if found is None:
@@ -46,7 +52,7 @@ def visible(session: Session | None = None, everywhere: bool = False) -> list[Re
 def create(code: str, name: str, timezone: str, **settings: object) -> Region:
     """A new region, with settings of its own where given (else the program's)."""
     errors: dict[str, list] = {}
-    if not CODE.match(code or ""):
+    if not CODE.fullmatch(code or ""):
         errors["code"] = [_l("write the regency's code as Kemendagri does, such as 35.10")]
     if timezone not in TIMEZONES:
         errors["timezone"] = [_l("must be one of %(value)s", value=", ".join(TIMEZONES))]

@@ -3,14 +3,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db import Base, JSONType, Regional, utcnow
 
 
 class AuditEvent(Regional, Base):
-    """Who changed what, when, and which fields (old and new values)."""
+    """Who changed what, when, and which fields (old and new values). An event is its row's region's;
+    the program's own (national) changes are kept in the default region's trail."""
 
     __tablename__ = "audit_events"
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
@@ -24,5 +25,3 @@ class AuditEvent(Regional, Base):
     # A bigint: deliveries (billions in a national program) have events too.
     entity_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     changes: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    # The region the change was made in; null for the program's own (national) changes.
-    region_code: Mapped[str | None] = mapped_column(String(8), ForeignKey("regions.code"))

@@ -14,7 +14,7 @@ from sqlalchemy import and_, event, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
-from service.db import Page, bulk_insert, entity_name, paginate, utcnow
+from service.db import Page, bulk_insert, default_region, entity_name, one_region, paginate, utcnow
 from service.extensions import db
 
 REDACTED = "***"
@@ -74,12 +74,15 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
     return changes
 
 
-def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]]],
+def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]] | tuple[Any, ...]],
            actor: tuple[int | None, str] | None = None) -> None:
-    """Write audit events ``(action, entity, entity_id, changes)`` as ``actor`` (user id, label),
-    or the session's actor."""
+    """Write audit events ``(action, entity, entity_id, changes[, region])`` as ``actor`` (user id,
+    label), or the session's actor. An event is its row's region's (else the session's one region);
+    a change of no region (the program's own, a national user's) is kept in the default region's
+    trail: on Citus every event needs the key its table is distributed by."""
     now = utcnow()
     actor_id, actor = actor or acting(session)
+    fallback = one_region(session) or default_region()
     rows = [
         {
             "at": now,
@@ -89,8 +92,9 @@ def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any
             "entity": entity,
             "entity_id": entity_id,
             "changes": changes,
+            "region_code": (region[0] if region and region[0] else fallback),
         }
-        for action, entity, entity_id, changes in events
+        for action, entity, entity_id, changes, *region in events
     ]
     if rows:
         bulk_insert(session, AuditEvent.__table__, rows)
@@ -108,7 +112,7 @@ def _audit_flush(session: Session, flush_context) -> None:
             changes = _changes(obj, action)
             if changes or action != "update":
                 key = inspect(obj).mapper.primary_key_from_instance(obj)[0]
-                events.append((action, entity_name(obj), key, changes))
+                events.append((action, entity_name(obj), key, changes, getattr(obj, "region_code", None)))
     record(session, events)
 
 

@@ -68,10 +68,11 @@ class Complaint(Regional, Base):
         Index("ix_complaints_status_respond_by", "status", "respond_by"),
         Index("ix_complaints_agency_id_status", "agency_id", "status"),
         Index("ix_complaints_respond_by", "respond_by"),
+        UniqueConstraint("region_code", "code", name="uq_complaints_region_code_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
+    code: Mapped[str] = mapped_column(String(16))
     category: Mapped[str] = mapped_column(String(32))
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="received")
@@ -196,3 +197,15 @@ class ComplaintRoute(Regional, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     agency: Mapped[Agency] = relationship(lazy="joined")
+
+
+class ComplaintCode(Base):
+    """Which region holds a tracking code: the public's key (and Open311's request id) finds its
+    complaint's region in one row keyed by the code (on Citus, one shard, not every region's), and
+    two regions cannot hand out one code."""
+
+    __tablename__ = "complaint_codes"
+    __audited__ = False  # a by-product of the complaint's row, whose creation the trail records
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(8), ForeignKey("regions.code"))

@@ -43,7 +43,8 @@ class Delivery(Regional, Base):
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("recipient_id", "date", "meal", name="uq_deliveries_recipient_id_date_meal"),
+        UniqueConstraint("region_code", "recipient_id", "date", "meal",
+                         name="uq_deliveries_region_code_recipient_id_date_meal"),
         Index("ix_deliveries_vendor_id_date", "vendor_id", "date"),
         # Coverage counts a day by village and status, and covered recipients (by stalls and by
         # volunteers), from this index alone.
@@ -110,7 +111,7 @@ class DeliveryPhoto(Regional, Base):
     __audited__ = False  # recorded as an event of its delivery instead (photos.attach_photo)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str] = mapped_column(String(64))
     delivery_id: Mapped[int] = mapped_column(BigId, ForeignKey("deliveries.id"), index=True)
     delivery_date: Mapped[dt.date]
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -120,7 +121,8 @@ class DeliveryPhoto(Regional, Base):
     # as the same (``photos.near_duplicate``). None for photos kept before it was taken.
     phash: Mapped[int | None] = mapped_column(BigInteger)
 
-    __table_args__ = (Index("ix_delivery_photos_delivery_date", "delivery_date"),)
+    __table_args__ = (Index("ix_delivery_photos_delivery_date", "delivery_date"),
+                      UniqueConstraint("region_code", "sha256", name="uq_delivery_photos_region_code_sha256"))
 
 
 class DeliveryDay(Regional, Base):

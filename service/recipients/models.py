@@ -12,6 +12,7 @@ from sqlalchemy import (
     Select,
     String,
     Text,
+    UniqueConstraint,
     and_,
     case,
     exists,
@@ -76,10 +77,12 @@ class Recipient(Regional, Base):
         Index("ix_recipients_village_id_id", "village_id", "id"),
         Index("ix_recipients_status_village_id", "status", "village_id"),  # coverage counts by village
         Index("ix_recipients_latitude_longitude", "latitude", "longitude"),  # who is near a point (geo.near)
+        # Unique in its region here; across regions, nik_holders keeps a NIK to one region.
+        UniqueConstraint("region_code", "nik", name="uq_recipients_region_code_nik"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    nik: Mapped[str] = mapped_column(String(16), unique=True)
+    nik: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200))
     birth_date: Mapped[dt.date]
     sex: Mapped[str] = mapped_column(String(1))
@@ -129,7 +132,7 @@ class Recipient(Regional, Base):
     @paused_on.inplace.expression
     @classmethod
     def _paused_on_sql(cls, day) -> ColumnElement[bool]:
-        return paused(day, cls.id)
+        return paused(day, cls.id, cls.region_code)
 
     @hybrid_method
     def enrolled_on(self, day: dt.date) -> bool:
@@ -203,11 +206,13 @@ class Pause(Regional, Base):
     recipient: Mapped[Recipient] = relationship(back_populates="pauses")
 
 
-def paused(day, recipient_id) -> ColumnElement[bool]:
+def paused(day, recipient_id, region_code) -> ColumnElement[bool]:
     """SQL: the recipient ``recipient_id`` (a column naming one: ``Recipient.id``,
-    ``Delivery.recipient_id``) is paused on ``day`` (a date or a date column). The one home of
-    the rule ``Recipient.paused_on`` reads in SQL."""
-    return exists().where(Pause.recipient_id == recipient_id, Pause.start_date <= day, Pause.end_date >= day)
+    ``Delivery.recipient_id``) of ``region_code`` (that row's region column) is paused on ``day``
+    (a date or a date column). The one home of the rule ``Recipient.paused_on`` reads in SQL.
+    The region joins too: on Citus a join between regional tables is on the region (one shard)."""
+    return exists().where(Pause.region_code == region_code, Pause.recipient_id == recipient_id,
+                          Pause.start_date <= day, Pause.end_date >= day)
 
 
 class NikHolder(Base):

@@ -82,9 +82,10 @@ class Task(Regional, Base):
         Index("ix_tasks_source_task_id", "source_task_id"),
         # visit_rate: completed school visits by day
         Index("ix_tasks_type_status_completed_on", "type", "status", "completed_on"),
-        Index("uq_tasks_open_dedupe_key", "dedupe_key", unique=True,
+        Index("uq_tasks_open_region_code_dedupe_key", "region_code", "dedupe_key", unique=True,
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
-        UniqueConstraint("agency_id", "external_ref", name="uq_tasks_agency_id_external_ref"),
+        UniqueConstraint("region_code", "agency_id", "external_ref",
+                         name="uq_tasks_region_code_agency_id_external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

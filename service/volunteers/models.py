@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ColumnElement, ForeignKey, Index, String, Text, exists, select, text, true
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    exists,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
@@ -32,12 +44,14 @@ class Volunteer(Regional, Base):
     closing the account keeps the row (their history) and removes their personal data."""
 
     __tablename__ = "volunteers"
-    __table_args__ = (CheckConstraint(f"capacity BETWEEN 1 AND {MAX_CAPACITY}", name="capacity_range"),)
+    __table_args__ = (CheckConstraint(f"capacity BETWEEN 1 AND {MAX_CAPACITY}", name="capacity_range"),
+                      UniqueConstraint("region_code", "phone", name="uq_volunteers_region_code_phone"),
+                      UniqueConstraint("region_code", "email", name="uq_volunteers_region_code_email"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(16), unique=True)  # E.164; None once closed
-    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16))  # E.164; None once closed
+    email: Mapped[str | None] = mapped_column(String(254))
     village_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
@@ -96,7 +110,7 @@ class Claim(Regional, Base):
 
     __tablename__ = "claims"
     __table_args__ = (
-        Index("uq_claims_open_recipient_id_kind", "recipient_id", "kind", unique=True,
+        Index("uq_claims_open_region_code_recipient_id_kind", "region_code", "recipient_id", "kind", unique=True,
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_claims_volunteer_id_status", "volunteer_id", "status"),
     )

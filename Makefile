@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install translations browser db demo bench bench-smoke clean
+.PHONY: run test test-citus lint install translations browser db demo bench bench-smoke clean
 
 $(BIN)/flask: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,26 @@ browser: $(AXE)
 
 test: install browser
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The whole suite on a Citus cluster: coordinator 127.0.0.1:5601, workers 5602 and 5603, as
+# ../shared/tools/citus-cluster.sh starts them (CI cannot build Citus). The suite's database is made
+# anew on every node, with the extension, and the workers joined to it.
+CITUS_DB ?= rantang_test
+CITUS_NODES ?= 5601 5602 5603
+# Shards of each distributed table: few, as the tests check routing, not spread (32 in production).
+CITUS_SHARDS ?= 4
+test-citus: install browser
+	@for port in $(CITUS_NODES); do \
+	  psql -h 127.0.0.1 -p $$port -U postgres -qtA -c "DROP DATABASE IF EXISTS $(CITUS_DB) WITH (FORCE)" \
+	    -c "CREATE DATABASE $(CITUS_DB)" >/dev/null && \
+	  psql -h 127.0.0.1 -p $$port -U postgres -d $(CITUS_DB) -qtA -c "CREATE EXTENSION citus" >/dev/null || exit 1; \
+	done
+	@psql -h 127.0.0.1 -p $(firstword $(CITUS_NODES)) -U postgres -d $(CITUS_DB) -qtA \
+	  -c "ALTER DATABASE $(CITUS_DB) SET citus.shard_count = $(CITUS_SHARDS)" \
+	  -c "SELECT citus_set_coordinator_host('127.0.0.1', $(firstword $(CITUS_NODES)))" \
+	  $(foreach port,$(wordlist 2,9,$(CITUS_NODES)),-c "SELECT citus_add_node('127.0.0.1', $(port))") >/dev/null
+	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:$(firstword $(CITUS_NODES))/$(CITUS_DB) \
+	  $(BIN)/pytest $(PYTEST_ARGS)
 
 # The rules are in pyproject.toml ([tool.ruff]); CI runs this before the tests.
 lint: install

@@ -36,6 +36,7 @@ from sqlalchemy.orm import (
     registry,
     with_loader_criteria,
 )
+from sqlalchemy.orm.util import LoaderCriteriaOption
 from sqlalchemy.types import TypeDecorator
 
 from service.errors import Invalid, NotFound, PreconditionFailed, entity_words
@@ -160,6 +161,28 @@ def one_of(session: Session, column: Any, ids: Sequence[int]) -> Any:
     return column.in_(ids)
 
 
+_CITUS: dict[str, bool] = {}  # database URL -> whether it is a Citus coordinator
+
+
+def on_citus(connection: Any) -> bool:
+    """Whether ``connection``'s database is distributed by Citus (the extension is installed there):
+    asked once per database. The few statements Citus would not run on one shard take another form."""
+    if connection.dialect.name != "postgresql":
+        return False
+    key = str(connection.engine.url)
+    if key not in _CITUS:
+        _CITUS[key] = connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"
+                                                 ).scalar()
+    return _CITUS[key]
+
+
+def same_region(one: Any, other: Any) -> Any:
+    """SQL joining two regional tables (or aliases): the same region. Said beside the ids in every
+    join between regional tables, as their foreign keys hold it on Citus: there a join on the
+    distribution column stays on one shard, and a join on ids alone is refused or fans out."""
+    return one.region_code == other.region_code
+
+
 IN_CHUNK = 5_000  # ids in one IN (...) where the engine takes no array parameter
 
 
@@ -176,6 +199,15 @@ def _only_bound_regions(state: ORMExecuteState) -> None:
     codes = bound(state.session)
     if codes is None or state.is_insert or state.execution_options.get("every_region"):
         return
+    if state.is_column_load and len(codes) == 1:
+        # A row loaded again by its key (an expired attribute, a refresh): its region said too,
+        # which the rule below leaves out of such loads, so that on Citus it reads one shard.
+        mapper = state.bind_mapper
+        if mapper is not None and issubclass(mapper.class_, Regional):
+            state.statement = state.statement.where(mapper.class_.region_code == codes[0])
+    if any(isinstance(option, LoaderCriteriaOption) and option.root_entity is Regional
+           for option in state.statement._with_options):
+        return  # the rule came with the objects of an earlier load (their later loads carry it)
     if state.is_select or state.is_update or state.is_delete:
         only = with_loader_criteria(Regional, _criteria(codes), include_aliases=True)
         state.statement = state.statement.options(only)

@@ -7,9 +7,11 @@ the answer depends on may have changed:
 
 * A trigger on ``api_tokens``, ``users``, ``agencies`` and ``program`` (migration 0005) sends
   ``NOTIFY rantang_callers`` whenever a row there changes, whoever changes it (the service, another
-  process, an operator in psql). Each process listens on a connection of its own, in a thread,
-  and forgets everything when a notice comes: a revoked token is refused as soon as the notice
-  arrives, about a millisecond after the revocation commits.
+  process, an operator in psql). On Citus, which refuses such triggers, the service sends
+  the notice itself when it commits a change there (``_triggers_notify``). Each process
+  listens on a connection of its own, in a thread, and forgets everything when a notice comes:
+  a revoked token is refused as soon as the notice arrives, about a millisecond after the
+  revocation commits.
 * A change made by this process is forgotten at its commit, without waiting for the notice.
 * What a process remembers is at most ``CALLER_CACHE_SECONDS`` old (60 by default), even if a
   notice were lost; and while the listening connection is down, nothing is remembered at all.
@@ -40,7 +42,7 @@ import time
 from typing import Any, Generic, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -264,8 +266,26 @@ def _real_commit(session: Session) -> bool:
     return remembering and not (isinstance(bind, Connection) and bind.in_transaction())
 
 
+_TRIGGERS: dict[str, bool] = {}  # database URL -> whether migration 0005's triggers send the notices
+
+
+def _triggers_notify(session: Session) -> bool:
+    """Whether the database's triggers send the notices: not on Citus, which refuses triggers on
+    its tables (migration 0021 drops them); there the service sends them itself, at its commit.
+    A change made there outside the service (psql) is noticed within ``CALLER_CACHE_SECONDS``."""
+    bind = session.get_bind()
+    key = str(bind.engine.url)
+    if key not in _TRIGGERS:
+        _TRIGGERS[key] = session.execute(text(
+            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_callers_changed')")).scalar()
+    return _TRIGGERS[key]
+
+
 @event.listens_for(Session, "before_commit")
 def _gate_before_revoking(session: Session) -> None:
+    if (session.info.get(_CHANGED) and session.get_bind().dialect.name == "postgresql"
+            and not _triggers_notify(session)):
+        session.execute(text(f"NOTIFY {CHANNEL}"))
     if session.info.get(_REVOKED) and _real_commit(session):
         _close_gate(session)
 

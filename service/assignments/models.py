@@ -52,7 +52,8 @@ Recipient.assignment = relationship(Assignment, back_populates="recipient", usel
 
 # A stall's load: how many recipients it feeds (paused ones keep their place).
 Vendor.assigned_count = column_property(
-    select(func.count()).where(Assignment.vendor_id == Vendor.id).correlate_except(Assignment).scalar_subquery()
+    select(func.count()).where(Assignment.vendor_id == Vendor.id, Assignment.region_code == Vendor.region_code)
+    .correlate_except(Assignment).scalar_subquery()
 )
 
 

@@ -27,8 +27,10 @@ from service.db import (
     UTCDateTime,
     advisory_lock,
     in_bound_regions,
+    on_citus,
     one_of,
     one_region,
+    same_region,
     working_region,
 )
 from service.deliveries import coverage
@@ -84,7 +86,7 @@ def _insert(statement_table, values):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(statement_table).from_select(
         ["recipient_id", "vendor_id", "volunteer_id", "village_id", "date", "meal", "status", "created_at",
          "region_code"], values
-    ).on_conflict_do_nothing(index_elements=["recipient_id", "date", "meal"])
+    ).on_conflict_do_nothing(index_elements=["region_code", "recipient_id", "date", "meal"])
 
 
 def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
@@ -98,8 +100,8 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
         select(Recipient.id, Assignment.vendor_id, null().cast(Integer), Recipient.village_id, literal(day, Date),
                meals.c.meal, literal("scheduled", String(16)), when, Recipient.region_code)
         .select_from(Recipient)
-        .join(Assignment, Assignment.recipient_id == Recipient.id)
-        .join(Vendor, Vendor.id == Assignment.vendor_id)
+        .join(Assignment, same_region(Assignment, Recipient) & (Assignment.recipient_id == Recipient.id))
+        .join(Vendor, same_region(Vendor, Assignment) & (Vendor.id == Assignment.vendor_id))
         .join(meals, true())
         .where(in_bound_regions(db.session, Recipient.region_code), cooks_for(day),
                Recipient.eligible_on(day))  # the pause check last: it costs most
@@ -108,18 +110,23 @@ def insert_due(day: dt.date, recipient_ids: Sequence[int] | None = None) -> int:
         select(Recipient.id, null().cast(Integer), Claim.volunteer_id, Recipient.village_id, literal(day, Date),
                meals.c.meal, literal("scheduled", String(16)), when, Recipient.region_code)
         .select_from(Claim)
-        .join(Recipient, Recipient.id == Claim.recipient_id)
+        .join(Recipient, same_region(Recipient, Claim) & (Recipient.id == Claim.recipient_id))
         .join(meals, true())
-        .where(in_bound_regions(db.session, Recipient.region_code), Claim.kind == "deliver", Claim.status == "open",
-               Recipient.eligible_on(day))
+        .where(in_bound_regions(db.session, Recipient.region_code), Claim.kind == "deliver",
+               Claim.status == "open", Recipient.eligible_on(day))
     )
     created = 0
     for rows in (by_stalls, by_volunteers):
         if recipient_ids is not None:
             rows = rows.where(one_of(db.session, Recipient.id, recipient_ids))
-        # rowcount of an INSERT is kept only when asked for (SQLAlchemy 2.0.28+).
-        created += db.session.execute(
-            _insert(Delivery.__table__, rows).execution_options(preserve_rowcount=True)).rowcount
+        statement = _insert(Delivery.__table__, rows)
+        if on_citus(db.session.connection()):
+            # Citus runs this INSERT ... SELECT through the coordinator, whose row count is of the
+            # rows it sent, conflicts included: count the rows inserted instead.
+            created += len(db.session.execute(statement.returning(Delivery.id)).all())
+        else:
+            # rowcount of an INSERT is kept only when asked for (SQLAlchemy 2.0.28+).
+            created += db.session.execute(statement.execution_options(preserve_rowcount=True)).rowcount
     return created
 
 
@@ -127,9 +134,10 @@ def _cooking_stall():
     """SQL, correlated to a delivery: the stall that should cook it now, or NULL if none should."""
     return (
         select(Assignment.vendor_id)
-        .join(Vendor, Vendor.id == Assignment.vendor_id)
-        .join(Recipient, Recipient.id == Assignment.recipient_id)
-        .where(Assignment.recipient_id == Delivery.recipient_id, cooks_for(Delivery.date),
+        .join(Vendor, same_region(Vendor, Assignment) & (Vendor.id == Assignment.vendor_id))
+        .join(Recipient, same_region(Recipient, Assignment) & (Recipient.id == Assignment.recipient_id))
+        .where(same_region(Assignment, Delivery), Assignment.recipient_id == Delivery.recipient_id,
+               cooks_for(Delivery.date),
                Recipient.eligible_on(Delivery.date))
         .scalar_subquery()
     )
@@ -140,8 +148,9 @@ def _claiming_volunteer():
     now (the recipient eligible that day), or NULL. At most one: one open claim per recipient."""
     return (
         select(Claim.volunteer_id)
-        .join(Recipient, Recipient.id == Claim.recipient_id)
-        .where(Claim.recipient_id == Delivery.recipient_id, Claim.kind == "deliver", Claim.status == "open",
+        .join(Recipient, same_region(Recipient, Claim) & (Recipient.id == Claim.recipient_id))
+        .where(same_region(Claim, Delivery), Claim.recipient_id == Delivery.recipient_id, Claim.kind == "deliver",
+               Claim.status == "open",
                Recipient.eligible_on(Delivery.date))
         .scalar_subquery()
     )
@@ -149,10 +158,12 @@ def _claiming_volunteer():
 
 def _why_cancelled():
     """SQL: the code of why a meal nobody should bring is cancelled."""
-    status = select(Recipient.status).where(Recipient.id == Delivery.recipient_id).scalar_subquery()
+    status = select(Recipient.status).where(same_region(Recipient, Delivery),
+                                            Recipient.id == Delivery.recipient_id).scalar_subquery()
     return case(
         (status != "enrolled", literal(code("recipient_exited"), JSONType)),
-        (paused(Delivery.date, Delivery.recipient_id), literal(code("recipient_paused"), JSONType)),
+        (paused(Delivery.date, Delivery.recipient_id, Delivery.region_code),
+         literal(code("recipient_paused"), JSONType)),
         (Delivery.volunteer_id.is_not(None), literal(code("claim_ended"), JSONType)),
         else_=literal(code("no_stall"), JSONType),
     )

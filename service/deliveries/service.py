@@ -12,7 +12,7 @@ from sqlalchemy import Integer, Row, String, bindparam, case, func, insert, lite
 from service.accounts.scope import Scope
 from service.audit.models import AuditEvent
 from service.audit.service import plain, record
-from service.db import Page, equals, fetch_visible, paginate, working_region
+from service.db import Page, equals, fetch_visible, on_citus, paginate, working_region
 from service.deliveries.models import OUTCOMES, Delivery, DeliveryDay
 from service.deliveries.scheduling import cutoff_at
 from service.errors import Forbidden, Invalid, InvalidTransition, NotFound
@@ -120,14 +120,15 @@ def manifest(day: dt.date | None = None, *, scope: Scope) -> Manifest:
                     deliveries=[{k: v for k, v in r._asdict().items() if k != "shown"} for r in rows])
 
 
-def _confirm_statement(own: str | None, dialect: str):
+def _confirm_statement(own: str | None, audit_inside: bool):
     """``UPDATE deliveries SET <the stall's word> WHERE <today's scheduled meal> RETURNING *``,
     built once: this is the hottest write of the program, and building and hashing a statement
     per request costs more than running it. Core, not the ORM's bulk UPDATE, for the same reason.
 
-    On PostgreSQL the confirmation's audit event is written by the same statement (a
-    data-modifying CTE): the trail costs no round trip. SQLite, which has none, gets a second
-    statement in-process (``_audit_confirmation``)."""
+    On PostgreSQL (``audit_inside``) the confirmation's audit event is written by the same statement
+    (a data-modifying CTE): the trail costs no round trip. SQLite, which has none, gets a second
+    statement in-process (``_audit_confirmation``), as does Citus, which would run such a CTE
+    through the coordinator rather than on the meal's shard."""
     columns = Delivery.__table__.c
     # Today's meal, before the cut-off (the caller checks the clock) and while the day is not
     # closed: a closed day stays closed when the cut-off is moved later (``scheduling.day_open``).
@@ -140,7 +141,7 @@ def _confirm_statement(own: str | None, dialect: str):
         latitude=bindparam("new_latitude"), longitude=bindparam("new_longitude"), confirmed_at=bindparam("now"),
         confirmed_by=bindparam("by"),
     ).returning(*columns, Delivery.has_evidence.label("has_evidence"))
-    if dialect != "postgresql":
+    if not audit_inside:
         return confirming
     confirmed = confirming.cte("confirmed")
     c = confirmed.c
@@ -162,7 +163,7 @@ def _confirm_statement(own: str | None, dialect: str):
 # What a confirmation writes besides its status, as the audit trail shows it.
 CONFIRMED_FIELDS = ("reason", "delivered_at", "latitude", "longitude")
 # By the column that must name the caller: a stall's meals, a volunteer's, or (staff) any.
-_CONFIRM = {(dialect, own): _confirm_statement(own, dialect) for dialect in ("postgresql", "sqlite")
+_CONFIRM = {(inside, own): _confirm_statement(own, inside) for inside in (True, False)
             for own in (None, "vendor_id", "volunteer_id")}
 
 
@@ -171,7 +172,8 @@ def _audit_confirmation(row: Row, scope: Scope) -> None:
     changes = {"status": ["scheduled", row.status]}
     changes.update({name: [None, plain(getattr(row, name))] for name in CONFIRMED_FIELDS
                     if getattr(row, name) is not None})
-    record(db.session, [("confirm", "delivery", row.id, changes)], actor=(scope.user_id, scope.label))
+    record(db.session, [("confirm", "delivery", row.id, changes, getattr(row, "region_code", None))],
+           actor=(scope.user_id, scope.label))
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,8 @@ def confirm(
         own = "vendor_id" if scope.stall is not None else "volunteer_id" if scope.helper is not None else None
         if own is None and scope.role in ("vendor", "volunteer"):  # one who acts for nobody reaches no meal
             raise NotFound("delivery", delivery_id)
-        confirmed = connection.execute(_CONFIRM[connection.dialect.name, own], {
+        audit_inside = connection.dialect.name == "postgresql" and not on_citus(connection)
+        confirmed = connection.execute(_CONFIRM[audit_inside, own], {
             "delivery_id": delivery_id, "today": day, "own": scope.stall or scope.helper, "new_status": status,
             "new_reason": reason.strip()[:300] if status == "failed" and reason else None,
             "new_delivered_at": (delivered_at or moment) if status == "delivered" else None,
@@ -235,7 +238,7 @@ def confirm(
             "actor_id": scope.user_id, "actor": scope.label, "region": working_region(db.session),
         }).first()
         if confirmed is not None:
-            if connection.dialect.name != "postgresql":
+            if not audit_inside:
                 _audit_confirmation(confirmed, scope)
             return Confirmed.of(confirmed)
     delivery = own_delivery(delivery_id, scope)

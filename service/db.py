@@ -161,19 +161,20 @@ def one_of(session: Session, column: Any, ids: Sequence[int]) -> Any:
     return column.in_(ids)
 
 
-_CITUS: dict[str, bool] = {}  # database URL -> whether it is a Citus coordinator
+_CITUS: dict[Any, bool] = {}  # engine -> whether its database is a Citus coordinator
 
 
 def on_citus(connection: Any) -> bool:
     """Whether ``connection``'s database is distributed by Citus (the extension is installed there):
-    asked once per database. The few statements Citus would not run on one shard take another form."""
+    asked once per engine (a dictionary lookup on the confirmation's path). The few statements
+    Citus would not run on one shard take another form there."""
     if connection.dialect.name != "postgresql":
         return False
-    key = str(connection.engine.url)
-    if key not in _CITUS:
-        _CITUS[key] = connection.exec_driver_sql("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')"
-                                                 ).scalar()
-    return _CITUS[key]
+    engine = connection.engine
+    if engine not in _CITUS:
+        _CITUS[engine] = connection.exec_driver_sql(
+            "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").scalar()
+    return _CITUS[engine]
 
 
 def same_region(one: Any, other: Any) -> Any:

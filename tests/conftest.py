@@ -34,6 +34,7 @@ from blueprints.extensions import limiter
 from service.accounts import service as accounts
 from service.accounts.scope import Scope
 from service.database import BEGIN_DEFERRED
+from service.db import on_citus
 from service.demo.data import make_nik
 from service.extensions import db
 from service.i18n import force_locale, render
@@ -132,7 +133,7 @@ def drop_everything() -> None:
     keeps views there, its tables are dropped one by one."""
     if db.engine.dialect.name == "postgresql":
         with db.engine.begin() as conn:
-            if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")).first():
+            if on_citus(conn):
                 tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars()
                 for table in tables.all():
                     conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
@@ -214,6 +215,26 @@ def client(app):
 @pytest.fixture
 def cli(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def statements(transaction):
+    """``with statements() as seen:`` the (SQL, parameters) run inside the block (parameters are a
+    list for an executemany)."""
+
+    class Capture:
+        def __enter__(self):
+            self.seen: list[tuple[str, object]] = []
+            event.listen(transaction, "before_cursor_execute", self.before)
+            return self.seen
+
+        def before(self, conn, cursor, statement, parameters, *args):
+            self.seen.append((statement, parameters))
+
+        def __exit__(self, *exc):
+            event.remove(transaction, "before_cursor_execute", self.before)
+
+    return Capture
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from blueprints import create_web_app
+from service.db import on_citus
 from service.extensions import db
 from service.program.service import get_program
 
@@ -11,11 +12,6 @@ from service.program.service import get_program
 def pending_changes(connection) -> list:
     context = MigrationContext.configure(connection, opts={"compare_type": True})
     return compare_metadata(context, db.metadata)
-
-
-def on_citus(connection) -> bool:
-    return connection.dialect.name == "postgresql" and connection.execute(
-        text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")).first() is not None
 
 
 def _fk(constraint) -> tuple[str, tuple[str, ...], tuple[str, ...]]:

@@ -5,34 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-from sqlalchemy import event
-
 from service.accounts.scope import Scope
 from service.extensions import db
 from service.tasks import service as tasks
 from tests.conftest import SYSTEM, at_jakarta
 
 TODAY = dt.date.today()
-
-
-@pytest.fixture
-def statements(transaction):
-    """``with statements() as seen:`` the (SQL, parameters) run inside the block."""
-
-    class Capture:
-        def __enter__(self):
-            self.seen: list[tuple[str, object]] = []
-            event.listen(transaction, "before_cursor_execute", self.before)
-            return self.seen
-
-        def before(self, conn, cursor, statement, parameters, *args):
-            self.seen.append((statement, parameters))
-
-        def __exit__(self, *exc):
-            event.remove(transaction, "before_cursor_execute", self.before)
-
-    return Capture
 
 
 def names(parameters, value) -> bool:

@@ -8,7 +8,7 @@ the answer depends on may have changed:
 * A trigger on ``api_tokens``, ``users``, ``agencies`` and ``program`` (migration 0005) sends
   ``NOTIFY rantang_callers`` whenever a row there changes, whoever changes it (the service, another
   process, an operator in psql). On Citus, which refuses such triggers, the service sends
-  the notice itself when it commits a change there (``_triggers_notify``). Each process
+  the notice itself when it commits a change there (``_gate_before_revoking``). Each process
   listens on a connection of its own, in a thread, and forgets everything when a notice comes:
   a revoked token is refused as soon as the notice arrives, about a millisecond after the
   revocation commits.
@@ -45,6 +45,8 @@ from flask import Flask, current_app
 from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+
+from service.db import on_citus
 
 log = logging.getLogger(__name__)
 
@@ -266,25 +268,11 @@ def _real_commit(session: Session) -> bool:
     return remembering and not (isinstance(bind, Connection) and bind.in_transaction())
 
 
-_TRIGGERS: dict[str, bool] = {}  # database URL -> whether migration 0005's triggers send the notices
-
-
-def _triggers_notify(session: Session) -> bool:
-    """Whether the database's triggers send the notices: not on Citus, which refuses triggers on
-    its tables (migration 0021 drops them); there the service sends them itself, at its commit.
-    A change made there outside the service (psql) is noticed within ``CALLER_CACHE_SECONDS``."""
-    bind = session.get_bind()
-    key = str(bind.engine.url)
-    if key not in _TRIGGERS:
-        _TRIGGERS[key] = session.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'users_callers_changed')")).scalar()
-    return _TRIGGERS[key]
-
-
 @event.listens_for(Session, "before_commit")
 def _gate_before_revoking(session: Session) -> None:
-    if (session.info.get(_CHANGED) and session.get_bind().dialect.name == "postgresql"
-            and not _triggers_notify(session)):
+    if session.info.get(_CHANGED) and on_citus(session.connection()):
+        # Citus refuses migration 0005's triggers (0021 drops them): the service says it itself.
+        # A change made there outside the service (psql) is noticed within CALLER_CACHE_SECONDS.
         session.execute(text(f"NOTIFY {CHANNEL}"))
     if session.info.get(_REVOKED) and _real_commit(session):
         _close_gate(session)

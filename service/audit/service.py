@@ -74,7 +74,7 @@ def _changes(obj: Any, action: str) -> dict[str, list[Any]]:
     return changes
 
 
-def record(session: Session, events: Iterable[tuple[str, str, int, dict[str, Any]] | tuple[Any, ...]],
+def record(session: Session, events: Iterable[tuple[Any, ...]],
            actor: tuple[int | None, str] | None = None) -> None:
     """Write audit events ``(action, entity, entity_id, changes[, region])`` as ``actor`` (user id,
     label), or the session's actor. An event is its row's region's (else the session's one region);

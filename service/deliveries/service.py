@@ -172,8 +172,7 @@ def _audit_confirmation(row: Row, scope: Scope) -> None:
     changes = {"status": ["scheduled", row.status]}
     changes.update({name: [None, plain(getattr(row, name))] for name in CONFIRMED_FIELDS
                     if getattr(row, name) is not None})
-    record(db.session, [("confirm", "delivery", row.id, changes, getattr(row, "region_code", None))],
-           actor=(scope.user_id, scope.label))
+    record(db.session, [("confirm", "delivery", row.id, changes, row.region_code)], actor=(scope.user_id, scope.label))
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from service.complaints.places import PlaceNeeded
 from service.errors import Invalid, Malformed, UnsupportedMedia
 from service.extensions import db
 from service.i18n import _l
-from service.program import clock
 
 blp = Blueprint("open311", __name__, url_prefix="/api/v1/open311/v2",
                 description="Open311 GeoReport v2: civic reporting apps file and follow complaints.")
@@ -100,13 +99,12 @@ def create_request(data):
 
 def _shown(complaint) -> dict:
     view = service.public_view(complaint)
-    expected = clock.end_of(view.respond_by)
     return {
         "service_request_id": view.code, "status": OPEN311_STATUS[view.status],
         "status_notes": view.public_answer or view.reject_reason, "service_name": str(SERVICES[view.category][0]),
         "service_code": view.category, "agency_responsible": None, "service_notice": None,
         "requested_datetime": view.received_at, "updated_datetime": view.history[-1]["at"] if view.history else None,
-        "expected_datetime": expected,
+        "expected_datetime": service.answer_due_at(complaint),
         "lat": round(complaint.latitude, 2) if complaint.latitude is not None else None,
         "long": round(complaint.longitude, 2) if complaint.longitude is not None else None,
     }

@@ -342,3 +342,24 @@ def test_a_region_that_is_not_one_is_a_404_that_says_nothing_back(client, coordi
             assert answer.status_code == 404 and answer.content_type == "application/problem+json", (code, answer.json)
             said = answer.json["detail"]
             assert ("99.99" in said) == (code == "99.99") and "\x00" not in said and "xxxx" not in said, said
+
+
+def test_open311_finds_codes_of_several_regions_at_once_each_on_its_regions_clock(client, areas, monkeypatch):
+    bind(db.session, None)
+    regions.create(C, "Denpasar", "Asia/Makassar")
+    db.session.commit()
+    bind(db.session, (A,))
+    at_jakarta(monkeypatch, TODAY, 10)
+    denpasar = village_of(C, "Dauh Puri", -8.66, 115.21)
+    body = {"category": "missed_meal", "description": "Mbah di RT 03 tidak dapat makanan kemarin."}
+    there = client.post(f"{API}/complaints", query_string={"region": C}, json={**body, "village_id": denpasar.id})
+    here = client.post(f"{API}/complaints", json={**body, "village_id": areas["Kaliasin"].id})
+    assert there.status_code == here.status_code == 201, (there.json, here.json)
+    codes = [there.json["code"], here.json["code"], "RK-2222-2222"]
+    listed = client.get(f"{API}/open311/v2/requests.json", query_string={"service_request_id": ",".join(codes)})
+    assert listed.status_code == 200, listed.json
+    assert [r["service_request_id"] for r in listed.json] == codes[:2]  # the unknown one left out
+    offsets = [r["expected_datetime"][-6:] for r in listed.json]
+    assert offsets == ["+08:00", "+07:00"]  # each the end of a day where it was filed (WITA, WIB)
+    one = client.get(f"{API}/open311/v2/requests/{codes[0]}.json")
+    assert one.json[0]["expected_datetime"] == listed.json[0]["expected_datetime"]

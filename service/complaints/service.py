@@ -47,7 +47,7 @@ from service.db import Page, Showing, bind, equals, fetch_visible, paginate, wor
 from service.errors import Conflict, Invalid, InvalidTransition, NotFound
 from service.extensions import db
 from service.i18n import _l
-from service.program import calendar, clock
+from service.program import calendar, clock, regions
 from service.program.clock import today
 from service.program.service import get_village, settings
 from service.recipients import service as recipients
@@ -327,6 +327,12 @@ def _reopen_until(complaint: Complaint) -> dt.date | None:
     return complaint.answered_on + dt.timedelta(days=REOPEN_DAYS)
 
 
+def answer_due_at(complaint: Complaint) -> dt.datetime:
+    """The moment the answer is due: the end of its last day on the complaint's region's clock
+    (whichever region the session reads from: Open311 lists codes of several regions at once)."""
+    return clock.end_of(complaint.reanswer_by or complaint.respond_by, regions.region(complaint.region_code))
+
+
 def public_view(complaint: Complaint) -> PublicComplaint:
     return PublicComplaint(
         code=complaint.code, category=complaint.category, status=complaint.status,
@@ -346,11 +352,11 @@ def by_codes(texts: list[str]) -> list[Complaint]:
     codes = [c for c in (normal_code(t) for t in texts) if c is not None]
     if not codes:
         return []
-    regions = db.session.execute(select(ComplaintCode.region_code, ComplaintCode.code)
+    held_by = db.session.execute(select(ComplaintCode.region_code, ComplaintCode.code)
                                  .where(ComplaintCode.code.in_(codes))).all()
     # Each region's codes in one statement that names the region (on Citus, its shard only).
     by_region: dict[str, list[str]] = {}
-    for region, held in regions:
+    for region, held in held_by:
         by_region.setdefault(region, []).append(held)
     found = {c.code: c for region, held in by_region.items() for c in db.session.scalars(
         select(Complaint).where(Complaint.region_code == region, Complaint.code.in_(held))

@@ -4,6 +4,7 @@ import json
 
 from sqlalchemy import func, select, text
 
+from service.db import on_citus
 from service.demo.data import make_nik
 from service.extensions import db
 from service.recipients.models import Recipient
@@ -183,6 +184,10 @@ def test_a_large_import_is_inserted_in_bulk_with_its_audit_trail(client, social,
 def planner_rows(table: str) -> int | None:
     """How many rows PostgreSQL's planner statistics say ``table`` holds (-1: never counted);
     on SQLite, None while no statistics exist (the service writes none there)."""
+    if on_citus(db.session.connection()):  # the statistics Citus plans with are its shards', on the workers
+        return int(db.session.scalar(text(
+            "SELECT sum(result::real) FROM run_command_on_shards(:t, "
+            "$$SELECT reltuples FROM pg_class WHERE oid = '%s'::regclass$$)"), {"t": table}))
     if db.session.connection().dialect.name == "postgresql":
         return int(db.session.scalar(text("SELECT reltuples FROM pg_class WHERE relname = :t"), {"t": table}))
     return db.session.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")) or None

@@ -5,7 +5,8 @@ import datetime as dt
 import os
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -121,6 +122,22 @@ def default_region() -> str:
 def bind(session: Session, codes: Sequence[str] | None) -> None:
     """From now on ``session`` reaches the rows of the regions ``codes`` only (None: every region)."""
     session.info[REGIONS] = None if codes is None else tuple(codes)
+
+
+@contextmanager
+def in_region(session: Session, code: str) -> Iterator[None]:
+    """Within the block the session works in region ``code`` alone (its rows, its clock and
+    settings); after it, in what it reached before. What is measured of one region's row (a
+    target's indicator) is that region's, whoever reads it, a provincial coordinator included."""
+    had, before = REGIONS in session.info, session.info.get(REGIONS)
+    bind(session, (code,))
+    try:
+        yield
+    finally:
+        if had:
+            session.info[REGIONS] = before
+        else:
+            session.info.pop(REGIONS, None)
 
 
 def bound(session: Session) -> tuple[str, ...] | None:

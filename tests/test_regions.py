@@ -299,6 +299,15 @@ def test_a_provincial_coordinators_figures_are_each_regions_and_their_sum(client
         assert {r["region_code"]: r[name] for r in both["by_region"]} == {A: a[name], B: b[name]}, name
     narrowed = client.get(f"{API}/coverage", headers=provincial, query_string={**query, "region": B}).json
     assert narrowed["eligible"] == 2 and [v["village"] for v in narrowed["by_village"]] == ["Sumbersari"]
+    # Jember's target measures Jember, whoever reads it: not the province's sum
+    agency = client.post(f"{API}/agencies", headers=coordinator_b, json={"name": "Dinsos", "code": "DS",
+                                                                          "kind": "social"}).json["id"]
+    target = draft(client, coordinator_b, indicator="enrolled_count", threshold=10, owner_agency_id=agency,
+                   signatory_agency_ids=[agency])
+    assert target["current_value"] == 2
+    listed = client.get(f"{API}/targets", headers=provincial).json["items"]
+    assert [(t["id"], t["current_value"]) for t in listed] == [(target["id"], 2)]
+    assert client.get(f"{API}/targets/{target['id']}", headers=provincial).json["current_value"] == 2
 
 
 def test_two_regions_are_scheduled_each_at_its_own_evening(app, monkeypatch, region_b):

@@ -24,6 +24,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased
 
 from service.complaints import service as complaints
+from service.db import bound
 from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
@@ -113,14 +114,15 @@ def last_closed_day() -> dt.date:
 
 
 class Measurer:
-    """Reads indicators, each (indicator, day) once per request however many targets share it."""
+    """Reads indicators, each (regions, indicator, day) once per request however many targets
+    share it: in the regions the session works in (a target is read in its own, ``in_region``)."""
 
     def __init__(self) -> None:
-        self._seen: dict[tuple[str, dt.date], float | None] = {}
-        self._closed: dt.date | None = None
+        self._seen: dict[tuple[object, str, dt.date], float | None] = {}
+        self._closed: dict[object, dt.date] = {}
 
     def __call__(self, indicator: str, day: dt.date) -> float | None:
-        key = (indicator, day)
+        key = (bound(db.session), indicator, day)
         if key not in self._seen:
             self._seen[key] = MEASURES[indicator](day)
         return self._seen[key]
@@ -130,6 +132,7 @@ class Measurer:
         last day the cut-off closed; for the others, today."""
         if indicator not in FROM_MEALS:
             return today()
-        if self._closed is None:
-            self._closed = last_closed_day()
-        return self._closed
+        regions = bound(db.session)
+        if regions not in self._closed:
+            self._closed[regions] = last_closed_day()
+        return self._closed[regions]

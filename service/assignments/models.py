@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ForeignKey, exists, func, select
+from sqlalchemy import ColumnElement, ForeignKey, and_, exists, func, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from service.db import Base, JSONType, Regional, utcnow
+from service.db import Base, JSONType, Regional, same_region, utcnow
 from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
@@ -32,7 +32,8 @@ class Assignment(Regional, Base):
     reason: Mapped[dict] = mapped_column(JSONType)
     since: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    recipient: Mapped[Recipient] = relationship(back_populates="assignment")
+    recipient: Mapped[Recipient] = relationship(back_populates="assignment", primaryjoin=lambda: and_(
+        Assignment.recipient_id == Recipient.id, same_region(Assignment, Recipient)))
     vendor: Mapped[Vendor | None] = relationship()
 
     @hybrid_property
@@ -48,11 +49,12 @@ class Assignment(Regional, Base):
 
 # The registry shows each recipient with their place: loaded with them, in the same query.
 Recipient.assignment = relationship(Assignment, back_populates="recipient", uselist=False, lazy="joined",
-                                    cascade="all, delete-orphan")
+                                    cascade="all, delete-orphan", primaryjoin=lambda: and_(
+                                        Assignment.recipient_id == Recipient.id, same_region(Assignment, Recipient)))
 
 # A stall's load: how many recipients it feeds (paused ones keep their place).
 Vendor.assigned_count = column_property(
-    select(func.count()).where(Assignment.vendor_id == Vendor.id, Assignment.region_code == Vendor.region_code)
+    select(func.count()).where(Assignment.vendor_id == Vendor.id, same_region(Assignment, Vendor))
     .correlate_except(Assignment).scalar_subquery()
 )
 
@@ -66,4 +68,5 @@ def cooks_for(day) -> ColumnElement[bool]:
 def placed_to_cook_on(day: dt.date) -> ColumnElement[bool]:
     """SQL, on ``Recipient``: placed, within reach, at a stall that may cook on ``day``: how a
     stall reaches a recipient (``Recipient.reached_on``)."""
-    return exists().where(Assignment.recipient_id == Recipient.id, Assignment.vendor_id == Vendor.id, cooks_for(day))
+    return exists().where(same_region(Assignment, Recipient), Assignment.recipient_id == Recipient.id,
+                          same_region(Vendor, Assignment), Assignment.vendor_id == Vendor.id, cooks_for(day))

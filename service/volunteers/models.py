@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, Regional, utcnow
+from service.db import Base, JSONType, Regional, same_region, utcnow
 from service.program.models import Area
 from service.recipients.models import Recipient
 
@@ -177,7 +177,8 @@ class Visit(Regional, Base):
 def claimed_to_deliver(day: dt.date) -> ColumnElement[bool]:
     """SQL, on ``Recipient``: held by an open ``deliver`` claim: how a volunteer reaches a
     recipient (``Recipient.reached_on``). A claim is about now: open today, it reaches every day."""
-    return exists().where(Claim.recipient_id == Recipient.id, Claim.kind == "deliver", Claim.status == "open")
+    return exists().where(same_region(Claim, Recipient), Claim.recipient_id == Recipient.id, Claim.kind == "deliver",
+                          Claim.status == "open")
 
 
 def visited_by_volunteers(day: dt.date, interval_days: int):

@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     Select,
     String,
+    and_,
     any_,
     bindparam,
     event,
@@ -192,6 +193,13 @@ def on_citus(connection: Any) -> bool:
         _CITUS[engine] = connection.exec_driver_sql(
             "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").scalar()
     return _CITUS[engine]
+
+
+def in_same_region(key: Any, target: Any) -> Any:
+    """A relationship's join between regional tables: ``key`` (``Pause.recipient_id``) names the
+    ``target`` (``Recipient``) row of its ``id`` in the same region (the region a composite foreign
+    key holds on Citus), so that loading one through the other stays in one region's shard."""
+    return and_(key == target.id, same_region(key.class_, target))
 
 
 def same_region(one: Any, other: Any) -> Any:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ColumnElement, ForeignKey, and_, exists, func, select
+from sqlalchemy import ColumnElement, ForeignKey, exists, func, select
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
-from service.db import Base, JSONType, Regional, same_region, utcnow
+from service.db import Base, JSONType, Regional, in_same_region, same_region, utcnow
 from service.program.service import settings
 from service.recipients.models import Recipient
 from service.vendors.models import Vendor
@@ -32,9 +32,9 @@ class Assignment(Regional, Base):
     reason: Mapped[dict] = mapped_column(JSONType)
     since: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    recipient: Mapped[Recipient] = relationship(back_populates="assignment", primaryjoin=lambda: and_(
-        Assignment.recipient_id == Recipient.id, same_region(Assignment, Recipient)))
-    vendor: Mapped[Vendor | None] = relationship()
+    recipient: Mapped[Recipient] = relationship(
+        back_populates="assignment", primaryjoin=lambda: in_same_region(Assignment.recipient_id, Recipient))
+    vendor: Mapped[Vendor | None] = relationship(primaryjoin=lambda: in_same_region(Assignment.vendor_id, Vendor))
 
     @hybrid_property
     def within_reach(self) -> bool:
@@ -49,8 +49,8 @@ class Assignment(Regional, Base):
 
 # The registry shows each recipient with their place: loaded with them, in the same query.
 Recipient.assignment = relationship(Assignment, back_populates="recipient", uselist=False, lazy="joined",
-                                    cascade="all, delete-orphan", primaryjoin=lambda: and_(
-                                        Assignment.recipient_id == Recipient.id, same_region(Assignment, Recipient)))
+                                    cascade="all, delete-orphan",
+                                    primaryjoin=lambda: in_same_region(Assignment.recipient_id, Recipient))
 
 # A stall's load: how many recipients it feeds (paused ones keep their place).
 Vendor.assigned_count = column_property(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, Regional, utcnow
+from service.db import Base, JSONType, Regional, in_same_region, utcnow
 from service.program.models import Area
 from service.vendors.models import Vendor
 
@@ -121,10 +121,13 @@ class Complaint(Regional, Base):
 
     agency: Mapped[Agency | None] = relationship()
     village: Mapped[Area | None] = relationship()
-    vendor: Mapped[Vendor | None] = relationship(foreign_keys=[vendor_id])
-    found_vendor: Mapped[Vendor | None] = relationship(foreign_keys=[found_vendor_id])
-    history: Mapped[list[ComplaintEvent]] = relationship(order_by="ComplaintEvent.id", lazy="selectin",
-                                                         back_populates="complaint")
+    vendor: Mapped[Vendor | None] = relationship(
+        foreign_keys=[vendor_id], primaryjoin=lambda: in_same_region(Complaint.vendor_id, Vendor))
+    found_vendor: Mapped[Vendor | None] = relationship(
+        foreign_keys=[found_vendor_id], primaryjoin=lambda: in_same_region(Complaint.found_vendor_id, Vendor))
+    history: Mapped[list[ComplaintEvent]] = relationship(
+        order_by="ComplaintEvent.id", lazy="selectin", back_populates="complaint",
+        primaryjoin=lambda: in_same_region(ComplaintEvent.complaint_id, Complaint))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -181,7 +184,8 @@ class ComplaintEvent(Regional, Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
 
-    complaint: Mapped[Complaint] = relationship(back_populates="history")
+    complaint: Mapped[Complaint] = relationship(
+        back_populates="history", primaryjoin=lambda: in_same_region(ComplaintEvent.complaint_id, Complaint))
 
 
 class ComplaintRoute(Regional, Base):

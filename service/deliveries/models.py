@@ -21,7 +21,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, Regional, utcnow
+from service.db import Base, JSONType, Regional, in_same_region, utcnow
 from service.recipients.models import Recipient
 
 STATUSES = ("scheduled", "delivered", "failed", "missed", "cancelled")
@@ -78,7 +78,7 @@ class Delivery(Regional, Base):
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    recipient: Mapped[Recipient] = relationship()
+    recipient: Mapped[Recipient] = relationship(primaryjoin=lambda: in_same_region(Delivery.recipient_id, Recipient))
 
     @classmethod
     def visible_to(cls, scope: Scope) -> ColumnElement[bool]:

@@ -28,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, JSONType, Regional, utcnow
+from service.db import Base, JSONType, Regional, in_same_region, utcnow
 from service.program.clock import end_of, today
 from service.program.models import Area
 
@@ -113,7 +113,8 @@ class Recipient(Regional, Base):
 
     village: Mapped[Area] = relationship(lazy="joined", innerjoin=True)
     pauses: Mapped[list[Pause]] = relationship(
-        back_populates="recipient", order_by="Pause.start_date", lazy="selectin"
+        back_populates="recipient", order_by="Pause.start_date", lazy="selectin",
+        primaryjoin=lambda: in_same_region(Pause.recipient_id, Recipient),
     )
 
     # Enrolled recipients have an ``assignment`` too (the stall that feeds them, or none and why),
@@ -203,7 +204,8 @@ class Pause(Regional, Base):
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
-    recipient: Mapped[Recipient] = relationship(back_populates="pauses")
+    recipient: Mapped[Recipient] = relationship(back_populates="pauses",
+                                                primaryjoin=lambda: in_same_region(Pause.recipient_id, Recipient))
 
 
 def paused(day, recipient_id, region_code) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
-from service.db import Base, Regional, utcnow
+from service.db import Base, Regional, in_same_region, utcnow
 
 INDICATORS = ("coverage_rate", "delivery_rate", "weekly_meal_rate", "visit_rate", "hygiene_valid_rate",
               "enrolled_count", "complaint_on_time_rate")
@@ -34,7 +34,8 @@ class Target(Regional, Base):
 
     owner_agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     signatories: Mapped[list[Signatory]] = relationship(
-        back_populates="target", order_by="Signatory.agency_id", lazy="selectin", cascade="all, delete-orphan")
+        back_populates="target", order_by="Signatory.agency_id", lazy="selectin", cascade="all, delete-orphan",
+        primaryjoin=lambda: in_same_region(Signatory.target_id, Target))
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -65,5 +66,6 @@ class Signatory(Regional, Base):
     signed_at: Mapped[dt.datetime | None]
     signed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    target: Mapped[Target] = relationship(back_populates="signatories")
+    target: Mapped[Target] = relationship(back_populates="signatories",
+                                          primaryjoin=lambda: in_same_region(Signatory.target_id, Target))
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.models import Agency
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, Regional, utcnow
+from service.db import Base, JSONType, Regional, in_same_region, utcnow
 from service.recipients.models import Recipient
 from service.volunteers.models import Visit
 
@@ -125,7 +125,7 @@ class Task(Regional, Base):
     agency: Mapped[Agency] = relationship(lazy="joined", innerjoin=True)
     # Loaded with the task as it is shown (service.AS_SHOWN), not by default: a referral is a task
     # whose own subjects and referrals nobody reads through it.
-    recipient: Mapped[Recipient | None] = relationship()
+    recipient: Mapped[Recipient | None] = relationship(primaryjoin=lambda: in_same_region(Task.recipient_id, Recipient))
     referrals: Mapped[list[Task]] = relationship(order_by="Task.id",
                                                  back_populates="source_task")
     source_task: Mapped[Task | None] = relationship(remote_side=[id], back_populates="referrals")

@@ -21,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.accounts.scope import Scope
-from service.db import Base, JSONType, Regional, same_region, utcnow
+from service.db import Base, JSONType, Regional, in_same_region, same_region, utcnow
 from service.program.models import Area
 from service.recipients.models import Recipient
 
@@ -127,8 +127,8 @@ class Claim(Regional, Base):
     end_note: Mapped[str | None] = mapped_column(String(500))
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
-    volunteer: Mapped[Volunteer] = relationship()
-    recipient: Mapped[Recipient] = relationship()
+    volunteer: Mapped[Volunteer] = relationship(primaryjoin=lambda: in_same_region(Claim.volunteer_id, Volunteer))
+    recipient: Mapped[Recipient] = relationship(primaryjoin=lambda: in_same_region(Claim.recipient_id, Recipient))
 
     @classmethod
     def visible_to(cls, scope: Scope) -> ColumnElement[bool]:

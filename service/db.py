@@ -225,12 +225,6 @@ def _only_bound_regions(state: ORMExecuteState) -> None:
     codes = bound(state.session)
     if codes is None or state.is_insert or state.execution_options.get("every_region"):
         return
-    if state.is_column_load and len(codes) == 1:
-        # A row loaded again by its key (an expired attribute, a refresh): its region said too,
-        # which the rule below leaves out of such loads, so that on Citus it reads one shard.
-        mapper = state.bind_mapper
-        if mapper is not None and issubclass(mapper.class_, Regional):
-            state.statement = state.statement.where(mapper.class_.region_code == codes[0])
     if any(isinstance(option, LoaderCriteriaOption) and option.root_entity is Regional
            for option in state.statement._with_options):
         return  # the rule came with the objects of an earlier load (their later loads carry it)

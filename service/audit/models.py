@@ -17,7 +17,10 @@ class AuditEvent(Regional, Base):
     __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    # The trail records what was and holds nothing in place: no foreign key from its region, as
+    # none from its actor or entity (migration 0022).
+    region_code: Mapped[str] = mapped_column(String(8))
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None]
     actor: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(16))

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, event, inspect, or_, select, update
+from sqlalchemy import Integer, String, and_, bindparam, event, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from service.audit.models import AuditEvent
@@ -97,7 +97,21 @@ def record(session: Session, events: Iterable[tuple[Any, ...]],
         for action, entity, entity_id, changes, *region in events
     ]
     if rows:
-        bulk_insert(session, AuditEvent.__table__, rows)
+        bulk_insert(session, AuditEvent.__table__, rows, ids=False)
+
+
+def record_select(session: Session, events_sql: str, params: Mapping[str, Any]) -> None:
+    """Write the events a SELECT yields (``events_sql``, SQL of the caller's engine, its columns
+    action, entity, entity_id, changes and region_code) as the session's actor, as ``record``
+    does for events in hand: tens of thousands of events built by the database from the rows they
+    describe, in one statement, none through Python."""
+    actor_id, actor = acting(session)
+    session.execute(text(
+        "INSERT INTO audit_events (at, actor_id, actor, action, entity, entity_id, changes, region_code) "
+        f"SELECT :audit_at, :audit_actor_id, :audit_actor, e.* FROM ({events_sql}) AS e").bindparams(
+        bindparam("audit_at", type_=AuditEvent.at.type), bindparam("audit_actor_id", type_=Integer),
+        bindparam("audit_actor", type_=String)),
+        {**params, "audit_at": utcnow(), "audit_actor_id": actor_id, "audit_actor": actor})
 
 
 @event.listens_for(Session, "after_flush")

@@ -26,3 +26,12 @@ def code(name: str, **params: Any) -> Code:
             value = value.isoformat()
         out[key.removesuffix("_")] = value
     return out
+
+
+def code_sql(name: str, **params: str) -> str:
+    """PostgreSQL's SQL for the code ``code`` gives, built by the database from columns: ``name``
+    and each parameter an SQL expression; a parameter that is null is left out, as ``code``
+    leaves out None. For writes of tens of thousands of rows, whose codes cost more to send as
+    JSON than to build where they are stored."""
+    parts = "".join(f", '{key.removesuffix('_')}', {expression}" for key, expression in params.items())
+    return f"jsonb_strip_nulls(jsonb_build_object('code', {name}{parts}))"

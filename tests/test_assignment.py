@@ -215,7 +215,16 @@ def test_rebalance_covers_more_and_shortens_distances_without_taking_a_place_awa
     assert all(r["distance_km"] <= 5 for r in after.values())
     assert body["total_distance_km"] == pytest.approx(sum(r["distance_km"] for r in after.values()), abs=0.01)
     trail = client.get(f"/api/v1/audit?entity=assignment&entity_id={between['id']}", headers=coordinator).json
-    assert trail["items"][0]["changes"]["vendor_id"] == [kaliasin.id, kembiritan.id]
+    event = trail["items"][0]
+    assert (event["action"], event["actor_id"]) == ("update", client.get("/api/v1/me", headers=coordinator).json["id"])
+    assert event["changes"]["vendor_id"] == [kaliasin.id, kembiritan.id]
+    km = after[between["id"]]["distance_km"]
+    assert event["changes"]["distance_km"][1] == km
+    was, now = event["changes"]["reason"]
+    assert was["code"] == "enrolled_placed" and now == {"code": "rebalance_moved", "from_vendor_id": kaliasin.id, "km": km}
+    placed = client.get(f"/api/v1/audit?entity=assignment&entity_id={north['id']}", headers=coordinator).json
+    assert placed["items"][0]["changes"]["reason"][1] == {
+        "code": "rebalance_placed", "vendor_id": kaliasin.id, "km": after[north["id"]]["distance_km"]}
 
     again = client.post("/api/v1/assignments/rebalance", headers=coordinator).json
     assert (again["assigned"], again["moved"], again["covered"]) == (0, 0, 2)

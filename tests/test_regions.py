@@ -372,3 +372,31 @@ def test_open311_finds_codes_of_several_regions_at_once_each_on_its_regions_cloc
     assert offsets == ["+08:00", "+07:00"]  # each the end of a day where it was filed (WITA, WIB)
     one = client.get(f"{API}/open311/v2/requests/{codes[0]}.json")
     assert one.json[0]["expected_datetime"] == listed.json[0]["expected_datetime"]
+
+
+def test_a_rebalance_is_one_regions_problem(client, coordinator, loop, region_b):
+    """Each region's recipients are placed at its own stalls: a provincial coordinator says which
+    region to rebalance; its report and trail are that region's."""
+    provincial = staff_of(A, "coordinator", regions=[A, B])
+    unnamed = client.post(f"{API}/assignments/rebalance", headers=provincial)
+    assert unnamed.status_code == 422 and "region" in unnamed.json["errors"], unnamed.json
+    theirs = client.post(f"{API}/assignments/rebalance", headers=provincial, query_string={"region": B})
+    assert theirs.status_code == 200 and theirs.json["enrolled"] == 0 and theirs.json["covered"] == 0, theirs.json
+    before = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.entity == "assignment"))
+    # the loop's three share stall A at 0 km; stall B, 4 km away, has room: nobody moves
+    mine = client.post(f"{API}/assignments/rebalance", headers=coordinator)
+    assert mine.status_code == 200 and (mine.json["enrolled"], mine.json["covered"], mine.json["moved"]) == (3, 3, 0)
+    ours = client.post(f"{API}/assignments/rebalance", headers=provincial, query_string={"region": A}).json
+    assert (ours["enrolled"], ours["covered"]) == (3, 3), ours
+    bind(db.session, None)
+    after = db.session.scalars(select(AuditEvent.region_code).where(AuditEvent.entity == "assignment")).all()
+    assert len(after) == before and set(after) <= {A}, after  # nothing changed, nothing written
+
+
+def test_the_rebalance_command_takes_a_region(cli, loop, region_b):
+    theirs = cli.invoke(args=["assignments", "rebalance", "--region", B])
+    assert theirs.exit_code == 0 and "0 enrolled" in theirs.output, theirs.output
+    ours = cli.invoke(args=["assignments", "rebalance"])
+    assert ours.exit_code == 0 and "3 enrolled: 3 covered" in ours.output, ours.output
+    nowhere = cli.invoke(args=["assignments", "rebalance", "--region", "99.99"])
+    assert nowhere.exit_code != 0 and "99.99" in nowhere.output, nowhere.output

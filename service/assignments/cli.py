@@ -4,8 +4,10 @@ from flask.cli import AppGroup
 from service.accounts.scope import Scope
 from service.assignments import placement
 from service.assignments import rebalance as rebalancing
+from service.errors import DomainError
 from service.extensions import db
 from service.i18n import _
+from service.program import regions
 
 assignments_cli = AppGroup("assignments", help="Who feeds whom.")
 
@@ -28,9 +30,17 @@ def sweep():
 
 
 @assignments_cli.command("rebalance")
-def rebalance():
-    """Place every enrolled recipient again, optimally (as POST /api/v1/assignments/rebalance)."""
-    Scope.system("assignments rebalance").act_in(db.session)
+@click.option("--region", default=None, help="The region to rebalance, by code (35.09); the default region unless "
+                                              "given. Each region is its own problem.")
+def rebalance(region: str | None):
+    """Place every enrolled recipient of a region again, optimally (as POST
+    /api/v1/assignments/rebalance)."""
+    Scope.system("assignments rebalance", region=region or "default").act_in(db.session)
+    if region is not None:
+        try:
+            regions.region(region)
+        except DomainError as exc:
+            raise click.ClickException(exc.detail) from None
     click.echo(_("Rebalancing..."))
     report = rebalancing.rebalance()
     db.session.commit()

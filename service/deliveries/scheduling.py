@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Date, Integer, String, case, func, literal, null, select, true, union_all, update
+from sqlalchemy import Date, Integer, String, case, exists, func, literal, null, select, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from service.assignments import placement
@@ -184,6 +184,10 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
         return
     program = settings()
     start = max(from_day or today(program), first_open_day(program))
+    days = scheduled_days(start)
+    if not days and not db.session.scalar(select(exists().where(
+            Delivery.date >= start, in_bound_regions(db.session, Delivery.region_code)))):
+        return  # no meal from that day on, none to add: a rebalance by day need not touch the meals
     scope = [Delivery.date >= start]
     if recipient_ids is not None:
         scope.append(one_of(db.session, Delivery.recipient_id, recipient_ids))
@@ -211,7 +215,7 @@ def follow(recipient_ids: Sequence[int] | None, from_day: dt.date | None = None)
         .values(status="cancelled", cause=_why_cancelled())
         .execution_options(synchronize_session=False)
     )
-    for day in scheduled_days(start):
+    for day in days:
         insert_due(day, recipient_ids)
 
 

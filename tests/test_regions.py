@@ -21,6 +21,7 @@ from service.program import service as program_service
 from service.recipients.models import Recipient
 from service.scheduler import jobs, runner
 from service.tasks.models import Task
+from service.vendors import service as vendor_service
 from tests.conftest import at_jakarta, birth_of_age
 from tests.test_claims import helper, take  # noqa: F401 (fixtures)
 from tests.test_claims import today as claims_today  # noqa: F401
@@ -400,3 +401,25 @@ def test_the_rebalance_command_takes_a_region(cli, loop, region_b):
     assert ours.exit_code == 0 and "3 enrolled: 3 covered" in ours.output, ours.output
     nowhere = cli.invoke(args=["assignments", "rebalance", "--region", "99.99"])
     assert nowhere.exit_code != 0 and "99.99" in nowhere.output, nowhere.output
+
+
+def test_a_stalls_login_is_made_only_for_a_stall_of_the_same_region(client, coordinator, region_b):
+    village = village_of(B, "Kaliwates", -8.17, 113.70)
+    bind(db.session, (B,))
+    theirs = vendor_service.register_vendor(name="Warung Jember", owner_name="Bu Ani", address="Jl. Gajah Mada",
+                                            village_id=village.id, latitude=-8.17, longitude=113.70, daily_capacity=20)
+    db.session.commit()
+    bind(db.session, (A,))
+    answers = []
+    for vendor_id in (theirs.id, MISSING):
+        made = client.post(f"{API}/users", headers=coordinator, json={
+            "email": f"warung{vendor_id}@example.com", "password": "kopi-tubruk-2026", "name": "Warung",
+            "role": "vendor", "vendor_id": vendor_id})
+        answers.append((made.status_code, made.json["errors"].get("vendor_id")))
+    assert answers[0][0] == answers[1][0] == 422, answers
+    assert answers[0][1] == [f"vendor {theirs.id} does not exist"], answers
+    coordinator_b = staff_of(B, "coordinator")
+    made = client.post(f"{API}/users", headers=coordinator_b, json={
+        "email": "warung.jember@example.com", "password": "kopi-tubruk-2026", "name": "Warung", "role": "vendor",
+        "vendor_id": theirs.id})
+    assert made.status_code == 201, made.json

@@ -16,7 +16,7 @@ from service.accounts import callers, passwords
 from service.accounts.models import AGENCY_KINDS, ROLES, Agency, ApiToken, SignInPlace, User
 from service.accounts.scope import Scope
 from service.audit.service import record
-from service.db import Page, bound, check_version, equals, fetch, paginate, utcnow
+from service.db import Page, bound, check_version, equals, fetch, in_bound_regions, one_region, paginate, utcnow
 from service.errors import Conflict, Invalid, Unauthenticated
 from service.extensions import db
 from service.i18n import LANGUAGES, _l
@@ -49,11 +49,17 @@ def list_agencies(page: int, per_page: int, kind: str | None = None) -> Page[Age
     return paginate(db.session, query, page, per_page)
 
 
-def _bound_to_existing(column, value: int) -> bool:
-    """Whether the row a user is bound to exists: found through the column's foreign key, in a
-    table of an area above accounts (a stall's), which accounts does not import."""
+def _bound_to_existing(column, value: int, region: str | None) -> bool:
+    """Whether the row a user is bound to exists in the user's region (``region``; None: one the
+    session reaches): found through the column's foreign key, in a table of an area above
+    accounts (a stall's), which accounts does not import. Another region's stall is not there,
+    as for any other id of another region (and on Citus the lookup stays on one shard)."""
     [key] = column.property.columns[0].foreign_keys
-    return db.session.scalar(select(key.column).where(key.column == value)) is not None
+    table = key.column.table
+    where = [key.column == value]
+    if "region_code" in table.c:
+        where.append(table.c.region_code == region if region else in_bound_regions(db.session, table.c.region_code))
+    return db.session.scalar(select(key.column).where(*where)) is not None
 
 
 def create_user(
@@ -88,7 +94,8 @@ def create_user(
             errors[field] = [_l("only a %(bound_role)s user has %(field)s", bound_role=bound_role, field=field)]
     if role == "agency" and agency_id is not None and db.session.get(Agency, agency_id) is None:
         errors["agency_id"] = [_l("agency %(agency_id)s does not exist", agency_id=agency_id)]
-    if role == "vendor" and vendor_id is not None and not _bound_to_existing(User.vendor_id, vendor_id):
+    if role == "vendor" and vendor_id is not None and not _bound_to_existing(
+            User.vendor_id, vendor_id, region_code or one_region(db.session)):
         errors["vendor_id"] = [_l("vendor %(vendor_id)s does not exist", vendor_id=vendor_id)]
     if regions is not None:
         known = set(db.session.scalars(select(Region.code)))

@@ -97,6 +97,7 @@ bench: install
 	$(BIN)/python bench/opportunities.py
 	$(BIN)/python bench/targets.py
 	$(BIN)/python bench/signin_timing.py
+	$(BIN)/python bench/province.py
 
 # Every benchmark at a small size: does each still run and print its figures? (about 70 s;
 # database rantang_bench_smoke unless BENCH_PG_DB says otherwise). CI runs it after the tests.

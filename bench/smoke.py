@@ -43,6 +43,9 @@ BENCHMARKS: dict[str, list[tuple[str, int]]] = {
     "signin_timing": [(rf"^known email, wrong password +{NUMBER} +{NUMBER}", 1),
                       (rf"^unknown email +{NUMBER} +{NUMBER}", 1)],
     "targets": [*BOTH, (rf"^GET /targets \(\d+ indicators.* {NUMBER} +{NUMBER}$", 2)],
+    "province": [(r"^== PostgreSQL: \d+ regions", 1), (rf"^assignment: seconds .* {NUMBER} +{NUMBER}$", 1),
+                 (rf"^scheduling: rows/s +{NUMBER} +{NUMBER}$", 1),
+                 (rf"^confirmations \(all regions.* p99 {NUMBER} ms, 0 errors", 1)],
 }
 TIMEOUT = 150  # seconds for one benchmark: each takes 2-25 s on the development machine
 

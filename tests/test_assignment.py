@@ -221,7 +221,8 @@ def test_rebalance_covers_more_and_shortens_distances_without_taking_a_place_awa
     km = after[between["id"]]["distance_km"]
     assert event["changes"]["distance_km"][1] == km
     was, now = event["changes"]["reason"]
-    assert was["code"] == "enrolled_placed" and now == {"code": "rebalance_moved", "from_vendor_id": kaliasin.id, "km": km}
+    assert was["code"] == "enrolled_placed"
+    assert now == {"code": "rebalance_moved", "from_vendor_id": kaliasin.id, "km": km}
     placed = client.get(f"/api/v1/audit?entity=assignment&entity_id={north['id']}", headers=coordinator).json
     assert placed["items"][0]["changes"]["reason"][1] == {
         "code": "rebalance_placed", "vendor_id": kaliasin.id, "km": after[north["id"]]["distance_km"]}

@@ -72,6 +72,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "program.get_program": STAFF_AND_STALLS,
     "program.update_program": frozenset({COORDINATOR}),
     "program.list_regions": PUBLIC,  # the public chooses a region's door; staff see what they reach
+    "program.update_region": frozenset({COORDINATOR}),  # of the region, or coordinating it
     "program.list_areas": PUBLIC,  # volunteers choose their village before they have an account
     "program.get_area": PUBLIC,
     "program.create_area": frozenset({COORDINATOR}),

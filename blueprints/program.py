@@ -15,6 +15,7 @@ from schemas.program import (
     ProgramOut,
     ProgramPatch,
     RegionOut,
+    RegionPatch,
 )
 from service.errors import NotFound
 from service.extensions import db
@@ -47,6 +48,21 @@ def list_regions():
     """The regions (regencies and cities) the caller works in or coordinates, by code; for the
     public, every region the program runs in (to choose a region's door: `?region=`)."""
     return regions.visible(everywhere=g.caller is None)
+
+
+@blp.route("/regions/<region_code>", methods=["PATCH"])
+@blp.arguments(RegionPatch())
+@blp.response(200, RegionOut)
+@blp.alt_response(404, description="No such region, or one the caller does not coordinate.")
+@blp.alt_response(412, description="`If-Match` is not the current version.")
+def update_region(changes, region_code):
+    """Change a region's name or its own settings (meal price, evening scheduling time, cut-off,
+    inspections' pass mark; null: the program's again), as its coordinator or staff who coordinate
+    it; send `If-Match: <version>`. A new price holds from the region's today; the job runner moves
+    the region's evening jobs to new times within a minute."""
+    region = service.update_region(region_code, changes, expected_version=if_match())
+    db.session.commit()
+    return versioned(region)
 
 
 @blp.route("/areas", methods=["GET"])

@@ -96,6 +96,21 @@ class LeaveDayArgs(QuerySchema):
     year = Integer(required=True, validate=validate.Range(min=2000, max=2099))
 
 
+class RegionPatch(BodySchema):
+    """A region's name and its own settings; null gives a setting back to the program's."""
+
+    name = Text(120)
+    meal_price = Int(allow_none=True, validate=validate.Range(min=0, max=10_000_000), metadata={
+        "description": "Rupiah per portion, holding from the region's today (earlier days keep their price); "
+                       "null: the program's."})
+    schedule_time = fields.Time(allow_none=True, validate=_on_the_minute, metadata={
+        "example": "18:00", "description": "HH:MM in the region's timezone; null: the program's."})
+    delivery_cutoff = fields.Time(allow_none=True, validate=_on_the_minute, metadata={
+        "example": "21:00", "description": "HH:MM in the region's timezone; null: the program's."})
+    pass_mark = Int(allow_none=True, validate=validate.Range(min=0, max=100), metadata={
+        "description": "The score (0-100) its inspections pass from; null: the program's."})
+
+
 class RegionOut(Schema):
     code = fields.String(metadata={"description": "The regency's or city's code, as Kemendagri writes it: 35.10."})
     name = fields.String()
@@ -105,3 +120,4 @@ class RegionOut(Schema):
     schedule_time = fields.Time(format="%H:%M", allow_none=True, metadata={"description": "null: the program's."})
     delivery_cutoff = fields.Time(format="%H:%M", allow_none=True, metadata={"description": "null: the program's."})
     pass_mark = Integer(allow_none=True, metadata={"description": "null: the program's."})
+    version = Integer(metadata={"description": "Send it back in `If-Match` when changing the region."})

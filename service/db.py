@@ -313,7 +313,7 @@ def check_version(obj: Any, expected: int | None) -> None:
     if expected is not None and expected != obj.version:
         raise PreconditionFailed(_l("%(entity)s %(id)s is at version %(version)s, not %(expected)s",
                                     entity=entity_words(entity_name(obj).replace('_', ' ')),
-                                    id=obj.id,
+                                    id=getattr(obj, "id", None) or getattr(obj, "code", "?"),  # a region: its code
                                     version=obj.version,
                                     expected=expected), version=obj.version)
 

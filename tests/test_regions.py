@@ -177,8 +177,10 @@ def test_staff_of_one_region_reach_nothing_of_another_on_any_operation(
     ids = {"recipient_id": person["id"], "pause_id": pause["id"], "vendor_id": loop.a.id, "delivery_id": delivery_id,
            "task_id": task_id, "target_id": target["id"], "agency_id": agencies.social.agency_id,
            "volunteer_id": volunteer_id, "claim_id": claimed.json["id"], "complaint_id": complaint_id,
-           "user_id": agencies.social.user.id, "area_id": loop.a.village_id, "day": leave.json["date"]}
-    missing = {name: MISSING for name in ids} | {"day": (TODAY + dt.timedelta(days=41)).isoformat()}
+           "user_id": agencies.social.user.id, "area_id": loop.a.village_id, "day": leave.json["date"],
+           "region_code": A}
+    missing = {name: MISSING for name in ids} | {"day": (TODAY + dt.timedelta(days=41)).isoformat(),
+                                                 "region_code": "99.99"}
     # The public's keys (a tracking code, an Open311 id) find a complaint in any region by design:
     # they are the complainant's, not staff's. A route's category is the caller's own region's.
     public_keys = {"code", "request_id", "category"}
@@ -423,3 +425,72 @@ def test_a_stalls_login_is_made_only_for_a_stall_of_the_same_region(client, coor
         "email": "warung.jember@example.com", "password": "kopi-tubruk-2026", "name": "Warung", "role": "vendor",
         "vendor_id": theirs.id})
     assert made.status_code == 201, made.json
+
+
+def test_a_region_changes_its_own_settings_and_only_its_own(app, client, coordinator, social, region_b):
+    """A regency's coordinator (or staff who coordinate it) sets its own cut-off, evening and
+    price, or gives one back to the program's with null; another region's code answers as a
+    missing one; the job runner reads the new times."""
+    theirs = staff_of(B, "coordinator")
+    read = next(r for r in client.get(f"{API}/regions", headers=theirs).json if r["code"] == B)
+    tag = f'W/"{read["version"]}"'
+    changed = client.patch(f"{API}/regions/{B}", headers={**theirs, "If-Match": tag},
+                           json={"delivery_cutoff": "20:00", "schedule_time": "17:30", "meal_price": 16000})
+    assert changed.status_code == 200, changed.json
+    assert changed.headers["ETag"] == f'W/"{read["version"] + 1}"'
+    assert (changed.json["delivery_cutoff"], changed.json["schedule_time"], changed.json["meal_price"]) == \
+        ("20:00", "17:30", 16000)
+    stale = client.patch(f"{API}/regions/{B}", headers={**theirs, "If-Match": tag}, json={"pass_mark": 75})
+    assert stale.status_code == 412, stale.json
+    # what the region reads now, and what the other region still reads
+    bind(db.session, (B,))
+    own = program_service.settings()
+    price = program_service.meal_prices(clock.today(), clock.today())(clock.today())
+    bind(db.session, (A,))
+    assert (own.delivery_cutoff, own.schedule_time, own.meal_price, price) == \
+        (dt.time(20, 0), dt.time(17, 30), 16000, 16000)
+    program = program_service.settings()
+    assert program.delivery_cutoff == dt.time(21, 0) and program.meal_price != 16000
+    times = runner.read_times(app)
+    assert times[B].schedule_time == dt.time(17, 30) and times[A].schedule_time == program.schedule_time
+    # null: the program's again, the price included (from today)
+    back = client.patch(f"{API}/regions/{B}", headers=theirs, json={"delivery_cutoff": None, "meal_price": None})
+    assert back.status_code == 200 and back.json["delivery_cutoff"] is None and back.json["meal_price"] is None
+    bind(db.session, (B,))
+    own = program_service.settings()
+    price = program_service.meal_prices(clock.today(), clock.today())(clock.today())
+    bind(db.session, (A,))
+    assert (own.delivery_cutoff, own.meal_price, price) == (dt.time(21, 0), program.meal_price, program.meal_price)
+    # the trail: the region's own events, under its code's digits
+    bind(db.session, None)
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "region")
+                                .order_by(AuditEvent.id)).all()
+    bind(db.session, (A,))
+    assert [(e.entity_id, e.region_code) for e in events] == [(3509, B), (3509, B)]
+    assert events[0].changes["delivery_cutoff"] == [None, "20:00:00"] and events[1].changes["meal_price"] == \
+        [16000, None]
+    # another region's code answers as one that does not exist; an agency may not change a region
+    mine = client.patch(f"{API}/regions/{B}", headers=coordinator, json={"pass_mark": 75})
+    nowhere = client.patch(f"{API}/regions/99.98", headers=coordinator, json={"pass_mark": 75})
+    assert mine.status_code == nowhere.status_code == 404 and _answer(mine) == _answer(nowhere), mine.json
+    assert client.patch(f"{API}/regions/{A}", headers=social, json={"pass_mark": 75}).status_code == 403
+    provincial = staff_of(A, "coordinator", regions=[A, B])
+    assert client.patch(f"{API}/regions/{B}", headers=provincial, json={"pass_mark": 75}).json["pass_mark"] == 75
+    # every bad value is a 422 naming its field; the clock is where the regency is: not a setting
+    for body, field in (({"delivery_cutoff": "20:00:30"}, "delivery_cutoff"), ({"name": "  "}, "name"),
+                        ({"pass_mark": 101}, "pass_mark"), ({"meal_price": -1}, "meal_price"),
+                        ({"timezone": "Asia/Makassar"}, "timezone"), ({"schedule_time": "25:00"}, "schedule_time")):
+        refused = client.patch(f"{API}/regions/{B}", headers=theirs, json=body)
+        assert refused.status_code == 422 and field in refused.json["errors"], (body, refused.json)
+
+
+def test_the_region_command_changes_a_regions_settings(cli, region_b):
+    done = cli.invoke(args=["regions", "update", "--code", B, "--delivery-cutoff", "20:30", "--meal-price", "17000"])
+    assert done.exit_code == 0 and "delivery_cutoff=20:30:00" in done.output and "meal_price=17000" in done.output, \
+        done.output
+    back = cli.invoke(args=["regions", "update", "--code", B, "--meal-price", "program"])
+    assert back.exit_code == 0 and "meal_price=program" in back.output, back.output
+    bad = cli.invoke(args=["regions", "update", "--code", B, "--pass-mark", "lots"])
+    assert bad.exit_code != 0 and "lots" in bad.output, bad.output
+    nowhere = cli.invoke(args=["regions", "update", "--code", "99.99", "--pass-mark", "70"])
+    assert nowhere.exit_code != 0 and "99.99" in nowhere.output, nowhere.output

@@ -7,7 +7,7 @@ from service.db import bind
 from service.errors import DomainError
 from service.extensions import db
 from service.i18n import _
-from service.program import regions
+from service.program import regions, service
 
 regions_cli = AppGroup("regions", help="The regions (regencies and cities) the program runs in.")
 
@@ -37,6 +37,45 @@ def create_region(code, name, timezone, meal_price, schedule_time, delivery_cuto
     db.session.commit()
     click.echo(_("created region %(code)s %(name)s (%(timezone)s)", code=row.code, name=row.name,
                  timezone=row.timezone))
+
+
+INHERIT = "program"  # a setting given back to the program's
+
+
+def _own(value: str | None, read) -> object:
+    """A setting from the command line: not given (``...``), the program's again (``program``), or
+    its own value."""
+    if value is None:
+        return ...
+    return None if value == INHERIT else read(value)
+
+
+@regions_cli.command("update")
+@click.option("--code", required=True, help="The region's code: 35.09.")
+@click.option("--name", default=None)
+@click.option("--meal-price", default=None, help="Its own price of a meal, or 'program' for the program's.")
+@click.option("--schedule-time", default=None, help="Its own evening scheduling time, HH:MM, or 'program'.")
+@click.option("--delivery-cutoff", default=None, help="Its own cut-off, HH:MM, or 'program'.")
+@click.option("--pass-mark", default=None, help="Its own inspections' pass mark, or 'program'.")
+def update_region(code, name, meal_price, schedule_time, delivery_cutoff, pass_mark):
+    """Change a region's name or its own settings, as PATCH /regions/{code} does."""
+    bind(db.session, None)
+    try:
+        changes = {"name": name if name is not None else ..., "meal_price": _own(meal_price, int),
+                   "schedule_time": _own(schedule_time, dt.time.fromisoformat),
+                   "delivery_cutoff": _own(delivery_cutoff, dt.time.fromisoformat),
+                   "pass_mark": _own(pass_mark, int)}
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    changes = {k: v for k, v in changes.items() if v is not ...}
+    try:
+        row = service.update_region(code, changes)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    db.session.commit()
+    own = ", ".join(f"{k}={getattr(row, k) if getattr(row, k) is not None else INHERIT}"
+                    for k in service.REGION_CHANGES)
+    click.echo(_("updated region %(code)s %(name)s: %(settings)s", code=row.code, name=row.name, settings=own))
 
 
 @regions_cli.command("list")

@@ -12,7 +12,8 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from service import geo
-from service.db import Page, bound, check_version, equals, fetch, one_region, paginate
+from service.audit.service import plain, record
+from service.db import Page, bound, check_version, equals, fetch, in_region, one_region, paginate
 from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.i18n import _l
@@ -163,6 +164,41 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     # job in the same session) reads the settings as they are now.
     db.session.info.pop(SEEN_STAMP, None)
     return program
+
+
+# What a region changes of its own settings: all but its clock, which is where the regency is.
+REGION_CHANGES = tuple(name for name in REGION_SETTINGS if name != "timezone")
+
+
+def update_region(code: str, changes: dict[str, Any], expected_version: int | None = None) -> Region:
+    """A region's name and its own settings (``REGION_CHANGES``; null: the program's again), by
+    those who coordinate it; another region's code answers as a missing one. As for the program's
+    settings, a new meal price holds from the region's today (statements of earlier days keep
+    theirs), and the job runner moves the region's evening jobs within a minute. Its clock (the
+    timezone) is where the regency is: it does not change. In the trail as an ``update`` of the
+    ``region`` whose id is its code's digits (3510 for 35.10)."""
+    reached = bound(db.session)
+    row = db.session.get(Region, code) if reached is None or code in reached else None
+    if row is None:
+        raise regions.unknown(code)
+    check_version(row, expected_version)
+    if "name" in changes and not (changes["name"] or "").strip():
+        raise Invalid({"name": [_l("give the regency's name")]})
+    changed = {}
+    with in_region(db.session, code):
+        if "meal_price" in changes:
+            price = changes["meal_price"] if changes["meal_price"] is not None else get_program().meal_price
+            if price != settings().meal_price:
+                _price_from(clock.today(), price)
+        for key, value in changes.items():
+            value = value.strip() if key == "name" else value
+            if value != getattr(row, key):
+                changed[key] = [plain(getattr(row, key)), plain(value)]
+                setattr(row, key, value)
+        db.session.flush()
+        if changed:
+            record(db.session, [("update", "region", int(code.replace(".", "")), changed, code)])
+    return row
 
 
 def _price_from(day: dt.date, price: int) -> None:

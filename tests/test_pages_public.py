@@ -504,3 +504,51 @@ def test_a_visit_queued_offline_is_logged_once_however_often_it_is_sent(client, 
     assert refused.status_code == 422 and refused.json["detail"]
     other = client.post("/relawan/klaim/999999/kunjungan", data=body, headers={**script, "Idempotency-Key": "v-3"})
     assert other.status_code == 404
+
+
+# --- regions --------------------------------------------------------------------------------------
+
+def test_a_regencys_door_keeps_its_region_from_the_form_to_the_row(client, areas, today):
+    """With more than one region, each public page offers the regencies; one opened for Jember
+    (``?region=35.09``) lists Jember's villages, and its form sends the complaint or the sign-up to
+    Jember, as the API's ``?region=`` does."""
+    from sqlalchemy import select
+
+    from service.complaints.models import Complaint
+    from service.db import bind, default_region
+    from service.extensions import db
+    from service.program import regions
+    from service.program import service as program_service
+    from service.volunteers.models import Volunteer
+
+    single = client.get("/pengaduan", headers=ID)
+    assert 'name="region"' not in page(single)  # one region: nothing to choose
+    bind(db.session, None)
+    regions.create("35.09", "Jember", "Asia/Jakarta")
+    db.session.commit()
+    bind(db.session, ("35.09",))
+    district = program_service.create_area("Sumbersari", "district", -8.17, 113.72)
+    village = program_service.create_area("Kranjingan", "village", -8.17, 113.72, district.id)
+    db.session.commit()
+    bind(db.session, (default_region(),))
+    for path in ("/pengaduan", "/relawan/daftar", "/statistik"):
+        here = client.get(path, headers=ID)
+        there = client.get(f"{path}?region=35.09", headers=ID)
+        assert here.status_code == there.status_code == 200, path
+        plain(there)
+        assert '<option value="35.09" selected>Jember</option>' in page(there), path
+        assert f'<option value="{default_region()}" selected>' in page(here), path
+        if path != "/statistik":
+            assert f'action="{path}?region=35.09"' in page(there) and f'action="{path}"' in page(here), path
+            assert f'<option value="{village.id}"' in page(there) and f'<option value="{village.id}"' not in page(here)
+    assert client.get("/pengaduan?region=99.99", headers=ID).status_code == 404
+    sent = submit(client, "/pengaduan?region=35.09", complaint_fields(areas, village_id=str(village.id)), headers=EN)
+    assert sent.status_code == 303, page(sent)[:2000]
+    signed = submit(client, "/relawan/daftar?region=35.09",
+                    sign_up_fields(areas, village_id=str(village.id), phone="0812 5555 0909"), headers=EN)
+    assert signed.status_code == 303, page(signed)[:3000]
+    bind(db.session, None)
+    filed = db.session.scalars(select(Complaint.region_code)).all()
+    joined = db.session.scalars(select(Volunteer.region_code)).all()
+    bind(db.session, (default_region(),))
+    assert filed == ["35.09"] and joined == ["35.09"], (filed, joined)

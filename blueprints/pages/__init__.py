@@ -17,6 +17,7 @@ from flask import (
     Response,
     current_app,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -31,9 +32,11 @@ from blueprints.errors import STATUS
 from blueprints.extensions import limiter
 from blueprints.pages import assets
 from service.accounts import service as accounts
+from service.db import one_region
 from service.errors import DomainError, Invalid, Unauthenticated
 from service.extensions import db
 from service.i18n import LANGUAGES, _, language
+from service.program import regions
 
 csrf = CSRFProtect()
 TEMPLATES = "templates"
@@ -58,6 +61,26 @@ def safe_next(target: str | None, default: str) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+# The public's doors of a regency (``?region=35.09``, as on the API): their forms and links keep
+# the region the page was opened for, so that a complaint or a sign-up lands where it was meant.
+KEEPS_REGION = frozenset({"public.complaint_form", "public.statistics", "relawan.sign_up"})
+
+
+@pages.app_url_defaults
+def _keep_region(endpoint: str, values: dict) -> None:
+    if endpoint in KEEPS_REGION and "region" not in values and has_request_context():
+        code = request.args.get("region")
+        if code:  # checked already: an unknown region answers 404 before any page (caller._public_region)
+            values["region"] = code
+
+
+def region_choice() -> dict:
+    """For a public door's page: the regions to choose from (none while the program has one; for
+    staff signed in, theirs) and the one the page is for."""
+    choices = regions.visible(everywhere=g.caller is None)
+    return {"regions": choices if len(choices) > 1 else [], "now": one_region(db.session)}
 
 
 def home_of(caller) -> str:

@@ -9,7 +9,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from blueprints.complaints import complaint_limit, filed, guesses, lookups
 from blueprints.extensions import limiter
-from blueprints.pages import setup
+from blueprints.pages import region_choice, setup
 from blueprints.pages.forms import FormErrors, decimal, load, text, whole
 from schemas.complaints import ComplaintIn, PublicStatsOut, ReopenIn
 from service.complaints import service as complaints
@@ -120,7 +120,8 @@ def _body(form) -> tuple[dict, FormErrors]:
 
 def _form(values: dict, errors: FormErrors | None = None, status: int = 200):
     return render_template("public_complaint_form.html", values=values, errors=errors or FormErrors(),
-                           categories=[(c, CATEGORY_WORDS[c]) for c in CATEGORIES], villages=_villages()), status
+                           categories=[(c, CATEGORY_WORDS[c]) for c in CATEGORIES], villages=_villages(),
+                           choice=region_choice()), status
 
 
 @public.route("/pengaduan", methods=["GET", "POST"])
@@ -217,4 +218,5 @@ def reopen(code: str):
 def statistics():
     """The program in figures, as ``GET /api/v1/public/stats`` gives them (counts of 1 to 4 people
     and those withheld so as not to tell them, said in words)."""
-    return render_template("public_statistics.html", stats=PublicStatsOut().dump(stats.public_stats()))
+    return render_template("public_statistics.html", stats=PublicStatsOut().dump(stats.public_stats()),
+                           choice=region_choice())

@@ -22,7 +22,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from blueprints.extensions import limiter
 from blueprints.idempotency import idempotent
-from blueprints.pages import home_of, setup, wants_json
+from blueprints.pages import home_of, region_choice, setup, wants_json
 from blueprints.pages.forms import FormErrors, decimal, load, text, whole
 from schemas.volunteers import OpportunityArgs, VisitIn, VolunteerIn
 from service.errors import Conflict, Forbidden, Invalid, NotFound
@@ -72,7 +72,8 @@ def _notice() -> str | None:
 def _sign_up_form(values: dict, errors: FormErrors | None = None, status: int = 200):
     villages = program.list_areas(page=1, per_page=1000, kind="village").items
     return render_template("relawan_sign_up.html", values=values, errors=errors or FormErrors(), villages=villages,
-                           skills=[(s, SKILL_WORDS[s]) for s in SKILLS], max_capacity=MAX_CAPACITY), status
+                           skills=[(s, SKILL_WORDS[s]) for s in SKILLS], max_capacity=MAX_CAPACITY,
+                           choice=region_choice()), status
 
 
 @relawan.route("/relawan/daftar", methods=["GET", "POST"])

@@ -173,3 +173,26 @@ def test_a_revocation_holds_in_every_process_when_its_answer_comes(own_database,
         other.extensions["rantang_callers"].stop()
         with other.app_context():
             db.engine.dispose()
+
+
+def test_a_change_to_the_callers_region_is_noticed_too(own_app, signed_in):
+    """What authentication reads includes the caller's region's stamp (its settings, its clock):
+    a region changed by another process (its cut-off, say) is forgotten as a user would be."""
+    from service.db import default_region
+    from service.program.models import Region
+
+    client = own_app.test_client()
+    (first, _), _ = signed_in
+    with own_app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        url = db.engine.url
+    assert caller_queries(own_app, client, first) == 1
+    assert caller_queries(own_app, client, first) == (0 if postgres else 1)
+    other = create_engine(url)
+    try:
+        with other.begin() as conn:
+            conn.execute(update(Region).where(Region.code == default_region())
+                         .values(delivery_cutoff=dt.time(20, 0), version=Region.version + 1))
+    finally:
+        other.dispose()
+    assert eventually(lambda: caller_queries(own_app, client, first) == 1)

@@ -5,7 +5,8 @@ not the work PostgreSQL does, but the round trip and the driver around it. So ea
 remembers what the query found, token by token, and asks the database again only when something
 the answer depends on may have changed:
 
-* A trigger on ``api_tokens``, ``users``, ``agencies`` and ``program`` (migration 0005) sends
+* A trigger on ``api_tokens``, ``users``, ``agencies``, ``program`` (migration 0005) and ``regions``
+  (0023: the caller's region's settings are part of what is remembered) sends
   ``NOTIFY rantang_callers`` whenever a row there changes, whoever changes it (the service, another
   process, an operator in psql). On Citus, which refuses such triggers, the service sends
   the notice itself when it commits a change there (``_gate_before_revoking``). Each process
@@ -228,7 +229,7 @@ def _open_gate(session: Session, wait: bool) -> None:
 # What a caller's answer depends on (migration 0005 watches the same tables); a change made in a
 # session is forgotten when the session commits. A note left by a rolled-back change only costs
 # the next request one query.
-WATCHED_TABLES = frozenset({"api_tokens", "users", "agencies", "program"})
+WATCHED_TABLES = frozenset({"api_tokens", "users", "agencies", "program", "regions"})  # + 0023's trigger
 # Changes to these take a caller's rights away (a token revoked, a user deactivated or moved): the
 # committing request waits until every process has forgotten (the barrier above).
 REVOKING_TABLES = frozenset({"api_tokens", "users", "agencies"})

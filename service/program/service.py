@@ -198,6 +198,9 @@ def update_region(code: str, changes: dict[str, Any], expected_version: int | No
         db.session.flush()
         if changed:
             record(db.session, [("update", "region", int(code.replace(".", "")), changed, code)])
+    # What this request's authentication read is the region's old stamp: the rest of the request
+    # reads the settings as they are now (other processes forget theirs at the commit's notice).
+    db.session.info.pop(SEEN_REGION, None)
     return row
 
 

@@ -136,6 +136,33 @@ async def load(requests: list, concurrency: int) -> tuple[float, list]:
     return time.perf_counter() - started, results
 
 
+async def paced(requests: list, rate: float, seed: int = 11) -> tuple[float, list]:
+    """The requests sent at ``rate`` a second on average, each at its own moment (Poisson
+    arrivals: phones do not wait for each other), whatever those before it are doing: an open
+    load, as the stalls' phones make, rather than ``load``'s few clients each waiting for its
+    answer. Each time counts from the moment its request was due, so a generator running late
+    makes the figures worse, never better."""
+    rng = random.Random(seed)
+    started = time.perf_counter()
+    due, tasks = 0.0, []
+
+    async def timed(request, at: float):
+        try:
+            status, _, replayed = await one(*request)
+        except OSError:  # refused or reset: more waiting than the server's queue holds, an error
+            status, replayed = 0, False
+        return status, (time.perf_counter() - at) * 1000, replayed
+
+    for request in requests:
+        due += rng.expovariate(rate)
+        wait = started + due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        tasks.append(asyncio.create_task(timed(request, started + due)))
+    results = await asyncio.gather(*tasks)
+    return time.perf_counter() - started, list(results)
+
+
 def report(name: str, seconds: float, results: list) -> float:
     times = [r[1] for r in results]
     errors = sum(1 for r in results if r[0] != 200)

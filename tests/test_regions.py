@@ -492,5 +492,8 @@ def test_the_region_command_changes_a_regions_settings(cli, region_b):
     assert back.exit_code == 0 and "meal_price=program" in back.output, back.output
     bad = cli.invoke(args=["regions", "update", "--code", B, "--pass-mark", "lots"])
     assert bad.exit_code != 0 and "lots" in bad.output, bad.output
+    for option, value in (("--pass-mark", "101"), ("--meal-price", "-5"), ("--delivery-cutoff", "20:00:30")):
+        refused = cli.invoke(args=["regions", "update", "--code", B, option, value])
+        assert refused.exit_code != 0 and option[2:].replace("-", "_") in refused.output, (option, refused.output)
     nowhere = cli.invoke(args=["regions", "update", "--code", "99.99", "--pass-mark", "70"])
     assert nowhere.exit_code != 0 and "99.99" in nowhere.output, nowhere.output

@@ -49,8 +49,27 @@ def visible(session: Session | None = None, everywhere: bool = False) -> list[Re
     return list((session or db.session).scalars(query))
 
 
+def check_own(settings: dict) -> None:
+    """A region's own settings, whoever gives them (the API's schema says as much; the command
+    line has only this): a pass mark is a score of 0 to 100, a price is not negative, a time of
+    the region's day is on the minute."""
+    errors: dict[str, list] = {}
+    mark, price = settings.get("pass_mark"), settings.get("meal_price")
+    if mark is not None and not 0 <= mark <= 100:
+        errors["pass_mark"] = [_l("a score from 0 to 100")]
+    if price is not None and price < 0:
+        errors["meal_price"] = [_l("a count is not negative")]
+    for name in ("schedule_time", "delivery_cutoff"):
+        at = settings.get(name)
+        if at is not None and (at.second or at.microsecond or at.tzinfo is not None):
+            errors[name] = [_l("give hours and minutes, such as 18:00")]
+    if errors:
+        raise Invalid(errors)
+
+
 def create(code: str, name: str, timezone: str, **settings: object) -> Region:
     """A new region, with settings of its own where given (else the program's)."""
+    check_own(settings)
     errors: dict[str, list] = {}
     if not CODE.fullmatch(code or ""):
         errors["code"] = [_l("write the regency's code as Kemendagri does, such as 35.10")]

@@ -184,6 +184,7 @@ def update_region(code: str, changes: dict[str, Any], expected_version: int | No
     check_version(row, expected_version)
     if "name" in changes and not (changes["name"] or "").strip():
         raise Invalid({"name": [_l("give the regency's name")]})
+    regions.check_own(changes)
     changed = {}
     with in_region(db.session, code):
         if "meal_price" in changes:

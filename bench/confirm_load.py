@@ -149,7 +149,7 @@ async def paced(requests: list, rate: float, seed: int = 11) -> tuple[float, lis
     async def timed(request, at: float):
         try:
             status, _, replayed = await one(*request)
-        except OSError:  # refused or reset: more waiting than the server's queue holds, an error
+        except (OSError, ValueError):  # refused, reset or no answer: more than the server's queue holds
             status, replayed = 0, False
         return status, (time.perf_counter() - at) * 1000, replayed
 

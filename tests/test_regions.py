@@ -442,6 +442,12 @@ def test_a_region_changes_its_own_settings_and_only_its_own(app, client, coordin
         ("20:00", "17:30", 16000)
     stale = client.patch(f"{API}/regions/{B}", headers={**theirs, "If-Match": tag}, json={"pass_mark": 75})
     assert stale.status_code == 412, stale.json
+    # a region made after the first release had no price on record: earlier days keep the old one
+    bind(db.session, (B,))
+    earlier = clock.today() - dt.timedelta(days=40)
+    paid = program_service.meal_prices(earlier, clock.today())
+    bind(db.session, (A,))
+    assert paid(earlier) == program_service.settings().meal_price and paid(clock.today()) == 16000
     # what the region reads now, and what the other region still reads
     bind(db.session, (B,))
     own = program_service.settings()
@@ -473,6 +479,10 @@ def test_a_region_changes_its_own_settings_and_only_its_own(app, client, coordin
     mine = client.patch(f"{API}/regions/{B}", headers=coordinator, json={"pass_mark": 75})
     nowhere = client.patch(f"{API}/regions/99.98", headers=coordinator, json={"pass_mark": 75})
     assert mine.status_code == nowhere.status_code == 404 and _answer(mine) == _answer(nowhere), mine.json
+    national = staff_of(A, "coordinator", regions=["*"])
+    for odd in ("%00", "35.1%000", "x" * 300, "35.10%0A"):
+        answer = client.patch(f"{API}/regions/{odd}", headers=national, json={"pass_mark": 75})
+        assert answer.status_code == 404, (odd, answer.status_code)
     assert client.patch(f"{API}/regions/{A}", headers=social, json={"pass_mark": 75}).status_code == 403
     provincial = staff_of(A, "coordinator", regions=[A, B])
     assert client.patch(f"{API}/regions/{B}", headers=provincial, json={"pass_mark": 75}).json["pass_mark"] == 75
@@ -492,7 +502,8 @@ def test_the_region_command_changes_a_regions_settings(cli, region_b):
     assert back.exit_code == 0 and "meal_price=program" in back.output, back.output
     bad = cli.invoke(args=["regions", "update", "--code", B, "--pass-mark", "lots"])
     assert bad.exit_code != 0 and "lots" in bad.output, bad.output
-    for option, value in (("--pass-mark", "101"), ("--meal-price", "-5"), ("--delivery-cutoff", "20:00:30")):
+    for option, value in (("--pass-mark", "101"), ("--meal-price", "-5"), ("--meal-price", "3000000000"),
+                          ("--delivery-cutoff", "20:00:30"), ("--name", "J" * 121)):
         refused = cli.invoke(args=["regions", "update", "--code", B, option, value])
         assert refused.exit_code != 0 and option[2:].replace("-", "_") in refused.output, (option, refused.output)
     nowhere = cli.invoke(args=["regions", "update", "--code", "99.99", "--pass-mark", "70"])

@@ -3,6 +3,7 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
+from service.audit.service import set_actor
 from service.db import bind
 from service.errors import DomainError
 from service.extensions import db
@@ -60,6 +61,7 @@ def _own(value: str | None, read) -> object:
 def update_region(code, name, meal_price, schedule_time, delivery_cutoff, pass_mark):
     """Change a region's name or its own settings, as PATCH /regions/{code} does."""
     bind(db.session, None)
+    set_actor(db.session, None, "regions update")  # the trail names the command
     try:
         changes = {"name": name if name is not None else ..., "meal_price": _own(meal_price, int),
                    "schedule_time": _own(schedule_time, dt.time.fromisoformat),

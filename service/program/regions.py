@@ -25,6 +25,7 @@ from service.program.models import Region
 CODE = re.compile(r"^\d{2}\.\d{2}$")  # kabupaten/kota: province.regency, as Kemendagri writes it
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
 EVERYWHERE = "*"  # a user's regions: every one (national staff)
+MAX_PRICE = 10_000_000  # rupiah a meal, as the API's schemas bound it
 
 
 def unknown(code: str) -> NotFound:
@@ -57,8 +58,9 @@ def check_own(settings: dict) -> None:
     mark, price = settings.get("pass_mark"), settings.get("meal_price")
     if mark is not None and not 0 <= mark <= 100:
         errors["pass_mark"] = [_l("a score from 0 to 100")]
-    if price is not None and price < 0:
-        errors["meal_price"] = [_l("a count is not negative")]
+    if price is not None and not 0 <= price <= MAX_PRICE:
+        errors["meal_price"] = [_l("at most %(value)s", value=MAX_PRICE) if price > 0
+                                else _l("a count is not negative")]
     for name in ("schedule_time", "delivery_cutoff"):
         at = settings.get(name)
         if at is not None and (at.second or at.microsecond or at.tzinfo is not None):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import geo
 from service.audit.service import plain, record
-from service.db import Page, bound, check_version, equals, fetch, in_region, one_region, paginate
+from service.db import EARLIEST_DAY, Page, bound, check_version, equals, fetch, in_region, one_region, paginate
 from service.errors import Forbidden, Invalid
 from service.extensions import db
 from service.i18n import _l
@@ -156,7 +156,7 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     if "meal_slots" in changes and len(set(changes["meal_slots"])) != len(changes["meal_slots"]):
         raise Invalid({"meal_slots": [_l("meal slots must be distinct")]})
     if "meal_price" in changes and changes["meal_price"] != program.meal_price:
-        _price_from(clock.today(), changes["meal_price"])
+        _price_from(clock.today(), changes["meal_price"], program.meal_price)
     for key, value in changes.items():
         setattr(program, key, value)
     db.session.flush()
@@ -166,6 +166,7 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     return program
 
 
+NAME_LENGTH = 120  # a region's name (regions.name)
 # What a region changes of its own settings: all but its clock, which is where the regency is.
 REGION_CHANGES = tuple(name for name in REGION_SETTINGS if name != "timezone")
 
@@ -178,19 +179,23 @@ def update_region(code: str, changes: dict[str, Any], expected_version: int | No
     timezone) is where the regency is: it does not change. In the trail as an ``update`` of the
     ``region`` whose id is its code's digits (3510 for 35.10)."""
     reached = bound(db.session)
-    row = db.session.get(Region, code) if reached is None or code in reached else None
+    written_as_one = regions.CODE.fullmatch(code) is not None  # nothing else is looked up (a NUL, say)
+    row = db.session.get(Region, code) if written_as_one and (reached is None or code in reached) else None
     if row is None:
         raise regions.unknown(code)
     check_version(row, expected_version)
     if "name" in changes and not (changes["name"] or "").strip():
         raise Invalid({"name": [_l("give the regency's name")]})
+    if "name" in changes and len(changes["name"].strip()) > NAME_LENGTH:
+        raise Invalid({"name": [_l("is longer than %(limit)s characters", limit=NAME_LENGTH)]})
     regions.check_own(changes)
     changed = {}
     with in_region(db.session, code):
         if "meal_price" in changes:
             price = changes["meal_price"] if changes["meal_price"] is not None else get_program().meal_price
-            if price != settings().meal_price:
-                _price_from(clock.today(), price)
+            before = settings().meal_price
+            if price != before:
+                _price_from(clock.today(), price, before)
         for key, value in changes.items():
             value = value.strip() if key == "name" else value
             if value != getattr(row, key):
@@ -205,13 +210,19 @@ def update_region(code: str, changes: dict[str, Any], expected_version: int | No
     return row
 
 
-def _price_from(day: dt.date, price: int) -> None:
+def _price_from(day: dt.date, price: int, before: int) -> None:
     """A new meal price holds from ``day`` (today: the meals of today are paid at it), in the
-    session's region, or (the program's price) in every region that has no price of its own."""
+    session's region, or (the program's price) in every region that has no price of its own.
+    ``before`` is the price in force until now: a region with no price on record before ``day``
+    (one added after the first release: only the first region's price history was written by a
+    migration) gets it as its price since ``EARLIEST_DAY``, so that earlier days keep it."""
     code = one_region(db.session)
     codes = [code] if code is not None else db.session.scalars(
         select(Region.code).where(Region.meal_price.is_(None))).all()
     for each in codes:
+        if db.session.scalar(select(MealPrice.valid_from).where(
+                MealPrice.region_code == each, MealPrice.valid_from < day).limit(1)) is None:
+            db.session.add(MealPrice(region_code=each, valid_from=EARLIEST_DAY, price=before))
         row = db.session.get(MealPrice, (each, day))
         if row is None:
             db.session.add(MealPrice(region_code=each, valid_from=day, price=price))

@@ -26,6 +26,7 @@ CODE = re.compile(r"^\d{2}\.\d{2}$")  # kabupaten/kota: province.regency, as Kem
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")  # WIB, WITA, WIT
 EVERYWHERE = "*"  # a user's regions: every one (national staff)
 MAX_PRICE = 10_000_000  # rupiah a meal, as the API's schemas bound it
+NAME_LENGTH = 120  # regions.name
 
 
 def unknown(code: str) -> NotFound:
@@ -51,10 +52,16 @@ def visible(session: Session | None = None, everywhere: bool = False) -> list[Re
 
 
 def check_own(settings: dict) -> None:
-    """A region's own settings, whoever gives them (the API's schema says as much; the command
-    line has only this): a pass mark is a score of 0 to 100, a price is not negative, a time of
-    the region's day is on the minute."""
+    """A region's name and own settings, whoever gives them (the API's schema says as much; the
+    command line has only this): a name that is there and fits, a pass mark of 0 to 100, a price
+    not negative nor above the cap, a time of the region's day on the minute."""
     errors: dict[str, list] = {}
+    if "name" in settings:
+        name = (settings["name"] or "").strip()
+        if not name:
+            errors["name"] = [_l("give the regency's name")]
+        elif len(name) > NAME_LENGTH:
+            errors["name"] = [_l("is longer than %(limit)s characters", limit=NAME_LENGTH)]
     mark, price = settings.get("pass_mark"), settings.get("meal_price")
     if mark is not None and not 0 <= mark <= 100:
         errors["pass_mark"] = [_l("a score from 0 to 100")]
@@ -71,14 +78,15 @@ def check_own(settings: dict) -> None:
 
 def create(code: str, name: str, timezone: str, **settings: object) -> Region:
     """A new region, with settings of its own where given (else the program's)."""
-    check_own(settings)
     errors: dict[str, list] = {}
+    try:
+        check_own({"name": name, **settings})
+    except Invalid as exc:  # said together with the code's and the clock's
+        errors.update(exc.errors)
     if not CODE.fullmatch(code or ""):
         errors["code"] = [_l("write the regency's code as Kemendagri does, such as 35.10")]
     if timezone not in TIMEZONES:
         errors["timezone"] = [_l("must be one of %(value)s", value=", ".join(TIMEZONES))]
-    if not (name or "").strip():
-        errors["name"] = [_l("give the regency's name")]
     if errors:
         raise Invalid(errors)
     if db.session.get(Region, code) is not None:

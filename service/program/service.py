@@ -166,7 +166,6 @@ def update_program(changes: dict[str, Any], expected_version: int | None = None)
     return program
 
 
-NAME_LENGTH = 120  # a region's name (regions.name)
 # What a region changes of its own settings: all but its clock, which is where the regency is.
 REGION_CHANGES = tuple(name for name in REGION_SETTINGS if name != "timezone")
 
@@ -184,10 +183,6 @@ def update_region(code: str, changes: dict[str, Any], expected_version: int | No
     if row is None:
         raise regions.unknown(code)
     check_version(row, expected_version)
-    if "name" in changes and not (changes["name"] or "").strip():
-        raise Invalid({"name": [_l("give the regency's name")]})
-    if "name" in changes and len(changes["name"].strip()) > NAME_LENGTH:
-        raise Invalid({"name": [_l("is longer than %(limit)s characters", limit=NAME_LENGTH)]})
     regions.check_own(changes)
     changed = {}
     with in_region(db.session, code):

@@ -80,9 +80,9 @@ def _migrations_dir() -> str:
 
 def register_cli(app: Flask) -> None:
     from service.accounts.cli import users_cli
+    from service.accounts.regions_cli import regions_cli
     from service.assignments.cli import assignments_cli
     from service.demo.cli import demo_cli
-    from service.program.cli import regions_cli
     from service.recipients.cli import recipients_cli
     from service.scheduler.cli import scheduler_cli
 

@@ -1,10 +1,11 @@
+"""The regions' commands. They stand in accounts, above program, because a command acts as a
+``Scope`` (the audit trail names it) and only a Scope names the actor."""
 import datetime as dt
 
 import click
 from flask.cli import AppGroup
 
-from service.audit.service import set_actor
-from service.db import bind
+from service.accounts.scope import Scope
 from service.errors import DomainError
 from service.extensions import db
 from service.i18n import _
@@ -27,7 +28,7 @@ def _time(value: str | None) -> dt.time | None:
 @click.option("--pass-mark", type=int, default=None, help="Its own inspections' pass mark (else the program's).")
 def create_region(code, name, timezone, meal_price, schedule_time, delivery_cutoff, pass_mark):
     """Add a region. Its villages, agencies and staff are added in it next (--region)."""
-    bind(db.session, None)
+    Scope.system("regions create", region=None).act_in(db.session)
     try:
         row = regions.create(code, name, timezone, meal_price=meal_price, schedule_time=_time(schedule_time),
                              delivery_cutoff=_time(delivery_cutoff), pass_mark=pass_mark)
@@ -60,8 +61,7 @@ def _own(value: str | None, read) -> object:
 @click.option("--pass-mark", default=None, help="Its own inspections' pass mark, or 'program'.")
 def update_region(code, name, meal_price, schedule_time, delivery_cutoff, pass_mark):
     """Change a region's name or its own settings, as PATCH /regions/{code} does."""
-    bind(db.session, None)
-    set_actor(db.session, None, "regions update")  # the trail names the command
+    Scope.system("regions update", region=None).act_in(db.session)  # every region; the trail names the command
     try:
         changes = {"name": name if name is not None else ..., "meal_price": _own(meal_price, int),
                    "schedule_time": _own(schedule_time, dt.time.fromisoformat),
@@ -83,6 +83,6 @@ def update_region(code, name, meal_price, schedule_time, delivery_cutoff, pass_m
 @regions_cli.command("list")
 def list_regions():
     """Every region, by code."""
-    bind(db.session, None)
+    Scope.system("regions list", region=None).act_in(db.session)
     for row in regions.visible():
         click.echo(f"{row.code}\t{row.name}\t{row.timezone}")

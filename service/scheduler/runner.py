@@ -158,6 +158,9 @@ def start(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
     for name in ("catch_up", "tasks", "complaints"):  # the recurring work too: the runner may have been down at 06:00
         jobs.run_everywhere(app, name)  # a failure is logged; the daily jobs still get their chance
     scheduler = build(app, scheduler_class)
+    # Once more as it starts: a time that passed while the runner was starting (a long catch-up at
+    # 17:59:59) would otherwise wait until tomorrow. Idempotent: usually it finds nothing to do.
+    scheduler.add_job(jobs.run_everywhere, args=[app, "catch_up"], id="catch_up", name="catch_up")
     for job in scheduler.get_jobs():
         log.info("job %-8s %s", job.id, job.trigger)
     scheduler.start()

@@ -30,6 +30,7 @@ from blueprints.language import refresh_language, select_language
 from blueprints.open311 import blp as open311
 from blueprints.openapi import openapi
 from blueprints.pages import csrf, pages
+from blueprints.pages.dasbor import dasbor
 from blueprints.pages.meals import meals
 from blueprints.pages.public import public
 from blueprints.pages.relawan import relawan
@@ -41,7 +42,7 @@ from blueprints.volunteers import blp as volunteers
 from service.app import create_app
 
 BLUEPRINTS = [openapi, caller, errors, headers, docs, auth, program, agencies, recipients, vendors, deliveries,
-              tasks, volunteers, complaints, open311, audit, pages, meals, public, relawan]
+              tasks, volunteers, complaints, open311, audit, pages, meals, public, relawan, dasbor]
 
 
 class PagesOnlySession(SecureCookieSessionInterface):

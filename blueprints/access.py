@@ -62,6 +62,12 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "relawan.claim": frozenset({VOLUNTEER}),
     "relawan.release": frozenset({VOLUNTEER}),
     "relawan.log_visit": frozenset({VOLUNTEER}),
+    # the dashboard (blueprints/pages/dasbor.py): the program office and the agencies; each part of a
+    # page is shown only to those its API route lets in (dasbor.may), and an agency's view is its own
+    "dasbor.overview": frozenset({COORDINATOR} | AGENCIES),
+    "dasbor.village": frozenset({COORDINATOR} | AGENCIES),
+    "dasbor.agency": frozenset({COORDINATOR} | AGENCIES),
+    "dasbor.report": frozenset({COORDINATOR} | AGENCIES),
     # auth
     "auth.issue_token": PUBLIC,
     "auth.revoke_token": ANY_USER,

@@ -16,8 +16,10 @@ The areas stand in one order, lowest first; an area imports only the areas below
    agencies as tasks, with working-day deadlines;
 9. ``targets``: what the agencies sign, measured from the data;
 10. ``public``: the program's statistics for the public (aggregates only);
-11. ``scheduler``: the job runner;
-12. ``demo``: a demo program, built through the areas and the runner's jobs.
+11. ``dashboard``: what the program office's and the agencies' dashboard reads beside the other
+    areas' lists (figures with their change, points to draw, stalls by hygiene, visits by school);
+12. ``scheduler``: the job runner;
+13. ``demo``: a demo program, built through the areas and the runner's jobs.
 
 Beneath them all stands the foundation every area may use: ``config``, ``errors``, ``db``, ``codes``, ``text``,
 ``database``, ``extensions``, ``events``, ``geo``, ``audit``, ``idempotency``, ``rates``. Above them all, the

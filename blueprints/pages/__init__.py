@@ -90,6 +90,8 @@ def home_of(caller) -> str:
         return url_for("meals.stall_day")
     if caller.role == "volunteer":
         return url_for("relawan.home")
+    if caller.role in ("coordinator", "agency"):
+        return url_for("dasbor.overview")
     return url_for("public.statistics")
 
 

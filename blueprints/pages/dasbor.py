@@ -1,0 +1,319 @@
+"""The dashboard (``/dasbor``) of the program office and the agencies: today's figures with their
+change from a week before, the 30 days' trend, the map, the targets, the uncovered by village,
+complaints and volunteers waiting; each agency's own view; a village's figures and list; a month's
+report for the Bupati that prints to PDF. Plain HTML and SVG drawn on the server: no script, no
+tile server, no other host, so that an office on a slow link or none still reads it.
+
+Each part is read with the service function its API route uses, and shown only to a caller that
+route lets in (``may``): a role sees here what the API lets it see, no more. Every table has a
+CSV export (``?unduh=<table>``) of what the table shows."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+
+from flask import Blueprint, abort, g, render_template, request
+
+from blueprints.access import PUBLIC, allowed
+from blueprints.deliveries import csv_response
+from blueprints.pages import setup
+from blueprints.pages.public import CATEGORY_WORDS, STATUS_WORDS
+from service.accounts import service as accounts
+from service.complaints import service as complaints
+from service.complaints.models import OPEN
+from service.dashboard import figures
+from service.deliveries import coverage
+from service.errors import Invalid, NotFound
+from service.i18n import _
+from service.program import regions
+from service.program.clock import today
+from service.recipients import service as recipients
+from service.targets import service as targets
+from service.tasks import service as tasks
+from service.volunteers import service as volunteers
+
+dasbor = Blueprint("dasbor", __name__, template_folder="templates")
+setup(dasbor)
+
+LIST_SIZE = 50  # rows of a list on a page; the CSV has them all (up to EXPORT_SIZE)
+EXPORT_SIZE = 10_000
+
+
+def may(endpoint: str) -> bool:
+    """The caller may call the API route ``endpoint`` (the one permission table)."""
+    rule = allowed(endpoint)
+    return rule == PUBLIC or (rule is not None and g.caller is not None and g.caller.principal in rule)
+
+
+# --- the map: the villages' own centres on a plain background ------------------------------------
+
+MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 480, 12
+
+
+def band(rate: float | None) -> str:
+    """A village's colour on the map by today's coverage (the legend's bands)."""
+    if rate is None:
+        return "none"
+    return "good" if rate >= 0.95 else "fair" if rate >= 0.8 else "poor"
+
+
+class Projection:
+    """Longitude and latitude to the map's pixels: equirectangular, scaled by the cosine of the
+    middle latitude (right for a regency or a province), fitted into the map with a margin."""
+
+    def __init__(self, points: Iterable[tuple[float, float]]):
+        points = list(points) or [(0.0, 0.0)]
+        lats, lons = [p[0] for p in points], [p[1] for p in points]
+        self.north, self.west = max(lats), min(lons)
+        squeeze = math.cos(math.radians((max(lats) + min(lats)) / 2))
+        width = max((max(lons) - self.west) * squeeze, 1e-6)
+        height = max(self.north - min(lats), 1e-6)
+        self.scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / width, (MAP_HEIGHT - 2 * MAP_MARGIN) / height)
+        self.squeeze = squeeze
+
+    def __call__(self, latitude: float, longitude: float) -> tuple[float, float]:
+        x = MAP_MARGIN + (longitude - self.west) * self.squeeze * self.scale
+        y = MAP_MARGIN + (self.north - latitude) * self.scale
+        return round(x, 1), round(y, 1)
+
+
+def map_of(by_village: Sequence[coverage.VillageCoverage], stalls: Sequence[figures.Point] | None) -> dict:
+    places = figures.villages()
+    counted = {v.village_id: v for v in by_village}
+    project = Projection([(lat, lon) for _, lat, lon in places.values()])
+    villages = []
+    for village_id, (name, lat, lon) in sorted(places.items(), key=lambda item: item[1][0]):
+        counts = counted[village_id].counts if village_id in counted else coverage.Counts()
+        x, y = project(lat, lon)
+        villages.append({"id": village_id, "name": name, "x": x, "y": y, "counts": counts,
+                         "band": band(counts.coverage_rate)})
+    markers = [{"id": s.id, "name": s.name, "status": s.status, "xy": project(s.latitude, s.longitude)}
+               for s in stalls or ()]
+    return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "villages": villages, "stalls": markers}
+
+
+# --- the trend: two lines over 30 days -------------------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM = 640, 200, 36, 20
+
+
+def chart_of(days: Sequence[coverage.TrendDay]) -> dict:
+    """The 30 days' coverage and delivery rates as SVG points (0 to 100%), with each day's values."""
+    step = (CHART_WIDTH - CHART_LEFT - 8) / max(len(days) - 1, 1)
+    plot = CHART_HEIGHT - CHART_BOTTOM - 8
+
+    def line(values):
+        return " ".join(f"{CHART_LEFT + i * step:.1f},{8 + plot * (1 - v):.1f}"
+                        for i, v in enumerate(values) if v is not None)
+
+    return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT, "top": 8, "bottom": 8 + plot,
+            "coverage": line([d.counts.coverage_rate for d in days]),
+            "delivery": line([d.counts.delivery_rate for d in days]),
+            "grid": [(f"{p}%", round(8 + plot * (1 - p / 100), 1)) for p in (0, 50, 100)],
+            "first": days[0].date if days else None, "last": days[-1].date if days else None}
+
+
+# --- CSV ------------------------------------------------------------------------------------------
+
+def _export(name: str, header: Sequence[str], rows: Iterable[Sequence]):
+    return csv_response(header, rows, f"{name}-{today().isoformat()}.csv")
+
+
+def _wanted(tables: Iterable[str]) -> str | None:
+    """The table asked for as CSV (``?unduh=``), if any; one this page has not is a 404."""
+    name = request.args.get("unduh")
+    if name is None:
+        return None
+    if name not in tables:
+        abort(404)
+    return name
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+# --- the overview ---------------------------------------------------------------------------------
+
+def _open_complaints(size: int):
+    return complaints.list_complaints(1, size, status=list(OPEN), scope=g.caller)
+
+
+def _waiting_volunteers(size: int):
+    return volunteers.list_volunteers(1, size, status="pending", scope=g.caller)
+
+
+def _targets():
+    return [t for t in targets.list_targets(1, 100).items if t.status != "draft"]
+
+
+@dasbor.route("/dasbor")
+def overview():
+    """Every eligible elderly person fed today and visited this month? The day's figures, the
+    rates, the trend, the map, the targets, who is not reached, and what is waiting."""
+    tables = ["desa", "tren"] + (["target"] if may("tasks.list_targets") else []) \
+        + (["pengaduan"] if may("complaints.list_complaints") else []) \
+        + (["relawan"] if may("volunteers.list_volunteers") else []) \
+        + (["wilayah"] if len(regions.visible()) > 1 else [])
+    wanted = _wanted(tables)
+    now = figures.today_figures()
+    villages = sorted(now.by_village, key=lambda v: (-v.counts.uncovered, v.village))
+    if wanted == "desa":
+        return _export("cakupan-desa", ("village_id", "village", "district", "eligible", "covered", "uncovered",
+                                        "delivered", "failed", "missed", "coverage_rate"),
+                       ((v.village_id, v.village, v.district or "", v.counts.eligible, v.counts.covered,
+                         v.counts.uncovered, v.counts.delivered, v.counts.failed, v.counts.missed,
+                         _rate(v.counts.coverage_rate)) for v in villages))
+    if wanted == "tren":
+        return _export("tren", ("date", "closed", "eligible", "covered", "scheduled", "delivered", "failed",
+                                "missed", "coverage_rate", "delivery_rate"),
+                       ((d.date.isoformat(), d.closed, d.counts.eligible, d.counts.covered, d.counts.scheduled,
+                         d.counts.delivered, d.counts.failed, d.counts.missed, _rate(d.counts.coverage_rate),
+                         _rate(d.counts.delivery_rate)) for d in now.trend))
+    shown_targets = _targets() if "target" in tables else None
+    if wanted == "target":
+        return _export("target", ("id", "title", "indicator", "threshold", "due_date", "current_value", "status",
+                                  "owner", "signed_by"),
+                       ((t.id, t.title, t.indicator, t.threshold, t.due_date.isoformat(), _rate(t.current_value),
+                         t.status, t.owner_agency.name, "; ".join(s.agency.name for s in t.signed_by))
+                        for t in shown_targets))
+    if wanted == "pengaduan":
+        found = _open_complaints(EXPORT_SIZE).items
+        return _export("pengaduan", ("code", "category", "status", "respond_by", "overdue", "village_id"),
+                       ((c.code, c.category, c.status, c.respond_by.isoformat(), c.overdue, c.village_id or "")
+                        for c in found))
+    if wanted == "relawan":
+        found = _waiting_volunteers(EXPORT_SIZE).items
+        return _export("relawan", ("id", "name", "village_id", "skills", "created_at"),
+                       ((v.id, v.name, v.village_id, " ".join(v.skills or ()), v.created_at.date().isoformat())
+                        for v in found))
+    ranking = _ranking(now) if "wilayah" in tables else None
+    if wanted == "wilayah":
+        return _export("wilayah", ("region_code", "region", "eligible", "covered", "uncovered", "delivered",
+                                   "coverage_rate", "delivery_rate"),
+                       ((r["code"], r["name"], r["counts"].eligible, r["counts"].covered, r["counts"].uncovered,
+                         r["counts"].delivered, _rate(r["counts"].coverage_rate), _rate(r["counts"].delivery_rate))
+                        for r in ranking))
+    complaint_page = _open_complaints(LIST_SIZE) if "pengaduan" in tables else None
+    if complaint_page is not None:  # overdue first, then by deadline (as the API sorts them)
+        complaint_page.items.sort(key=lambda c: (not c.overdue, c.respond_by, c.id))
+    return render_template(
+        "dasbor_overview.html", now=now, villages=[v for v in villages if v.counts.uncovered][:LIST_SIZE],
+        chart=chart_of(now.trend),
+        map=map_of(now.by_village, figures.stalls(now.day) if may("vendors.list_vendors") else None),
+        targets=shown_targets, complaints=complaint_page,
+        volunteers=_waiting_volunteers(LIST_SIZE) if "relawan" in tables else None,
+        ranking=ranking, category_words=CATEGORY_WORDS, status_words=STATUS_WORDS)
+
+
+def _ranking(now: figures.Today) -> list[dict]:
+    """Each region the caller reaches with today's counts (zeros where nothing is counted yet),
+    the best coverage first."""
+    counted = {part.region_code: part.counts for part in now.by_region}
+    rows = [{"code": r.code, "name": r.name, "counts": counted.get(r.code, coverage.Counts())}
+            for r in regions.visible()]
+    rows.sort(key=lambda r: (-(r["counts"].coverage_rate or 0), r["code"]))
+    return rows
+
+
+# --- a village: its figures and who is behind them -------------------------------------------------
+
+@dasbor.route("/dasbor/desa/<int:village_id>")
+def village(village_id: int):
+    """A village's figures today and, for registry staff, the enrolled and verified it does not
+    reach (as ``GET /recipients/uncovered?village_id=``): by name and id, no address, NIK or
+    phone (a page shows those only to whoever brings the meal; the API's record has them)."""
+    names = figures.villages()
+    if village_id not in names:
+        raise NotFound("area", village_id)
+    reads_list = may("recipients.list_uncovered")
+    wanted = _wanted(["belum"] if reads_list else [])
+    day = coverage.day_coverage(today())
+    counts = next((v.counts for v in day.by_village if v.village_id == village_id), coverage.Counts())
+    if wanted == "belum":
+        found = recipients.list_uncovered(1, EXPORT_SIZE, village_id=village_id).items
+        return _export(f"belum-terjangkau-{village_id}", ("id", "name", "status"),
+                       ((r.id, r.name, r.status) for r in found))
+    uncovered = recipients.list_uncovered(1, LIST_SIZE, village_id=village_id) if reads_list else None
+    return render_template("dasbor_village.html", village_id=village_id, name=names[village_id][0], counts=counts,
+                           day=day.date, uncovered=uncovered)
+
+
+# --- an agency's own view ---------------------------------------------------------------------------
+
+@dasbor.route("/dasbor/dinas")
+def agency():
+    """An agency's own work: its tasks (overdue first), its performance over 30 days, the targets
+    it owns and signed; then what its kind of work needs (health: stalls by hygiene and
+    certificates about to lapse; social: candidates, flagged recipients, volunteers to vet;
+    education: the school visits due, by school). The program office chooses the agency."""
+    agency_id = g.caller.agency
+    if agency_id is None:
+        chosen = request.args.get("agency_id")
+        if not chosen:
+            return render_template("dasbor_agencies.html", agencies=accounts.list_agencies(1, 500).items)
+        if not chosen.isascii() or not chosen.isdigit() or len(chosen) > 18:
+            raise Invalid({"agency_id": [_("Choose an agency.")]})
+        agency_id = int(chosen)
+    performance = targets.agency_performance(agency_id, scope=g.caller)  # another's agency: 404
+    kind = performance.kind
+    wanted = _wanted(["tugas"])
+    open_tasks = tasks.list_tasks(1, EXPORT_SIZE if wanted else LIST_SIZE, agency_id=agency_id, status="open",
+                                  scope=g.caller)
+    rows = sorted(open_tasks.items, key=lambda t: (not t.overdue, t.due_date, t.id))
+    if wanted == "tugas":
+        return _export("tugas", ("id", "type", "title", "due_date", "overdue", "recipient_id", "vendor_id"),
+                       ((t.id, t.type, t.title, t.due_date.isoformat(), t.overdue, t.recipient_id or "",
+                         t.vendor_id or "") for t in rows))
+    signed = [t for t in targets.list_targets(1, 100, signatory_agency_id=agency_id).items]
+    context = {"performance": performance, "tasks": rows, "task_total": open_tasks.total, "signed": signed,
+               "kind": kind}
+    if kind == "health":
+        context.update(hygiene=figures.stalls_by_hygiene(), expiring=figures.expiring())
+    if kind == "social":
+        context.update(candidates=recipients.list_recipients(1, LIST_SIZE, status=["candidate"]),
+                       flagged=recipients.list_recipients(1, LIST_SIZE, flagged=True),
+                       volunteers=_waiting_volunteers(LIST_SIZE) if may("volunteers.list_volunteers") else None)
+    if kind == "education":
+        context.update(schools=figures.visits_due_by_school(agency_id if g.caller.agency else None))
+    return render_template("dasbor_agency.html", **context)
+
+
+# --- the month's report -------------------------------------------------------------------------------
+
+def _month(value: str | None) -> dt.date:
+    """``2026-11``: its first day; the month before this one by default; the current month at most."""
+    first_of_this = today().replace(day=1)
+    if not value:
+        return (first_of_this - dt.timedelta(days=1)).replace(day=1)
+    try:
+        first = dt.date.fromisoformat(f"{value}-01")
+    except ValueError:
+        raise Invalid({"bulan": [_("Write the month as YYYY-MM, such as 2026-11.")]}) from None
+    if first > first_of_this or first.year < 2000:
+        raise Invalid({"bulan": [_("Choose a month from 2000 up to this one.")]})
+    return first
+
+
+@dasbor.route("/dasbor/laporan")
+def report():
+    """The month's report for the Bupati: the month's days in figures, its averages, the targets
+    as they stand, and the complaints; made to print cleanly to PDF from the browser."""
+    first = _month(request.args.get("bulan"))
+    last = min((first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), today())
+    days = coverage.trend(first, last)
+    wanted = _wanted(["hari"])
+    if wanted == "hari":
+        return _export(f"laporan-{first:%Y-%m}", ("date", "eligible", "covered", "scheduled", "delivered",
+                                                   "failed", "missed", "coverage_rate", "delivery_rate"),
+                       ((d.date.isoformat(), d.counts.eligible, d.counts.covered, d.counts.scheduled,
+                         d.counts.delivered, d.counts.failed, d.counts.missed, _rate(d.counts.coverage_rate),
+                         _rate(d.counts.delivery_rate)) for d in days))
+    month = coverage.Counts.total(d.counts for d in days)
+    rates = [d.counts.coverage_rate for d in days if d.counts.coverage_rate is not None]
+    on_time = complaints.on_time_counts(first, last)
+    return render_template("dasbor_report.html", first=first, last=last, days=days, month=month,
+                           average=sum(rates) / len(rates) if rates else None, on_time=on_time,
+                           targets=_targets() if may("tasks.list_targets") else None,
+                           regions=regions.visible())

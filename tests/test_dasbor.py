@@ -1,0 +1,209 @@
+"""The dashboard (/dasbor) as the program office and each agency read it without JavaScript: the
+figures equal the API's for the same day, the map's villages link to their lists, every table
+exports as CSV, and each role sees what the API lets it see, no more (another region's staff see
+another region's village as one that does not exist)."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+
+from service.deliveries import scheduling
+from service.extensions import db
+from service.program import clock
+from tests.pages import EN, ID, csrf_of, sign_in, text_of
+from tests.test_regions import region_b  # noqa: F401 (a fixture)
+
+PAGES = ("/dasbor", "/dasbor/laporan")
+
+
+def values(html: str) -> dict[str, str]:
+    """Each figure on a page that names its indicator: indicator -> data-value (the first one)."""
+    found: dict[str, str] = {}
+    for indicator, value in re.findall(r'data-indicator="([a-z_]+)" data-value="([^"]*)"', html):
+        found.setdefault(indicator, value)
+    return found
+
+
+def staff_login(user) -> str:
+    return user.email
+
+
+@pytest.fixture
+def day(loop, client):
+    """Today scheduled, one meal delivered and one failed by stall A."""
+    scheduling.schedule_day(clock.today())
+    db.session.commit()
+    meals = client.get("/api/v1/vendors/me/manifest", headers=loop.phone_a).json["deliveries"]
+    first, second = meals[0]["id"], meals[1]["id"]
+    assert client.post(f"/api/v1/deliveries/{first}/confirm", json={"status": "delivered"},
+                       headers=loop.phone_a).status_code == 200
+    assert client.post(f"/api/v1/deliveries/{second}/confirm", json={"status": "failed", "reason": "not_at_home"},
+                       headers=loop.phone_a).status_code == 200
+    return loop
+
+
+def test_the_overviews_figures_are_the_apis_for_the_same_day(client, day, make_user, coordinator):
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    page = client.get("/dasbor", headers=ID)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    coverage = client.get("/api/v1/coverage?live=true", headers=coordinator).json
+    shown = values(html)
+    for name in ("eligible", "covered", "uncovered", "delivered", "pending", "failed", "missed", "coverage_rate",
+                 "delivery_rate"):
+        assert shown[name] == ("null" if coverage[name] is None else str(coverage[name])), name
+    assert shown["eligible"] == "3" and shown["delivered"] == "1" and shown["failed"] == "1"
+    assert {"weekly_meal_rate", "visit_rate"} <= set(shown)
+    # the map: every village with its id, linking to its own page
+    villages = re.findall(r'<a href="/dasbor/desa/(\d+)" data-area-id="(\d+)"', html)
+    assert villages and all(a == b for a, b in villages)
+    assert "Hari ini" in text_of(html)  # Indonesian first
+
+
+def test_a_village_on_the_map_leads_to_its_counts_and_its_list(client, day, make_user, make_recipient, coordinator):
+    lonely = make_recipient("verified")  # verified, fed by no stall yet
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    village_id = lonely["village_id"]
+    html = client.get(f"/dasbor/desa/{village_id}", headers=EN).get_data(as_text=True)
+    assert f'data-recipient-id="{lonely["id"]}"' in html
+    listed = client.get(f"/api/v1/recipients/uncovered?village_id={village_id}", headers=coordinator).json
+    assert {r["id"] for r in listed["items"]} <= {int(i) for i in re.findall(r'data-recipient-id="(\d+)"', html)}
+    exported = client.get(f"/dasbor/desa/{village_id}?unduh=belum", headers=EN)
+    assert exported.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True))))
+    assert rows[0][0] == "id" and str(lonely["id"]) in {row[0] for row in rows[1:]}
+    assert client.get("/dasbor/desa/999999", headers=EN).status_code == 404
+
+
+def test_every_table_exports_as_csv(client, day, make_user):
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    for table in ("desa", "tren", "target", "pengaduan", "relawan"):
+        response = client.get(f"/dasbor?unduh={table}", headers=EN)
+        assert response.status_code == 200 and response.mimetype == "text/csv", table
+        assert "attachment" in response.headers["Content-Disposition"]
+    trend = list(csv.reader(io.StringIO(client.get("/dasbor?unduh=tren", headers=EN).get_data(as_text=True))))
+    assert len(trend) == 31  # a header and 30 days
+    assert client.get("/dasbor?unduh=nothing", headers=EN).status_code == 404
+    assert client.get("/dasbor/laporan?unduh=hari", headers=EN).mimetype == "text/csv"
+
+
+@pytest.mark.parametrize("kind", ["social", "data", "health", "education", "other"])
+def test_each_agency_sees_its_own_view_and_no_more_than_the_api_lets_it(client, day, make_user, kind):
+    user, headers = make_user("agency", kind)
+    sign_in(client, user.email)
+    overview = client.get("/dasbor", headers=EN)
+    assert overview.status_code == 200
+    html = overview.get_data(as_text=True)
+    api_volunteers = client.get("/api/v1/volunteers", headers=headers).status_code
+    assert ('id="volunteers"' in html) == (api_volunteers == 200)
+    assert client.get("/dasbor?unduh=relawan", headers=EN).status_code == (200 if api_volunteers == 200 else 404)
+    mine = client.get("/dasbor/dinas", headers=EN)
+    assert mine.status_code == 200
+    own = mine.get_data(as_text=True)
+    assert ('id="hygiene"' in own) == (kind == "health")
+    assert ('id="candidates"' in own) == (kind == "social")
+    assert ('id="schools"' in own) == (kind == "education")
+    api_list = client.get(f"/api/v1/recipients/uncovered?village_id={day.a.village_id}", headers=headers).status_code
+    village = client.get(f"/dasbor/desa/{day.a.village_id}", headers=EN).get_data(as_text=True)
+    assert ('id="list"' in village) == (api_list == 200)
+    # another agency's view: as one that does not exist
+    other, _ = make_user("agency", "social")
+    assert client.get(f"/dasbor/dinas?agency_id={other.agency_id}", headers=EN).status_code == 200  # its own still
+    for page in PAGES:
+        assert client.get(page, headers=EN).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["vendor", "volunteer"])
+def test_stalls_and_volunteers_have_no_dashboard(client, make_user, role):
+    user, _ = make_user(role)
+    sign_in(client, user.email)
+    for page in (*PAGES, "/dasbor/dinas", "/dasbor/desa/1"):
+        assert client.get(page, headers=EN).status_code == 403, page
+
+
+def test_signed_out_the_dashboard_asks_to_sign_in(client):
+    response = client.get("/dasbor", headers=ID)
+    assert response.status_code == 303 and "/masuk" in response.headers["Location"]
+
+
+def test_the_program_office_chooses_an_agency_and_an_unknown_one_is_not_found(client, day, make_user, agencies):
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    health = client.get(f"/dasbor/dinas?agency_id={agencies.health.agency_id}", headers=EN)
+    assert health.status_code == 200 and 'id="hygiene"' in health.get_data(as_text=True)
+    assert client.get("/dasbor/dinas?agency_id=999999", headers=EN).status_code == 404
+    assert client.get("/dasbor/dinas?agency_id=x", headers=EN).status_code == 422
+    chooser = client.get("/dasbor/dinas", headers=EN).get_data(as_text=True)
+    assert f'data-agency-id="{agencies.health.agency_id}"' in chooser
+
+
+def test_the_monthly_report_checks_its_month(client, day, make_user):
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    this_month = clock.today().strftime("%Y-%m")
+    report = client.get(f"/dasbor/laporan?bulan={this_month}", headers=EN)
+    assert report.status_code == 200
+    assert values(report.get_data(as_text=True))["delivered"] == "1"
+    for bad in ("2026-13", "x", "1999-12", "9999-01", "2026-1-1"):
+        assert client.get(f"/dasbor/laporan?bulan={bad}", headers=EN).status_code == 422, bad
+
+
+def regional_user(code: str, role: str, kind: str | None = None, **fields):
+    """A user of region ``code`` who signs in with the pages' form: (login, agency id)."""
+    from service.accounts import service as accounts
+    from service.db import bind
+    from tests.test_regions import A, _serial
+
+    bind(db.session, (code,))
+    n = next(_serial)
+    agency_id = accounts.create_agency(f"Dinas {code} {n}", f"D{n}", kind).id if role == "agency" else None
+    user = accounts.create_user(email=f"d{n}@{code.replace('.', '-')}.example", password="password-1",
+                                name=f"Staff {n}", role=role, agency_id=agency_id, **fields)
+    db.session.commit()
+    bind(db.session, (A,))
+    return user.email, agency_id
+
+
+@pytest.mark.usefixtures("region_b")
+def test_staff_of_one_region_see_another_regions_village_and_agency_as_missing(client, day):
+    from tests.test_regions import A, B, village_of
+
+    jember = village_of(B, "Sumbersari", -8.17, 113.72)
+    _, jember_agency = regional_user(B, "agency", "health")
+    for role, kind in (("coordinator", None), ("agency", "social"), ("agency", "health"), ("agency", "education"),
+                       ("agency", "data")):
+        login, _ = regional_user(A, role, kind)
+        sign_in(client, login)
+        missing = client.get("/dasbor/desa/99999999", headers=EN)
+        theirs = client.get(f"/dasbor/desa/{jember.id}", headers=EN)
+        assert theirs.status_code == missing.status_code == 404, role
+        assert text_of(theirs.get_data(as_text=True)).replace(str(jember.id), "X") == \
+            text_of(missing.get_data(as_text=True)).replace("99999999", "X")
+        overview = client.get("/dasbor", headers=EN).get_data(as_text=True)
+        assert f'data-area-id="{jember.id}"' not in overview and "Sumbersari" not in overview
+        assert client.get(f"/dasbor?region={B}", headers=EN).status_code == 404
+        if role == "coordinator":
+            assert client.get(f"/dasbor/dinas?agency_id={jember_agency}", headers=EN).status_code == 404
+        client.post("/keluar", data={"csrf_token": csrf_of(client.get("/dasbor", headers=EN).get_data(as_text=True))})
+
+
+@pytest.mark.usefixtures("region_b")
+def test_a_provincial_coordinator_sees_each_region_ranked_and_the_provinces_total(client, day, coordinator):
+    from tests.test_regions import A, B, village_of
+
+    village_of(B, "Sumbersari", -8.17, 113.72)
+    login, _ = regional_user(A, "coordinator", regions=[A, B])
+    sign_in(client, login)
+    html = client.get("/dasbor", headers=EN).get_data(as_text=True)
+    assert re.findall(r'<tr data-region="([0-9.]+)"', html) == [A, B]  # the best coverage first (Jember: none)
+    a = client.get("/api/v1/coverage?live=true", headers=coordinator).json
+    assert values(html)["eligible"] == str(a["eligible"])  # Jember has nobody eligible yet: the total is A's
+    assert client.get("/dasbor?unduh=wilayah", headers=EN).mimetype == "text/csv"
+    narrowed = client.get(f"/dasbor?region={B}", headers=EN).get_data(as_text=True)
+    assert values(narrowed)["eligible"] == "0" and "Sumbersari" in narrowed

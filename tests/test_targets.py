@@ -88,22 +88,26 @@ def test_target_values_are_the_data_counted_by_hand(client, coordinator, agencie
         if meal["recipient_id"] in fed:
             assert client.post(f"{deliveries}/{meal['id']}/confirm", json={"status": "delivered"},
                                headers=loop.phone_a).status_code == 200
-    at_jakarta(monkeypatch, YESTERDAY, hour=22)
-    client.post(f"{deliveries}/close", json={"date": YESTERDAY.isoformat()}, headers=coordinator)
-    # A school visit to one of three, two stalls active of which one (A) certified, B too: add C, none.
-    make_vendor("Tembokrejo", hygiene=None)
-    at_jakarta(monkeypatch, TODAY, hour=10)
+    # A school visit to one of three yesterday (not at home does not count)
     visit = visit_for(client, coordinator, agencies, loop.people[0])
     complete(client, agencies.education.headers, visit["id"], outcome="visited")
     not_home = visit_for(client, coordinator, agencies, loop.people[1])
     complete(client, agencies.education.headers, not_home["id"], outcome="not_at_home")
+    at_jakarta(monkeypatch, YESTERDAY, hour=22)
+    client.post(f"{deliveries}/close", json={"date": YESTERDAY.isoformat()}, headers=coordinator)
+    # Two stalls active of which one (A) certified, B too: add C, never inspected.
+    make_vendor("Tembokrejo", hygiene=None)
+    at_jakarta(monkeypatch, TODAY, hour=10)
+    # a visit today counts once today is closed: visit_rate is read as the cut-off counted it
+    today_visit = visit_for(client, coordinator, agencies, loop.people[2])
+    complete(client, agencies.education.headers, today_visit["id"], outcome="visited")
 
     owner, signers = agencies.social.agency_id, [agencies.social.agency_id]
     expected = {  # by hand, from the stage above
         "coverage_rate": (0.6667, YESTERDAY),  # 2 of 3 eligible got a meal yesterday
         "delivery_rate": (0.6667, YESTERDAY),  # 4 of 6 meals delivered
         "weekly_meal_rate": (0.6667, YESTERDAY),  # 2 of 3 got all their meals in the week
-        "visit_rate": (0.3333, TODAY),  # 1 of 3 visited (not at home does not count)
+        "visit_rate": (0.3333, YESTERDAY),  # 1 of 3 visited by yesterday's cut-off
         "hygiene_valid_rate": (0.6667, TODAY),  # A and B certified, C never inspected
         "enrolled_count": (3, TODAY),
     }
@@ -119,6 +123,12 @@ def test_target_values_are_the_data_counted_by_hand(client, coordinator, agencie
     assert coverage.stored_well_fed(YESTERDAY) == (sum(coverage.well_fed_by_village(YESTERDAY).values()), 3) == (2, 3)
     assert coverage.stored_well_fed(TODAY) is None  # still open: counted when asked
     assert indicators.weekly_meal_rate(TODAY) == 0.6667  # counted live: the week holds yesterday, no meal today
+    # What the cut-off kept of yesterday is what counting it now gives (visit_rate, enrolled_count, hygiene)
+    kept = coverage.stored_day_figures(YESTERDAY)
+    assert (kept.visited, kept.eligible) == coverage.visited_count(YESTERDAY) == (1, 3)
+    assert kept.enrolled == coverage.enrolled_count(YESTERDAY) == 3
+    assert coverage.stored_day_figures(TODAY) is None  # open: counted when asked
+    assert indicators.visit_rate(TODAY) == 0.6667  # counted live: yesterday's visit and today's
 
     listed = client.get(G, query_string={"indicator": "visit_rate"}, headers=coordinator).json["items"]
     assert [t["current_value"] for t in listed] == [0.3333]
@@ -133,12 +143,15 @@ def test_target_values_are_the_data_counted_by_hand(client, coordinator, agencie
     late = client.get(f"{G}/{risky['id']}", headers=coordinator).json
     # Measured on the last day closed (no day after yesterday was): below the threshold, missed.
     assert late["status"] == "missed" and late["measured_on"] == YESTERDAY.isoformat()
-    visits = client.get(f"{G}/{listed[0]['id']}", headers=coordinator).json  # not from meals: today
-    assert visits["measured_on"] == (TODAY + dt.timedelta(days=4)).isoformat()
+    visits = client.get(f"{G}/{listed[0]['id']}", headers=coordinator).json  # as the last cut-off counted it
+    assert visits["measured_on"] == YESTERDAY.isoformat()
+    enrolled = client.get(G, query_string={"indicator": "enrolled_count"}, headers=coordinator).json["items"][0]
+    assert enrolled["measured_on"] == (TODAY + dt.timedelta(days=4)).isoformat()  # not counted by the cut-off: today
 
 
 def test_on_track_when_the_trend_reaches_the_threshold_in_time(app, client, coordinator, agencies, monkeypatch):
-    readings = {TODAY: 0.8, TODAY - dt.timedelta(days=7): 0.6}  # +0.2 a week
+    # visit_rate is read on the last day closed (none yet: yesterday)
+    readings = {YESTERDAY: 0.8, YESTERDAY - dt.timedelta(days=7): 0.6}  # +0.2 a week
     monkeypatch.setitem(indicators.MEASURES, "visit_rate", lambda day: readings.get(day))
     owner = agencies.education.agency_id
 
@@ -147,13 +160,15 @@ def test_on_track_when_the_trend_reaches_the_threshold_in_time(app, client, coor
                        signatory_agency_ids=[owner], due_date=(TODAY + dt.timedelta(days=days)).isoformat())
         return client.post(f"{G}/{target['id']}/sign", headers=agencies.education.headers).json
 
-    on_track = status(0.95, 7)
+    on_track = status(0.95, 6)  # a week after yesterday
     assert (on_track["status"], on_track["projected_value"], on_track["value_week_before"]) == ("on_track", 1.0, 0.6)
     assert status(0.95, 3)["status"] == "at_risk"
 
 
 def test_agency_performance_counts_its_work(client, coordinator, agencies, make_recipient, monkeypatch):
     person = make_recipient("enrolled")
+    db.session.get(Recipient, person["id"]).enrolled_at -= dt.timedelta(days=11)  # eligible these ten days
+    db.session.commit()
     owned = draft(client, coordinator, indicator="visit_rate", threshold=0.8,
                   owner_agency_id=agencies.education.agency_id, signatory_agency_ids=[agencies.education.agency_id])
     at_jakarta(monkeypatch, TODAY - dt.timedelta(days=10))
@@ -175,7 +190,8 @@ def test_agency_performance_counts_its_work(client, coordinator, agencies, make_
     assert {r["type"]: (r["opened"], r["overdue"]) for r in report["by_type"]} == {
         "other": (2, 1), "school_visit": (2, 0)}
     assert [t["id"] for t in report["targets"]] == [owned["id"]]
-    assert report["targets"][0]["current_value"] == 1.0  # one eligible, visited today
+    # one eligible, visited ten days ago: measured on yesterday (no day closed yet), counted live
+    assert report["targets"][0]["current_value"] == 1.0
     narrow = client.get(f"/api/v1/agencies/{agencies.education.agency_id}/performance",
                         query_string={"from": TODAY.isoformat(), "to": TODAY.isoformat()}, headers=h).json
     assert (narrow["tasks"]["opened"], narrow["tasks"]["done_late"]) == (0, 1)

@@ -37,8 +37,10 @@ from service.i18n import _l
 from service.program import clock
 from service.program.clock import today
 from service.program.models import Area
+from service.program.service import settings
 from service.rates import rate
-from service.recipients.models import Recipient
+from service.recipients.models import Recipient, visited_recipients
+from service.vendors.service import hygiene_counts
 
 MAX_TREND_DAYS = 366
 
@@ -214,6 +216,58 @@ def stored_well_fed(day: dt.date) -> tuple[int, int] | None:
     if not row.villages or row.counted != row.villages:
         return None
     return int(row.fed or 0), int(row.eligible or 0)
+
+
+def enrolled_count(day: dt.date) -> int:
+    """Recipients enrolled at the end of ``day`` (enrolled_count)."""
+    return int(db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.enrolled_on(day))) or 0)
+
+
+def visited_count(day: dt.date) -> tuple[int, int]:
+    """``(visited, eligible)`` on ``day``: of the eligible, those with a visit (a school's or a
+    volunteer's) in the ``visit_interval_days`` ending ``day`` (visit_rate)."""
+    visited = visited_recipients(day, settings().visit_interval_days)
+    eligible, seen = db.session.execute(
+        select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(Recipient.eligible_on(day))
+    ).one()
+    return int(seen or 0), int(eligible or 0)
+
+
+def keep_day_figures(row: DeliveryDay) -> None:
+    """The cut-off keeps on its closed day what the targets' other indicators need (enrolled,
+    visited, stalls active and certified), so that reading a closed day is a row, not a count."""
+    row.enrolled = enrolled_count(row.date)
+    row.visited = visited_count(row.date)[0]
+    row.stalls_active, row.stalls_certified = hygiene_counts(row.date)
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What the cut-off kept of a closed day, summed over the session's regions."""
+
+    enrolled: int
+    visited: int
+    eligible: int
+    stalls_active: int
+    stalls_certified: int
+
+
+def stored_day_figures(day: dt.date) -> DayFigures | None:
+    """The closed ``day``'s kept figures, or None if the day is not closed in every region that
+    holds it, or was closed before they were kept (then they are counted live)."""
+    row = db.session.execute(
+        select(func.count().label("days"), func.count(DeliveryDay.closed_at).label("closed"),
+               func.count(DeliveryDay.visited).label("kept"), func.sum(DeliveryDay.enrolled).label("enrolled"),
+               func.sum(DeliveryDay.visited).label("visited"), func.sum(DeliveryDay.stalls_active).label("active"),
+               func.sum(DeliveryDay.stalls_certified).label("certified"))
+        .where(DeliveryDay.date == day)
+    ).one()
+    if not row.days or row.kept != row.days or row.closed != row.days:
+        return None
+    eligible = db.session.scalar(select(func.sum(CoverageDay.eligible))
+                                 .where(CoverageDay.date == day, CoverageDay.final))
+    return DayFigures(enrolled=int(row.enrolled or 0), visited=int(row.visited or 0), eligible=int(eligible or 0),
+                      stalls_active=int(row.active or 0), stalls_certified=int(row.certified or 0))
 
 
 def refresh_today() -> Counts:

@@ -138,6 +138,13 @@ class DeliveryDay(Regional, Base):
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     scheduled_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+    # Counted by the cut-off for the targets' indicators (null: closed before they were kept):
+    # recipients enrolled at the day's end; of the eligible, those visited in the visit interval
+    # ending it; active stalls and, of them, those with a valid hygiene certificate that day.
+    enrolled: Mapped[int | None]
+    visited: Mapped[int | None]
+    stalls_active: Mapped[int | None]
+    stalls_certified: Mapped[int | None]
 
     @classmethod
     def closed(cls, day, region) -> ColumnElement[bool]:

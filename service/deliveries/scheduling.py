@@ -308,6 +308,7 @@ def close_day(day: dt.date) -> CloseReport:
     _end_no_shows(day)
     summary = coverage.write_summary(day)
     row = _day_row(day)
+    coverage.keep_day_figures(row)
     row.closed_at = row.closed_at or clock.now()
     db.session.flush()
     return CloseReport(date=day, missed=missed, flagged=flagged, coverage_rate=summary.coverage_rate)

@@ -13,15 +13,16 @@
   was due from the first of D's month to D (rejected ones aside).
 
 Eligible on D: enrolled and not paused on D. A rate with nothing to measure (no one eligible,
-no meal scheduled, no active stall) is None.
+no meal scheduled, no active stall) is None. A closed day is read as its cut-off counted it
+(``coverage_days``, ``delivery_days``); an open one, or one closed before a count was kept, is
+counted from the data.
 """
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import func, select
 
 from service.complaints import service as complaints
 from service.db import bound
@@ -29,14 +30,14 @@ from service.deliveries import coverage
 from service.deliveries.models import DeliveryDay
 from service.extensions import db
 from service.program.clock import today
-from service.program.service import settings
 from service.rates import rate
-from service.recipients.models import Recipient, visited_recipients
-from service.vendors.models import Inspection, Vendor
+from service.recipients.models import Recipient
+from service.vendors import service as vendors
 
 WEEK = coverage.WEEK
-# Indicators counted from meals: their day is complete once the cut-off has closed it.
-FROM_MEALS = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate"})
+# Indicators read as the cut-off counted a day: their day is complete once the cut-off has closed
+# it (the meals', and visit_rate, whose count at 100,000 recipients is too slow to make per read).
+AT_CUTOFF = frozenset({"coverage_rate", "delivery_rate", "weekly_meal_rate", "visit_rate"})
 
 
 def coverage_rate(day: dt.date) -> float | None:
@@ -59,30 +60,15 @@ def weekly_meal_rate(day: dt.date) -> float | None:
 
 
 def visit_rate(day: dt.date) -> float | None:
-    visited = visited_recipients(day, settings().visit_interval_days)
-    eligible, seen = db.session.execute(
-        select(func.count(), func.sum(case((Recipient.id.in_(visited), 1), else_=0))).where(Recipient.eligible_on(day))
-    ).one()
-    return rate(int(seen or 0), eligible)
+    kept = coverage.stored_day_figures(day)
+    return rate(kept.visited, kept.eligible) if kept else rate(*coverage.visited_count(day))
 
 
 def hygiene_counts(day: dt.date) -> tuple[int, int]:
-    """(active stalls, of them those whose latest hygiene inspection on or before ``day`` passed
-    and still held on ``day``)."""
-    earlier = aliased(Inspection)
-    latest = (
-        select(earlier.id)
-        .where(earlier.vendor_id == Vendor.id, earlier.kind == "hygiene", earlier.inspected_on <= day)
-        .order_by(earlier.inspected_on.desc(), earlier.id.desc()).limit(1).correlate(Vendor).scalar_subquery()
-    )
-    valid = (
-        select(Inspection.id)
-        .where(Inspection.id == latest, Inspection.passed, Inspection.valid_until >= day).exists()
-    )
-    active, certified = db.session.execute(
-        select(func.count(), func.sum(case((valid, 1), else_=0))).where(Vendor.status == "active")
-    ).one()
-    return int(active or 0), int(certified or 0)
+    """(active stalls, of them certified on ``day``): as the cut-off kept them for a closed past
+    day, else counted (``vendors.service.hygiene_counts``)."""
+    kept = coverage.stored_day_figures(day) if day < today() else None
+    return (kept.stalls_active, kept.stalls_certified) if kept else vendors.hygiene_counts(day)
 
 
 def hygiene_valid_rate(day: dt.date) -> float | None:
@@ -91,7 +77,8 @@ def hygiene_valid_rate(day: dt.date) -> float | None:
 
 
 def enrolled_count(day: dt.date) -> float:
-    return float(db.session.scalar(select(func.count()).select_from(Recipient).where(Recipient.enrolled_on(day))) or 0)
+    kept = coverage.stored_day_figures(day) if day < today() else None
+    return float(kept.enrolled if kept else coverage.enrolled_count(day))
 
 
 def complaint_on_time_rate(day: dt.date) -> float | None:
@@ -128,9 +115,9 @@ class Measurer:
         return self._seen[key]
 
     def last_complete_day(self, indicator: str) -> dt.date:
-        """The latest day an indicator can be read for in full: for those counted from meals, the
-        last day the cut-off closed; for the others, today."""
-        if indicator not in FROM_MEALS:
+        """The latest day an indicator can be read for in full: for those the cut-off counts (the
+        meals' and visit_rate), the last day it closed; for the others, today."""
+        if indicator not in AT_CUTOFF:
             return today()
         regions = bound(db.session)
         if regions not in self._closed:

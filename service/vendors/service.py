@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import aliased
 
 from service import events, geo
 from service.accounts.scope import Scope
@@ -220,3 +221,27 @@ def list_inspections(vendor_id: int, page: int, per_page: int, kind: str | None 
         query = query.where(equals(Inspection.kind, kind))
     return paginate(db.session, query, page, per_page)
 
+
+
+def hygiene_counts(day: dt.date) -> tuple[int, int]:
+    """(active stalls, of them those whose latest hygiene inspection on or before ``day`` passed
+    and still holds on ``day``): for hygiene_valid_rate, the public statistics and the cut-off.
+    From today on, the stall's own record of its latest inspection answers; for a past day, the
+    inspections' history (stalls' status as it is now: its history is not kept)."""
+    if day >= today():
+        valid = Vendor.hygiene_is("valid", day)
+    else:
+        earlier = aliased(Inspection)
+        latest = (
+            select(earlier.id)
+            .where(earlier.vendor_id == Vendor.id, earlier.kind == "hygiene", earlier.inspected_on <= day)
+            .order_by(earlier.inspected_on.desc(), earlier.id.desc()).limit(1).correlate(Vendor).scalar_subquery()
+        )
+        valid = (
+            select(Inspection.id)
+            .where(Inspection.id == latest, Inspection.passed, Inspection.valid_until >= day).exists()
+        )
+    active, certified = db.session.execute(
+        select(func.count(), func.sum(case((valid, 1), else_=0))).where(Vendor.status == "active")
+    ).one()
+    return int(active or 0), int(certified or 0)

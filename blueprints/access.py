@@ -66,6 +66,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     # page is shown only to those its API route lets in (dasbor.may), and an agency's view is its own
     "dasbor.overview": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.village": frozenset({COORDINATOR} | AGENCIES),
+    "dasbor.stall": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.agency": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.report": frozenset({COORDINATOR} | AGENCIES),
     # auth

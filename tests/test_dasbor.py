@@ -123,7 +123,7 @@ def test_each_agency_sees_its_own_view_and_no_more_than_the_api_lets_it(client, 
 def test_stalls_and_volunteers_have_no_dashboard(client, make_user, role):
     user, _ = make_user(role)
     sign_in(client, user.email)
-    for page in (*PAGES, "/dasbor/dinas", "/dasbor/desa/1"):
+    for page in (*PAGES, "/dasbor/dinas", "/dasbor/desa/1", "/dasbor/warung/1"):
         assert client.get(page, headers=EN).status_code == 403, page
 
 
@@ -170,12 +170,26 @@ def regional_user(code: str, role: str, kind: str | None = None, **fields):
     return user.email, agency_id
 
 
+def stall_in(code: str, village_id: int) -> int:
+    from service.db import bind
+    from service.vendors import service as vendor_service
+    from tests.test_regions import A
+
+    bind(db.session, (code,))
+    stall = vendor_service.register_vendor(name="Warung Jember", owner_name="Bu Ani", address="Jl. Jawa 1",
+                                           village_id=village_id, latitude=-8.17, longitude=113.72, daily_capacity=5)
+    db.session.commit()
+    bind(db.session, (A,))
+    return stall.id
+
+
 @pytest.mark.usefixtures("region_b")
 def test_staff_of_one_region_see_another_regions_village_and_agency_as_missing(client, day):
     from tests.test_regions import A, B, village_of
 
     jember = village_of(B, "Sumbersari", -8.17, 113.72)
     _, jember_agency = regional_user(B, "agency", "health")
+    jember_stall = stall_in(B, jember.id)
     for role, kind in (("coordinator", None), ("agency", "social"), ("agency", "health"), ("agency", "education"),
                        ("agency", "data")):
         login, _ = regional_user(A, role, kind)
@@ -187,6 +201,9 @@ def test_staff_of_one_region_see_another_regions_village_and_agency_as_missing(c
             text_of(missing.get_data(as_text=True)).replace("99999999", "X")
         overview = client.get("/dasbor", headers=EN).get_data(as_text=True)
         assert f'data-area-id="{jember.id}"' not in overview and "Sumbersari" not in overview
+        stall_missing = client.get("/dasbor/warung/99999999", headers=EN)
+        stall_theirs = client.get(f"/dasbor/warung/{jember_stall}", headers=EN)
+        assert stall_theirs.status_code == stall_missing.status_code == 404
         assert client.get(f"/dasbor?region={B}", headers=EN).status_code == 404
         if role == "coordinator":
             assert client.get(f"/dasbor/dinas?agency_id={jember_agency}", headers=EN).status_code == 404
@@ -207,3 +224,27 @@ def test_a_provincial_coordinator_sees_each_region_ranked_and_the_provinces_tota
     assert client.get("/dasbor?unduh=wilayah", headers=EN).mimetype == "text/csv"
     narrowed = client.get(f"/dasbor?region={B}", headers=EN).get_data(as_text=True)
     assert values(narrowed)["eligible"] == "0" and "Sumbersari" in narrowed
+
+
+def test_a_stalls_missed_meals_are_the_apis_list(client, day, make_user, coordinator, monkeypatch):
+    from tests.conftest import at_jakarta
+
+    at_jakarta(monkeypatch, clock.today(), hour=22)
+    assert client.post("/api/v1/deliveries/close", json={"date": clock.today().isoformat()},
+                       headers=coordinator).status_code == 200
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    html = client.get(f"/dasbor/warung/{day.a.id}", headers=EN).get_data(as_text=True)
+    listed = client.get("/api/v1/deliveries", query_string={"vendor_id": day.a.id, "status": "missed",
+                                                             "per_page": 100}, headers=coordinator).json
+    assert listed["total"] == 4  # six meals: one delivered, one failed
+    assert sorted(int(i) for i in re.findall(r'data-delivery-id="(\d+)"', html)) == sorted(
+        d["id"] for d in listed["items"])
+    failed = client.get(f"/dasbor/warung/{day.a.id}?status=failed", headers=EN).get_data(as_text=True)
+    assert len(re.findall(r'data-delivery-id="(\d+)"', failed)) == 1
+    exported = client.get(f"/dasbor/warung/{day.a.id}?unduh=makan", headers=EN)
+    assert exported.mimetype == "text/csv" and len(exported.get_data(as_text=True).splitlines()) == 5
+    assert client.get(f"/dasbor/warung/{day.a.id}?status=delivered", headers=EN).status_code == 404
+    assert client.get("/dasbor/warung/999999", headers=EN).status_code == 404
+    overview = client.get("/dasbor", headers=EN).get_data(as_text=True)
+    assert f'href="/dasbor/warung/{day.a.id}" data-vendor-id="{day.a.id}"' in overview  # on the map

@@ -24,6 +24,7 @@ from service.complaints import service as complaints
 from service.complaints.models import OPEN
 from service.dashboard import figures
 from service.deliveries import coverage
+from service.deliveries import service as deliveries
 from service.errors import Invalid, NotFound
 from service.i18n import _
 from service.program import regions
@@ -31,6 +32,7 @@ from service.program.clock import today
 from service.recipients import service as recipients
 from service.targets import service as targets
 from service.tasks import service as tasks
+from service.vendors import service as vendors
 from service.volunteers import service as volunteers
 
 dasbor = Blueprint("dasbor", __name__, template_folder="templates")
@@ -71,10 +73,13 @@ class Projection:
         height = max(self.north - min(lats), 1e-6)
         self.scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / width, (MAP_HEIGHT - 2 * MAP_MARGIN) / height)
         self.squeeze = squeeze
+        # what the points do not fill is shared on both sides: one village stands in the middle
+        self.left = (MAP_WIDTH - width * self.scale) / 2 if width > 1e-6 else MAP_WIDTH / 2
+        self.top = (MAP_HEIGHT - height * self.scale) / 2 if height > 1e-6 else MAP_HEIGHT / 2
 
     def __call__(self, latitude: float, longitude: float) -> tuple[float, float]:
-        x = MAP_MARGIN + (longitude - self.west) * self.squeeze * self.scale
-        y = MAP_MARGIN + (self.north - latitude) * self.scale
+        x = self.left + (longitude - self.west) * self.squeeze * self.scale
+        y = self.top + (self.north - latitude) * self.scale
         return round(x, 1), round(y, 1)
 
 
@@ -103,13 +108,19 @@ def chart_of(days: Sequence[coverage.TrendDay]) -> dict:
     step = (CHART_WIDTH - CHART_LEFT - 8) / max(len(days) - 1, 1)
     plot = CHART_HEIGHT - CHART_BOTTOM - 8
 
-    def line(values):
-        return " ".join(f"{CHART_LEFT + i * step:.1f},{8 + plot * (1 - v):.1f}"
-                        for i, v in enumerate(values) if v is not None)
+    def points(values):
+        return [(round(CHART_LEFT + i * step, 1), round(8 + plot * (1 - v), 1), v)
+                for i, v in enumerate(values) if v is not None]
 
+    def line(values):
+        return " ".join(f"{x},{y}" for x, y, _ in points(values))
+
+    coverage_rates = [d.counts.coverage_rate for d in days]
+    delivery_rates = [d.counts.delivery_rate for d in days]
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT, "top": 8, "bottom": 8 + plot,
-            "coverage": line([d.counts.coverage_rate for d in days]),
-            "delivery": line([d.counts.delivery_rate for d in days]),
+            "coverage": line(coverage_rates), "delivery": line(delivery_rates),
+            "dots": [("coverage", *p) for p in points(coverage_rates)]
+            + [("delivery", *p) for p in points(delivery_rates)],
             "grid": [(f"{p}%", round(8 + plot * (1 - p / 100), 1)) for p in (0, 50, 100)],
             "first": days[0].date if days else None, "last": days[-1].date if days else None}
 
@@ -238,6 +249,28 @@ def village(village_id: int):
     uncovered = recipients.list_uncovered(1, LIST_SIZE, village_id=village_id) if reads_list else None
     return render_template("dasbor_village.html", village_id=village_id, name=names[village_id][0], counts=counts,
                            day=day.date, uncovered=uncovered)
+
+
+# --- a stall: the meals it did not bring -------------------------------------------------------------
+
+STALL_STATUSES = ("missed", "failed")
+
+
+@dasbor.route("/dasbor/warung/<int:vendor_id>")
+def stall(vendor_id: int):
+    """A stall's hygiene and the meals it did not bring (missed at the cut-off, or failed), newest
+    first, as ``GET /deliveries?vendor_id=&status=`` lists them: by day, meal and recipient id."""
+    shown = vendors.get_vendor(vendor_id, g.caller)  # another region's stall: 404, as a missing one
+    status = request.args.get("status", "missed")
+    if status not in STALL_STATUSES:
+        abort(404)
+    wanted = _wanted(["makan"])
+    found = deliveries.list_deliveries(1, EXPORT_SIZE if wanted else LIST_SIZE, vendor_id=vendor_id, status=status,
+                                       scope=g.caller)
+    if wanted == "makan":
+        return _export(f"warung-{vendor_id}-{status}", ("date", "meal", "status", "delivery_id", "village_id"),
+                       ((d.date.isoformat(), d.meal, d.status, d.id, d.village_id) for d in found.items))
+    return render_template("dasbor_stall.html", stall=shown, meals=found, status=status, statuses=STALL_STATUSES)
 
 
 # --- an agency's own view ---------------------------------------------------------------------------

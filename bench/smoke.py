@@ -43,6 +43,8 @@ BENCHMARKS: dict[str, list[tuple[str, int]]] = {
     "signin_timing": [(rf"^known email, wrong password +{NUMBER} +{NUMBER}", 1),
                       (rf"^unknown email +{NUMBER} +{NUMBER}", 1)],
     "targets": [*BOTH, (rf"^GET /targets \(\d+ indicators.* {NUMBER} +{NUMBER}$", 2)],
+    "dashboard": [*BOTH, (rf"^/dasbor \(overview\) +{NUMBER} +{NUMBER} +{NUMBER}", 2),
+                  (rf"^GET /api/v1/targets +{NUMBER} +{NUMBER}$", 2), (rf"^first load of /dasbor .* {NUMBER} KB", 2)],
     "province": [(r"^== PostgreSQL: \d+ regions", 1), (rf"^assignment: seconds .* {NUMBER} +{NUMBER}$", 1),
                  (rf"^scheduling: rows/s +{NUMBER} +{NUMBER}$", 1),
                  (rf"^confirmations \(all regions.* p99 {NUMBER} ms, 0 errors", 1)],

@@ -96,6 +96,7 @@ bench: install
 	$(BIN)/python bench/confirm_load.py
 	$(BIN)/python bench/opportunities.py
 	$(BIN)/python bench/targets.py
+	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/signin_timing.py
 	$(BIN)/python bench/province.py
 

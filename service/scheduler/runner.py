@@ -155,12 +155,16 @@ def start(app: Flask, scheduler_class: type[BaseScheduler] = BlockingScheduler) 
     """Once the database answers, catch up on what was missed, then run the jobs at their times
     (blocks with the default class)."""
     wait_for_database(app)
+    began = dt.datetime.now(dt.UTC)
     for name in ("catch_up", "tasks", "complaints"):  # the recurring work too: the runner may have been down at 06:00
         jobs.run_everywhere(app, name)  # a failure is logged; the daily jobs still get their chance
     scheduler = build(app, scheduler_class)
-    # Once more as it starts: a time that passed while the runner was starting (a long catch-up at
-    # 17:59:59) would otherwise wait until tomorrow. Idempotent: usually it finds nothing to do.
-    scheduler.add_job(jobs.run_everywhere, args=[app, "catch_up"], id="catch_up", name="catch_up")
+    # Each daily job's next run counts from when this work began, not from when the scheduler
+    # starts: a time that passed meanwhile (a long catch-up begun at 17:59:59) runs at once, within
+    # the misfire grace, instead of waiting until tomorrow.
+    for job in scheduler.get_jobs():
+        if isinstance(job.trigger, CronTrigger):
+            scheduler.modify_job(job.id, next_run_time=job.trigger.get_next_fire_time(None, began))
     for job in scheduler.get_jobs():
         log.info("job %-8s %s", job.id, job.trigger)
     scheduler.start()

@@ -145,6 +145,13 @@ class Config:
     COMPRESS_STREAMS = False
     COMPRESS_REGISTER = True
 
+    # The dashboard's map (/dasbor): the villages' own points on a plain background by default, so
+    # that an office without internet has its map. A tile server's URL ({z}/{x}/{y}, such as an
+    # office's own "https://peta.example.go.id/tiles/{z}/{x}/{y}.png") draws its tiles under them;
+    # its host is then allowed for images on the dashboard's pages, and nothing else is.
+    MAP_TILE_URL = ""
+    MAP_TILE_ATTRIBUTION = ""  # shown under the map when tiles are drawn: "© OpenStreetMap contributors"
+
     # OpenAPI (flask-smorest)
     API_TITLE = "Rantang API"
     API_VERSION = "v1"

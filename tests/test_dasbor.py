@@ -248,3 +248,52 @@ def test_a_stalls_missed_meals_are_the_apis_list(client, day, make_user, coordin
     assert client.get("/dasbor/warung/999999", headers=EN).status_code == 404
     overview = client.get("/dasbor", headers=EN).get_data(as_text=True)
     assert f'href="/dasbor/warung/{day.a.id}" data-vendor-id="{day.a.id}"' in overview  # on the map
+
+
+ODD = ("", "0", "-1", "1e9", "99999999999999999999999", "x", "%00", "\u0000", "'; --", "<script>", "2026-02",
+       "２０２６-１１", "ab" * 300, "[]", "{}", "null", "35.09", "../../etc/passwd")
+
+
+def test_no_odd_query_value_gives_a_500(client, day, make_user):
+    """Every parameter the dashboard reads, given what a fuzzer would: a page or a clear 4xx."""
+    from urllib.parse import quote
+
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    for value in ODD:
+        q = quote(value, safe="")
+        for path in (f"/dasbor?unduh={q}", f"/dasbor?region={q}", f"/dasbor/laporan?bulan={q}",
+                     f"/dasbor/laporan?unduh={q}", f"/dasbor/dinas?agency_id={q}",
+                     f"/dasbor/warung/{day.a.id}?status={q}", f"/dasbor/desa/{day.a.village_id}?unduh={q}"):
+            response = client.get(path, headers=EN)
+            assert response.status_code < 500, (path, response.status_code)
+            assert response.status_code in (200, 303, 400, 404, 422), (path, response.status_code)
+
+
+def test_the_map_works_without_tiles_and_draws_a_tile_servers_when_one_is_set(app, client, day, make_user,
+                                                                               monkeypatch):
+    from blueprints.pages.dasbor import MAP_HEIGHT, MAP_WIDTH, Projection, world_pixel
+
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    plain = client.get("/dasbor", headers=EN)
+    assert "<image" not in plain.get_data(as_text=True)
+    assert "img-src 'self' data: blob:;" in plain.headers["Content-Security-Policy"]
+    points = [(float(x), float(y)) for x, y in re.findall(r'<circle class="village [^"]*" cx="([\d.-]+)" '
+                                                          r'cy="([\d.-]+)"', plain.get_data(as_text=True))]
+    assert points and all(0 <= x <= MAP_WIDTH and 0 <= y <= MAP_HEIGHT for x, y in points)
+
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", "https://peta.example.go.id/tiles/{z}/{x}/{y}.png")
+    monkeypatch.setitem(app.config, "MAP_TILE_ATTRIBUTION", "© OpenStreetMap")
+    tiled = client.get("/dasbor", headers=EN)
+    html = tiled.get_data(as_text=True)
+    tiles = re.findall(r'<image href="https://peta.example.go.id/tiles/(\d+)/(\d+)/(\d+).png" x="([\d.-]+)" '
+                       r'y="([\d.-]+)"', html)
+    assert tiles and "© OpenStreetMap" in html
+    assert "img-src 'self' https://peta.example.go.id data:" in tiled.headers["Content-Security-Policy"]
+    # each tile lies where Web Mercator puts it: a village's point falls on the tile that holds it
+    projection = Projection([(-8.3538, 114.1668), (-8.4367, 114.3226)])
+    x, y = projection(-8.3538, 114.1668)
+    wx, wy = world_pixel(-8.3538, 114.1668, projection.zoom)
+    assert (round(wx - x, 1), round(wy - y, 1)) == (round(projection.left, 1), round(projection.top, 1))
+    assert 0 < projection.zoom <= 17

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Sequence
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 
 from blueprints.access import PUBLIC, allowed
 from blueprints.deliveries import csv_response
-from blueprints.pages import setup
+from blueprints.pages import CONTENT_SECURITY_POLICY, setup
 from blueprints.pages.public import CATEGORY_WORDS, STATUS_WORDS
 from service.accounts import service as accounts
 from service.complaints import service as complaints
@@ -48,9 +49,10 @@ def may(endpoint: str) -> bool:
     return rule == PUBLIC or (rule is not None and g.caller is not None and g.caller.principal in rule)
 
 
-# --- the map: the villages' own centres on a plain background ------------------------------------
+# --- the map: the villages' own centres, on a plain background or a tile server's tiles -----------
 
-MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN = 640, 480, 12
+MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN, TILE = 640, 480, 16, 256
+MAX_ZOOM = 17
 
 
 def band(rate: float | None) -> str:
@@ -60,27 +62,54 @@ def band(rate: float | None) -> str:
     return "good" if rate >= 0.95 else "fair" if rate >= 0.8 else "poor"
 
 
+def world_pixel(latitude: float, longitude: float, zoom: int) -> tuple[float, float]:
+    """Web Mercator (EPSG:3857) pixel of a point at ``zoom``, as tile servers cut their tiles."""
+    size = TILE * 2 ** zoom
+    latitude = max(min(latitude, 85.05112878), -85.05112878)
+    x = (longitude + 180.0) / 360.0 * size
+    sin = math.sin(math.radians(latitude))
+    y = (0.5 - math.log((1 + sin) / (1 - sin)) / (4 * math.pi)) * size
+    return x, y
+
+
 class Projection:
-    """Longitude and latitude to the map's pixels: equirectangular, scaled by the cosine of the
-    middle latitude (right for a regency or a province), fitted into the map with a margin."""
+    """Longitude and latitude to the map's pixels: Web Mercator at the largest zoom at which every
+    village fits the map, centred (a tile server's tiles then lie exactly under the points)."""
 
     def __init__(self, points: Iterable[tuple[float, float]]):
         points = list(points) or [(0.0, 0.0)]
-        lats, lons = [p[0] for p in points], [p[1] for p in points]
-        self.north, self.west = max(lats), min(lons)
-        squeeze = math.cos(math.radians((max(lats) + min(lats)) / 2))
-        width = max((max(lons) - self.west) * squeeze, 1e-6)
-        height = max(self.north - min(lats), 1e-6)
-        self.scale = min((MAP_WIDTH - 2 * MAP_MARGIN) / width, (MAP_HEIGHT - 2 * MAP_MARGIN) / height)
-        self.squeeze = squeeze
-        # what the points do not fill is shared on both sides: one village stands in the middle
-        self.left = (MAP_WIDTH - width * self.scale) / 2 if width > 1e-6 else MAP_WIDTH / 2
-        self.top = (MAP_HEIGHT - height * self.scale) / 2 if height > 1e-6 else MAP_HEIGHT / 2
+        self.zoom = MAX_ZOOM
+        while self.zoom > 0:
+            xs, ys = zip(*(world_pixel(lat, lon, self.zoom) for lat, lon in points), strict=True)
+            if max(xs) - min(xs) <= MAP_WIDTH - 2 * MAP_MARGIN and max(ys) - min(ys) <= MAP_HEIGHT - 2 * MAP_MARGIN:
+                break
+            self.zoom -= 1
+        xs, ys = zip(*(world_pixel(lat, lon, self.zoom) for lat, lon in points), strict=True)
+        # the map's top-left corner in world pixels: the points' box in the middle of the map
+        self.left = (max(xs) + min(xs)) / 2 - MAP_WIDTH / 2
+        self.top = (max(ys) + min(ys)) / 2 - MAP_HEIGHT / 2
 
     def __call__(self, latitude: float, longitude: float) -> tuple[float, float]:
-        x = self.left + (longitude - self.west) * self.squeeze * self.scale
-        y = self.top + (self.north - latitude) * self.scale
-        return round(x, 1), round(y, 1)
+        x, y = world_pixel(latitude, longitude, self.zoom)
+        return round(x - self.left, 1), round(y - self.top, 1)
+
+    def tiles(self, template: str) -> list[dict]:
+        """The tiles under the map from ``template`` ({z}/{x}/{y}), each at its place on the map."""
+        if not template:
+            return []
+        count = 2 ** self.zoom
+        out = []
+        for ty in range(max(int(self.top // TILE), 0), min(int((self.top + MAP_HEIGHT) // TILE), count - 1) + 1):
+            for tx in range(int(self.left // TILE), int((self.left + MAP_WIDTH) // TILE) + 1):
+                url = template.replace("{z}", str(self.zoom)).replace("{x}", str(tx % count)).replace("{y}", str(ty))
+                out.append({"url": url, "x": round(tx * TILE - self.left, 1), "y": round(ty * TILE - self.top, 1)})
+        return out
+
+
+def tile_origin() -> str | None:
+    """The tile server's origin (``https://host:port``), when one is set."""
+    parts = urlsplit(current_app.config.get("MAP_TILE_URL") or "")
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
 
 
 def map_of(by_village: Sequence[coverage.VillageCoverage], stalls: Sequence[figures.Point] | None) -> dict:
@@ -95,7 +124,19 @@ def map_of(by_village: Sequence[coverage.VillageCoverage], stalls: Sequence[figu
                          "band": band(counts.coverage_rate)})
     markers = [{"id": s.id, "name": s.name, "status": s.status, "xy": project(s.latitude, s.longitude)}
                for s in stalls or ()]
-    return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "villages": villages, "stalls": markers}
+    tiles = project.tiles(current_app.config.get("MAP_TILE_URL", "")) if tile_origin() else []
+    return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "villages": villages, "stalls": markers, "tiles": tiles,
+            "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION", "") if tiles else ""}
+
+
+@dasbor.after_request
+def _tiles_allowed(response):
+    """With a tile server set, its host may serve the dashboard's images (and nothing else may)."""
+    origin = tile_origin()
+    if origin and response.mimetype == "text/html":
+        policy = response.headers.get("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers["Content-Security-Policy"] = policy.replace("img-src 'self'", f"img-src 'self' {origin}", 1)
+    return response
 
 
 # --- the trend: two lines over 30 days -------------------------------------------------------------

@@ -295,5 +295,12 @@ def test_the_map_works_without_tiles_and_draws_a_tile_servers_when_one_is_set(ap
     projection = Projection([(-8.3538, 114.1668), (-8.4367, 114.3226)])
     x, y = projection(-8.3538, 114.1668)
     wx, wy = world_pixel(-8.3538, 114.1668, projection.zoom)
-    assert (round(wx - x, 1), round(wy - y, 1)) == (round(projection.left, 1), round(projection.top, 1))
-    assert 0 < projection.zoom <= 17
+    fit = projection.fit
+    assert (x, y) == (round((wx - projection.left) * fit, 1), round((wy - projection.top) * fit, 1))
+    assert 0 < projection.zoom <= 17 and 1 <= projection.fit <= 2
+    # a tile's corner is where the same world pixel lands: tiles lie under the points
+    [tile, *_] = projection.tiles("https://t/{z}/{x}/{y}.png")
+    z, tx, ty = (int(n) for n in tile["url"].removeprefix("https://t/").removesuffix(".png").split("/"))
+    assert z == projection.zoom
+    assert tile["x"] == round((tx * 256 - projection.left) * projection.fit, 1)
+    assert tile["size"] == round(256 * projection.fit, 1)

@@ -74,7 +74,8 @@ def world_pixel(latitude: float, longitude: float, zoom: int) -> tuple[float, fl
 
 class Projection:
     """Longitude and latitude to the map's pixels: Web Mercator at the largest zoom at which every
-    village fits the map, centred (a tile server's tiles then lie exactly under the points)."""
+    village fits the map, scaled to fill it and centred (a tile server's tiles, scaled alike, then
+    lie exactly under the points)."""
 
     def __init__(self, points: Iterable[tuple[float, float]]):
         points = list(points) or [(0.0, 0.0)]
@@ -85,24 +86,30 @@ class Projection:
                 break
             self.zoom -= 1
         xs, ys = zip(*(world_pixel(lat, lon, self.zoom) for lat, lon in points), strict=True)
-        # the map's top-left corner in world pixels: the points' box in the middle of the map
-        self.left = (max(xs) + min(xs)) / 2 - MAP_WIDTH / 2
-        self.top = (max(ys) + min(ys)) / 2 - MAP_HEIGHT / 2
+        # scaled up (less than twice) to fill the map, as the next zoom would not hold them all
+        width, height = max(max(xs) - min(xs), 1e-9), max(max(ys) - min(ys), 1e-9)
+        self.fit = min((MAP_WIDTH - 2 * MAP_MARGIN) / width, (MAP_HEIGHT - 2 * MAP_MARGIN) / height, 2.0)
+        # the map's top-left corner in world pixels at the zoom: the points' box in the middle
+        self.left = (max(xs) + min(xs)) / 2 - MAP_WIDTH / 2 / self.fit
+        self.top = (max(ys) + min(ys)) / 2 - MAP_HEIGHT / 2 / self.fit
 
     def __call__(self, latitude: float, longitude: float) -> tuple[float, float]:
         x, y = world_pixel(latitude, longitude, self.zoom)
-        return round(x - self.left, 1), round(y - self.top, 1)
+        return round((x - self.left) * self.fit, 1), round((y - self.top) * self.fit, 1)
 
     def tiles(self, template: str) -> list[dict]:
-        """The tiles under the map from ``template`` ({z}/{x}/{y}), each at its place on the map."""
+        """The tiles under the map from ``template`` ({z}/{x}/{y}), each at its place and size on
+        the map."""
         if not template:
             return []
         count = 2 ** self.zoom
+        right, bottom = self.left + MAP_WIDTH / self.fit, self.top + MAP_HEIGHT / self.fit
         out = []
-        for ty in range(max(int(self.top // TILE), 0), min(int((self.top + MAP_HEIGHT) // TILE), count - 1) + 1):
-            for tx in range(int(self.left // TILE), int((self.left + MAP_WIDTH) // TILE) + 1):
+        for ty in range(max(int(self.top // TILE), 0), min(int(bottom // TILE), count - 1) + 1):
+            for tx in range(int(self.left // TILE), int(right // TILE) + 1):
                 url = template.replace("{z}", str(self.zoom)).replace("{x}", str(tx % count)).replace("{y}", str(ty))
-                out.append({"url": url, "x": round(tx * TILE - self.left, 1), "y": round(ty * TILE - self.top, 1)})
+                out.append({"url": url, "x": round((tx * TILE - self.left) * self.fit, 1),
+                            "y": round((ty * TILE - self.top) * self.fit, 1), "size": round(TILE * self.fit, 1)})
         return out
 
 
@@ -122,8 +129,11 @@ def map_of(by_village: Sequence[coverage.VillageCoverage], stalls: Sequence[figu
         x, y = project(lat, lon)
         villages.append({"id": village_id, "name": name, "x": x, "y": y, "counts": counts,
                          "band": band(counts.coverage_rate)})
-    markers = [{"id": s.id, "name": s.name, "status": s.status, "xy": project(s.latitude, s.longitude)}
-               for s in stalls or ()]
+    markers = []
+    for stall in stalls or ():
+        x, y = project(stall.latitude, stall.longitude)
+        markers.append({"id": stall.id, "name": stall.name, "status": stall.status, "x": round(x - 3, 1),
+                        "y": round(y - 3, 1)})  # a 6-pixel square centred on the stall
     tiles = project.tiles(current_app.config.get("MAP_TILE_URL", "")) if tile_origin() else []
     return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "villages": villages, "stalls": markers, "tiles": tiles,
             "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION", "") if tiles else ""}

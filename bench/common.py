@@ -7,6 +7,7 @@ a smoke run (``bench/smoke.py``, ``make bench-smoke``, CI) that checks each benc
 and prints its figures, which at that size mean nothing. Flags given still win."""
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import os
 import random
@@ -98,3 +99,22 @@ def recipient_rows(count: int, villages: list, seed: int = 7, start_serial: int 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def history_main(doc: str, run, days: int) -> None:
+    """The command line of a benchmark over recipients and days of history (coverage, targets,
+    dashboard): ``--recipients``, ``--days`` (``days`` by default), ``--engine``; ``run(engine,
+    url, recipients, days)`` on each engine asked for."""
+    from service.program import clock
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
+    parser.add_argument("--days", type=int, default=size(days, 3))
+    parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
+    args = parser.parse_args()
+    real_now = clock.now  # a run may set the clock (today at noon): each engine starts from the real one
+    if args.engine in ("postgresql", "both"):
+        run("PostgreSQL", postgres_url(), args.recipients, args.days)
+        clock.now = real_now
+    if args.engine in ("sqlite", "both"):
+        run("SQLite", sqlite_url(), args.recipients, args.days)

@@ -19,7 +19,6 @@ Goal: under 50 ms each on both engines.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import statistics
 import time
@@ -27,7 +26,7 @@ from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import coordinator, fresh_app, percentile, postgres_url, size, sqlite_url
+from common import coordinator, fresh_app, history_main, percentile
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 from tqdm import tqdm
@@ -185,17 +184,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
-    parser.add_argument("--days", type=int, default=size(100, 3))
-    parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
-    args = parser.parse_args()
-    real_now = clock.now
-    if args.engine in ("postgresql", "both"):
-        run("PostgreSQL", postgres_url(), args.recipients, args.days)
-        clock.now = real_now
-    if args.engine in ("sqlite", "both"):
-        run("SQLite", sqlite_url(), args.recipients, args.days)
+    history_main(__doc__, run, days=100)
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ under 300 KB.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import re
 import statistics
 import time
 from zoneinfo import ZoneInfo
 
-from common import percentile, postgres_url, size, sqlite_url
+from common import history_main, percentile
 from sqlalchemy import select, text
 from targets import stage
 
@@ -129,15 +128,7 @@ def run(engine: str, url: str, recipients: int, days: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
-    parser.add_argument("--days", type=int, default=size(100, 3))
-    parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
-    args = parser.parse_args()
-    if args.engine in ("postgresql", "both"):
-        run("PostgreSQL", postgres_url(), args.recipients, args.days)
-    if args.engine in ("sqlite", "both"):
-        run("SQLite", sqlite_url(), args.recipients, args.days)
+    history_main(__doc__, run, days=100)
 
 
 if __name__ == "__main__":

@@ -13,14 +13,13 @@ each indicator on its own.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
 import time
 from zoneinfo import ZoneInfo
 
 from assignment import load
-from common import coordinator, fresh_app, postgres_url, size, sqlite_url
+from common import coordinator, fresh_app, history_main
 from coverage import bulk_loading, load_history_day, timed, utc
 from sqlalchemy import select, text
 from tqdm import tqdm
@@ -166,15 +165,7 @@ def stage(engine: str, url: str, recipients: int, days: int):
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--recipients", type=int, default=size(100_000, 500))
-    parser.add_argument("--days", type=int, default=size(14, 3))
-    parser.add_argument("--engine", choices=("postgresql", "sqlite", "both"), default="both")
-    args = parser.parse_args()
-    if args.engine in ("postgresql", "both"):
-        run("PostgreSQL", postgres_url(), args.recipients, args.days)
-    if args.engine in ("sqlite", "both"):
-        run("SQLite", sqlite_url(), args.recipients, args.days)
+    history_main(__doc__, run, days=14)
 
 
 if __name__ == "__main__":

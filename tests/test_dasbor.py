@@ -304,3 +304,25 @@ def test_the_map_works_without_tiles_and_draws_a_tile_servers_when_one_is_set(ap
     assert z == projection.zoom
     assert tile["x"] == round((tx * 256 - projection.left) * projection.fit, 1)
     assert tile["size"] == round(256 * projection.fit, 1)
+
+
+def test_every_table_on_every_page_has_its_csv(client, day, make_user, agencies, make_recipient):
+    """Each table (and the trend's chart) a dashboard page shows has an export link, and each link
+    gives CSV."""
+    from html import unescape
+
+    make_recipient("candidate")
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    pages = ["/dasbor", f"/dasbor/desa/{day.a.village_id}", f"/dasbor/warung/{day.a.id}", "/dasbor/laporan",
+             *(f"/dasbor/dinas?agency_id={getattr(agencies, kind).agency_id}"
+               for kind in ("social", "health", "education", "data"))]
+    for page in pages:
+        html = client.get(page, headers=EN).get_data(as_text=True)
+        links = [unescape(href) for href in re.findall(r'class="export" href="([^"]+)"', html)]
+        shown = html.count("<table") + html.count('<figure class="chart"') + html.count('id="hygiene"')
+        assert len(links) == shown, page  # the trend and the stalls by hygiene too
+        for link in links:
+            exported = client.get(link, headers=EN)
+            assert exported.status_code == 200 and exported.mimetype == "text/csv", link
+            assert exported.get_data(as_text=True).count("\n") >= 1, link

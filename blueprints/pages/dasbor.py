@@ -214,7 +214,7 @@ def _targets():
 def overview():
     """Every eligible elderly person fed today and visited this month? The day's figures, the
     rates, the trend, the map, the targets, who is not reached, and what is waiting."""
-    tables = ["desa", "tren"] + (["target"] if may("tasks.list_targets") else []) \
+    tables = ["capaian", "desa", "tren"] + (["target"] if may("tasks.list_targets") else []) \
         + (["pengaduan"] if may("complaints.list_complaints") else []) \
         + (["relawan"] if may("volunteers.list_volunteers") else []) \
         + (["wilayah"] if len(regions.visible()) > 1 else [])
@@ -227,6 +227,10 @@ def overview():
                        ((v.village_id, v.village, v.district or "", v.counts.eligible, v.counts.covered,
                          v.counts.uncovered, v.counts.delivered, v.counts.failed, v.counts.missed,
                          _rate(v.counts.coverage_rate)) for v in villages))
+    if wanted == "capaian":
+        return _export("capaian", ("indicator", "value", "date", "value_week_before", "change"),
+                       ((f.indicator, _rate(f.value), f.on.isoformat(), _rate(f.week_before), _rate(f.change))
+                        for f in now.rates))
     if wanted == "tren":
         return _export("tren", ("date", "closed", "eligible", "covered", "scheduled", "delivered", "failed",
                                 "missed", "coverage_rate", "delivery_rate"),
@@ -342,26 +346,63 @@ def agency():
         agency_id = int(chosen)
     performance = targets.agency_performance(agency_id, scope=g.caller)  # another's agency: 404
     kind = performance.kind
-    wanted = _wanted(["tugas"])
-    open_tasks = tasks.list_tasks(1, EXPORT_SIZE if wanted else LIST_SIZE, agency_id=agency_id, status="open",
-                                  scope=g.caller)
+    vets = kind == "social" and may("volunteers.list_volunteers")
+    tables = ["tugas", "target-milik", "target-tanda"] + {
+        "health": ["higiene", "sertifikat"], "social": ["calon", "ditandai"] + (["relawan"] if vets else []),
+        "education": ["sekolah"]}.get(kind, [])
+    wanted = _wanted(tables)
+    size = EXPORT_SIZE if wanted else LIST_SIZE
+    open_tasks = tasks.list_tasks(1, size, agency_id=agency_id, status="open", scope=g.caller)
     rows = sorted(open_tasks.items, key=lambda t: (not t.overdue, t.due_date, t.id))
-    if wanted == "tugas":
-        return _export("tugas", ("id", "type", "title", "due_date", "overdue", "recipient_id", "vendor_id"),
-                       ((t.id, t.type, t.title, t.due_date.isoformat(), t.overdue, t.recipient_id or "",
-                         t.vendor_id or "") for t in rows))
-    signed = [t for t in targets.list_targets(1, 100, signatory_agency_id=agency_id).items]
+    signed = targets.list_targets(1, 100, signatory_agency_id=agency_id).items
     context = {"performance": performance, "tasks": rows, "task_total": open_tasks.total, "signed": signed,
                "kind": kind}
     if kind == "health":
         context.update(hygiene=figures.stalls_by_hygiene(), expiring=figures.expiring())
     if kind == "social":
-        context.update(candidates=recipients.list_recipients(1, LIST_SIZE, status=["candidate"]),
-                       flagged=recipients.list_recipients(1, LIST_SIZE, flagged=True),
-                       volunteers=_waiting_volunteers(LIST_SIZE) if may("volunteers.list_volunteers") else None)
+        context.update(candidates=recipients.list_recipients(1, size, status=["candidate"]),
+                       flagged=recipients.list_recipients(1, size, flagged=True),
+                       volunteers=_waiting_volunteers(size) if vets else None)
     if kind == "education":
         context.update(schools=figures.visits_due_by_school(agency_id if g.caller.agency else None))
+    if wanted:
+        return _agency_export(wanted, context)
     return render_template("dasbor_agency.html", **context)
+
+
+def _target_rows(items) -> Iterable[Sequence]:
+    return ((t.id, t.title, t.indicator, t.threshold, t.due_date.isoformat(), _rate(t.current_value), t.status)
+            for t in items)
+
+
+TARGET_COLUMNS = ("id", "title", "indicator", "threshold", "due_date", "current_value", "status")
+
+
+def _agency_export(name: str, context: dict):
+    """One of an agency view's tables as CSV: what the table shows, every row."""
+    people = ("id", "name", "status", "village_id")
+    if name == "tugas":
+        return _export("tugas", ("id", "type", "title", "due_date", "overdue", "recipient_id", "vendor_id"),
+                       ((t.id, t.type, t.title or "", t.due_date.isoformat(), t.overdue, t.recipient_id or "",
+                         t.vendor_id or "") for t in context["tasks"]))
+    if name == "target-milik":
+        return _export(name, TARGET_COLUMNS, _target_rows(context["performance"].targets))
+    if name == "target-tanda":
+        return _export(name, TARGET_COLUMNS, _target_rows(context["signed"]))
+    if name == "higiene":
+        return _export(name, ("hygiene_status", "stalls"), context["hygiene"].items())
+    if name == "sertifikat":
+        return _export(name, ("vendor_id", "name", "valid_until"),
+                       ((v.id, v.name, v.hygiene_valid_until.isoformat()) for v in context["expiring"]))
+    if name in ("calon", "ditandai"):
+        found = context["candidates" if name == "calon" else "flagged"].items
+        return _export(name, people, ((r.id, r.name, r.status, r.village_id) for r in found))
+    if name == "relawan":
+        return _export(name, ("id", "name", "village_id", "created_at"),
+                       ((v.id, v.name, v.village_id, v.created_at.date().isoformat())
+                        for v in context["volunteers"].items))
+    return _export(name, ("agency_id", "school", "due", "overdue"),
+                   ((v.agency_id, v.school, v.due, v.overdue) for v in context["schools"]))
 
 
 # --- the month's report -------------------------------------------------------------------------------
@@ -387,7 +428,10 @@ def report():
     first = _month(request.args.get("bulan"))
     last = min((first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1), today())
     days = coverage.trend(first, last)
-    wanted = _wanted(["hari"])
+    shown_targets = _targets() if may("tasks.list_targets") else None
+    wanted = _wanted(["hari"] + (["target"] if shown_targets is not None else []))
+    if wanted == "target":
+        return _export(f"laporan-{first:%Y-%m}-target", TARGET_COLUMNS, _target_rows(shown_targets))
     if wanted == "hari":
         return _export(f"laporan-{first:%Y-%m}", ("date", "eligible", "covered", "scheduled", "delivered",
                                                    "failed", "missed", "coverage_rate", "delivery_rate"),
@@ -399,5 +443,4 @@ def report():
     on_time = complaints.on_time_counts(first, last)
     return render_template("dasbor_report.html", first=first, last=last, days=days, month=month,
                            average=sum(rates) / len(rates) if rates else None, on_time=on_time,
-                           targets=_targets() if may("tasks.list_targets") else None,
-                           regions=regions.visible())
+                           targets=shown_targets, regions=regions.visible())

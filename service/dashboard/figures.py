@@ -58,7 +58,9 @@ def today_figures() -> Today:
     and the 30 days' trend (as ``GET /coverage/trend``) in one read of the stored days."""
     day = today()
     now = coverage.day_coverage(day)
-    trend = coverage.trend(day - dt.timedelta(days=TREND_DAYS - 1), day)
+    # today once: as GET /coverage reads it (a fresh snapshot, else counted), not counted again
+    trend = [*coverage.trend(day - dt.timedelta(days=TREND_DAYS - 1), day - dt.timedelta(days=1)),
+             coverage.TrendDay(date=day, closed=now.closed, counted_at=now.counted_at, counts=now.counts)]
     before = trend[-8].counts if len(trend) >= 8 else Counts()
     rates = [Figure("coverage_rate", now.counts.coverage_rate, day, before.coverage_rate),
              Figure("delivery_rate", now.counts.delivery_rate, day, before.delivery_rate)]

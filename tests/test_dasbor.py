@@ -250,8 +250,8 @@ def test_a_stalls_missed_meals_are_the_apis_list(client, day, make_user, coordin
     assert f'href="/dasbor/warung/{day.a.id}" data-vendor-id="{day.a.id}"' in overview  # on the map
 
 
-ODD = ("", "0", "-1", "1e9", "99999999999999999999999", "x", "%00", "\u0000", "'; --", "<script>", "2026-02",
-       "２０２６-１１", "ab" * 300, "[]", "{}", "null", "35.09", "../../etc/passwd")
+ODD = ("", "0", "-1", "1e9", "9999999999", "99999999999999999999999", "x", "%00", "\u0000", "'; --", "<script>",
+       "2026-02", "２０２６-１１", "ab" * 300, "[]", "{}", "null", "35.09", "../../etc/passwd")
 
 
 def test_no_odd_query_value_gives_a_500(client, day, make_user):
@@ -326,3 +326,65 @@ def test_every_table_on_every_page_has_its_csv(client, day, make_user, agencies,
             exported = client.get(link, headers=EN)
             assert exported.status_code == 200 and exported.mimetype == "text/csv", link
             assert exported.get_data(as_text=True).count("\n") >= 1, link
+
+
+
+def test_a_tile_url_with_a_user_or_many_hosts_draws_no_tiles_and_leaves_the_policy_alone(app, client, day,
+                                                                                          make_user, monkeypatch):
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    for url in ("https://user:secret@tiles.example/{z}/{x}/{y}.png", "https://{s}.tile.example/{z}/{x}/{y}.png",
+                "https://tiles.example;script-src *;/{z}/{x}/{y}.png", "ftp://tiles.example/{z}/{x}/{y}.png",
+                "https://tiles.example:99999/{z}/{x}/{y}.png"):
+        monkeypatch.setitem(app.config, "MAP_TILE_URL", url)
+        response = client.get("/dasbor", headers=EN)
+        assert response.status_code == 200, url
+        assert "<image" not in response.get_data(as_text=True), url
+        assert "img-src 'self' data: blob:;" in response.headers["Content-Security-Policy"], url
+    monkeypatch.setitem(app.config, "MAP_TILE_URL", "http://10.0.0.5:8080/tiles/{z}/{x}/{y}.png")
+    assert "img-src 'self' http://10.0.0.5:8080 data:" in client.get("/dasbor").headers["Content-Security-Policy"]
+
+
+@pytest.mark.usefixtures("region_b")
+def test_a_closed_days_kept_figures_are_read_only_when_every_region_reached_kept_them(client, day, coordinator,
+                                                                                       monkeypatch):
+    from service.db import bind
+    from service.deliveries import coverage
+    from tests.conftest import at_jakarta
+    from tests.test_regions import A, B
+
+    at_jakarta(monkeypatch, clock.today(), hour=22)
+    assert client.post("/api/v1/deliveries/close", json={"date": clock.today().isoformat()},
+                       headers=coordinator).status_code == 200
+    bind(db.session, (A,))
+    kept = coverage.stored_day_figures(clock.today())
+    assert (kept.enrolled, kept.eligible) == (3, 3)
+    bind(db.session, (A, B))  # Jember never scheduled that day: counted live, not A's alone
+    assert coverage.stored_day_figures(clock.today()) is None
+    bind(db.session, None)
+    assert coverage.stored_day_figures(clock.today()) is None
+    bind(db.session, (A,))
+
+
+def test_the_program_office_reads_one_schools_visits_on_its_view(client, day, make_user, agencies, coordinator):
+    from tests.test_tasks import open_task, visit_for
+
+    other, _ = make_user("agency", "education")
+    person = {"id": day.ids[0]}
+    assert visit_for(client, coordinator, agencies, person)["id"]
+    assert open_task(client, coordinator, type="school_visit", recipient_id=day.ids[1],
+                     agency_id=other.agency_id)["id"]
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    everyone = figures_of_schools()
+    assert {agencies.education.agency_id, other.agency_id} <= everyone
+    html = client.get(f"/dasbor/dinas?agency_id={agencies.education.agency_id}", headers=EN).get_data(as_text=True)
+    assert 'id="schools"' in html
+    assert f'data-agency-id="{other.agency_id}"' not in html
+    assert f'data-agency-id="{agencies.education.agency_id}"' in html
+
+
+def figures_of_schools() -> set[int]:
+    from service.dashboard import figures
+
+    return {school.agency_id for school in figures.visits_due_by_school()}

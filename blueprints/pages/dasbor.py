@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ from service.accounts import service as accounts
 from service.complaints import service as complaints
 from service.complaints.models import OPEN
 from service.dashboard import figures
+from service.db import MAX_INT
 from service.deliveries import coverage
 from service.deliveries import service as deliveries
 from service.errors import Invalid, NotFound
@@ -113,10 +115,22 @@ class Projection:
         return out
 
 
+HOST = re.compile(r"[A-Za-z0-9.-]+")
+
+
 def tile_origin() -> str | None:
-    """The tile server's origin (``https://host:port``), when one is set."""
+    """The tile server's origin (``https://host:port``) for the pages' policy, when a tile URL is
+    set and names a plain host (no user or password, no ``{s}`` of several hosts); else None, and
+    no tiles are drawn."""
     parts = urlsplit(current_app.config.get("MAP_TILE_URL") or "")
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or parts.username or parts.password or not parts.hostname \
+            or not HOST.fullmatch(parts.hostname):
+        return None
+    return f"{parts.scheme}://{parts.hostname}" + (f":{port}" if port else "")
 
 
 def map_of(by_village: Sequence[coverage.VillageCoverage], stalls: Sequence[figures.Point] | None) -> dict:
@@ -199,7 +213,11 @@ def _rate(value: float | None) -> str:
 # --- the overview ---------------------------------------------------------------------------------
 
 def _open_complaints(size: int):
-    return complaints.list_complaints(1, size, status=list(OPEN), scope=g.caller)
+    """Open complaints the caller answers for (all, for the program office), overdue first, then by
+    deadline (the API lists them by deadline)."""
+    found = complaints.list_complaints(1, size, status=list(OPEN), scope=g.caller)
+    found.items.sort(key=lambda c: (not c.overdue, c.respond_by, c.id))
+    return found
 
 
 def _waiting_volunteers(size: int):
@@ -228,8 +246,8 @@ def overview():
                          v.counts.uncovered, v.counts.delivered, v.counts.failed, v.counts.missed,
                          _rate(v.counts.coverage_rate)) for v in villages))
     if wanted == "capaian":
-        return _export("capaian", ("indicator", "value", "date", "value_week_before", "change"),
-                       ((f.indicator, _rate(f.value), f.on.isoformat(), _rate(f.week_before), _rate(f.change))
+        return _export("capaian", ("indicator", "value", "date", "change", "change_to"),
+                       ((f.indicator, _rate(f.value), f.on.isoformat(), _rate(f.change), f.change_to.isoformat())
                         for f in now.rates))
     if wanted == "tren":
         return _export("tren", ("date", "closed", "eligible", "covered", "scheduled", "delivered", "failed",
@@ -262,8 +280,6 @@ def overview():
                          r["counts"].delivered, _rate(r["counts"].coverage_rate), _rate(r["counts"].delivery_rate))
                         for r in ranking))
     complaint_page = _open_complaints(LIST_SIZE) if "pengaduan" in tables else None
-    if complaint_page is not None:  # overdue first, then by deadline (as the API sorts them)
-        complaint_page.items.sort(key=lambda c: (not c.overdue, c.respond_by, c.id))
     return render_template(
         "dasbor_overview.html", now=now, villages=[v for v in villages if v.counts.uncovered][:LIST_SIZE],
         chart=chart_of(now.trend),
@@ -344,6 +360,8 @@ def agency():
         if not chosen.isascii() or not chosen.isdigit() or len(chosen) > 18:
             raise Invalid({"agency_id": [_("Choose an agency.")]})
         agency_id = int(chosen)
+        if not 1 <= agency_id <= MAX_INT:  # no such id, as the API's paths answer (never a 500)
+            abort(404)
     performance = targets.agency_performance(agency_id, scope=g.caller)  # another's agency: 404
     kind = performance.kind
     vets = kind == "social" and may("volunteers.list_volunteers")
@@ -364,7 +382,7 @@ def agency():
                        flagged=recipients.list_recipients(1, size, flagged=True),
                        volunteers=_waiting_volunteers(size) if vets else None)
     if kind == "education":
-        context.update(schools=figures.visits_due_by_school(agency_id if g.caller.agency else None))
+        context.update(schools=figures.visits_due_by_school(agency_id))
     if wanted:
         return _agency_export(wanted, context)
     return render_template("dasbor_agency.html", **context)

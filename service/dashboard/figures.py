@@ -29,18 +29,15 @@ MEASURED = ("weekly_meal_rate", "visit_rate")  # read as a target reads them (th
 
 @dataclass(frozen=True)
 class Figure:
-    """An indicator's value (as the API gives it), the day it is of, and its value a week before."""
+    """An indicator's value (as the API gives it) and the day it is of; and its change in the week
+    to ``change_to``, the last day the cut-off closed (an open day, still filling, is not set
+    against a finished one)."""
 
     indicator: str
     value: float | int | None
     on: dt.date
-    week_before: float | int | None = None
-
-    @property
-    def change(self) -> float | None:
-        if self.value is None or self.week_before is None:
-            return None
-        return round(self.value - self.week_before, 4)
+    change_to: dt.date
+    change: float | None
 
 
 @dataclass(frozen=True)
@@ -53,21 +50,27 @@ class Today:
     trend: list[coverage.TrendDay]
 
 
+def _change(value: float | None, before: float | None) -> float | None:
+    return None if value is None or before is None else round(value - before, 4)
+
+
 def today_figures() -> Today:
-    """Today's counts (as ``GET /coverage``), the four rates with their change from a week before,
-    and the 30 days' trend (as ``GET /coverage/trend``) in one read of the stored days."""
+    """Today's counts (as ``GET /coverage``), the four rates each with its change in the week to
+    the last day closed, and the 30 days' trend (as ``GET /coverage/trend``)."""
     day = today()
     now = coverage.day_coverage(day)
     # today once: as GET /coverage reads it (a fresh snapshot, else counted), not counted again
     trend = [*coverage.trend(day - dt.timedelta(days=TREND_DAYS - 1), day - dt.timedelta(days=1)),
              coverage.TrendDay(date=day, closed=now.closed, counted_at=now.counted_at, counts=now.counts)]
-    before = trend[-8].counts if len(trend) >= 8 else Counts()
-    rates = [Figure("coverage_rate", now.counts.coverage_rate, day, before.coverage_rate),
-             Figure("delivery_rate", now.counts.delivery_rate, day, before.delivery_rate)]
     measure = Measurer()
+    closed = measure.last_complete_day("coverage_rate")
+    rates = [Figure(name, getattr(now.counts, name), day, closed,
+                    _change(measure(name, closed), measure(name, closed - WEEK)))
+             for name in ("coverage_rate", "delivery_rate")]
     for indicator in MEASURED:
         on = measure.last_complete_day(indicator)
-        rates.append(Figure(indicator, measure(indicator, on), on, measure(indicator, on - WEEK)))
+        value = measure(indicator, on)
+        rates.append(Figure(indicator, value, on, on, _change(value, measure(indicator, on - WEEK))))
     return Today(day=day, counts=now.counts, by_village=now.by_village, by_region=now.by_region, rates=rates,
                  trend=trend)
 

@@ -29,14 +29,14 @@ from dataclasses import asdict, dataclass, fields
 from flask import current_app
 from sqlalchemy import case, delete, func, select
 
-from service.db import bulk_insert
+from service.db import bound, bulk_insert
 from service.deliveries.models import CoverageDay, Delivery, DeliveryDay
 from service.errors import Invalid
 from service.extensions import db
 from service.i18n import _l
 from service.program import clock
 from service.program.clock import today
-from service.program.models import Area
+from service.program.models import Area, Region
 from service.program.service import settings
 from service.rates import rate
 from service.recipients.models import Recipient, visited_recipients
@@ -253,8 +253,11 @@ class DayFigures:
 
 
 def stored_day_figures(day: dt.date) -> DayFigures | None:
-    """The closed ``day``'s kept figures, or None if the day is not closed in every region that
-    holds it, or was closed before they were kept (then they are counted live)."""
+    """The closed ``day``'s kept figures summed over the session's regions, or None unless every
+    one of them closed it with the figures kept (a region that never scheduled it, or closed it
+    before they were kept): then they are counted live."""
+    reached = bound(db.session)
+    regions = len(reached) if reached is not None else db.session.scalar(select(func.count()).select_from(Region))
     row = db.session.execute(
         select(func.count().label("days"), func.count(DeliveryDay.closed_at).label("closed"),
                func.count(DeliveryDay.visited).label("kept"), func.sum(DeliveryDay.enrolled).label("enrolled"),
@@ -262,7 +265,7 @@ def stored_day_figures(day: dt.date) -> DayFigures | None:
                func.sum(DeliveryDay.stalls_certified).label("certified"))
         .where(DeliveryDay.date == day)
     ).one()
-    if not row.days or row.kept != row.days or row.closed != row.days:
+    if not row.days or row.days != regions or row.kept != row.days or row.closed != row.days:
         return None
     eligible = db.session.scalar(select(func.sum(CoverageDay.eligible))
                                  .where(CoverageDay.date == day, CoverageDay.final))

@@ -67,6 +67,7 @@ PERMISSIONS: dict[str, frozenset[str] | str] = {
     "dasbor.overview": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.village": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.stall": frozenset({COORDINATOR} | AGENCIES),
+    "dasbor.meals": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.agency": frozenset({COORDINATOR} | AGENCIES),
     "dasbor.report": frozenset({COORDINATOR} | AGENCIES),
     # auth

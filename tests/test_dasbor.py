@@ -264,7 +264,9 @@ def test_no_odd_query_value_gives_a_500(client, day, make_user):
         q = quote(value, safe="")
         for path in (f"/dasbor?unduh={q}", f"/dasbor?region={q}", f"/dasbor/laporan?bulan={q}",
                      f"/dasbor/laporan?unduh={q}", f"/dasbor/dinas?agency_id={q}",
-                     f"/dasbor/warung/{day.a.id}?status={q}", f"/dasbor/desa/{day.a.village_id}?unduh={q}"):
+                     f"/dasbor/warung/{day.a.id}?status={q}", f"/dasbor/desa/{day.a.village_id}?unduh={q}",
+                     f"/dasbor/makan?date={q}", f"/dasbor/makan?status={q}", f"/dasbor/makan?village_id={q}",
+                     f"/dasbor/makan?vendor_id={q}&unduh=makan"):
             response = client.get(path, headers=EN)
             assert response.status_code < 500, (path, response.status_code)
             assert response.status_code in (200, 303, 400, 404, 422), (path, response.status_code)
@@ -315,6 +317,7 @@ def test_every_table_on_every_page_has_its_csv(client, day, make_user, agencies,
     user, _ = make_user("coordinator")
     sign_in(client, user.email)
     pages = ["/dasbor", f"/dasbor/desa/{day.a.village_id}", f"/dasbor/warung/{day.a.id}", "/dasbor/laporan",
+             "/dasbor/makan?status=failed",
              *(f"/dasbor/dinas?agency_id={getattr(agencies, kind).agency_id}"
                for kind in ("social", "health", "education", "data"))]
     for page in pages:
@@ -388,3 +391,23 @@ def figures_of_schools() -> set[int]:
     from service.dashboard import figures
 
     return {school.agency_id for school in figures.visits_due_by_school()}
+
+
+def test_a_meal_count_leads_to_the_meals_behind_it_as_the_api_lists_them(client, day, make_user, coordinator):
+    from html import unescape
+
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    overview = client.get("/dasbor", headers=EN).get_data(as_text=True)
+    link = unescape(re.search(r'<a href="([^"]+)"><b data-indicator="failed"', overview).group(1))
+    page = client.get(link, headers=EN).get_data(as_text=True)
+    listed = client.get("/api/v1/deliveries", query_string={"date": clock.today().isoformat(), "status": "failed"},
+                        headers=coordinator).json["items"]
+    assert [int(i) for i in re.findall(r'data-delivery-id="(\d+)"', page)] == [d["id"] for d in listed]
+    assert len(listed) == 1
+    pending = client.get("/dasbor/makan", query_string={"date": clock.today().isoformat(), "status": "scheduled",
+                                                        "village_id": day.a.village_id}, headers=EN)
+    assert len(re.findall(r'data-delivery-id=', pending.get_data(as_text=True))) == 4
+    assert client.get("/dasbor/makan?unduh=makan&status=failed", headers=EN).mimetype == "text/csv"
+    for bad in ("date=2026-13-01", "status=eaten", "village_id=x", "vendor_id=99999999999"):
+        assert client.get(f"/dasbor/makan?{bad}", headers=EN).status_code == 422, bad

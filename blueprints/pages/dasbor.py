@@ -28,6 +28,7 @@ from service.dashboard import figures
 from service.db import MAX_INT
 from service.deliveries import coverage
 from service.deliveries import service as deliveries
+from service.deliveries.models import STATUSES as DELIVERY_STATUSES
 from service.errors import Invalid, NotFound
 from service.i18n import _
 from service.program import regions
@@ -342,6 +343,54 @@ def stall(vendor_id: int):
         return _export(f"warung-{vendor_id}-{status}", ("date", "meal", "status", "delivery_id", "village_id"),
                        ((d.date.isoformat(), d.meal, d.status, d.id, d.village_id) for d in found.items))
     return render_template("dasbor_stall.html", stall=shown, meals=found, status=status, statuses=STALL_STATUSES)
+
+
+# --- meals: the list behind the meal counts -----------------------------------------------------------
+
+MEAL_FILTERS = ("date", "status", "village_id", "vendor_id")
+
+
+def _meal_filters() -> dict:
+    """``GET /deliveries``' filters from the query (a day, a status, a village, a stall); a value
+    that is none of them is a 422 that says which."""
+    args, found, errors = request.args, {}, {}
+    if args.get("date"):
+        try:
+            found["date"] = dt.date.fromisoformat(args["date"])
+        except ValueError:
+            errors["date"] = [_("Write the day as YYYY-MM-DD, such as 2026-12-05.")]
+    if args.get("status"):
+        if args["status"] not in DELIVERY_STATUSES:
+            errors["status"] = [_("Choose one from the list.")]
+        found["status"] = args["status"]
+    for name in ("village_id", "vendor_id"):
+        value = args.get(name)
+        if value:
+            if not value.isascii() or not value.isdigit() or not 1 <= int(value[:12]) <= MAX_INT:
+                errors[name] = [_("Choose one from the list.")]
+            else:
+                found[name] = int(value)
+    if errors:
+        raise Invalid(errors)
+    return found
+
+
+@dasbor.route("/dasbor/makan")
+def meals():
+    """The meals behind a count (today's failed, a village's missed, a stall's pending), newest
+    day first, as ``GET /deliveries`` lists them with the same filters (``date``, ``status``,
+    ``village_id``, ``vendor_id``): by day, meal, status, village and stall, and the recipient's id
+    for registry staff; with CSV."""
+    filters = _meal_filters()
+    wanted = _wanted(["makan"])
+    found = deliveries.list_deliveries(1, EXPORT_SIZE if wanted else LIST_SIZE, scope=g.caller, **filters)
+    if wanted:
+        return _export("makan", ("date", "meal", "status", "delivery_id", "village_id", "vendor_id", "volunteer_id"),
+                       ((d.date.isoformat(), d.meal, d.status, d.id, d.village_id, d.vendor_id or "",
+                         d.volunteer_id or "") for d in found.items))
+    names = figures.villages()
+    return render_template("dasbor_meals.html", meals=found, filters=filters, villages=names,
+                           statuses=DELIVERY_STATUSES)
 
 
 # --- an agency's own view ---------------------------------------------------------------------------

@@ -204,6 +204,12 @@ def test_staff_of_one_region_see_another_regions_village_and_agency_as_missing(c
         stall_missing = client.get("/dasbor/warung/99999999", headers=EN)
         stall_theirs = client.get(f"/dasbor/warung/{jember_stall}", headers=EN)
         assert stall_theirs.status_code == stall_missing.status_code == 404
+        # the lists filtered by another region's village or stall: as by a missing one, empty
+        for query in (f"village_id={jember.id}", f"vendor_id={jember_stall}"):
+            theirs = client.get(f"/dasbor/makan?{query}", headers=EN).get_data(as_text=True)
+            assert "data-delivery-id" not in theirs and "Sumbersari" not in theirs, query
+        report = client.get("/dasbor/laporan", headers=EN).get_data(as_text=True)
+        assert "Jember" not in report and "Sumbersari" not in report
         assert client.get(f"/dasbor?region={B}", headers=EN).status_code == 404
         if role == "coordinator":
             assert client.get(f"/dasbor/dinas?agency_id={jember_agency}", headers=EN).status_code == 404

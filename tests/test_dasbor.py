@@ -230,6 +230,18 @@ def test_a_provincial_coordinator_sees_each_region_ranked_and_the_provinces_tota
     assert client.get("/dasbor?unduh=wilayah", headers=EN).mimetype == "text/csv"
     narrowed = client.get(f"/dasbor?region={B}", headers=EN).get_data(as_text=True)
     assert values(narrowed)["eligible"] == "0" and "Sumbersari" in narrowed
+    # narrowed, every link of the dashboard keeps the region, the report's month form too, and
+    # one link leads back to all the caller's regions
+    links = set(re.findall(r'href="(/dasbor[^"]*)"', narrowed))
+    assert links and all(f"region={B}" in link for link in links - {"/dasbor"}), links
+    assert re.search(r'class="region-now" data-region="' + re.escape(B) + r'">.*<a href="/dasbor">', narrowed)
+    report = client.get(f"/dasbor/laporan?region={B}", headers=EN).get_data(as_text=True)
+    assert f'<input type="hidden" name="region" value="{B}">' in report
+    assert f"/dasbor/laporan?region={B}" in report  # the nav
+    whole = client.get("/dasbor", headers=EN).get_data(as_text=True)
+    assert '<p class="region-now"' not in whole
+    named = [link for link in re.findall(r'href="(/dasbor[^"]*)"', whole) if "region=" in link]
+    assert sorted(named) == sorted(f"/dasbor?region={code}" for code in (A, B))  # the ranking's own links only
 
 
 def test_a_stalls_missed_meals_are_the_apis_list(client, day, make_user, coordinator, monkeypatch):
@@ -417,3 +429,26 @@ def test_a_meal_count_leads_to_the_meals_behind_it_as_the_api_lists_them(client,
     assert client.get("/dasbor/makan?unduh=makan&status=failed", headers=EN).mimetype == "text/csv"
     for bad in ("date=2026-13-01", "status=eaten", "village_id=x", "vendor_id=99999999999"):
         assert client.get(f"/dasbor/makan?{bad}", headers=EN).status_code == 422, bad
+
+
+def test_over_the_maps_limit_of_stalls_it_draws_those_to_act_on_and_counts_the_rest(client, day, make_user,
+                                                                                     make_vendor, monkeypatch):
+    """A province's 20,000 stalls are not drawn one by one: past the limit, the stalls whose
+    hygiene needs acting on are, worst first, and the certified ones are counted in the legend."""
+    from blueprints.pages import dasbor
+
+    failed, lapsed = make_vendor("Kembiritan", hygiene="failed"), make_vendor("Kaliasin", hygiene="expired")
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    marks = r'data-vendor-id="(\d+)" aria-label="[^"]*"><rect class="stall h-([a-z]+)"'
+    everyone = dict(re.findall(marks, client.get("/dasbor", headers=EN).get_data(as_text=True)))
+    assert everyone == {str(day.a.id): "valid", str(day.b.id): "valid", str(failed.id): "failed",
+                        str(lapsed.id): "expired"}
+    monkeypatch.setattr(dasbor, "MAX_STALL_MARKS", 3)
+    html = client.get("/dasbor", headers=EN).get_data(as_text=True)
+    assert dict(re.findall(marks, html)) == {str(failed.id): "failed", str(lapsed.id): "expired"}
+    assert 'id="stalls-left-out" data-value="2"' in html and "2 stalls are not drawn" in html
+    monkeypatch.setattr(dasbor, "MAX_STALL_MARKS", 1)  # fewer marks than stalls to act on: the worst
+    html = client.get("/dasbor", headers=EN).get_data(as_text=True)
+    assert dict(re.findall(marks, html)) == {str(failed.id): "failed"}
+    assert 'id="stalls-left-out" data-value="3"' in html

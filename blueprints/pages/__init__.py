@@ -65,12 +65,15 @@ def safe_next(target: str | None, default: str) -> str:
 
 # The public's doors of a regency (``?region=35.09``, as on the API): their forms and links keep
 # the region the page was opened for, so that a complaint or a sign-up lands where it was meant.
+# So do the dashboard's links for staff of several regions who narrowed it to one (``region=None``
+# in ``url_for`` leaves it: back to all of theirs).
 KEEPS_REGION = frozenset({"public.complaint_form", "public.statistics", "relawan.sign_up"})
 
 
 @pages.app_url_defaults
 def _keep_region(endpoint: str, values: dict) -> None:
-    if endpoint in KEEPS_REGION and "region" not in values and has_request_context():
+    if (endpoint in KEEPS_REGION or endpoint.startswith("dasbor.")) and "region" not in values \
+            and has_request_context():
         code = request.args.get("region")
         if code:  # checked already: an unknown region answers 404 before any page (caller._public_region)
             values["region"] = code

@@ -46,6 +46,16 @@ LIST_SIZE = 50  # rows of a list on a page; the CSV has them all (up to EXPORT_S
 EXPORT_SIZE = 10_000
 
 
+@dasbor.context_processor
+def _narrowed() -> dict:
+    """The one region staff of several narrowed the dashboard to (``?region=``, checked already:
+    one not theirs answered 404), shown with the way back to all of theirs."""
+    if not request.args.get("region"):
+        return {"narrowed_to": None}
+    shown = regions.visible()
+    return {"narrowed_to": shown[0] if len(shown) == 1 else None}
+
+
 def may(endpoint: str) -> bool:
     """The caller may call the API route ``endpoint`` (the one permission table)."""
     rule = allowed(endpoint)
@@ -56,6 +66,12 @@ def may(endpoint: str) -> bool:
 
 MAP_WIDTH, MAP_HEIGHT, MAP_MARGIN, TILE = 640, 480, 16, 256
 MAX_ZOOM = 17
+# Stalls drawn at most: a province's 20,000 would be a solid blot on 640 pixels and a first load
+# of megabytes. Beyond it the map draws the stalls the health agency must act on (certificate
+# failed, lapsed or never given) and says how many certified ones it left out; a region's own map,
+# or the health agency's list, has each.
+MAX_STALL_MARKS = 5_000
+ACT_ON_FIRST = {"failed": 0, "expired": 1, "none": 2}
 
 
 def band(rate: float | None) -> str:
@@ -144,13 +160,17 @@ def map_of(by_village: Sequence[coverage.VillageCoverage], stalls: Sequence[figu
         x, y = project(lat, lon)
         villages.append({"id": village_id, "name": name, "x": x, "y": y, "counts": counts,
                          "band": band(counts.coverage_rate)})
+    stalls = list(stalls or ())
+    drawn = stalls if len(stalls) <= MAX_STALL_MARKS else sorted(
+        (s for s in stalls if s.status != "valid"), key=lambda s: ACT_ON_FIRST.get(s.status, 0))[:MAX_STALL_MARKS]
     markers = []
-    for stall in stalls or ():
+    for stall in drawn:
         x, y = project(stall.latitude, stall.longitude)
         markers.append({"id": stall.id, "name": stall.name, "status": stall.status, "x": round(x - 3, 1),
                         "y": round(y - 3, 1)})  # a 6-pixel square centred on the stall
     tiles = project.tiles(current_app.config.get("MAP_TILE_URL", "")) if tile_origin() else []
     return {"width": MAP_WIDTH, "height": MAP_HEIGHT, "villages": villages, "stalls": markers, "tiles": tiles,
+            "stalls_left_out": len(stalls) - len(markers),
             "attribution": current_app.config.get("MAP_TILE_ATTRIBUTION", "") if tiles else ""}
 
 

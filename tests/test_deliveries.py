@@ -271,7 +271,7 @@ def test_a_retry_after_the_cut_off_still_gets_its_first_answer(client, coordinat
 
 
 def test_idempotency_keys_are_kept_72_hours_then_purged(app, client, coordinator, loop):
-    from service.db import utcnow
+    from service.db import default_region, utcnow
     from service.idempotency import service as idempotency
     from service.idempotency.models import IdempotencyRecord
 
@@ -279,6 +279,7 @@ def test_idempotency_keys_are_kept_72_hours_then_purged(app, client, coordinator
     lunch = deliveries_of(client, loop.phone_a, date=TODAY.isoformat())[0]
     confirm(client, loop.phone_a, lunch["id"], key="retry-me")
     record = db.session.scalars(db.select(IdempotencyRecord)).one()
+    assert record.region_code == default_region()  # kept beside the meal it answers (one shard on Citus)
     assert idempotency.purge(utcnow() - dt.timedelta(hours=72)) == 0
     assert idempotency.purge() == 0  # the default keeps 72 hours
     record.created_at = utcnow() - dt.timedelta(hours=73)

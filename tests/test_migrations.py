@@ -60,7 +60,7 @@ def test_on_citus_every_regional_table_is_distributed_by_its_region(app, transac
     tables = set(transaction.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
     assert tables - set(kinds) == {"alembic_version"}
     regional = {t.name for t in db.metadata.sorted_tables if "region_code" in t.c}
-    by_own_key = {"nik_holders": "nik", "complaint_codes": "code", "idempotency_records": "user_id"}
+    by_own_key = {"nik_holders": "nik", "complaint_codes": "code"}  # idempotency records: by region (0025)
     reference = {"regions", "program", "areas", "agencies", "users", "api_tokens", "sign_in_places", "meal_prices",
                  "leave_days", "complaint_routes"}
     assert {t: k for t, k in kinds.items() if k == "reference"} == dict.fromkeys(reference, "reference")

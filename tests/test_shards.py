@@ -16,14 +16,17 @@ from tests.test_deliveries import TODAY, confirm, schedule
 # small shared ones, reference tables, which any node answers alone).
 REGIONAL = re.compile(r"\b(" + "|".join(t.name for t in db.metadata.sorted_tables if "region_code" in t.c) + r")\b")
 TASKS = re.compile(r"Task Count: (\d+)")
+NODE = re.compile(r"Node: (host=\S+ port=\d+)")
 
 
-def assert_one_region_each(transaction, seen) -> int:
-    """Each statement on a regional table names the region; on Citus its plan has one task.
-    The number of statements on regional tables."""
+def assert_one_region_each(transaction, seen, one_node: bool = False) -> int:
+    """Each statement on a regional table names the region; on Citus its plan has one task (and,
+    with ``one_node``, all of them run on the same worker: the transaction commits there alone,
+    with no two-phase commit). The number of statements on regional tables."""
     regional = [(s, p) for s, p in seen if REGIONAL.search(s)]
     for statement, _ in regional:
         assert "region_code" in statement, statement
+    nodes = set()
     if on_citus(transaction):
         for statement, parameters in regional:
             if isinstance(parameters, list):
@@ -32,6 +35,9 @@ def assert_one_region_each(transaction, seen) -> int:
                 plan = "\n".join(transaction.exec_driver_sql(f"EXPLAIN (COSTS OFF) {statement}", parameters).scalars())
             counts = TASKS.findall(plan)
             assert counts and set(counts) == {"1"}, (statement, plan)
+            nodes.update(NODE.findall(plan))
+    if one_node and nodes:
+        assert len(nodes) == 1, nodes
     return len(regional)
 
 
@@ -47,7 +53,10 @@ def test_the_stalls_manifest_and_confirmation_each_touch_one_region(client, coor
         done = confirm(client, loop.phone_a, meal, key="k-1")
     assert done.status_code == 200, done.json
     assert done.json["status"] == "delivered"
-    assert assert_one_region_each(transaction, confirmation) >= 1
+    # the meal, its audit event and the phone's idempotency record: one region, one worker
+    statements_seen = " ".join(s for s, _ in confirmation)
+    assert "idempotency_records" in statements_seen and "audit_events" in statements_seen
+    assert assert_one_region_each(transaction, confirmation, one_node=True) >= 2
 
 
 def test_a_recipients_record_touches_one_region(client, social, make_recipient, statements, transaction):

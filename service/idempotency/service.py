@@ -13,16 +13,22 @@ from flask import current_app
 from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 
-from service.db import utcnow
+from service.db import default_region, one_region, utcnow
 from service.errors import Conflict
 from service.extensions import db
 from service.i18n import _l
 from service.idempotency.models import IdempotencyRecord
 
 
+def _region() -> str:
+    """Where the request's record is kept: the one region the request works in (a retry works in
+    the same one), or the default region for staff of several regions who did not name one."""
+    return one_region(db.session) or default_region()
+
+
 def find(user_id: int, key: str, fingerprint: str) -> IdempotencyRecord | None:
     """The stored answer to this user's ``key``, if any; a conflict if it answered another request."""
-    stored = db.session.get(IdempotencyRecord, (user_id, key))
+    stored = db.session.get(IdempotencyRecord, (_region(), user_id, key))
     if stored is not None and stored.fingerprint != fingerprint:
         raise Conflict(_l("this Idempotency-Key was used for another request; use a new key for a new request"))
     return stored
@@ -34,8 +40,8 @@ def _store_statement(dialect):
     table = IdempotencyRecord.__table__
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     values = {column: bindparam(column) for column in
-              ("user_id", "key", "fingerprint", "status", "content_type", "body", "created_at")}
-    return (insert.values(values).on_conflict_do_nothing(index_elements=["user_id", "key"])
+              ("region_code", "user_id", "key", "fingerprint", "status", "content_type", "body", "created_at")}
+    return (insert.values(values).on_conflict_do_nothing(index_elements=["region_code", "user_id", "key"])
             .execution_options(preserve_rowcount=True))
 
 
@@ -47,7 +53,7 @@ def store(user_id: int, key: str, fingerprint: str, status: int, content_type: s
     retry, or the key was used before): the caller then rolls back and replays what is stored."""
     connection = db.session.connection()  # Core, not the ORM's bulk INSERT
     return connection.execute(_STORE[connection.dialect.name], {
-        "user_id": user_id, "key": key, "fingerprint": fingerprint, "status": status,
+        "region_code": _region(), "user_id": user_id, "key": key, "fingerprint": fingerprint, "status": status,
         "content_type": content_type, "body": body, "created_at": utcnow(),
     }).rowcount == 1
 

@@ -110,6 +110,9 @@ def test_demo_load_builds_a_believable_program(cli, client):
     targets = client.get("/api/v1/targets", headers=coordinator).json["items"]
     assert {t["status"] for t in targets} >= {"draft", "achieved"} and len(targets) == 5
     assert all(t["current_value"] is not None for t in targets)
+    # the students' visits of the month count on the last day closed, as the cut-off keeps them
+    [visits] = [t for t in targets if t["indicator"] == "visit_rate"]
+    assert 0.5 < visits["current_value"] <= 1, visits
 
     # complaints from the public in every status, one past its deadlines, one a reported elderly man
     filed = client.get("/api/v1/complaints?per_page=100", headers=coordinator).json["items"]

@@ -93,6 +93,33 @@ def test_every_table_exports_as_csv(client, day, make_user):
     assert client.get("/dasbor/laporan?unduh=hari", headers=EN).mimetype == "text/csv"
 
 
+def test_csv_headers_are_in_the_readers_language(client, day, make_user, agencies):
+    """Every column of every dashboard export has its Indonesian word (English keeps the API's
+    codes), as the API's own exports say theirs."""
+    from blueprints.pages.dasbor import _columns
+    from service.i18n import force_locale
+
+    with force_locale("id"):
+        words = _columns()
+    assert all(words[code] != code for code in words if code not in ("id", "status")), words
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    pages = {"/dasbor": ("desa", "capaian", "tren", "target", "pengaduan", "relawan"),
+             "/dasbor/laporan": ("hari", "target"),
+             f"/dasbor/dinas?agency_id={agencies.education.agency_id}": ("tugas", "sekolah"),
+             f"/dasbor/dinas?agency_id={agencies.health.agency_id}": ("higiene", "sertifikat"),
+             f"/dasbor/dinas?agency_id={agencies.social.agency_id}": ("calon", "ditandai", "relawan")}
+    for path, tables in pages.items():
+        for table in tables:
+            joiner = "&" if "?" in path else "?"
+            said = {lang: client.get(f"{path}{joiner}unduh={table}", headers=language).get_data(as_text=True)
+                    .splitlines()[0].split(",") for lang, language in (("id", ID), ("en", EN))}
+            assert len(said["id"]) == len(said["en"]) and said["en"] != said["id"], (path, table, said)
+            assert all(re.fullmatch(r"[a-z_]+", word) for word in said["en"] + said["id"]), said
+            english_left = [w for w in said["id"] if w in said["en"] and w not in ("id", "status")]
+            assert not english_left, (path, table, english_left)
+
+
 @pytest.mark.parametrize("kind", ["social", "data", "health", "education", "other"])
 def test_each_agency_sees_its_own_view_and_no_more_than_the_api_lets_it(client, day, make_user, kind):
     user, headers = make_user("agency", kind)

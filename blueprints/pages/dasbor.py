@@ -30,7 +30,7 @@ from service.deliveries import coverage
 from service.deliveries import service as deliveries
 from service.deliveries.models import STATUSES as DELIVERY_STATUSES
 from service.errors import Invalid, NotFound
-from service.i18n import _
+from service.i18n import _, pgettext
 from service.program import regions
 from service.program.clock import today
 from service.recipients import service as recipients
@@ -213,8 +213,35 @@ def chart_of(days: Sequence[coverage.TrendDay]) -> dict:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
+def _columns() -> dict[str, str]:
+    """The dashboard's own column codes in the reader's language (snake_case words, as the API's
+    exports write theirs; English keeps the codes). Said now, not at import: the reader's language."""
+    return {
+        "category": pgettext("csv", "category"), "change": pgettext("csv", "change"),
+        "change_to": pgettext("csv", "change_to"), "code": pgettext("csv", "code"),
+        "created_at": pgettext("csv", "created_at"), "current_value": pgettext("csv", "current_value"),
+        "delivery_id": pgettext("csv", "delivery_id"), "district": pgettext("csv", "district"),
+        "due_date": pgettext("csv", "due_date"), "id": pgettext("csv", "id"),
+        "indicator": pgettext("csv", "indicator"), "meal": pgettext("csv", "meal"), "name": pgettext("csv", "name"),
+        "overdue": pgettext("csv", "overdue"), "owner": pgettext("csv", "owner"),
+        "recipient_id": pgettext("csv", "recipient_id"), "region": pgettext("csv", "region"),
+        "region_code": pgettext("csv", "region_code"), "respond_by": pgettext("csv", "respond_by"),
+        "signed_by": pgettext("csv", "signed_by"), "skills": pgettext("csv", "skills"),
+        "status": pgettext("csv", "status"), "threshold": pgettext("csv", "threshold"),
+        "title": pgettext("csv", "title"), "type": pgettext("csv", "type"), "value": pgettext("csv", "value"),
+        "vendor_id": pgettext("csv", "vendor_id"), "village": pgettext("csv", "village"),
+        "village_id": pgettext("csv", "village_id"), "volunteer_id": pgettext("csv", "volunteer_id"),
+        "agency_id": pgettext("csv", "agency_id"), "due": pgettext("csv", "due"),
+        "hygiene_status": pgettext("csv", "hygiene_status"), "school": pgettext("csv", "school"),
+        "stalls": pgettext("csv", "stalls"), "valid_until": pgettext("csv", "valid_until"),
+    }
+
+
 def _export(name: str, header: Sequence[str], rows: Iterable[Sequence]):
-    return csv_response(header, rows, f"{name}-{today().isoformat()}.csv")
+    """A table as CSV; its header in the reader's language (the API's words for the API's columns,
+    which ``csv_response`` says)."""
+    words = _columns()
+    return csv_response([words.get(column, column) for column in header], rows, f"{name}-{today().isoformat()}.csv")
 
 
 def _wanted(tables: Iterable[str]) -> str | None:

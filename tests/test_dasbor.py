@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from html import escape
 
 import pytest
 
@@ -479,3 +480,31 @@ def test_over_the_maps_limit_of_stalls_it_draws_those_to_act_on_and_counts_the_r
     html = client.get("/dasbor", headers=EN).get_data(as_text=True)
     assert dict(re.findall(marks, html)) == {str(failed.id): "failed"}
     assert 'id="stalls-left-out" data-value="3"' in html
+
+
+def test_an_agencys_tasks_read_as_the_api_titles_them_and_targets_as_percentages(client, day, make_user, agencies,
+                                                                                coordinator):
+    """A task the service titled (a school visit: a code with the person's name) reads as
+    ``GET /tasks`` says it, in Indonesian, not as its type's code; a target's value is a
+    percentage on every page, as on the overview."""
+    from tests.test_targets import draft
+    from tests.test_tasks import visit_for
+
+    visit = visit_for(client, coordinator, agencies, day.people[0])
+    draft(client, coordinator, owner_agency_id=agencies.education.agency_id,
+          signatory_agency_ids=[agencies.education.agency_id])
+    said = client.get(f"/api/v1/tasks/{visit['id']}", headers={**coordinator, **ID}).json["title"]
+    assert said and said != "school_visit"
+    user, _ = make_user("coordinator")
+    sign_in(client, user.email)
+    page = client.get(f"/dasbor/dinas?agency_id={agencies.education.agency_id}", headers=ID).get_data(as_text=True)
+    assert re.search(rf'data-task-id="{visit["id"]}"[^>]*><th scope="row">{re.escape(str(escape(said)))}</th>', page)
+    rows = list(csv.reader(io.StringIO(client.get(
+        f"/dasbor/dinas?agency_id={agencies.education.agency_id}&unduh=tugas", headers=ID).get_data(as_text=True))))
+    assert [r[2] for r in rows if r[0] == str(visit["id"])] == [said]
+    for path in ("/dasbor", "/dasbor/laporan", f"/dasbor/dinas?agency_id={agencies.education.agency_id}"):
+        html = client.get(path, headers=EN).get_data(as_text=True)
+        cells = re.findall(r'<td data-value="[^"]*">([^<]*)</td><td>([^<]*)</td>', html)
+        if "dinas" in path:
+            assert ("–", "90.0%") in [(a.strip(), b.strip()) for a, b in cells], cells  # was "0.9"
+        assert all(re.fullmatch(r"(–|[\d.]+%|\d+)", c.strip()) for cell in cells for c in cell), (path, cells)

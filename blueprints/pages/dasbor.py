@@ -21,6 +21,7 @@ from blueprints.access import PUBLIC, allowed
 from blueprints.deliveries import csv_response
 from blueprints.pages import CONTENT_SECURITY_POLICY, setup
 from blueprints.pages.public import CATEGORY_WORDS, STATUS_WORDS
+from schemas.words import words
 from service.accounts import service as accounts
 from service.complaints import service as complaints
 from service.complaints.models import OPEN
@@ -54,6 +55,17 @@ def _narrowed() -> dict:
         return {"narrowed_to": None}
     shown = regions.visible()
     return {"narrowed_to": shown[0] if len(shown) == 1 else None}
+
+
+def task_title(task) -> str:
+    """A task's title as ``GET /tasks`` says it: the one typed, else the service's words for the
+    code it wrote (a school visit, a referral...), in the reader's language."""
+    return task.title or (words(task.title_code) if task.title_code else "") or task.type
+
+
+@dasbor.context_processor
+def _helpers() -> dict:
+    return {"task_title": task_title}
 
 
 def may(endpoint: str) -> bool:
@@ -201,14 +213,21 @@ def chart_of(days: Sequence[coverage.TrendDay]) -> dict:
     def line(values):
         return " ".join(f"{x},{y}" for x, y, _ in points(values))
 
-    coverage_rates = [d.counts.coverage_rate for d in days]
-    delivery_rates = [d.counts.delivery_rate for d in days]
+    # The lines join the closed days; today, still filling (at dawn nothing is delivered yet), is
+    # a hollow dot of its own, not a dive of the line to 0%.
+    coverage_rates = [d.counts.coverage_rate if d.closed else None for d in days]
+    delivery_rates = [d.counts.delivery_rate if d.closed else None for d in days]
+    open_coverage = [d.counts.coverage_rate if not d.closed else None for d in days]
+    open_delivery = [d.counts.delivery_rate if not d.closed else None for d in days]
     return {"width": CHART_WIDTH, "height": CHART_HEIGHT, "left": CHART_LEFT, "top": 8, "bottom": 8 + plot,
             "coverage": line(coverage_rates), "delivery": line(delivery_rates),
             "dots": [("coverage", *p) for p in points(coverage_rates)]
-            + [("delivery", *p) for p in points(delivery_rates)],
+            + [("delivery", *p) for p in points(delivery_rates)]
+            + [("coverage open", *p) for p in points(open_coverage)]
+            + [("delivery open", *p) for p in points(open_delivery)],
             "grid": [(f"{p}%", round(8 + plot * (1 - p / 100), 1)) for p in (0, 50, 100)],
-            "first": days[0].date if days else None, "last": days[-1].date if days else None}
+            "first": days[0].date if days else None, "last": days[-1].date if days else None,
+            "today_open": bool(days) and not days[-1].closed}
 
 
 # --- CSV ------------------------------------------------------------------------------------------
@@ -497,7 +516,7 @@ def _agency_export(name: str, context: dict):
     people = ("id", "name", "status", "village_id")
     if name == "tugas":
         return _export("tugas", ("id", "type", "title", "due_date", "overdue", "recipient_id", "vendor_id"),
-                       ((t.id, t.type, t.title or "", t.due_date.isoformat(), t.overdue, t.recipient_id or "",
+                       ((t.id, t.type, task_title(t), t.due_date.isoformat(), t.overdue, t.recipient_id or "",
                          t.vendor_id or "") for t in context["tasks"]))
     if name == "target-milik":
         return _export(name, TARGET_COLUMNS, _target_rows(context["performance"].targets))

@@ -289,7 +289,7 @@ def _load(recipient_count: int, seed: int, say: Callable[[str], None]) -> list[C
     neighbours = (_metres_between(valid) <= reach_m).sum(axis=1) - 1
     failing = max(zip(valid, neighbours.tolist()), key=lambda vn: (vn[1], vn[0].assigned_count, -vn[0].id))[0]
     vendors.record_inspection(failing.id, "hygiene", today - dt.timedelta(days=1), score=41, passed=False, scope=DEMO,
-                              findings="no running water at the washing place; cooked rice kept uncovered")
+                              findings="tidak ada air mengalir di tempat cuci; nasi matang dibiarkan tanpa tutup")
     say(_("volunteers of the public, from sign-up to vetting, and the people they took on"))
     load_volunteers(rng, fake, villages, unreached, today)
     say(_("three weeks of meals, day by day"))
@@ -326,9 +326,9 @@ def load_volunteers(rng: random.Random, fake: Faker, villages: list[Area], unrea
         if status in ("approved", "suspended"):
             volunteer_service.decide(volunteer.id, "approve", scope=scope)
         if status == "suspended":
-            volunteer_service.decide(volunteer.id, "suspend", "did not come to the briefing twice", scope=scope)
+            volunteer_service.decide(volunteer.id, "suspend", "dua kali tidak datang ke pembekalan", scope=scope)
         if status == "rejected":
-            volunteer_service.decide(volunteer.id, "reject", "the village head does not know them", scope=scope)
+            volunteer_service.decide(volunteer.id, "reject", "kepala desa tidak mengenalnya", scope=scope)
         if index == 0:
             _took_on(volunteer.id, today)
 
@@ -364,8 +364,8 @@ def load_volunteer_visits(today: dt.date) -> None:
                                                  Claim.status == "open"))
     if held is not None:
         claims.log_visit(held.recipient_id, today - dt.timedelta(days=7), "concern", hours=1.5,
-                         notes="we talked on the porch; she had not eaten since morning",
-                         concern={"reason": "lives alone and her roof leaks over the bed"}, scope=scope)
+                         notes="kami mengobrol di teras; beliau belum makan sejak pagi",
+                         concern={"reason": "tinggal sendiri dan atapnya bocor di atas tempat tidur"}, scope=scope)
 
 
 # Places at stalls for each recipient: enough for the enrolled (seven in ten) and a few more,
@@ -418,9 +418,10 @@ def _advance(ids: list[int], rng: random.Random, today: dt.date) -> None:
         if roll < 0.15:
             continue  # still a candidate, waiting for the verification visit
         change = {"_id": recipient_id, "status": "verified", "verified_at": now, "enrolled_at": None,
-                  "exited_at": None, "exit_reason": None, "verification_notes": "lives alone; verified at home"}
+                  "exited_at": None, "exit_reason": None,
+                  "verification_notes": "tinggal sendiri; diverifikasi di rumah"}
         if roll < 0.20:
-            change.update(status="rejected", verification_notes="lives with family who can care for them")
+            change.update(status="rejected", verification_notes="tinggal bersama keluarga yang dapat merawatnya")
         elif roll >= 0.30:
             # in the program for a while: eligible on every day of the history
             change.update(status="enrolled", enrolled_at=now - dt.timedelta(days=rng.randint(HISTORY_DAYS + 7, 180)))
@@ -430,7 +431,8 @@ def _advance(ids: list[int], rng: random.Random, today: dt.date) -> None:
                 start = today + dt.timedelta(days=rng.randint(0, 5))
                 pauses.append({"recipient_id": recipient_id, "start_date": start,
                                "end_date": start + dt.timedelta(days=rng.randint(2, 14)),
-                               "reason": rng.choice(["in hospital", "staying with family"]), "created_at": now})
+                               "reason": rng.choice(["dirawat di rumah sakit", "menginap di rumah keluarga"]),
+                               "created_at": now})
         changes.append(change)
     table = Recipient.__table__
     for first in range(0, len(changes), 5000):
@@ -488,16 +490,16 @@ def load_stalls(places: list[Area], rng: random.Random, fake: Faker, today: dt.d
         for inspected in (latest - dt.timedelta(days=180), latest):
             vendors.record_inspection(stall.id, "hygiene", inspected, score=rng.randint(72, 95), passed=True,
                                       scope=DEMO,
-                                      findings="clean kitchen; safe water; food covered")
+                                      findings="dapur bersih; air aman; makanan tertutup")
         score = rng.randint(60, 95)
         vendors.record_inspection(stall.id, "nutrition", latest, score=score, scope=DEMO, passed=score >= 70,
-                                  findings="portion sizes and protein checked")
+                                  findings="ukuran porsi dan protein diperiksa")
     return stalls
 
 
 HISTORY_DAYS = 21
-FAILURE_REASONS = ["not at home", "house locked, neighbour says at the market", "refused the meal",
-                   "road flooded", "motorbike broke down"]
+FAILURE_REASONS = ["tidak di rumah", "rumah terkunci, kata tetangga sedang ke pasar", "menolak makanan",
+                   "jalan banjir", "motor mogok"]
 
 
 def load_history(rng: random.Random, today: dt.date, days: int = HISTORY_DAYS,
@@ -581,9 +583,10 @@ def _confirm_as_stalls_would(rng: random.Random, day: dt.date, program: clock.Lo
 
 
 CONCERNS = [  # what students saw, and who can act on it
-    ("health", "coughing for two weeks and looks thinner", "persistent cough and weight loss: please examine"),
-    ("social", "roof leaks over the bed; sleeps in a wet room", "house repair (bedah rumah) programme"),
-    ("health", "swollen feet, says she cannot walk to the well", "check her legs; may need a walking frame"),
+    ("health", "batuk dua minggu dan tampak lebih kurus",
+     "batuk berkepanjangan dan berat badan turun: mohon diperiksa"),
+    ("social", "atap bocor di atas tempat tidur; tidur di kamar basah", "program bedah rumah"),
+    ("health", "kaki bengkak, katanya tidak kuat berjalan ke sumur", "periksa kakinya; mungkin perlu alat bantu jalan"),
 ]
 
 
@@ -641,8 +644,8 @@ def _concerns(work: _Work, people, visitors: list[int]) -> None:
                                                                             "reason": reason})
         follow_up = db.session.get(Task, visited.referral_ids[0])  # opened the day of the visit
         if n == 0:  # examined; passed on to the social agency for help at home
-            work.done(follow_up, "resolved", 15, work.staff["health"], notes="not TB; vitamins and a diet plan",
-                      referral={"agency_id": work.agency["social"].id, "reason": "needs someone to look in daily"})
+            work.done(follow_up, "resolved", 15, work.staff["health"], notes="bukan TBC; vitamin dan rencana makan",
+                      referral={"agency_id": work.agency["social"].id, "reason": "perlu ada yang menengok setiap hari"})
         elif n == 1:
             follow_up.due_date = work.today - dt.timedelta(days=2)  # overdue: the repair is waiting
 
@@ -652,21 +655,23 @@ def _stalls_work(work: _Work, valid: list[Vendor]) -> None:
     if not valid:
         return
     check = work.task("health", "nutrition_check", 12, -5, vendor_id=valid[0].id)
-    work.done(check, "passed", 6, work.staff["health"], score=84, notes="portions right; more vegetables asked")
+    work.done(check, "passed", 6, work.staff["health"], score=84, notes="porsi sesuai; diminta lebih banyak sayur")
     work.task("health", "nutrition_check", 3, 10, vendor_id=valid[-1].id)
     complaint = work.task("health", "complaint", 9, -4, vendor_id=valid[-1].id,
-                          notes="a family says the rice smelled sour on Tuesday")
-    work.done(complaint, "unfounded", 7, work.staff["health"], notes="kitchen checked; rice cooked fresh twice a day")
+                          notes="sebuah keluarga bilang nasinya berbau asam hari Selasa")
+    work.done(complaint, "unfounded", 7, work.staff["health"],
+              notes="dapur diperiksa; nasi dimasak baru dua kali sehari")
 
 
 def _offices_work(work: _Work, complained_of: int) -> None:
     """The offices' own work: a complaint, lists to digitise, a visit no longer needed."""
-    work.task("social", "complaint", 2, 3, recipient_id=complained_of, title="Complaint: meal came cold twice",
-              notes="reported by her son by phone")
-    work.task("data", "other", 14, -7, title="Digitise the Muncar candidate list from paper")
-    work.done(work.task("data", "other", 30, -20, title="Match the recipient list against the civil registry"),
-              "done", 21, work.staff["data"], notes="NIKs checked: 3 corrected")
-    cancelled = work.task("social", "other", 10, -3, title="Home visit with the village head")
+    work.task("social", "complaint", 2, 3, recipient_id=complained_of,
+              title="Pengaduan: makanan datang dingin dua kali",
+              notes="dilaporkan anaknya lewat telepon")
+    work.task("data", "other", 14, -7, title="Digitalkan daftar calon Muncar dari kertas")
+    work.done(work.task("data", "other", 30, -20, title="Cocokkan daftar penerima dengan data Dukcapil"),
+              "done", 21, work.staff["data"], notes="NIK diperiksa: 3 diperbaiki")
+    cancelled = work.task("social", "other", 10, -3, title="Kunjungan rumah bersama kepala desa")
     tasks.cancel_task(cancelled.id, "the village head came to the office instead",
                       scope=on_behalf_of(work.staff["social"]))
 
@@ -676,11 +681,12 @@ def _this_morning(work: _Work, valid: list[Vendor]) -> None:
     recurring.open_recurring(work.today)
     if len(valid) > 1:  # a routine re-inspection, done this morning (the stalls the job asked for still wait)
         work.done(work.task("health", "hygiene_inspection", 5, 2, vendor_id=valid[1].id), "passed", 0,
-                  work.staff["health"], score=86, notes="clean; water tested safe")
+                  work.staff["health"], score=86, notes="bersih; air diuji aman")
     candidates = db.session.scalars(select(Task).where(Task.type == "verification_visit", Task.status == "open")
                                     .order_by(Task.id)).all()
-    notes = {"verified": "lives alone; verified at home", "rejected": "lives with a daughter who cares for her",
-             "not_found": "nobody at the address"}
+    notes = {"verified": "tinggal sendiri; diverifikasi di rumah",
+             "rejected": "tinggal bersama putrinya yang merawatnya",
+             "not_found": "tidak ada orang di alamat itu"}
     for visit, outcome in zip(candidates, ("verified", "rejected", "not_found")):
         work.done(visit, outcome, 0, work.staff["social"], notes=notes[outcome])
 
@@ -695,9 +701,9 @@ def _school_visits_a_month_ago(people, agency_id: int, visitors: list[int], rng:
         by = visitors[n % 2]
         roll = rng.random()
         outcome, days_ago, notes = (
-            ("visited", rng.randint(18, 23), "well; talked about family and the meals") if roll < 0.75 else
-            ("visited", rng.randint(8, 16), "visited late: exams at school") if roll < 0.88 else
-            ("not_at_home", rng.randint(18, 23), "neighbour says at the market") if roll < 0.94 else
+            ("visited", rng.randint(18, 23), "sehat; bercerita tentang keluarga dan makanannya") if roll < 0.75 else
+            ("visited", rng.randint(8, 16), "dikunjungi terlambat: ujian di sekolah") if roll < 0.88 else
+            ("not_at_home", rng.randint(18, 23), "kata tetangga sedang ke pasar") if roll < 0.94 else
             (None, None, None))  # still open, overdue
         done_on = today - dt.timedelta(days=days_ago) if days_ago is not None else None
         rows.append({
@@ -717,13 +723,14 @@ def _targets(agency: dict[str, Agency], staff: dict[str, int], coordinator: int,
     """The program's targets: four in force, one waiting for the education agency's signature."""
     everyone = [agency[k].id for k in ("social", "data", "health", "education")]
     plans = [
-        ("Every enrolled elder gets a meal every day", "coverage_rate", 0.95, 38, "social", everyone),
-        ("Meals that leave the kitchen arrive", "delivery_rate", 0.9, 38, "social", [agency["social"].id]),
-        ("Every stall cooks with a valid hygiene certificate", "hygiene_valid_rate", 0.9, 30, "health",
+        ("Setiap lansia terdaftar mendapat makanan setiap hari", "coverage_rate", 0.95, 38, "social", everyone),
+        ("Makanan yang keluar dari dapur sampai ke penerima", "delivery_rate", 0.9, 38, "social",
+         [agency["social"].id]),
+        ("Setiap warung memasak dengan sertifikat higiene yang berlaku", "hygiene_valid_rate", 0.9, 30, "health",
          [agency["health"].id, agency["social"].id]),
-        ("Every elder visited by students each month", "visit_rate", 0.8, 60, "education",
+        ("Setiap lansia dikunjungi pelajar setiap bulan", "visit_rate", 0.8, 60, "education",
          [agency["education"].id, agency["social"].id]),
-        ("Reach 250 elders living alone", "enrolled_count", 250, 90, "social",
+        ("Menjangkau 250 lansia yang hidup sendiri", "enrolled_count", 250, 90, "social",
          [agency["social"].id, agency["data"].id]),
     ]
     for title, indicator, threshold, days, owner, signatories in plans:

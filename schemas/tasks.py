@@ -116,12 +116,18 @@ class SubjectOut(Schema):
     phone = fields.String(allow_none=True)
 
 
+def task_title(task) -> str | None:
+    """A task's title as the API says it: the one typed, else the service's words for the code it
+    wrote (a school visit, a referral...), in the reader's language."""
+    return task.title or words(task.title_code)
+
+
 class TaskOut(Schema):
     id = Integer()
     type = fields.String(metadata={"description": " | ".join(TYPES)})
     agency_id = Integer()
     agency = fields.Function(lambda t: t.agency.name, metadata={"type": "string"})
-    title = fields.Function(lambda t: t.title or words(t.title_code), metadata={"type": "string"})
+    title = fields.Function(task_title, metadata={"type": "string"})
     status = fields.String(metadata={"description": " | ".join(STATUSES)})
     overdue = fields.Boolean(metadata={"description": "Open and due before today (the program's local day)."})
     opened_on = fields.Date()
@@ -165,7 +171,7 @@ class ChainLinkOut(Schema):
     completed_on = fields.Date(allow_none=True)
     outcome = fields.String(allow_none=True)
     source_task_id = Integer(allow_none=True)
-    title = fields.Function(lambda t: t.title or words(t.title_code), allow_none=True, metadata={
+    title = fields.Function(task_title, allow_none=True, metadata={
         "type": "string", "description": "Only for the caller's own agency's tasks."})
     notes = fields.Function(lambda t: t.notes or words(t.notes_code), allow_none=True, metadata={
         "type": "string", "description": "Only for the caller's own agency's tasks."})

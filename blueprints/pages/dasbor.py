@@ -21,7 +21,7 @@ from blueprints.access import PUBLIC, allowed
 from blueprints.deliveries import csv_response
 from blueprints.pages import CONTENT_SECURITY_POLICY, setup
 from blueprints.pages.public import CATEGORY_WORDS, STATUS_WORDS
-from schemas.words import words
+from schemas.tasks import task_title as api_task_title
 from service.accounts import service as accounts
 from service.complaints import service as complaints
 from service.complaints.models import OPEN
@@ -58,9 +58,8 @@ def _narrowed() -> dict:
 
 
 def task_title(task) -> str:
-    """A task's title as ``GET /tasks`` says it: the one typed, else the service's words for the
-    code it wrote (a school visit, a referral...), in the reader's language."""
-    return task.title or (words(task.title_code) if task.title_code else "") or task.type
+    """A task's title on a page: the API's (``schemas.tasks.task_title``), else its type."""
+    return api_task_title(task) or task.type
 
 
 @dasbor.context_processor
